@@ -1,0 +1,148 @@
+//! The dream itself: gradient ascent on the chosen layers' activations, octave by octave.
+//!
+//! The canonical algorithm (the 2015 notebook, `deepdream_ref.py`): an image pyramid `octave_scale`
+//! apart, smallest first; on each level `iterations` steps on `sum over layers of mean(act^2)`,
+//! each under a random roll of up to `jitter` pixels, the gradient divided by its mean absolute
+//! value times `step`, pixels clamped to [0, 1]; the detail added on a level is carried up.
+use crate::error::{Error, Result};
+use crate::network::{LayerId, Network};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tch::{Kind, Tensor};
+
+/// The settings of one dream, already checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DreamParams {
+    pub layers: Vec<LayerId>,
+    pub octaves: u32,
+    pub octave_scale: f64,
+    pub iterations: u32,
+    pub step: f64,
+    pub jitter: u32,
+}
+
+impl DreamParams {
+    pub fn validate(&self) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(Error::setting("--layers", "name at least one layer"));
+        }
+        if self.octaves == 0 {
+            return Err(Error::setting("--octaves", "must be at least 1"));
+        }
+        if !(self.octave_scale.is_finite() && self.octave_scale >= 1.0) {
+            return Err(Error::setting("--octave-scale", format!("{} must be 1.0 or more", self.octave_scale)));
+        }
+        if !(self.step.is_finite() && self.step >= 0.0) {
+            return Err(Error::setting("--step", format!("{} must be zero or positive", self.step)));
+        }
+        Ok(())
+    }
+}
+
+/// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]).
+pub fn objective(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<Tensor> {
+    let mut total: Option<Tensor> = None;
+    for activation in network.activations(image, layers)? {
+        let term = activation.f_square()?.f_mean(Kind::Float)?;
+        total = Some(match total {
+            Some(sum) => sum.f_add(&term)?,
+            None => term,
+        });
+    }
+    total.ok_or_else(|| Error::setting("--layers", "name at least one layer"))
+}
+
+/// The objective as a number, without building a graph.
+pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<f64> {
+    let _guard = tch::no_grad_guard();
+    Ok(objective(network, image, layers)?.f_double_value(&[])?)
+}
+
+/// Runs dreams with one random stream, so a seeded sequence of frames is repeatable.
+pub struct Dreamer<'a> {
+    network: &'a Network,
+    params: DreamParams,
+    rng: StdRng,
+}
+
+impl<'a> Dreamer<'a> {
+    pub fn new(network: &'a Network, params: DreamParams, seed: u64) -> Result<Self> {
+        params.validate()?;
+        Ok(Dreamer { network, params, rng: StdRng::seed_from_u64(seed) })
+    }
+
+    pub fn params(&self) -> &DreamParams {
+        &self.params
+    }
+
+    pub fn network(&self) -> &Network {
+        self.network
+    }
+
+    /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).
+    pub fn dream(&mut self, image: &Tensor) -> Result<Tensor> {
+        let size = image.size();
+        let (height, width) = (size[2], size[3]);
+        let sizes = octave_sizes(height, width, self.params.octaves, self.params.octave_scale);
+        let mut detail: Option<Tensor> = None;
+        let mut x = image.shallow_clone();
+        for &(h, w) in &sizes {
+            let base = resize(image, h, w)?;
+            x = match &detail {
+                Some(detail) => base.f_add(&resize(detail, h, w)?)?,
+                None => base.shallow_clone(),
+            };
+            for _ in 0..self.params.iterations {
+                x = self.ascent_step(&x)?;
+            }
+            detail = Some(x.f_sub(&base)?);
+        }
+        Ok(x)
+    }
+
+    /// One step: roll, gradient of the objective, normalised step, clamp, roll back.
+    fn ascent_step(&mut self, x: &Tensor) -> Result<Tensor> {
+        let jitter = self.params.jitter as i64;
+        let (dy, dx) = (self.rng.random_range(-jitter..=jitter), self.rng.random_range(-jitter..=jitter));
+        let rolled = x.f_roll([dy, dx], [2, 3])?.f_detach()?.f_set_requires_grad(true)?;
+        let value = objective(self.network, &rolled, &self.params.layers)?;
+        let grad = Tensor::f_run_backward(&[value], &[&rolled], false, false)?.remove(0);
+        // The mean |gradient| is the same rolled or not, so step in rolled space and roll back once.
+        let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
+        let stepped = rolled.f_detach()?.f_add(&grad.f_mul(&scale)?.f_mul_scalar(self.params.step)?)?;
+        Ok(stepped.f_clamp(0.0, 1.0)?.f_roll([-dy, -dx], [2, 3])?)
+    }
+}
+
+/// Pyramid sizes from smallest to full, each `scale` apart, rounded as Python's `round` does.
+pub fn octave_sizes(height: i64, width: i64, octaves: u32, scale: f64) -> Vec<(i64, i64)> {
+    let mut sizes = vec![(height, width)];
+    for _ in 1..octaves {
+        let (h, w) = sizes[sizes.len() - 1];
+        let shrink = |v: i64| ((v as f64 / scale).round_ties_even() as i64).max(1);
+        sizes.push((shrink(h), shrink(w)));
+    }
+    sizes.reverse();
+    sizes
+}
+
+/// Bilinear resize of an N x C x H x W tensor (half-pixel centres, like `F.interpolate`).
+pub fn resize(image: &Tensor, height: i64, width: i64) -> Result<Tensor> {
+    let size = image.size();
+    if size[2] == height && size[3] == width {
+        return Ok(image.shallow_clone());
+    }
+    Ok(image.f_upsample_bilinear2d([height, width], false, None, None)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn octave_sizes_shrink_like_the_reference() {
+        assert_eq!(octave_sizes(100, 140, 3, 1.4), vec![(51, 71), (71, 100), (100, 140)]);
+        assert_eq!(octave_sizes(10, 10, 1, 1.4), vec![(10, 10)]);
+        assert_eq!(octave_sizes(2, 2, 4, 2.0), vec![(1, 1), (1, 1), (1, 1), (2, 2)]);
+    }
+}

@@ -1,0 +1,119 @@
+//! Stills in and out, and the conversions between pixels and the network's tensors.
+use crate::error::{Error, Result};
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageFormat, Rgb32FImage, RgbImage};
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// Reads any PNG/JPEG/WebP/TIFF (grey, RGBA, 16-bit...) as RGB in [0, 1], alpha dropped,
+/// resized to `width` keeping the aspect ratio when given.
+pub fn load_image(path: &Path, width: Option<u32>) -> Result<Rgb32FImage> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(path, "no such file"),
+        _ => Error::input(path, format!("cannot read: {e}")),
+    })?;
+    if bytes.is_empty() {
+        return Err(Error::input(path, "the file is empty"));
+    }
+    let decoded = image::load_from_memory(&bytes)
+        .map_err(|e| Error::input(path, format!("not an image dreamreel can read (PNG, JPEG, WebP, TIFF): {e}")))?;
+    let image = decoded.to_rgb32f();
+    match width {
+        Some(width) => resize_to_width(&image, width).map_err(|m| Error::setting("--width", m)),
+        None => Ok(image),
+    }
+}
+
+/// Bicubic resize to `width`, height following the aspect ratio (at least 1).
+pub fn resize_to_width(image: &Rgb32FImage, width: u32) -> std::result::Result<Rgb32FImage, String> {
+    if width == 0 {
+        return Err("must be at least 1".into());
+    }
+    if width == image.width() {
+        return Ok(image.clone());
+    }
+    let height = ((width as f64 * image.height() as f64 / image.width() as f64).round() as u32).max(1);
+    Ok(image::imageops::resize(image, width, height, FilterType::CatmullRom))
+}
+
+/// `1 x 3 x H x W` float tensor on `device` from an RGB float image.
+pub fn image_to_tensor(image: &Rgb32FImage, device: Device) -> Result<Tensor> {
+    let (width, height) = (image.width() as i64, image.height() as i64);
+    let pixels = Tensor::f_from_slice(image.as_raw())?.f_view([height, width, 3])?;
+    Ok(pixels.f_permute([2, 0, 1])?.f_unsqueeze(0)?.f_contiguous()?.f_to_device(device)?)
+}
+
+/// `1 x 3 x H x W` float tensor from packed RGB24 bytes.
+pub fn rgb8_to_tensor(rgb: &[u8], width: u32, height: u32, device: Device) -> Result<Tensor> {
+    let pixels = Tensor::f_from_slice(rgb)?.f_view([height as i64, width as i64, 3])?.f_to_device(device)?;
+    Ok(pixels.f_permute([2, 0, 1])?.f_unsqueeze(0)?.f_to_kind(Kind::Float)?.f_div_scalar(255.0)?.f_contiguous()?)
+}
+
+/// Packed RGB24 bytes of the first image of a batch in [0, 1] (rounded as the reference does).
+pub fn tensor_to_rgb8(image: &Tensor) -> Result<(u32, u32, Vec<u8>)> {
+    let size = image.size();
+    let (height, width) = (size[2], size[3]);
+    let bytes = image
+        .f_get(0)?
+        .f_clamp(0.0, 1.0)?
+        .f_mul_scalar(255.0)?
+        .f_add_scalar(0.5)?
+        .f_to_kind(Kind::Uint8)?
+        .f_permute([1, 2, 0])?
+        .f_contiguous()?
+        .f_to_device(Device::Cpu)?;
+    let mut rgb = vec![0u8; (height * width * 3) as usize];
+    let len = rgb.len();
+    bytes.f_copy_data_u8(&mut rgb, len)?;
+    Ok((width as u32, height as u32, rgb))
+}
+
+/// Writes an image tensor to `path` (format from the extension) under a temporary name first,
+/// so a failure never leaves a broken file under the name asked for.
+pub fn save_image(image: &Tensor, path: &Path) -> Result<()> {
+    let format = output_image_format(path)?;
+    let (width, height, rgb) = tensor_to_rgb8(image)?;
+    let picture = RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| Error::output(path, "internal error: image buffer of the wrong size"))?;
+    crate::output::write_atomically(path, |file| {
+        DynamicImage::ImageRgb8(picture)
+            .write_to(file, format)
+            .map_err(|e| Error::output(path, format!("cannot encode: {e}")))
+    })
+}
+
+/// The still format named by the output's extension.
+pub fn output_image_format(path: &Path) -> Result<ImageFormat> {
+    let format = path.extension().and_then(ImageFormat::from_extension);
+    match format {
+        Some(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Tiff)) => Ok(f),
+        _ => Err(Error::output(path, "the extension names no image format: use .png, .jpg, .webp or .tiff")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixels_survive_the_round_trip_through_a_tensor() {
+        let rgb: Vec<u8> = (0..2 * 3 * 3).map(|v| (v * 14) as u8).collect();
+        let tensor = rgb8_to_tensor(&rgb, 3, 2, Device::Cpu).unwrap();
+        assert_eq!(tensor.size(), vec![1, 3, 2, 3]);
+        assert_eq!(tensor_to_rgb8(&tensor).unwrap(), (3, 2, rgb));
+    }
+
+    #[test]
+    fn width_keeps_the_aspect_ratio() {
+        let image = Rgb32FImage::new(40, 30);
+        let small = resize_to_width(&image, 20).unwrap();
+        assert_eq!((small.width(), small.height()), (20, 15));
+        assert!(resize_to_width(&image, 0).is_err());
+    }
+
+    #[test]
+    fn unknown_output_extension_is_refused() {
+        let err = output_image_format(Path::new("out.xyz")).unwrap_err().to_string();
+        assert!(err.starts_with("out.xyz: the extension names no image format"), "{err}");
+    }
+}

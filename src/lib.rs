@@ -1,0 +1,22 @@
+//! dreamreel: DeepDream stills and videos on EfficientNet-Lite, with tch (libtorch) and FFmpeg.
+//!
+//! The binary (`src/main.rs`) parses arguments into [`settings::Settings`] and calls [`render`];
+//! everything else lives here, one module per concern:
+//! - [`weights`]: reads `torch.save` state dicts (zip + pickle) without Python.
+//! - [`network`]: EfficientNet-Lite0/1/2 and its layers.
+//! - [`dream`]: the octave gradient ascent.
+//! - [`image_io`]: stills in and out, pixels to tensors.
+//! - [`output`]: safe writing (temporary name, rename on success).
+//! - [`settings`]: defaults < preset < command line, checked once.
+//! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
+pub mod device;
+pub mod dream;
+pub mod error;
+pub mod image_io;
+pub mod network;
+pub mod output;
+pub mod render;
+pub mod settings;
+pub mod weights;
+
+pub use error::{Error, Result};

@@ -1,0 +1,98 @@
+//! Writing outputs safely: check the target first, write beside it, rename on success.
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// Refuses an output the render could never write, before any work is spent on it.
+pub fn check_output_path(output: &Path, inputs: &[&Path]) -> Result<()> {
+    for input in inputs {
+        if same_file(input, output) {
+            return Err(Error::output(output, "is the input file: choose another output name"));
+        }
+    }
+    let folder = parent_folder(output);
+    if !folder.is_dir() {
+        return Err(Error::output(output, format!("folder '{}' does not exist", folder.display())));
+    }
+    let metadata = std::fs::metadata(&folder).map_err(|e| Error::output(output, e.to_string()))?;
+    if metadata.permissions().readonly() {
+        return Err(Error::output(output, format!("folder '{}' is not writable", folder.display())));
+    }
+    if output.is_dir() {
+        return Err(Error::output(output, "is a folder, not a file name"));
+    }
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+pub fn parent_folder(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `.name.dreamreel-partial.ext` beside `path`, keeping the extension so format guessing works.
+pub fn temporary_path(path: &Path) -> PathBuf {
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let extension = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    parent_folder(path).join(format!(".{name}.dreamreel-partial{extension}"))
+}
+
+/// Runs `write` on a temporary file beside `path` and renames it into place only if it succeeds.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+    let temporary = temporary_path(path);
+    let result = (|| {
+        let file = File::create(&temporary).map_err(|e| Error::output(path, format!("cannot create: {e}")))?;
+        let mut writer = BufWriter::new(file);
+        write(&mut writer)?;
+        let file = writer.into_inner().map_err(|e| Error::output(path, format!("cannot write: {}", e.error())))?;
+        file.sync_all().map_err(|e| Error::output(path, format!("cannot write: {e}")))?;
+        std::fs::rename(&temporary, path).map_err(|e| Error::output(path, format!("cannot rename into place: {e}")))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_failed_write_leaves_nothing_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.png");
+        std::fs::write(&path, b"old").unwrap();
+        let result = write_atomically(&path, |w| {
+            w.write_all(b"half").unwrap();
+            Err(Error::output(&path, "disk full"))
+        });
+        assert!(result.is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert!(!temporary_path(&path).exists());
+        write_atomically(&path, |w| w.write_all(b"new").map_err(|e| Error::io(&path, e))).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn output_in_a_missing_folder_or_equal_to_the_input_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope/out.png");
+        let err = check_output_path(&missing, &[]).unwrap_err().to_string();
+        assert!(err.contains("does not exist"), "{err}");
+        let input = dir.path().join("in.png");
+        std::fs::write(&input, b"x").unwrap();
+        let err = check_output_path(&input, &[&input]).unwrap_err().to_string();
+        assert!(err.contains("is the input file"), "{err}");
+    }
+}

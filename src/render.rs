@@ -1,0 +1,90 @@
+//! The jobs a user runs, from checked settings to finished files.
+use crate::dream::{objective_value, DreamParams, Dreamer};
+use crate::error::{Error, Result};
+use crate::image_io::{image_to_tensor, load_image, save_image};
+use crate::network::{Network, NetworkOptions};
+use crate::output::check_output_path;
+use crate::settings::Settings;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How the library tells the caller about progress; the binary draws it with indicatif.
+pub trait Progress {
+    /// Units of work in the job (frames, or ascent steps for a still), when known.
+    fn start(&mut self, _total: Option<u64>) {}
+    fn advance(&mut self, _done: u64) {}
+    fn finish(&mut self) {}
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// The network on its device, ready to dream with the settings' parameters.
+pub struct Engine {
+    pub network: Network,
+    pub params: DreamParams,
+    pub seed: u64,
+}
+
+impl Engine {
+    /// Resolves the device, sets torch's threads, loads the weights and checks the layers.
+    pub fn load(settings: &Settings) -> Result<Engine> {
+        let device = crate::device::resolve_device(&settings.device)?;
+        if settings.threads > 0 {
+            tch::set_num_threads(settings.threads as i32);
+        }
+        tch::manual_seed(settings.seed as i64);
+        let options = NetworkOptions::default();
+        let network = match &settings.weights {
+            Some(path) if !path.is_file() => return Err(Error::input(path, "weights file not found (--weights)")),
+            Some(path) => Network::load(settings.model, path, device, options)?,
+            None => Network::load_installed(settings.model, device, options)?,
+        };
+        let params = settings.dream_params(&network)?;
+        Ok(Engine { network, params, seed: settings.seed })
+    }
+
+    pub fn dreamer(&self) -> Result<Dreamer<'_>> {
+        Dreamer::new(&self.network, self.params.clone(), self.seed)
+    }
+}
+
+/// What a finished still render measured.
+#[derive(Clone, Debug)]
+pub struct StillReport {
+    pub width: u32,
+    pub height: u32,
+    pub objective_before: f64,
+    pub objective_after: f64,
+    pub elapsed: Duration,
+}
+
+/// Dreams one still image into `output`.
+pub fn render_still(
+    input: &Path,
+    output: &Path,
+    settings: &Settings,
+    progress: &mut dyn Progress,
+) -> Result<StillReport> {
+    check_output_path(output, &[input])?;
+    crate::image_io::output_image_format(output)?;
+    let image = load_image(input, settings.width)?;
+    let engine = Engine::load(settings)?;
+    let started = Instant::now();
+    progress.start(Some(1));
+    let x = image_to_tensor(&image, engine.network.device())?;
+    let objective_before = objective_value(&engine.network, &x, &engine.params.layers)?;
+    let dreamed = engine.dreamer()?.dream(&x)?;
+    let objective_after = objective_value(&engine.network, &dreamed, &engine.params.layers)?;
+    save_image(&dreamed, output)?;
+    progress.advance(1);
+    progress.finish();
+    Ok(StillReport {
+        width: image.width(),
+        height: image.height(),
+        objective_before,
+        objective_after,
+        elapsed: started.elapsed(),
+    })
+}

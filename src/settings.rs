@@ -1,0 +1,339 @@
+//! Every setting of a render, layered built-in defaults < preset < command line, then checked once.
+//!
+//! [`SettingsPatch`] is both the command line's dream options (clap) and a preset's or batch job's
+//! table (serde): the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
+//! and `--octave-scale 1.4` on the command line mean the same thing.
+use crate::dream::DreamParams;
+use crate::error::{Error, Result};
+use crate::network::{ModelKind, Network};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Video codecs for the encoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    H264,
+    H265,
+    Vp9,
+    Av1,
+}
+
+/// Settings that may each be absent: one layer of defaults < preset < command line.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, clap::Args)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SettingsPatch {
+    /// Network: EfficientNet-Lite0, -Lite1 or -Lite2 [default: lite0]
+    #[arg(long, value_enum, help_heading = "Dream")]
+    pub model: Option<ModelKind>,
+    /// A weights file (torch.save state dict) to use instead of the installed one
+    #[arg(long, value_name = "FILE", help_heading = "Dream")]
+    pub weights: Option<PathBuf>,
+    /// Layers whose activations the dream amplifies, comma-separated: stem, blocks.N, head [default: blocks.8,blocks.10]
+    #[arg(long, value_name = "L1,L2", help_heading = "Dream")]
+    pub layers: Option<String>,
+    /// Levels of the image pyramid [default: 4]
+    #[arg(long, help_heading = "Dream")]
+    pub octaves: Option<u32>,
+    /// Size ratio between pyramid levels [default: 1.4]
+    #[arg(long, help_heading = "Dream")]
+    pub octave_scale: Option<f64>,
+    /// Gradient-ascent steps per octave [default: 10]
+    #[arg(long, help_heading = "Dream")]
+    pub iterations: Option<u32>,
+    /// Step size, relative to the mean gradient [default: 0.02]
+    #[arg(long, help_heading = "Dream")]
+    pub step: Option<f64>,
+    /// Largest random shift in pixels before each step [default: 16]
+    #[arg(long, help_heading = "Dream")]
+    pub jitter: Option<u32>,
+    /// Seed of the random shifts (and of `noise`): same seed, same device, same output [default: 0]
+    #[arg(long, help_heading = "Dream")]
+    pub seed: Option<u64>,
+    /// Dream in tiles of at most N x N pixels (saves GPU memory on big frames) [default: off]
+    #[arg(long, value_name = "N", help_heading = "Dream")]
+    pub tile: Option<u32>,
+
+    /// Resize the input to this width, keeping the aspect ratio
+    #[arg(long, help_heading = "Frame")]
+    pub width: Option<u32>,
+    /// Height of a `noise` input (zoom)
+    #[arg(long, help_heading = "Frame")]
+    pub height: Option<u32>,
+
+    /// Zoom about the centre per frame, e.g. 1.05 [default: 1.05 for zoom, 1 for video]
+    #[arg(long, help_heading = "Motion")]
+    pub zoom: Option<f64>,
+    /// Rotation per frame in degrees [default: 0]
+    #[arg(long, value_name = "DEG", help_heading = "Motion")]
+    pub rotate: Option<f64>,
+    /// Shift per frame in pixels, DX,DY [default: 0,0]
+    #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, help_heading = "Motion")]
+    pub pan: Option<String>,
+    /// Share of the new footage frame in the blend with the previous dreamed frame [default: 0.5]
+    #[arg(long, help_heading = "Motion")]
+    pub blend: Option<f64>,
+
+    /// Frame rate of a zoom [default: 24]
+    #[arg(long, help_heading = "Output")]
+    pub fps: Option<f64>,
+    /// Video codec [default: h264, vp9 for .webm]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub codec: Option<Codec>,
+    /// Constant rate factor: lower is better quality and bigger files [default: per codec]
+    #[arg(long, help_heading = "Output")]
+    pub crf: Option<u32>,
+
+    /// auto (CUDA if there is one), cpu, cuda or cuda:N [default: auto]
+    #[arg(long, help_heading = "Machine")]
+    pub device: Option<String>,
+    /// CPU threads for torch (0: torch's default) [default: 0]
+    #[arg(long, help_heading = "Machine")]
+    pub threads: Option<u32>,
+
+    /// One line saying what a preset is for (presets only)
+    #[arg(skip)]
+    pub description: Option<String>,
+}
+
+/// Every setting with a value: the result of layering patches over the built-in defaults.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Settings {
+    pub model: ModelKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<PathBuf>,
+    pub layers: String,
+    pub octaves: u32,
+    pub octave_scale: f64,
+    pub iterations: u32,
+    pub step: f64,
+    pub jitter: u32,
+    pub seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tile: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<f64>,
+    pub rotate: f64,
+    pub pan: (f64, f64),
+    pub blend: f64,
+    pub fps: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec: Option<Codec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crf: Option<u32>,
+    pub device: String,
+    pub threads: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            model: ModelKind::Lite0,
+            weights: None,
+            layers: "blocks.8,blocks.10".into(),
+            octaves: 4,
+            octave_scale: 1.4,
+            iterations: 10,
+            step: 0.02,
+            jitter: 16,
+            seed: 0,
+            tile: None,
+            width: None,
+            height: None,
+            zoom: None,
+            rotate: 0.0,
+            pan: (0.0, 0.0),
+            blend: 0.5,
+            fps: 24.0,
+            codec: None,
+            crf: None,
+            device: "auto".into(),
+            threads: 0,
+        }
+    }
+}
+
+impl Settings {
+    /// Layers `patches` in order (later wins) over the defaults and checks the result.
+    pub fn resolve<'a>(patches: impl IntoIterator<Item = &'a SettingsPatch>) -> Result<Settings> {
+        let mut s = Settings::default();
+        for p in patches {
+            macro_rules! take {
+                ($($field:ident),*) => { $( if let Some(v) = &p.$field { s.$field = v.clone(); } )* };
+            }
+            take!(
+                model,
+                layers,
+                octaves,
+                octave_scale,
+                iterations,
+                step,
+                jitter,
+                seed,
+                rotate,
+                blend,
+                fps,
+                device,
+                threads
+            );
+            macro_rules! take_optional {
+                ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
+            }
+            take_optional!(weights, tile, width, height, zoom, codec, crf);
+            if let Some(pan) = &p.pan {
+                s.pan = parse_pan(pan)?;
+            }
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Range checks that name the option at fault.
+    fn check(&self) -> Result<()> {
+        fn ensure(ok: bool, option: &str, message: String) -> Result<()> {
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::setting(option, message))
+            }
+        }
+        ensure(self.octaves >= 1, "--octaves", format!("{} must be at least 1", self.octaves))?;
+        ensure(self.octaves <= 20, "--octaves", format!("{} is more than 20", self.octaves))?;
+        let scale_ok = self.octave_scale.is_finite() && (1.0..=4.0).contains(&self.octave_scale);
+        ensure(scale_ok, "--octave-scale", format!("{} must be between 1 and 4", self.octave_scale))?;
+        ensure(self.iterations <= 10_000, "--iterations", format!("{} is more than 10000", self.iterations))?;
+        let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
+        ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
+        ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
+        if let Some(tile) = self.tile {
+            ensure(tile >= 32, "--tile", format!("{tile} must be at least 32 pixels"))?;
+        }
+        for (option, value) in [("--width", self.width), ("--height", self.height)] {
+            if let Some(v) = value {
+                ensure((1..=16384).contains(&v), option, format!("{v} must be between 1 and 16384"))?;
+            }
+        }
+        if let Some(zoom) = self.zoom {
+            let ok = zoom.is_finite() && (0.5..=2.0).contains(&zoom);
+            ensure(ok, "--zoom", format!("{zoom} must be between 0.5 and 2"))?;
+        }
+        ensure(
+            self.rotate.is_finite() && self.rotate.abs() <= 180.0,
+            "--rotate",
+            format!("{} must be within ±180 degrees", self.rotate),
+        )?;
+        let blend_ok = self.blend.is_finite() && (0.0..=1.0).contains(&self.blend);
+        ensure(blend_ok, "--blend", format!("{} must be between 0 and 1", self.blend))?;
+        let fps_ok = self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0;
+        ensure(fps_ok, "--fps", format!("{} must be above 0 and at most 1000", self.fps))?;
+        if let Some(crf) = self.crf {
+            ensure(crf <= 63, "--crf", format!("{crf} must be between 0 and 63"))?;
+        }
+        crate::device::check_device_name(&self.device)?;
+        Ok(())
+    }
+
+    /// The dream's parameters, with layer names checked against `network`.
+    pub fn dream_params(&self, network: &Network) -> Result<DreamParams> {
+        let mut layers = Vec::new();
+        for name in self.layers.split(',').filter(|n| !n.trim().is_empty()) {
+            let layer = network.parse_layer(name).ok_or_else(|| {
+                let names = network.layer_names();
+                Error::setting(
+                    "--layers",
+                    format!(
+                        "'{}' is not a layer of {}: use stem, blocks.0 ... blocks.{}, head",
+                        name.trim(),
+                        network.kind().name(),
+                        names.len() - 3
+                    ),
+                )
+            })?;
+            if !layers.contains(&layer) {
+                layers.push(layer);
+            }
+        }
+        let params = DreamParams {
+            layers,
+            octaves: self.octaves,
+            octave_scale: self.octave_scale,
+            iterations: self.iterations,
+            step: self.step,
+            jitter: self.jitter,
+        };
+        params.validate()?;
+        Ok(params)
+    }
+
+    /// The settings as TOML, as a preset file would hold them.
+    pub fn to_toml(&self) -> String {
+        let mut text = toml::to_string(self).unwrap_or_default();
+        // `pan` is written as the command line takes it, not as an array.
+        text = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("pan = ") {
+                    format!("pan = \"{},{}\"", self.pan.0, self.pan.1)
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        text + "\n"
+    }
+}
+
+fn parse_pan(text: &str) -> Result<(f64, f64)> {
+    let bad = || Error::setting("--pan", format!("'{text}' must be two numbers DX,DY such as 2,-1"));
+    let (dx, dy) = text.split_once(',').ok_or_else(bad)?;
+    let dx: f64 = dx.trim().parse().map_err(|_| bad())?;
+    let dy: f64 = dy.trim().parse().map_err(|_| bad())?;
+    if !(dx.is_finite() && dy.is_finite() && dx.abs() <= 10_000.0 && dy.abs() <= 10_000.0) {
+        return Err(bad());
+    }
+    Ok((dx, dy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win_and_unset_fields_fall_through() {
+        let preset = SettingsPatch { octaves: Some(6), step: Some(0.05), ..Default::default() };
+        let command_line = SettingsPatch { octaves: Some(2), ..Default::default() };
+        let s = Settings::resolve([&preset, &command_line]).unwrap();
+        assert_eq!((s.octaves, s.step, s.iterations), (2, 0.05, 10));
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_option() {
+        let cases = [
+            (SettingsPatch { octaves: Some(0), ..Default::default() }, "--octaves: 0 must be at least 1"),
+            (SettingsPatch { step: Some(-1.0), ..Default::default() }, "--step: -1 must be between 0 and 10"),
+            (SettingsPatch { pan: Some("3".into()), ..Default::default() }, "--pan: '3' must be two numbers"),
+            (SettingsPatch { device: Some("gpu".into()), ..Default::default() }, "--device: 'gpu' is not a device"),
+        ];
+        for (patch, expected) in cases {
+            let err = Settings::resolve([&patch]).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn toml_keys_are_the_long_option_names() {
+        let patch: SettingsPatch = toml::from_str("octave-scale = 1.3\npan = \"1,-2\"\nmodel = \"lite1\"").unwrap();
+        let s = Settings::resolve([&patch]).unwrap();
+        assert_eq!((s.octave_scale, s.pan, s.model), (1.3, (1.0, -2.0), ModelKind::Lite1));
+        let err = toml::from_str::<SettingsPatch>("octave_scale = 1.3").unwrap_err().to_string();
+        assert!(err.contains("unknown field `octave_scale`"), "{err}");
+        let round_trip: SettingsPatch = toml::from_str(&s.to_toml()).unwrap();
+        assert_eq!(Settings::resolve([&round_trip]).unwrap(), s);
+    }
+}

@@ -1,0 +1,94 @@
+//! The `dreamreel` binary as a user runs it, on the tiny files in `samples/`.
+use assert_cmd::Command;
+use std::path::Path;
+
+fn dreamreel() -> Command {
+    Command::cargo_bin("dreamreel").unwrap()
+}
+
+/// Fast settings for a still: tiny image, two octaves, a few steps.
+const TINY: [&str; 8] = ["--width", "48", "--octaves", "2", "--iterations", "3", "--device", "cpu"];
+
+/// Runs a command that must fail with exit code 2 and a one-line message containing `expected`.
+fn refused(args: &[&str], expected: &str) {
+    let out = dreamreel().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(expected), "{args:?}: expected '{expected}' in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn still_renders_a_png_of_the_asked_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dream.png");
+    dreamreel().args(["still", "samples/chelsea.png", "-o"]).arg(&out).args(TINY).args(["--quiet"]).assert().success();
+    let dreamed = image::open(&out).unwrap().to_rgb8();
+    assert_eq!((dreamed.width(), dreamed.height()), (48, 32));
+    let plain =
+        image::open("samples/chelsea.png").unwrap().resize_exact(48, 32, image::imageops::FilterType::CatmullRom);
+    let changed = dreamed.pixels().zip(plain.to_rgb8().pixels()).filter(|(a, b)| a != b).count();
+    assert!(changed > 48 * 32 / 2, "only {changed} pixels changed");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+}
+
+#[test]
+fn same_seed_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let render = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        dreamreel()
+            .args(["still", "samples/coffee.png", "-o"])
+            .arg(&out)
+            .args(TINY)
+            .args(["--seed", seed])
+            .assert()
+            .success();
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(render("a.png", "3"), render("b.png", "3"));
+}
+
+#[test]
+fn bad_settings_are_refused_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.png");
+    let out = out.to_str().unwrap();
+    let still =
+        |extra: &[&'static str]| -> Vec<&str> { [&["still", "samples/chelsea.png", "-o", out], extra].concat() };
+    refused(&still(&["--octaves", "0"]), "--octaves: 0 must be at least 1");
+    refused(&still(&["--layers", "blocks.99", "--device", "cpu"]), "--layers: 'blocks.99' is not a layer of lite0");
+    refused(&still(&["--step", "-1"]), "--step");
+    refused(&still(&["--device", "tpu"]), "--device: 'tpu' is not a device");
+    if !Path::new("/dev/nvidia0").exists() {
+        refused(&still(&["--device", "cuda"]), "no CUDA GPU is available");
+    }
+    assert!(!Path::new(out).exists(), "nothing written");
+}
+
+#[test]
+fn bad_files_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.png");
+    let out = out.to_str().unwrap();
+    refused(&["still", "no/such.png", "-o", out], "no/such.png: no such file");
+    let text = dir.path().join("notes.png");
+    std::fs::write(&text, "not an image").unwrap();
+    refused(&["still", text.to_str().unwrap(), "-o", out], "notes.png: not an image");
+    refused(
+        &["still", "samples/chelsea.png", "-o", "/no/such/folder/x.png"],
+        "folder '/no/such/folder' does not exist",
+    );
+    refused(&["still", "samples/chelsea.png", "-o", "samples/chelsea.png"], "is the input file");
+    assert!(!Path::new(out).exists(), "nothing written");
+}
+
+#[test]
+fn models_lists_layers_with_shapes() {
+    let out = dreamreel().arg("models").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("lite0")), "{text}");
+    assert!(text.lines().any(|l| l.trim() == "blocks.8   112 x 14 x 14"), "{text}");
+}

@@ -1,0 +1,118 @@
+//! The network and the dream, through the library, on the installed Lite0 weights.
+use dreamreel::dream::{objective_value, Dreamer};
+use dreamreel::image_io::{image_to_tensor, load_image, tensor_to_rgb8};
+use dreamreel::network::{ModelKind, Network, NetworkOptions};
+use dreamreel::settings::{Settings, SettingsPatch};
+use std::path::Path;
+use tch::{Device, Kind};
+
+fn lite0(options: NetworkOptions) -> Network {
+    Network::load_installed(ModelKind::Lite0, Device::Cpu, options).expect("run scripts/setup.sh first")
+}
+
+fn chelsea(width: Option<u32>) -> tch::Tensor {
+    let image = load_image(Path::new("samples/chelsea.png"), width).unwrap();
+    image_to_tensor(&image, Device::Cpu).unwrap()
+}
+
+#[test]
+fn lite0_sees_an_egyptian_cat_with_the_logits_pytorch_gives() {
+    let network = lite0(NetworkOptions::default());
+    let logits = tch::no_grad(|| network.logits(&chelsea(None))).unwrap().get(0);
+    assert_eq!(logits.argmax(0, false).int64_value(&[]), 285, "ImageNet 285 is Egyptian cat");
+    // Recorded from efficientnet_lite_pytorch (deepdream_ref.load_model) on the same 451x300 image,
+    // normalised as (x - 0.5) / 0.5.
+    let expected = [
+        (0, -0.75457),
+        (1, 0.82185),
+        (2, -0.95931),
+        (3, -0.8348),
+        (4, -0.44837),
+        (5, -0.36039),
+        (6, -0.58034),
+        (7, 0.71507),
+        (281, 5.22479),
+        (282, 5.8883),
+        (285, 6.45668),
+    ];
+    for (class, value) in expected {
+        let got = logits.double_value(&[class]);
+        assert!((got - value).abs() < 1e-3, "class {class}: {got} vs {value}");
+    }
+}
+
+#[test]
+fn folded_and_unfolded_batch_norms_give_the_same_activations() {
+    let folded = lite0(NetworkOptions { fold_batch_norm: true });
+    let unfolded = lite0(NetworkOptions { fold_batch_norm: false });
+    let x = chelsea(Some(96));
+    let layers: Vec<_> =
+        ["stem", "blocks.3", "blocks.10", "head"].iter().map(|n| folded.parse_layer(n).unwrap()).collect();
+    let (a, b) =
+        tch::no_grad(|| (folded.activations(&x, &layers).unwrap(), unfolded.activations(&x, &layers).unwrap()));
+    for (a, b) in a.iter().zip(&b) {
+        let diff = (a - b).abs().max().double_value(&[]);
+        assert!(diff < 1e-4, "largest difference {diff}");
+    }
+}
+
+#[test]
+fn layers_are_named_by_module_path() {
+    let network = lite0(NetworkOptions::default());
+    let names = network.layer_names();
+    assert_eq!(names.len(), 18);
+    assert_eq!(
+        (names[0].as_str(), names[1].as_str(), names[16].as_str(), names[17].as_str()),
+        ("stem", "blocks.0", "blocks.15", "head")
+    );
+    assert!(network.parse_layer("blocks.16").is_none());
+    let shapes = network.layer_shapes(224, 224).unwrap();
+    assert_eq!(shapes[9], vec![112, 14, 14], "blocks.8");
+    assert_eq!(shapes[17], vec![1280, 7, 7], "head");
+}
+
+fn tiny_settings() -> Settings {
+    let patch = SettingsPatch {
+        octaves: Some(2),
+        iterations: Some(8),
+        step: Some(0.03),
+        jitter: Some(4),
+        ..Default::default()
+    };
+    Settings::resolve([&patch]).unwrap()
+}
+
+#[test]
+fn the_dream_raises_the_objective_and_is_repeatable() {
+    let network = lite0(NetworkOptions::default());
+    let settings = tiny_settings();
+    let params = settings.dream_params(&network).unwrap();
+    let x = chelsea(Some(96));
+    let before = objective_value(&network, &x, &params.layers).unwrap();
+    let dreamed = Dreamer::new(&network, params.clone(), 7).unwrap().dream(&x).unwrap();
+    let after = objective_value(&network, &dreamed, &params.layers).unwrap();
+    assert!(after >= 1.5 * before, "objective {before} -> {after}");
+    assert_eq!(dreamed.size(), x.size());
+    let change = (&dreamed - &x).abs().mean(Kind::Float).double_value(&[]);
+    assert!(change > 0.01, "mean change {change}");
+    let again = Dreamer::new(&network, params.clone(), 7).unwrap().dream(&x).unwrap();
+    assert_eq!(tensor_to_rgb8(&dreamed).unwrap(), tensor_to_rgb8(&again).unwrap(), "same seed, same bytes");
+    let other = Dreamer::new(&network, params, 8).unwrap().dream(&x).unwrap();
+    assert_ne!(tensor_to_rgb8(&dreamed).unwrap(), tensor_to_rgb8(&other).unwrap(), "another seed, another dream");
+}
+
+#[test]
+fn lite1_and_lite2_load_with_every_key_used() {
+    for kind in [ModelKind::Lite1, ModelKind::Lite2] {
+        let network = Network::load_installed(kind, Device::Cpu, NetworkOptions::default()).unwrap();
+        assert_eq!(network.layer_names().len(), 23, "{kind:?}");
+    }
+    let wrong = Network::load(
+        ModelKind::Lite1,
+        &dreamreel::network::models_dir().join("efficientnet-lite0.pth"),
+        Device::Cpu,
+        NetworkOptions::default(),
+    );
+    let err = wrong.err().unwrap().to_string();
+    assert!(err.contains("has 16 blocks, but EfficientNet-lite1 has 21"), "{err}");
+}
