@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p out
-target/release/dreamreel still samples/chelsea.png -o out/demo.png --width 512
-echo "demo: wrote $(pwd)/out/demo.png"
+# A two-second dream zoom into the cat, 320 pixels wide, with the default look.
+target/release/dreamreel zoom samples/chelsea.png -o out/demo.mp4 --width 320 --duration 2
+echo "demo: wrote $(pwd)/out/demo.mp4"

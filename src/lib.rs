@@ -8,6 +8,9 @@
 //! - [`image_io`]: stills in and out, pixels to tensors.
 //! - [`output`]: safe writing (temporary name, rename on success).
 //! - [`settings`]: defaults < preset < command line, checked once.
+//! - [`transform`]: zoom, rotation, pan, blend and noise between frames.
+//! - [`video`]: FFmpeg decode and encode, sound copied or transcoded (feature `video`).
+//! - [`pipeline`]: decode, dream and encode threads joined by bounded channels (feature `video`).
 //! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
 pub mod device;
 pub mod dream;
@@ -15,8 +18,13 @@ pub mod error;
 pub mod image_io;
 pub mod network;
 pub mod output;
+#[cfg(feature = "video")]
+pub mod pipeline;
 pub mod render;
 pub mod settings;
+pub mod transform;
+#[cfg(feature = "video")]
+pub mod video;
 pub mod weights;
 
 pub use error::{Error, Result};

@@ -1,14 +1,18 @@
 //! The `dreamreel` command: parses arguments, resolves settings, calls the library, maps errors
 //! to exit codes (0 done, 1 failed while working, 2 bad invocation or input, 130 interrupted).
 use clap::{Parser, Subcommand};
-use dreamreel::network::{models_dir, ModelKind, Network, NetworkOptions};
-use dreamreel::render::{render_still, Progress};
-use dreamreel::settings::{Settings, SettingsPatch};
 use dreamreel::Error;
+use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
+#[cfg(feature = "video")]
+use dreamreel::pipeline::{Span, VideoReport, ZoomStart, render_footage, render_zoom};
+use dreamreel::render::{Progress, render_still};
+use dreamreel::settings::{Settings, SettingsPatch};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+#[cfg(feature = "video")]
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Renders DeepDream ("inceptionism") stills and videos.
 #[derive(Parser)]
@@ -24,8 +28,64 @@ struct Cli {
 enum Command {
     /// Dream one still image
     Still(StillArgs),
+    #[cfg(feature = "video")]
+    /// Dream zoom: dream a still (or noise), then again and again, zooming into each dream
+    Zoom(ZoomArgs),
+    #[cfg(feature = "video")]
+    /// Dream existing footage frame by frame, keeping its timing and sound
+    Video(VideoArgs),
     /// List the installed networks with their layers and shapes at 224x224
     Models,
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct ZoomArgs {
+    /// Still to start from, or `noise` (then --width and --height give the size)
+    input: String,
+    /// Video to write: .mp4, .mov, .mkv, .webm, or PNG frames such as frames/%05d.png
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Number of frames to render
+    #[arg(long, required_unless_present = "duration", conflicts_with = "duration")]
+    frames: Option<u64>,
+    /// Length in seconds, instead of --frames (frames = duration x fps)
+    #[arg(long)]
+    duration: Option<f64>,
+    #[command(flatten)]
+    settings: SettingsPatch,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct VideoArgs {
+    /// Footage to dream: any file FFmpeg reads
+    input: PathBuf,
+    /// Video to write: .mp4, .mov, .mkv, .webm, or PNG frames such as frames/%05d.png
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Start this many seconds into the footage
+    #[arg(long, default_value_t = 0.0)]
+    start: f64,
+    /// Dream only this many frames
+    #[arg(long, conflicts_with = "duration")]
+    frames: Option<u64>,
+    /// Dream only this many seconds
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Leave the sound out
+    #[arg(long)]
+    no_audio: bool,
+    #[command(flatten)]
+    settings: SettingsPatch,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -47,6 +107,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Still(args) => still(args),
+        #[cfg(feature = "video")]
+        Command::Zoom(args) => zoom(args),
+        #[cfg(feature = "video")]
+        Command::Video(args) => video(args),
         Command::Models => models(),
     };
     match result {
@@ -74,6 +138,73 @@ fn still(args: StillArgs) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+#[cfg(feature = "video")]
+fn zoom(args: ZoomArgs) -> Result<(), Error> {
+    let settings = Settings::resolve([&args.settings])?;
+    let frames = match (args.frames, args.duration) {
+        (Some(frames), _) => frames,
+        (None, Some(seconds)) if seconds.is_finite() && seconds > 0.0 => {
+            (seconds * settings.fps).round().max(1.0) as u64
+        }
+        (None, _) => return Err(Error::setting("--duration", "must be a positive number of seconds")),
+    };
+    let start = if args.input == "noise" { ZoomStart::Noise } else { ZoomStart::Still(args.input.into()) };
+    let mut progress = Bar::new(args.quiet);
+    let report = render_zoom(&start, &args.output, frames, &settings, &mut progress, cancel_on_ctrl_c());
+    report_video(&args.output, report, args.quiet)
+}
+
+#[cfg(feature = "video")]
+fn video(args: VideoArgs) -> Result<(), Error> {
+    let settings = Settings::resolve([&args.settings])?;
+    if !(args.start.is_finite() && args.start >= 0.0) {
+        return Err(Error::setting("--start", format!("{} must be zero or more seconds", args.start)));
+    }
+    if let Some(seconds) = args.duration
+        && !(seconds.is_finite() && seconds > 0.0)
+    {
+        return Err(Error::setting("--duration", "must be a positive number of seconds"));
+    }
+    let span = Span { start_seconds: args.start, frames: args.frames, seconds: args.duration };
+    let mut progress = Bar::new(args.quiet);
+    let report =
+        render_footage(&args.input, &args.output, &span, !args.no_audio, &settings, &mut progress, cancel_on_ctrl_c());
+    report_video(&args.output, report, args.quiet)
+}
+
+#[cfg(feature = "video")]
+fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, quiet: bool) -> Result<(), Error> {
+    let report = report?;
+    if !quiet {
+        let seconds = report.elapsed.as_secs_f64();
+        eprintln!(
+            "{}: {} frames {}x{} in {:.1} s ({:.2} frames/s, dreaming {:.0}% of the time), last objective {:.3}",
+            output.display(),
+            report.frames,
+            report.width,
+            report.height,
+            seconds,
+            report.frames as f64 / seconds,
+            100.0 * report.dream_time.as_secs_f64() / seconds,
+            report.last_objective
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "video")]
+/// The first Ctrl-C asks the render to finish its frame and close the file; the second stops at once.
+fn cancel_on_ctrl_c() -> &'static AtomicBool {
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ndreamreel: stopping after this frame (Ctrl-C again to stop at once)");
+    });
+    &CANCEL
 }
 
 fn models() -> Result<(), Error> {

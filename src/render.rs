@@ -1,5 +1,5 @@
 //! The jobs a user runs, from checked settings to finished files.
-use crate::dream::{objective_value, DreamParams, Dreamer};
+use crate::dream::{DreamParams, Dreamer, objective_value};
 use crate::error::{Error, Result};
 use crate::image_io::{image_to_tensor, load_image, save_image};
 use crate::network::{Network, NetworkOptions};

@@ -19,6 +19,24 @@ pub enum Codec {
     Av1,
 }
 
+impl Codec {
+    /// Short lowercase name, as the command line takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::H264 => "h264",
+            Codec::H265 => "h265",
+            Codec::Vp9 => "vp9",
+            Codec::Av1 => "av1",
+        }
+    }
+}
+
+impl std::fmt::Display for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Settings that may each be absent: one layer of defaults < preset < command line.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -50,9 +68,6 @@ pub struct SettingsPatch {
     /// Seed of the random shifts (and of `noise`): same seed, same device, same output [default: 0]
     #[arg(long, help_heading = "Dream")]
     pub seed: Option<u64>,
-    /// Dream in tiles of at most N x N pixels (saves GPU memory on big frames) [default: off]
-    #[arg(long, value_name = "N", help_heading = "Dream")]
-    pub tile: Option<u32>,
 
     /// Resize the input to this width, keeping the aspect ratio
     #[arg(long, help_heading = "Frame")]
@@ -111,8 +126,6 @@ pub struct Settings {
     pub jitter: u32,
     pub seed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tile: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
@@ -142,7 +155,6 @@ impl Default for Settings {
             step: 0.02,
             jitter: 16,
             seed: 0,
-            tile: None,
             width: None,
             height: None,
             zoom: None,
@@ -184,7 +196,7 @@ impl Settings {
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
-            take_optional!(weights, tile, width, height, zoom, codec, crf);
+            take_optional!(weights, width, height, zoom, codec, crf);
             if let Some(pan) = &p.pan {
                 s.pan = parse_pan(pan)?;
             }
@@ -196,11 +208,7 @@ impl Settings {
     /// Range checks that name the option at fault.
     fn check(&self) -> Result<()> {
         fn ensure(ok: bool, option: &str, message: String) -> Result<()> {
-            if ok {
-                Ok(())
-            } else {
-                Err(Error::setting(option, message))
-            }
+            if ok { Ok(()) } else { Err(Error::setting(option, message)) }
         }
         ensure(self.octaves >= 1, "--octaves", format!("{} must be at least 1", self.octaves))?;
         ensure(self.octaves <= 20, "--octaves", format!("{} is more than 20", self.octaves))?;
@@ -210,9 +218,6 @@ impl Settings {
         let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
         ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
         ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
-        if let Some(tile) = self.tile {
-            ensure(tile >= 32, "--tile", format!("{tile} must be at least 32 pixels"))?;
-        }
         for (option, value) in [("--width", self.width), ("--height", self.height)] {
             if let Some(v) = value {
                 ensure((1..=16384).contains(&v), option, format!("{v} must be between 1 and 16384"))?;

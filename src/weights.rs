@@ -108,10 +108,10 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<(String, RawTensor)>> {
         .ok_or(WeightsError::NoDataPkl)?
         .to_string();
     let prefix = &pkl[..pkl.len() - "data.pkl".len()];
-    if let Some(order) = read_entry(&mut zip, &format!("{prefix}byteorder"))? {
-        if order != b"little" {
-            return Err(WeightsError::Format("big-endian checkpoints are not supported".into()));
-        }
+    if let Some(order) = read_entry(&mut zip, &format!("{prefix}byteorder"))?
+        && order != b"little"
+    {
+        return Err(WeightsError::Format("big-endian checkpoints are not supported".into()));
     }
     let pickle = read_entry(&mut zip, &pkl)?.ok_or(WeightsError::NoDataPkl)?;
     let mut vm = Unpickler::new(&pickle, 0);

@@ -1,5 +1,5 @@
 //! The network and the dream, through the library, on the installed Lite0 weights.
-use dreamreel::dream::{objective_value, Dreamer};
+use dreamreel::dream::{Dreamer, objective_value};
 use dreamreel::image_io::{image_to_tensor, load_image, tensor_to_rgb8};
 use dreamreel::network::{ModelKind, Network, NetworkOptions};
 use dreamreel::settings::{Settings, SettingsPatch};

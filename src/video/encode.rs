@@ -1,0 +1,914 @@
+//! Writing: RGB frames -> yuv420p -> H.264/H.265/VP9/AV1 in mp4/mov/mkv/webm
+//! (with audio from a source file), or a numbered PNG sequence.
+//!
+//! Output goes to a temporary file beside the target and is renamed on
+//! `finish`, so an existing file is never clobbered by a failed or aborted render.
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg::format::Pixel;
+use ffmpeg::software::scaling;
+use ffmpeg::{Dictionary, Packet, codec, encoder, format, frame};
+use ffmpeg_next as ffmpeg;
+
+use super::audio::AudioMux;
+use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
+
+/// Audio is written this far behind the video, so nothing past the (not yet known) video end is ever muxed.
+const AUDIO_LAG_SECONDS: f64 = 0.5;
+/// Marker in temporary file names.
+const PARTIAL: &str = "dreamreel-partial";
+
+/// Where the soundtrack comes from and which part of it to use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AudioSource {
+    pub path: PathBuf,
+    /// Seconds from the start of the file (use `VideoInfo::start_seconds` to match a read span).
+    pub start_seconds: f64,
+    /// `None`: as long as the written video.
+    pub duration_seconds: Option<f64>,
+}
+
+/// How to write the output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriteOptions {
+    /// Size of the frames passed to `write_frame`.
+    pub width: u32,
+    pub height: u32,
+    /// Time base of `Frame::pts`.
+    pub time_base: Rational,
+    /// Nominal frame rate, stored in the stream header.
+    pub frame_rate: Rational,
+    /// `None`: H.264 for mp4/mov/mkv, VP9 for webm.
+    pub codec: Option<Codec>,
+    /// `None`: 18 for H.264, 22 for H.265, 24 for VP9, 28 for AV1.
+    pub crf: Option<u32>,
+    /// Ignored for image sequences.
+    pub audio: Option<AudioSource>,
+}
+
+/// Encoder + muxer for one output; lives on the thread that created it.
+pub struct VideoWriter {
+    target: PathBuf,
+    sink: Option<Sink>,
+}
+
+enum Sink {
+    Container(Box<ContainerSink>),
+    Images(Box<ImageSink>),
+}
+
+struct ContainerSink {
+    temp: PathBuf,
+    octx: format::context::Output,
+    encoder: encoder::Video,
+    enc_tb: ffmpeg::Rational,
+    stream_index: usize,
+    stream_tb: ffmpeg::Rational,
+    converter: RgbToEncoder,
+    /// One nominal frame in time-base ticks (packet duration, video end).
+    frame_ticks: i64,
+    tick_seconds: f64,
+    last_pts: Option<i64>,
+    audio: Option<AudioMux>,
+}
+
+struct ImageSink {
+    pattern: String,
+    temp: PathBuf,
+    encoder: encoder::Video,
+    converter: RgbToEncoder,
+    written: Vec<PathBuf>,
+}
+
+/// Copies packed RGB into an FFmpeg frame (cropping to the encoder size) and converts its pixel format.
+struct RgbToEncoder {
+    in_w: u32,
+    in_h: u32,
+    width: u32,
+    height: u32,
+    rgb: frame::Video,
+    out: frame::Video,
+    scaler: Option<scaling::Context>,
+}
+
+impl VideoWriter {
+    pub fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
+        init()?;
+        if opts.width < 2 || opts.height < 2 {
+            return Err(VideoError::invalid(path, format!("frame size {}x{} is too small", opts.width, opts.height)));
+        }
+        if !opts.time_base.is_valid() || !opts.frame_rate.is_valid() {
+            return Err(VideoError::invalid(
+                path,
+                format!("invalid time base {} or frame rate {}", opts.time_base, opts.frame_rate),
+            ));
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| VideoError::io(path, "cannot create the output folder", e))?;
+        }
+        let sink = if is_image_sequence(path) {
+            Sink::Images(Box::new(ImageSink::create(path, opts)?))
+        } else {
+            Sink::Container(Box::new(ContainerSink::create(path, opts)?))
+        };
+        Ok(VideoWriter { target: path.to_path_buf(), sink: Some(sink) })
+    }
+
+    pub fn write_frame(&mut self, frame: &Frame) -> Result<(), VideoError> {
+        match &mut self.sink {
+            Some(Sink::Container(c)) => c.write(&self.target, frame),
+            Some(Sink::Images(i)) => i.write(&self.target, frame),
+            None => Err(VideoError::invalid(&self.target, "writer already finished")),
+        }
+    }
+
+    /// Flush the encoder and the remaining audio, write the trailer, then rename into place.
+    pub fn finish(mut self) -> Result<(), VideoError> {
+        match self.sink.take() {
+            Some(Sink::Container(c)) => {
+                let temp = c.temp.clone();
+                let result = c.finish(&self.target);
+                if result.is_err() {
+                    let _ = std::fs::remove_file(&temp);
+                }
+                result
+            }
+            Some(Sink::Images(i)) => i.finish(&self.target),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for VideoWriter {
+    /// An unfinished writer removes its temporary output (and, for image sequences, the frames it wrote).
+    fn drop(&mut self) {
+        match self.sink.take() {
+            Some(Sink::Container(c)) => {
+                let temp = c.temp.clone();
+                // Close the file before deleting it.
+                drop(c);
+                let _ = std::fs::remove_file(temp);
+            }
+            Some(Sink::Images(i)) => {
+                let _ = std::fs::remove_file(&i.temp);
+                for written in &i.written {
+                    let _ = std::fs::remove_file(written);
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+impl ContainerSink {
+    fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        let (muxer, default_codec, audio_encoders): (&str, Codec, &[&str]) = match ext.as_str() {
+            "mp4" => ("mp4", Codec::H264, &["aac"]),
+            "mov" => ("mov", Codec::H264, &["aac"]),
+            "mkv" => ("matroska", Codec::H264, &["aac"]),
+            "webm" => ("webm", Codec::Vp9, &["libopus", "libvorbis"]),
+            _ => {
+                return Err(VideoError::UnknownExtension { path: show(path), ext });
+            }
+        };
+        let chosen = opts.codec.unwrap_or(default_codec);
+        let temp = temp_path(path, &ext);
+        let mut octx = format::output_as(&temp, muxer)
+            .map_err(|e| VideoError::ffmpeg(path, "cannot create the output file", e))?;
+        let result = Self::setup(path, opts, temp.clone(), &mut octx, chosen, &ext, audio_encoders);
+        match result {
+            Ok(parts) => Ok(parts.into_sink(octx)),
+            Err(e) => {
+                drop(octx);
+                let _ = std::fs::remove_file(&temp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Everything after the muxer exists; split out so a failure can clean up the temp file.
+    fn setup(
+        path: &Path,
+        opts: &WriteOptions,
+        temp: PathBuf,
+        octx: &mut format::context::Output,
+        chosen: Codec,
+        ext: &str,
+        audio_encoders: &[&str],
+    ) -> Result<ContainerParts, VideoError> {
+        let codec_id = match chosen {
+            Codec::H264 => codec::Id::H264,
+            Codec::H265 => codec::Id::HEVC,
+            Codec::Vp9 => codec::Id::VP9,
+            Codec::Av1 => codec::Id::AV1,
+        };
+        // The mov muxer claims VP9/AV1 but refuses them at header time ("only supported in MP4").
+        let mov_refuses = ext == "mov" && matches!(chosen, Codec::Vp9 | Codec::Av1);
+        if mov_refuses || !container_accepts(octx, codec_id) {
+            return Err(VideoError::IncompatibleCodec { path: show(path), codec: chosen, ext: ext.to_string() });
+        }
+        let names: &[&str] = match chosen {
+            Codec::H264 => &["libx264"],
+            Codec::H265 => &["libx265"],
+            Codec::Vp9 => &["libvpx-vp9"],
+            Codec::Av1 => &["libsvtav1", "libaom-av1", "librav1e"],
+        };
+        let codec = names.iter().find_map(|name| encoder::find_by_name(name)).ok_or_else(|| VideoError::NoEncoder {
+            path: show(path),
+            what: format!("{chosen} ({})", names.join(" or ")),
+        })?;
+
+        // yuv420p needs even dimensions: crop the odd last column/row.
+        let (width, height) = (opts.width & !1, opts.height & !1);
+        let enc_tb = ffmpeg::Rational::from(opts.time_base);
+        let mut enc = codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(|e| VideoError::ffmpeg(path, "cannot create the video encoder", e))?;
+        enc.set_width(width);
+        enc.set_height(height);
+        enc.set_format(Pixel::YUV420P);
+        enc.set_time_base(enc_tb);
+        enc.set_frame_rate(Some(ffmpeg::Rational::from(opts.frame_rate)));
+        enc.set_colorspace(ffmpeg::color::Space::BT709);
+        enc.set_color_range(ffmpeg::color::Range::MPEG);
+        // SAFETY: plain field writes on a valid, not yet opened codec context.
+        unsafe {
+            let raw = enc.as_mut_ptr();
+            (*raw).color_primaries = ffmpeg::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
+            (*raw).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+        }
+        if octx.format().flags().contains(format::Flags::GLOBAL_HEADER) {
+            enc.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let encoder = enc
+            .open_as_with(codec, encoder_options(chosen, opts.crf))
+            .map_err(|e| VideoError::ffmpeg(path, format!("cannot open video encoder {}", codec.name()), e))?;
+
+        let stream_index = {
+            let mut ost =
+                octx.add_stream(codec).map_err(|e| VideoError::ffmpeg(path, "cannot add the video stream", e))?;
+            ost.set_parameters(&encoder);
+            ost.set_time_base(enc_tb);
+            ost.set_avg_frame_rate(ffmpeg::Rational::from(opts.frame_rate));
+            ost.set_rate(ffmpeg::Rational::from(opts.frame_rate));
+            if chosen == Codec::H265 && matches!(ext, "mp4" | "mov") {
+                // Apple players only accept HEVC tagged hvc1 (FFmpeg defaults to hev1).
+                // SAFETY: the stream's codecpar is valid while `ost` lives.
+                unsafe {
+                    (*ost.parameters().as_mut_ptr()).codec_tag = u32::from_le_bytes(*b"hvc1");
+                }
+            }
+            ost.index()
+        };
+
+        let mut audio = match &opts.audio {
+            Some(src) => AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, audio_encoders)?,
+            None => None,
+        };
+
+        octx.write_header().map_err(|e| VideoError::ffmpeg(path, "cannot write the file header", e))?;
+        let stream_tb = octx.stream(stream_index).map(|s| s.time_base()).unwrap_or(enc_tb);
+        if let Some(audio) = &mut audio {
+            audio.header_written(octx);
+        }
+
+        let frame_ticks = (opts.time_base.den as f64 / (opts.time_base.num as f64 * opts.frame_rate.as_f64()))
+            .round()
+            .max(1.0) as i64;
+        Ok(ContainerParts {
+            temp,
+            encoder,
+            enc_tb,
+            stream_index,
+            stream_tb,
+            converter: RgbToEncoder::new(opts.width, opts.height, width, height, Pixel::YUV420P),
+            frame_ticks,
+            tick_seconds: opts.time_base.as_f64(),
+            audio,
+        })
+    }
+
+    fn write(&mut self, target: &Path, frame: &Frame) -> Result<(), VideoError> {
+        if let Some(last) = self.last_pts
+            && frame.pts <= last
+        {
+            return Err(VideoError::invalid(
+                target,
+                format!("frame {} has pts {} not after {last}", frame.index, frame.pts),
+            ));
+        }
+        let yuv = self.converter.convert(target, frame)?;
+        yuv.set_pts(Some(frame.pts));
+        self.encoder.send_frame(yuv).map_err(|e| VideoError::ffmpeg(target, "video encoding failed", e))?;
+        self.last_pts = Some(frame.pts);
+        self.drain(target)?;
+        if let Some(audio) = &mut self.audio {
+            let now = frame.pts as f64 * self.tick_seconds;
+            audio.pump(&mut self.octx, now - AUDIO_LAG_SECONDS)?;
+        }
+        Ok(())
+    }
+
+    /// Move encoded packets into the muxer.
+    fn drain(&mut self, target: &Path) -> Result<(), VideoError> {
+        let mut packet = Packet::empty();
+        while self.encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(self.stream_index);
+            if packet.duration() <= 0 {
+                packet.set_duration(self.frame_ticks);
+            }
+            packet.rescale_ts(self.enc_tb, self.stream_tb);
+            packet
+                .write_interleaved(&mut self.octx)
+                .map_err(|e| VideoError::ffmpeg(target, "cannot write video", e))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, target: &Path) -> Result<(), VideoError> {
+        let Some(last) = self.last_pts else {
+            return Err(VideoError::invalid(target, "no frames were written"));
+        };
+        self.encoder.send_eof().map_err(|e| VideoError::ffmpeg(target, "video encoder flush failed", e))?;
+        self.drain(target)?;
+        if let Some(audio) = &mut self.audio {
+            let video_end = (last + self.frame_ticks) as f64 * self.tick_seconds;
+            audio.finish(&mut self.octx, video_end)?;
+        }
+        self.octx.write_trailer().map_err(|e| VideoError::ffmpeg(target, "cannot finish the file", e))?;
+        let temp = self.temp.clone();
+        // Close the file (flushing it) before it is renamed into place.
+        drop(self);
+        std::fs::rename(&temp, target)
+            .map_err(|e| VideoError::io(target, "cannot move the finished file into place", e))
+    }
+}
+
+/// A set-up container sink, minus the muxer context (which `create` owns until setup succeeds).
+struct ContainerParts {
+    temp: PathBuf,
+    encoder: encoder::Video,
+    enc_tb: ffmpeg::Rational,
+    stream_index: usize,
+    stream_tb: ffmpeg::Rational,
+    converter: RgbToEncoder,
+    frame_ticks: i64,
+    tick_seconds: f64,
+    audio: Option<AudioMux>,
+}
+
+impl ContainerParts {
+    fn into_sink(self, octx: format::context::Output) -> ContainerSink {
+        ContainerSink {
+            temp: self.temp,
+            octx,
+            encoder: self.encoder,
+            enc_tb: self.enc_tb,
+            stream_index: self.stream_index,
+            stream_tb: self.stream_tb,
+            converter: self.converter,
+            frame_ticks: self.frame_ticks,
+            tick_seconds: self.tick_seconds,
+            last_pts: None,
+            audio: self.audio,
+        }
+    }
+}
+
+impl ImageSink {
+    fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
+        let pattern =
+            path.to_str().ok_or_else(|| VideoError::invalid(path, "image sequence pattern is not UTF-8"))?.to_string();
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        if ext != "png" {
+            return Err(VideoError::UnknownExtension {
+                path: show(path),
+                ext: format!("{ext} (image sequences are written as .png)"),
+            });
+        }
+        let codec = encoder::find(codec::Id::PNG)
+            .ok_or_else(|| VideoError::NoEncoder { path: show(path), what: "png".to_string() })?;
+        let mut enc = codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(|e| VideoError::ffmpeg(path, "cannot create the PNG encoder", e))?;
+        enc.set_width(opts.width);
+        enc.set_height(opts.height);
+        enc.set_format(Pixel::RGB24);
+        enc.set_time_base(ffmpeg::Rational::from(opts.time_base));
+        let encoder = enc.open_as(codec).map_err(|e| VideoError::ffmpeg(path, "cannot open the PNG encoder", e))?;
+        let folder = path.parent().unwrap_or(Path::new(""));
+        Ok(ImageSink {
+            pattern,
+            temp: folder.join(format!(".{PARTIAL}-frame.png")),
+            encoder,
+            converter: RgbToEncoder::new(opts.width, opts.height, opts.width, opts.height, Pixel::RGB24),
+            written: Vec::new(),
+        })
+    }
+
+    fn write(&mut self, target: &Path, frame: &Frame) -> Result<(), VideoError> {
+        let image = self.converter.convert(target, frame)?;
+        self.encoder.send_frame(image).map_err(|e| VideoError::ffmpeg(target, "PNG encoding failed", e))?;
+        let mut packet = Packet::empty();
+        while self.encoder.receive_packet(&mut packet).is_ok() {
+            // Numbered from 1, like ffmpeg's image2 muxer.
+            let number = self.written.len() as u64 + 1;
+            let name = PathBuf::from(
+                format_pattern(&self.pattern, number)
+                    .ok_or_else(|| VideoError::invalid(target, "not an image sequence pattern"))?,
+            );
+            let bytes = packet.data().unwrap_or_default();
+            std::fs::write(&self.temp, bytes).map_err(|e| VideoError::io(&self.temp, "cannot write frame", e))?;
+            std::fs::rename(&self.temp, &name).map_err(|e| VideoError::io(&name, "cannot move frame into place", e))?;
+            self.written.push(name);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, target: &Path) -> Result<(), VideoError> {
+        if self.written.is_empty() {
+            return Err(VideoError::invalid(target, "no frames were written"));
+        }
+        // Frames are already in place; forget them so nothing is cleaned up.
+        self.written.clear();
+        Ok(())
+    }
+}
+
+impl RgbToEncoder {
+    /// Frames arrive as `in_w` x `in_h`; the encoder gets the top-left `width` x `height`.
+    fn new(in_w: u32, in_h: u32, width: u32, height: u32, format: Pixel) -> Self {
+        RgbToEncoder {
+            in_w,
+            in_h,
+            width,
+            height,
+            rgb: frame::Video::new(Pixel::RGB24, width, height),
+            out: frame::Video::new(format, width, height),
+            scaler: None,
+        }
+    }
+
+    /// The frame in the encoder's size and pixel format (RGB frames are passed through).
+    fn convert(&mut self, target: &Path, frame: &Frame) -> Result<&mut frame::Video, VideoError> {
+        let row = frame.width as usize * 3;
+        if frame.rgb.len() != row * frame.height as usize || frame.width != self.in_w || frame.height != self.in_h {
+            return Err(VideoError::invalid(
+                target,
+                format!(
+                    "frame {} is {}x{} with {} bytes, expected {}x{} RGB24",
+                    frame.index,
+                    frame.width,
+                    frame.height,
+                    frame.rgb.len(),
+                    self.in_w,
+                    self.in_h
+                ),
+            ));
+        }
+        let copy = self.width as usize * 3;
+        let stride = self.rgb.stride(0);
+        let data = self.rgb.data_mut(0);
+        for y in 0..self.height as usize {
+            data[y * stride..y * stride + copy].copy_from_slice(&frame.rgb[y * row..y * row + copy]);
+        }
+        if self.out.format() == Pixel::RGB24 {
+            return Ok(&mut self.rgb);
+        }
+        if self.scaler.is_none() {
+            let mut ctx = scaling::Context::get(
+                Pixel::RGB24,
+                self.width,
+                self.height,
+                self.out.format(),
+                self.width,
+                self.height,
+                scaling::Flags::BICUBIC,
+            )
+            .map_err(|e| VideoError::ffmpeg(target, "cannot create the RGB to YUV converter", e))?;
+            set_sws_colorspace(&mut ctx, ffmpeg::color::Space::BT709, false, false);
+            self.scaler = Some(ctx);
+        }
+        if let Some(scaler) = &mut self.scaler {
+            scaler
+                .run(&self.rgb, &mut self.out)
+                .map_err(|e| VideoError::ffmpeg(target, "RGB to YUV conversion failed", e))?;
+        }
+        Ok(&mut self.out)
+    }
+}
+
+/// Encoder private options: quality target plus sane speed settings.
+fn encoder_options(codec: Codec, crf: Option<u32>) -> Dictionary<'static> {
+    let mut dict = Dictionary::new();
+    let crf = crf.unwrap_or(match codec {
+        Codec::H264 => 18,
+        Codec::H265 => 22,
+        Codec::Vp9 => 24,
+        Codec::Av1 => 28,
+    });
+    dict.set("crf", &crf.to_string());
+    match codec {
+        Codec::H264 => dict.set("preset", "medium"),
+        Codec::H265 => {
+            dict.set("preset", "medium");
+            // x265 prints its banner straight to stderr otherwise.
+            dict.set("x265-params", "log-level=error");
+        }
+        Codec::Vp9 => {
+            // Constant-quality mode needs the bitrate target off.
+            dict.set("b", "0");
+            dict.set("deadline", "good");
+            dict.set("cpu-used", "2");
+            dict.set("row-mt", "1");
+        }
+        Codec::Av1 => {}
+    }
+    dict
+}
+
+/// Whether the output container can hold this codec.
+fn container_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
+    // SAFETY: the output format pointer is static FFmpeg data.
+    unsafe {
+        ffmpeg::ffi::avformat_query_codec(octx.format().as_ptr(), id.into(), ffmpeg::ffi::FF_COMPLIANCE_NORMAL) == 1
+    }
+}
+
+/// `.name.dreamreel-partial.ext` beside the target (keeps the extension for the muxer).
+fn temp_path(target: &Path, ext: &str) -> PathBuf {
+    let stem = target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    target.with_file_name(format!(".{stem}.{PARTIAL}.{ext}"))
+}
+
+/// True when the file name holds a printf frame-number pattern such as `%05d` or `%d`.
+pub fn is_image_sequence(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|name| format_pattern(name, 1).is_some())
+}
+
+/// Substitute `number` into the first `%d` / `%0Nd` / `%Nd` of `pattern` (`%%` is a literal %).
+fn format_pattern(pattern: &str, number: u64) -> Option<String> {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut rest = pattern;
+    let mut substituted = false;
+    while let Some(pos) = rest.find('%') {
+        out.push_str(&rest[..pos]);
+        let spec = &rest[pos + 1..];
+        if let Some(after) = spec.strip_prefix('%') {
+            out.push('%');
+            rest = after;
+            continue;
+        }
+        let digits = spec.bytes().take_while(u8::is_ascii_digit).count();
+        if substituted || !spec[digits..].starts_with('d') {
+            return None;
+        }
+        let width: usize = if digits == 0 { 0 } else { spec[..digits].parse().ok()? };
+        if spec.starts_with('0') {
+            out.push_str(&format!("{number:0width$}"));
+        } else {
+            out.push_str(&format!("{number:width$}"));
+        }
+        substituted = true;
+        rest = &spec[digits + 1..];
+    }
+    out.push_str(rest);
+    substituted.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::testutil::{ffmpeg as run_ffmpeg, make_clip, stream_span};
+    use crate::video::{ReadOptions, VideoReader};
+    use ffmpeg::media;
+    use std::process::Command;
+
+    fn read_frames(path: &Path, opts: &ReadOptions) -> (crate::video::VideoInfo, Vec<Frame>) {
+        let mut reader = VideoReader::open(path, opts).unwrap();
+        let info = reader.info().clone();
+        let mut frames = Vec::new();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            frames.push(frame);
+        }
+        (info, frames)
+    }
+
+    fn options_for(info: &crate::video::VideoInfo, audio: Option<AudioSource>) -> WriteOptions {
+        WriteOptions {
+            width: info.width,
+            height: info.height,
+            time_base: info.time_base,
+            frame_rate: info.frame_rate,
+            codec: None,
+            crf: None,
+            audio,
+        }
+    }
+
+    fn write_all(path: &Path, opts: &WriteOptions, frames: &[Frame]) -> Result<(), VideoError> {
+        let mut writer = VideoWriter::create(path, opts)?;
+        for frame in frames {
+            writer.write_frame(frame)?;
+        }
+        writer.finish()
+    }
+
+    /// A solid-colour generated frame, the way the renderer produces them.
+    fn synthetic(index: u64, width: u32, height: u32) -> Frame {
+        let shade = (index * 20 % 256) as u8;
+        Frame { index, pts: index as i64, width, height, rgb: vec![shade; (width * height * 3) as usize] }
+    }
+
+    fn generated_options(width: u32, height: u32) -> WriteOptions {
+        WriteOptions {
+            width,
+            height,
+            time_base: Rational::new(1, 25),
+            frame_rate: Rational::new(25, 1),
+            codec: None,
+            crf: None,
+            audio: None,
+        }
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(PARTIAL))
+            .collect()
+    }
+
+    fn probe(path: &Path, entries: &str) -> String {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-show_entries", entries, "-of", "csv=p=0"])
+            .arg(path)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn round_trip_with_audio_in_every_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = make_clip(dir.path(), "in.mp4", 1.0);
+        let (info, frames) = read_frames(&clip, &ReadOptions::default());
+        for name in ["out.mp4", "out.mkv", "out.webm", "out.mov"] {
+            let out = dir.path().join(name);
+            let audio = AudioSource { path: clip.clone(), start_seconds: info.start_seconds, duration_seconds: None };
+            write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+            let (back_info, back) = read_frames(&out, &ReadOptions::default());
+            assert_eq!(back.len(), frames.len(), "{name}");
+            assert_eq!(back_info.frame_rate, info.frame_rate, "{name}");
+            assert_eq!((back_info.width, back_info.height), (64, 48), "{name}");
+            assert_eq!(back_info.audio_streams, 1, "{name}");
+            let video_seconds = back.len() as f64 / info.frame_rate.as_f64();
+            let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
+            let audio_seconds = a1 - a0.max(0.0);
+            assert!(
+                (audio_seconds - video_seconds).abs() <= 0.04,
+                "{name}: audio {audio_seconds} video {video_seconds}"
+            );
+            assert!(leftovers(dir.path()).is_empty(), "{name}");
+        }
+        // webm can't hold AAC: it was transcoded.
+        let codec = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
+            .arg(dir.path().join("out.webm"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&codec.stdout).trim(), "opus");
+        assert_eq!(probe(&dir.path().join("out.webm"), "stream=codec_name"), "vp9");
+    }
+
+    #[test]
+    fn audio_is_interleaved_while_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = make_clip(dir.path(), "in.mp4", 3.0);
+        let (info, frames) = read_frames(&clip, &ReadOptions::default());
+        let audio = AudioSource { path: clip.clone(), start_seconds: 0.0, duration_seconds: None };
+        let mut writer = VideoWriter::create(&dir.path().join("out.mkv"), &options_for(&info, Some(audio))).unwrap();
+        for frame in &frames[..50] {
+            writer.write_frame(frame).unwrap();
+        }
+        // After 2 s of video, audio has been read up to ~1.5 s (the lag), not held back until finish.
+        let Some(Sink::Container(sink)) = &writer.sink else { panic!("container sink") };
+        let pending = sink.audio.as_ref().and_then(|a| a.pending_seconds()).unwrap();
+        assert!((pending - (1.96 - AUDIO_LAG_SECONDS)).abs() < 0.05, "{pending}");
+        for frame in &frames[50..] {
+            writer.write_frame(frame).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+
+    #[test]
+    fn plain_data_types_are_send() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Frame>();
+        send_sync::<WriteOptions>();
+        send_sync::<crate::video::VideoInfo>();
+        send_sync::<VideoError>();
+    }
+
+    #[test]
+    fn span_with_cut_audio() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = make_clip(dir.path(), "in.mp4", 1.2);
+        let opts = ReadOptions { start_seconds: 0.5, max_frames: Some(5), ..Default::default() };
+        let (info, frames) = read_frames(&clip, &opts);
+        assert_eq!(frames.len(), 5);
+        assert_eq!(frames[0].pts, 0);
+        let out = dir.path().join("span.mp4");
+        let audio = AudioSource { path: clip.clone(), start_seconds: info.start_seconds, duration_seconds: None };
+        write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+        let (_, back) = read_frames(&out, &ReadOptions::default());
+        assert_eq!(back.len(), 5);
+        let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
+        assert!(((a1 - a0.max(0.0)) - 0.2).abs() <= 0.04, "audio {a0}..{a1}");
+    }
+
+    #[test]
+    fn pcm_audio_is_transcoded_for_mp4_and_explicit_duration_is_honoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("pcm.mkv");
+        run_ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=25:duration=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:duration=1:sample_rate=48000",
+            "-map",
+            "1:a",
+            "-map",
+            "0:v",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "pcm_s16le",
+            src.to_str().unwrap(),
+        ]);
+        let (info, frames) = read_frames(&src, &ReadOptions::default());
+        let out = dir.path().join("pcm.mp4");
+        let audio = AudioSource { path: src.clone(), start_seconds: 0.2, duration_seconds: Some(0.6) };
+        write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+        let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
+        assert!(((a1 - a0.max(0.0)) - 0.6).abs() <= 0.04, "audio {a0}..{a1}");
+        let codec = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&codec.stdout).trim(), "aac");
+    }
+
+    #[test]
+    fn variable_frame_rate_survives() {
+        let dir = tempfile::tempdir().unwrap();
+        let vfr = dir.path().join("vfr.mkv");
+        run_ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=25:duration=0.8",
+            "-vf",
+            "settb=1/1000,setpts='if(lt(N,10),N*0.04,0.4+(N-10)*0.1)/TB'",
+            "-fps_mode",
+            "passthrough",
+            "-enc_time_base:v",
+            "1/1000",
+            "-c:v",
+            "libx264",
+            vfr.to_str().unwrap(),
+        ]);
+        let (info, frames) = read_frames(&vfr, &ReadOptions::default());
+        assert_eq!(frames.len(), 20);
+        let seconds = |info: &crate::video::VideoInfo, f: &Frame| f.pts as f64 * info.time_base.as_f64();
+        let gaps: Vec<f64> = frames.windows(2).map(|w| seconds(&info, &w[1]) - seconds(&info, &w[0])).collect();
+        assert!((gaps[0] - 0.04).abs() < 0.002 && (gaps[15] - 0.1).abs() < 0.002, "{gaps:?}");
+        for name in ["vfr.mp4", "vfr.webm"] {
+            let out = dir.path().join(name);
+            write_all(&out, &options_for(&info, None), &frames).unwrap();
+            let (back_info, back) = read_frames(&out, &ReadOptions::default());
+            assert_eq!(back.len(), frames.len());
+            for (a, b) in frames.iter().zip(&back) {
+                assert!((seconds(&info, a) - seconds(&back_info, b)).abs() < 0.002, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn odd_size_is_cropped_to_even() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("odd.mp4");
+        let frames: Vec<Frame> = (0..10).map(|i| synthetic(i, 65, 49)).collect();
+        write_all(&out, &generated_options(65, 49), &frames).unwrap();
+        let (info, back) = read_frames(&out, &ReadOptions::default());
+        assert_eq!((info.width, info.height), (64, 48));
+        assert_eq!(info.frame_rate, Rational::new(25, 1));
+        assert_eq!(back.len(), 10);
+        // The colour survives the RGB -> BT.709 YUV -> RGB round trip.
+        let got = back[3].rgb[0..3].to_vec();
+        assert!(got.iter().all(|&c| c.abs_diff(60) <= 3), "{got:?}");
+    }
+
+    #[test]
+    fn other_codecs() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames: Vec<Frame> = (0..8).map(|i| synthetic(i, 64, 64)).collect();
+        let cases = [("h265.mp4", Codec::H265, "hevc"), ("av1.mkv", Codec::Av1, "av1"), ("vp9.mp4", Codec::Vp9, "vp9")];
+        for (name, codec, expected) in cases {
+            let out = dir.path().join(name);
+            let opts = WriteOptions { codec: Some(codec), ..generated_options(64, 64) };
+            write_all(&out, &opts, &frames).unwrap();
+            assert_eq!(probe(&out, "stream=codec_name"), expected);
+            assert_eq!(read_frames(&out, &ReadOptions::default()).1.len(), 8, "{name}");
+        }
+        assert_eq!(probe(&dir.path().join("h265.mp4"), "stream=codec_tag_string"), "hvc1");
+    }
+
+    #[test]
+    fn image_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let pattern = dir.path().join("frames").join("%05d.png");
+        assert!(is_image_sequence(&pattern));
+        assert!(!is_image_sequence(Path::new("out.mp4")));
+        assert!(is_image_sequence(Path::new("f%d.png")));
+        assert!(!is_image_sequence(Path::new("100%%.png")));
+        let frames: Vec<Frame> = (0..4).map(|i| synthetic(i, 33, 17)).collect();
+        write_all(&pattern, &generated_options(33, 17), &frames).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path().join("frames"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["00001.png", "00002.png", "00003.png", "00004.png"]);
+        let (info, back) = read_frames(&dir.path().join("frames/00002.png"), &ReadOptions::default());
+        assert_eq!((info.width, info.height), (33, 17));
+        assert_eq!(back[0].rgb, frames[1].rgb);
+    }
+
+    #[test]
+    fn errors_and_cleanup() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = VideoWriter::create(&dir.path().join("out.xyz"), &generated_options(64, 48)).err().unwrap();
+        assert!(err.to_string().ends_with("out.xyz: no output format for extension .xyz"), "{err}");
+        for codec in [Codec::Vp9, Codec::Av1] {
+            let opts = WriteOptions { codec: Some(codec), ..generated_options(64, 48) };
+            let err = VideoWriter::create(&dir.path().join("out.mov"), &opts).err().unwrap();
+            assert!(err.to_string().ends_with(&format!("out.mov: codec {codec} cannot be written in .mov")), "{err}");
+        }
+        let opts = WriteOptions { codec: Some(Codec::H265), ..generated_options(64, 48) };
+        let err = VideoWriter::create(&dir.path().join("out.webm"), &opts).err().unwrap();
+        assert!(err.to_string().ends_with("out.webm: codec h265 cannot be written in .webm"), "{err}");
+        let bad_audio = WriteOptions {
+            audio: Some(AudioSource { path: dir.path().join("nope.wav"), start_seconds: 0.0, duration_seconds: None }),
+            ..generated_options(64, 48)
+        };
+        let err = VideoWriter::create(&dir.path().join("a.mp4"), &bad_audio).err().unwrap();
+        assert!(err.to_string().ends_with("nope.wav: file not found"), "{err}");
+        assert!(!dir.path().join("a.mp4").exists());
+        assert!(leftovers(dir.path()).is_empty());
+
+        // A dropped writer leaves nothing, and never touches an existing output.
+        let target = dir.path().join("keep.mp4");
+        std::fs::write(&target, b"old").unwrap();
+        {
+            let mut writer = VideoWriter::create(&target, &generated_options(64, 48)).unwrap();
+            for i in 0..3 {
+                writer.write_frame(&synthetic(i, 64, 48)).unwrap();
+            }
+            assert_eq!(leftovers(dir.path()).len(), 1);
+        }
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        assert!(leftovers(dir.path()).is_empty());
+        let fresh = dir.path().join("fresh.mkv");
+        drop(VideoWriter::create(&fresh, &generated_options(64, 48)).unwrap());
+        assert!(!fresh.exists());
+
+        // Wrong frame size and non-increasing pts are errors, not panics.
+        let mut writer = VideoWriter::create(&target, &generated_options(64, 48)).unwrap();
+        assert!(writer.write_frame(&synthetic(0, 32, 48)).is_err());
+        writer.write_frame(&synthetic(1, 64, 48)).unwrap();
+        assert!(writer.write_frame(&synthetic(1, 64, 48)).is_err());
+        writer.write_frame(&synthetic(2, 64, 48)).unwrap();
+        writer.finish().unwrap();
+        assert_ne!(std::fs::read(&target).unwrap(), b"old");
+
+        // Dropped image sequences remove their frames.
+        let pattern = dir.path().join("seq_%03d.png");
+        {
+            let mut writer = VideoWriter::create(&pattern, &generated_options(8, 8)).unwrap();
+            writer.write_frame(&synthetic(0, 8, 8)).unwrap();
+            assert!(dir.path().join("seq_001.png").exists());
+        }
+        assert!(!dir.path().join("seq_001.png").exists());
+    }
+}

@@ -1,0 +1,264 @@
+//! Video input/output: decode any FFmpeg-readable file into RGB frames, and
+//! encode RGB frames (plus audio taken from a source file) into a container
+//! or a PNG image sequence.
+//!
+//! All FFmpeg objects stay on the thread that created them: `VideoReader` and
+//! `VideoWriter` are not `Send`; only plain data (`Frame`, infos, options) is.
+
+mod audio;
+mod decode;
+mod encode;
+
+pub use decode::{ReadOptions, VideoInfo, VideoReader};
+pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence};
+
+use std::fmt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use ffmpeg_next as ffmpeg;
+
+/// One RGB frame moving between pipeline stages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// 0-based position in the span that was read (or rendered).
+    pub index: u64,
+    /// Presentation time in the stream's time base; the first frame of the span is 0.
+    pub pts: i64,
+    pub width: u32,
+    pub height: u32,
+    /// Packed RGB24, `width * height * 3` bytes, rows top to bottom.
+    pub rgb: Vec<u8>,
+}
+
+/// A time base or frame rate as a fraction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rational {
+    pub num: i32,
+    pub den: i32,
+}
+
+impl Rational {
+    pub fn new(num: i32, den: i32) -> Self {
+        Rational { num, den }
+    }
+
+    /// The value as a float (0 when the denominator is 0).
+    pub fn as_f64(self) -> f64 {
+        if self.den == 0 { 0.0 } else { f64::from(self.num) / f64::from(self.den) }
+    }
+
+    pub(crate) fn is_valid(self) -> bool {
+        self.num > 0 && self.den > 0
+    }
+}
+
+impl From<ffmpeg::Rational> for Rational {
+    fn from(r: ffmpeg::Rational) -> Self {
+        Rational::new(r.numerator(), r.denominator())
+    }
+}
+
+impl From<Rational> for ffmpeg::Rational {
+    fn from(r: Rational) -> Self {
+        ffmpeg::Rational::new(r.num, r.den)
+    }
+}
+
+impl fmt::Display for Rational {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.num, self.den)
+    }
+}
+
+/// Every failure of this module; each message is one line naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum VideoError {
+    #[error("FFmpeg initialisation failed: {0}")]
+    Init(String),
+    #[error("{path}: file not found")]
+    NotFound { path: String },
+    #[error("{path}: file is empty")]
+    EmptyFile { path: String },
+    #[error("{path}: not a media file FFmpeg can read ({reason})")]
+    NotMedia { path: String, reason: String },
+    /// `what` is "audio only" or "no audio or video streams".
+    #[error("{path}: no video stream ({what})")]
+    NoVideoStream { path: String, what: String },
+    #[error("{path}: no output format for extension .{ext}")]
+    UnknownExtension { path: String, ext: String },
+    #[error("{path}: codec {codec} cannot be written in .{ext}")]
+    IncompatibleCodec { path: String, codec: Codec, ext: String },
+    #[error("{path}: no encoder available for {what}")]
+    NoEncoder { path: String, what: String },
+    #[error("{path}: {what}")]
+    Invalid { path: String, what: String },
+    #[error("{path}: {what}: {source}")]
+    Ffmpeg {
+        path: String,
+        what: String,
+        #[source]
+        source: ffmpeg::Error,
+    },
+    #[error("{path}: {what}: {source}")]
+    Io {
+        path: String,
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl VideoError {
+    /// The user's file or choice was wrong (exit 2), not the work (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            VideoError::NotFound { .. }
+                | VideoError::EmptyFile { .. }
+                | VideoError::NotMedia { .. }
+                | VideoError::NoVideoStream { .. }
+                | VideoError::UnknownExtension { .. }
+                | VideoError::IncompatibleCodec { .. }
+        )
+    }
+
+    pub(crate) fn ffmpeg(path: &Path, what: impl Into<String>, source: ffmpeg::Error) -> Self {
+        VideoError::Ffmpeg { path: show(path), what: what.into(), source }
+    }
+
+    pub(crate) fn io(path: &Path, what: impl Into<String>, source: std::io::Error) -> Self {
+        VideoError::Io { path: show(path), what: what.into(), source }
+    }
+
+    pub(crate) fn invalid(path: &Path, what: impl Into<String>) -> Self {
+        VideoError::Invalid { path: show(path), what: what.into() }
+    }
+}
+
+/// Path as shown in error messages.
+pub(crate) fn show(path: &Path) -> String {
+    path.display().to_string()
+}
+
+pub use crate::settings::Codec;
+
+/// Initialise FFmpeg once and quiet its log to errors only; safe to call repeatedly.
+pub fn init() -> Result<(), VideoError> {
+    static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+    INIT.get_or_init(|| {
+        ffmpeg::init().map_err(|e| e.to_string())?;
+        ffmpeg::log::set_level(ffmpeg::log::Level::Error);
+        Ok(())
+    })
+    .clone()
+    .map_err(VideoError::Init)
+}
+
+/// Point a swscale context's YUV side at the given matrix/range (RGB side is full range).
+///
+/// swscale ignores frame colour tags, so without this every YUV<->RGB conversion
+/// would use BT.601 limited range regardless of what the stream says.
+pub(crate) fn set_sws_colorspace(
+    sws: &mut ffmpeg::software::scaling::Context,
+    yuv_space: ffmpeg::color::Space,
+    yuv_full_range: bool,
+    yuv_is_source: bool,
+) {
+    use ffmpeg::ffi;
+    let cs = match yuv_space {
+        ffmpeg::color::Space::BT709 => ffi::SWS_CS_ITU709,
+        ffmpeg::color::Space::FCC => ffi::SWS_CS_FCC,
+        ffmpeg::color::Space::SMPTE240M => ffi::SWS_CS_SMPTE240M,
+        ffmpeg::color::Space::BT2020NCL | ffmpeg::color::Space::BT2020CL => ffi::SWS_CS_BT2020,
+        _ => ffi::SWS_CS_ITU601,
+    };
+    let yuv_range = i32::from(yuv_full_range);
+    // SAFETY: the context pointer is valid for the lifetime of `sws`; the
+    // coefficient tables returned by sws_getCoefficients are static.
+    unsafe {
+        let yuv_table = ffi::sws_getCoefficients(cs);
+        let rgb_table = ffi::sws_getCoefficients(ffi::SWS_CS_DEFAULT);
+        let (src_table, src_range, dst_table, dst_range) =
+            if yuv_is_source { (yuv_table, yuv_range, rgb_table, 1) } else { (rgb_table, 1, yuv_table, yuv_range) };
+        ffi::sws_setColorspaceDetails(
+            sws.as_mut_ptr(),
+            src_table,
+            src_range,
+            dst_table,
+            dst_range,
+            0,
+            1 << 16,
+            1 << 16,
+        );
+    }
+}
+
+/// The container's start time in seconds (0 when unknown): the origin of all `start_seconds`.
+pub(crate) fn container_start_seconds(ictx: &ffmpeg::format::context::Input) -> f64 {
+    // SAFETY: reading a plain field of a valid, open AVFormatContext.
+    let start = unsafe { (*ictx.as_ptr()).start_time };
+    if start == ffmpeg::ffi::AV_NOPTS_VALUE { 0.0 } else { start as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE) }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Helpers shared by the decode/encode tests: generate tiny clips with the CLI.
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    /// Run the ffmpeg CLI quietly; panics (test only) if it fails.
+    pub fn ffmpeg(args: &[&str]) {
+        let status = Command::new("ffmpeg")
+            .args(["-v", "error", "-nostdin", "-y"])
+            .args(args)
+            .status()
+            .expect("ffmpeg CLI runs");
+        assert!(status.success(), "ffmpeg {args:?} failed");
+    }
+
+    /// 64x48, 25 fps testsrc + 440 Hz sine, `seconds` long, H.264 + AAC in mp4.
+    pub fn make_clip(dir: &Path, name: &str, seconds: f64) -> PathBuf {
+        let path = dir.join(name);
+        let src = format!("testsrc=size=64x48:rate=25:duration={seconds}");
+        let sine = format!("sine=frequency=440:duration={seconds}");
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            &src,
+            "-f",
+            "lavfi",
+            "-i",
+            &sine,
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            path.to_str().expect("utf-8 temp path"),
+        ]);
+        path
+    }
+
+    /// (first pts, end) in seconds of the packets of the first stream of `kind`.
+    pub fn stream_span(path: &Path, kind: ffmpeg_next::media::Type) -> Option<(f64, f64)> {
+        let mut ictx = ffmpeg_next::format::input(&path).ok()?;
+        let index = ictx.streams().find(|s| s.parameters().medium() == kind)?.index();
+        let tb = f64::from(ictx.stream(index)?.time_base());
+        let mut first = f64::MAX;
+        let mut end = f64::MIN;
+        for (stream, packet) in ictx.packets() {
+            if stream.index() != index {
+                continue;
+            }
+            if let Some(pts) = packet.pts() {
+                first = first.min(pts as f64 * tb);
+                end = end.max((pts + packet.duration()) as f64 * tb);
+            }
+        }
+        (first <= end).then_some((first, end))
+    }
+}
