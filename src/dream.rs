@@ -62,13 +62,20 @@ pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) ->
 pub struct Dreamer<'a> {
     network: &'a Network,
     params: DreamParams,
+    seed: u64,
     rng: StdRng,
 }
 
 impl<'a> Dreamer<'a> {
     pub fn new(network: &'a Network, params: DreamParams, seed: u64) -> Result<Self> {
         params.validate()?;
-        Ok(Dreamer { network, params, rng: StdRng::seed_from_u64(seed) })
+        Ok(Dreamer { network, params, seed, rng: StdRng::seed_from_u64(seed) })
+    }
+
+    /// Gives frame `index` its own random stream, so a resumed render dreams exactly what an
+    /// uninterrupted one would have.
+    pub fn start_frame(&mut self, index: u64) {
+        self.rng = StdRng::seed_from_u64(self.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     }
 
     pub fn params(&self) -> &DreamParams {

@@ -8,10 +8,15 @@
 //! - [`image_io`]: stills in and out, pixels to tensors.
 //! - [`output`]: safe writing (temporary name, rename on success).
 //! - [`settings`]: defaults < preset < command line, checked once.
+//! - [`presets`]: named looks shipped in `presets/*.toml` or kept in the user's config folder.
 //! - [`transform`]: zoom, rotation, pan, blend and noise between frames.
 //! - [`video`]: FFmpeg decode and encode, sound copied or transcoded (feature `video`).
 //! - [`pipeline`]: decode, dream and encode threads joined by bounded channels (feature `video`).
+//! - [`checkpoint`]: resumable renders (work folder, checkpoint, output lock).
 //! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
+//! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
+pub mod batch;
+pub mod checkpoint;
 pub mod device;
 pub mod dream;
 pub mod error;
@@ -20,6 +25,7 @@ pub mod network;
 pub mod output;
 #[cfg(feature = "video")]
 pub mod pipeline;
+pub mod presets;
 pub mod render;
 pub mod settings;
 pub mod transform;

@@ -2,16 +2,17 @@
 //! to exit codes (0 done, 1 failed while working, 2 bad invocation or input, 130 interrupted).
 use clap::{Parser, Subcommand};
 use dreamreel::Error;
+use dreamreel::batch::{self, BatchProgress, Job, Outcome, RunOptions, Shard, Status};
 use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
 #[cfg(feature = "video")]
-use dreamreel::pipeline::{Span, VideoReport, ZoomStart, render_footage, render_zoom};
+use dreamreel::pipeline::{RenderOptions, Span, VideoReport, ZoomStart, render_footage, render_zoom};
+use dreamreel::presets;
 use dreamreel::render::{Progress, render_still};
-use dreamreel::settings::{Settings, SettingsPatch};
+use dreamreel::settings::SettingsPatch;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-#[cfg(feature = "video")]
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Renders DeepDream ("inceptionism") stills and videos.
@@ -36,6 +37,72 @@ enum Command {
     Video(VideoArgs),
     /// List the installed networks with their layers and shapes at 224x224
     Models,
+    /// List the presets, or show one's settings with `presets show NAME`
+    Presets(PresetsArgs),
+    /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
+    Batch(BatchArgs),
+}
+
+#[derive(clap::Args)]
+struct BatchArgs {
+    /// TOML file of [[job]] tables: mode, input, output, preset, settings; paths relative to it
+    manifest: PathBuf,
+    /// Render jobs again even when their output exists
+    #[arg(long)]
+    force: bool,
+    /// Run only jobs I, I+N, I+2N ... of the manifest (both counted from 1), e.g. one Slurm array task's share
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// CUDA GPUs to use, one job on each at once, e.g. 0,1 [default: one job at a time]
+    #[arg(long, value_name = "0,1,...", value_delimiter = ',')]
+    devices: Vec<usize>,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct PresetsArgs {
+    #[command(subcommand)]
+    action: Option<PresetsAction>,
+}
+
+#[derive(Subcommand)]
+enum PresetsAction {
+    /// Print a preset's settings, resolved over the defaults, as TOML (a preset file itself)
+    Show(ShowArgs),
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct ShowArgs {
+    /// A preset name or a .toml file
+    preset: String,
+    /// Options that override the preset, as on `still`, `zoom` and `video`
+    #[command(flatten)]
+    settings: SettingsPatch,
+}
+
+/// Checkpoints of a video render.
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+struct ResumeArgs {
+    /// Continue an interrupted render from its checkpoint beside the output
+    #[arg(long, help_heading = "Output")]
+    resume: bool,
+    /// Frames between checkpoints: what a crash can lose at most
+    #[arg(long, value_name = "N", default_value_t = 24, help_heading = "Output")]
+    checkpoint_every: u64,
+}
+
+#[cfg(feature = "video")]
+impl ResumeArgs {
+    fn options(&self) -> Result<RenderOptions, Error> {
+        if self.checkpoint_every == 0 {
+            return Err(Error::setting("--checkpoint-every", "must be at least 1 frame"));
+        }
+        Ok(RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every })
+    }
 }
 
 #[cfg(feature = "video")]
@@ -53,6 +120,11 @@ struct ZoomArgs {
     /// Length in seconds, instead of --frames (frames = duration x fps)
     #[arg(long)]
     duration: Option<f64>,
+    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
+    preset: Option<String>,
+    #[command(flatten)]
+    resume: ResumeArgs,
     #[command(flatten)]
     settings: SettingsPatch,
     /// Print nothing but errors
@@ -81,6 +153,11 @@ struct VideoArgs {
     /// Leave the sound out
     #[arg(long)]
     no_audio: bool,
+    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
+    preset: Option<String>,
+    #[command(flatten)]
+    resume: ResumeArgs,
     #[command(flatten)]
     settings: SettingsPatch,
     /// Print nothing but errors
@@ -96,6 +173,9 @@ struct StillArgs {
     /// Where to write the dreamed image (.png, .jpg, .webp, .tiff)
     #[arg(short, long)]
     output: PathBuf,
+    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
+    preset: Option<String>,
     #[command(flatten)]
     settings: SettingsPatch,
     /// Print nothing but errors
@@ -112,6 +192,11 @@ fn main() -> ExitCode {
         #[cfg(feature = "video")]
         Command::Video(args) => video(args),
         Command::Models => models(),
+        Command::Presets(args) => list_presets(args),
+        Command::Batch(args) => match batch(args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,7 +208,7 @@ fn main() -> ExitCode {
 }
 
 fn still(args: StillArgs) -> Result<(), Error> {
-    let settings = Settings::resolve([&args.settings])?;
+    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
     let mut progress = Bar::new(args.quiet);
     let report = render_still(&args.input, &args.output, &settings, &mut progress)?;
     if !args.quiet {
@@ -142,7 +227,7 @@ fn still(args: StillArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
-    let settings = Settings::resolve([&args.settings])?;
+    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
     let frames = match (args.frames, args.duration) {
         (Some(frames), _) => frames,
         (None, Some(seconds)) if seconds.is_finite() && seconds > 0.0 => {
@@ -152,13 +237,14 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
     };
     let start = if args.input == "noise" { ZoomStart::Noise } else { ZoomStart::Still(args.input.into()) };
     let mut progress = Bar::new(args.quiet);
-    let report = render_zoom(&start, &args.output, frames, &settings, &mut progress, cancel_on_ctrl_c());
+    let options = args.resume.options()?;
+    let report = render_zoom(&start, &args.output, frames, &settings, options, &mut progress, cancel_on_ctrl_c());
     report_video(&args.output, report, args.quiet)
 }
 
 #[cfg(feature = "video")]
 fn video(args: VideoArgs) -> Result<(), Error> {
-    let settings = Settings::resolve([&args.settings])?;
+    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
     if !(args.start.is_finite() && args.start >= 0.0) {
         return Err(Error::setting("--start", format!("{} must be zero or more seconds", args.start)));
     }
@@ -169,8 +255,10 @@ fn video(args: VideoArgs) -> Result<(), Error> {
     }
     let span = Span { start_seconds: args.start, frames: args.frames, seconds: args.duration };
     let mut progress = Bar::new(args.quiet);
+    let options = args.resume.options()?;
+    let audio = !args.no_audio;
     let report =
-        render_footage(&args.input, &args.output, &span, !args.no_audio, &settings, &mut progress, cancel_on_ctrl_c());
+        render_footage(&args.input, &args.output, &span, audio, &settings, options, &mut progress, cancel_on_ctrl_c());
     report_video(&args.output, report, args.quiet)
 }
 
@@ -194,7 +282,6 @@ fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, qu
     Ok(())
 }
 
-#[cfg(feature = "video")]
 /// The first Ctrl-C asks the render to finish its frame and close the file; the second stops at once.
 fn cancel_on_ctrl_c() -> &'static AtomicBool {
     static CANCEL: AtomicBool = AtomicBool::new(false);
@@ -229,6 +316,94 @@ fn models() -> Result<(), Error> {
     }
     print_to_stdout(&text);
     Ok(())
+}
+
+/// `dreamreel presets`: one line each, name then description; `presets show NAME`: resolved TOML.
+fn list_presets(args: PresetsArgs) -> Result<(), Error> {
+    let text = match args.action {
+        None => {
+            let all = presets::list()?;
+            let width = all.iter().map(|p| p.name.len()).max().unwrap_or(0);
+            let mut text = String::new();
+            for preset in all {
+                let mark = match &preset.origin {
+                    presets::Origin::Shipped => String::new(),
+                    presets::Origin::User(path) | presets::Origin::File(path) => {
+                        format!("  (user: {})", path.display())
+                    }
+                };
+                text += &format!("{:<width$}  {}{mark}\n", preset.name, preset.description());
+            }
+            text
+        }
+        Some(PresetsAction::Show(show)) => {
+            let preset = presets::find(&show.preset, Path::new(""))?;
+            let settings = dreamreel::settings::Settings::resolve([&preset.patch, &show.settings])?;
+            let description = toml::Value::String(preset.description().to_string());
+            format!("description = {description}\n{}", settings.to_toml())
+        }
+    };
+    print_to_stdout(&text);
+    Ok(())
+}
+
+/// `dreamreel batch`: checks the whole manifest and the devices, runs the jobs, prints a table.
+fn batch(args: BatchArgs) -> Result<ExitCode, Error> {
+    let shard: Option<Shard> = args.shard.as_deref().map(str::parse).transpose()?;
+    batch::check_devices(&args.devices)?;
+    let manifest = batch::load(&args.manifest)?;
+    let jobs: Vec<Job> = manifest.jobs.into_iter().filter(|job| shard.is_none_or(|s| s.takes(job))).collect();
+    let options = RunOptions { force: args.force, devices: args.devices.clone() };
+    let lines = BatchLines { quiet: args.quiet, bars: args.devices.len() <= 1 };
+    let outcomes = batch::run(&jobs, &options, &lines, cancel_on_ctrl_c());
+    if !args.quiet {
+        print_to_stdout(&batch::summary(&outcomes));
+    }
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Failed(_)))
+        .map(|o| format!("job {} ({})", o.number, o.input.display()))
+        .collect();
+    if !failed.is_empty() {
+        eprintln!("dreamreel: {} of {} jobs failed: {}", failed.len(), outcomes.len(), failed.join(", "));
+        return Ok(ExitCode::from(1));
+    }
+    if outcomes.iter().any(|o| matches!(o.status, Status::Interrupted | Status::NotRun)) {
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Batch progress on stderr: a line per job, a bar while one job runs at a time.
+struct BatchLines {
+    quiet: bool,
+    bars: bool,
+}
+
+impl BatchProgress for BatchLines {
+    fn job_started(&self, job: &Job, device: Option<usize>) {
+        if !self.quiet {
+            let on = device.map(|d| format!(" on cuda:{d}")).unwrap_or_default();
+            eprintln!(
+                "job {}: {} {} -> {}{on}",
+                job.number,
+                job.mode.name(),
+                job.input.display(),
+                job.output.display()
+            );
+        }
+    }
+
+    fn job_progress(&self, _job: &Job) -> Box<dyn Progress + '_> {
+        Box::new(Bar::new(self.quiet || !self.bars))
+    }
+
+    fn job_finished(&self, outcome: &Outcome) {
+        if let Status::Failed(error) = &outcome.status {
+            let (number, mode, input) = (outcome.number, outcome.mode.name(), outcome.input.display());
+            eprintln!("dreamreel: job {number} ({mode} {input}) failed: {error}");
+        }
+    }
 }
 
 /// Prints without panicking when stdout is closed early (`dreamreel models | head`).

@@ -304,7 +304,9 @@ impl Network {
                 }
             }
         };
-        let mut h = self.stem.forward(&image.f_mul_scalar(2.0)?.f_sub_scalar(1.0)?)?;
+        let normalised = image.f_mul_scalar(2.0)?.f_sub_scalar(1.0)?;
+        let normalised = if std::env::var_os("DR_CL").is_some() { channels_last(&normalised)? } else { normalised };
+        let mut h = self.stem.forward(&normalised)?;
         keep(0, &h);
         for (index, block) in self.blocks.iter().enumerate().take(deepest) {
             h = block.forward(&h)?;
@@ -333,6 +335,12 @@ impl Network {
         let activations = self.activations(&image, &all)?;
         Ok(activations.iter().map(|a| a.size()[1..].to_vec()).collect())
     }
+}
+
+/// The same tensor stored channels-last (NHWC strides, NCHW shape), which oneDNN's and cuDNN's
+/// convolutions run fastest on; later layers keep the layout.
+pub fn channels_last(x: &Tensor) -> Result<Tensor> {
+    Ok(x.f_permute([0, 2, 3, 1])?.f_contiguous()?.f_permute([0, 3, 1, 2])?)
 }
 
 /// The state dict being turned into layers; remembers which keys were used.

@@ -2,12 +2,18 @@
 //! channels, so decoding and encoding overlap the dream and memory stays flat however long the
 //! video. Frames travel as owned RGB buffers with their index and timestamp; each FFmpeg object
 //! lives on the thread that made it.
+//!
+//! Videos are encoded as segments of `checkpoint_every` frames in a work folder beside the output
+//! (see [`crate::checkpoint`]); after each segment the last dreamed frame is checkpointed, and at
+//! the end the segments are joined by stream copy with the sound into the output. So a killed
+//! render loses at most one segment, and `--resume` continues where the checkpoint ends.
+use crate::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
 use crate::dream::{Dreamer, objective_value};
 use crate::error::{Error, Result};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::output::check_output_path;
 use crate::render::{Engine, Progress};
-use crate::settings::Settings;
+use crate::settings::{Codec, Settings};
 use crate::transform::{Motion, blend, noise};
 use crate::video::{
     self, AudioSource, Frame, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
@@ -17,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
-use tch::Tensor;
+use tch::{Device, Tensor};
 
 /// Frames in flight between two stages: enough to overlap them, little enough to keep memory flat.
 const CHANNEL_FRAMES: usize = 2;
@@ -38,10 +44,28 @@ pub struct Span {
     pub seconds: Option<f64>,
 }
 
+/// How a video render keeps its progress.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RenderOptions {
+    /// Continue from the checkpoint beside the output instead of frame 1.
+    pub resume: bool,
+    /// Frames per segment: what a crash can lose at most.
+    pub checkpoint_every: u64,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions { resume: false, checkpoint_every: 24 }
+    }
+}
+
 /// What a finished (or interrupted) video render did.
 #[derive(Clone, Debug)]
 pub struct VideoReport {
+    /// Frames in the output.
     pub frames: u64,
+    /// Frames taken from a checkpoint rather than dreamed in this run.
+    pub resumed_frames: u64,
     pub width: u32,
     pub height: u32,
     pub elapsed: Duration,
@@ -49,14 +73,18 @@ pub struct VideoReport {
     pub dream_time: Duration,
     /// Objective of the last dreamed frame.
     pub last_objective: f64,
-    /// Stopped early by the cancel flag; the output holds the frames done.
-    pub interrupted: bool,
 }
 
-/// What the dream stage sends the encoder: frames, then `Finish` to keep the file. A channel that
-/// closes without `Finish` means the render failed, and the encoder throws its file away.
+/// What the dream stage sends the encoder.
 enum ToEncoder {
     Frame(Frame),
+    /// Close the segment and record that `frames_done` frames are safe, ending on `last`.
+    Checkpoint {
+        frames_done: u64,
+        last: Tensor,
+    },
+    /// Join the segments into the output. A channel that closes without it means the render
+    /// failed: the open segment is thrown away and the output left as it was.
     Finish,
 }
 
@@ -67,17 +95,18 @@ pub fn render_zoom(
     output: &Path,
     frames: u64,
     settings: &Settings,
+    options: RenderOptions,
     progress: &mut dyn Progress,
     cancel: &AtomicBool,
 ) -> Result<VideoReport> {
     if frames == 0 {
         return Err(Error::setting("--frames", "must be at least 1"));
     }
-    let inputs: Vec<&Path> = match start {
-        ZoomStart::Still(path) => vec![path],
-        ZoomStart::Noise => vec![],
+    let input = match start {
+        ZoomStart::Still(path) => Some(path.as_path()),
+        ZoomStart::Noise => None,
     };
-    check_video_output(output, &inputs)?;
+    check_video_output(output, input.as_slice())?;
     let engine = Engine::load(settings)?;
     let device = engine.network.device();
     let first = match start {
@@ -92,42 +121,45 @@ pub fn render_zoom(
     let size = first.size();
     let (width, height) = (size[3] as u32, size[2] as u32);
     let frame_rate = fps_rational(settings.fps);
-    let write = WriteOptions {
-        width,
-        height,
-        time_base: Rational::new(frame_rate.den, frame_rate.num),
-        frame_rate,
-        codec: settings.codec,
-        crf: settings.crf,
-        audio: None,
-    };
+    let time_base = Rational::new(frame_rate.den, frame_rate.num);
+    let job = job_description("zoom", input, serde_json::json!({ "frames": frames }), settings);
+    let mut state = Resumable::open(output, job, options, device)?;
+    let write = write_options(output, settings, width, height, time_base, frame_rate);
+    check_writable(output, &write)?;
     let motion = motion_of(settings, 1.05);
     let started = Instant::now();
     progress.start(Some(frames));
+    progress.advance(state.frames_done());
     let mut dreamer = engine.dreamer()?;
+    let resumed = state.last.take();
     thread::scope(|scope| {
         let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
-        let encoder = spawn_stage(scope, "encode", move || encode(output, &write, encoder_frames))?;
-        let mut source = (0..frames).map(|index| Ok(Frame { index, pts: index as i64, width, height, rgb: vec![] }));
-        let dreamed = dream_frames(&mut dreamer, &mut source, &to_encoder, progress, cancel, |previous, _| {
+        let sink = state.sink(write, None);
+        let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
+        let mut source = (state.frames_done()..frames)
+            .map(|index| Ok(Frame { index, pts: index as i64, width, height, rgb: vec![] }));
+        let stage = DreamStage { to_encoder: &to_encoder, checkpoint_every: options.checkpoint_every, cancel };
+        let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, _| {
             Ok(match previous {
                 None => first.shallow_clone(),
                 Some(previous) => motion.apply(previous)?,
             })
         });
-        finish(dreamed, to_encoder, encoder, None, width, height, started)
+        state.finish(dreamed, to_encoder, encoder, None, (width, height), started)
     })
 }
 
 /// Dreams footage: each decoded frame is blended with the previous dreamed frame (moved by the
 /// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `audio` is false,
 /// its sound, cut to the same span.
+#[allow(clippy::too_many_arguments)]
 pub fn render_footage(
     input: &Path,
     output: &Path,
     span: &Span,
     audio: bool,
     settings: &Settings,
+    options: RenderOptions,
     progress: &mut dyn Progress,
     cancel: &AtomicBool,
 ) -> Result<VideoReport> {
@@ -141,129 +173,278 @@ pub fn render_footage(
         max_seconds: span.seconds,
         width: settings.width,
     };
+    let span_json = serde_json::json!({
+        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": audio,
+    });
+    let job = job_description("video", Some(input), span_json, settings);
+    let mut state = Resumable::open(output, job, options, device)?;
     let motion = motion_of(settings, 1.0);
     let share_of_new = settings.blend;
     let started = Instant::now();
     let mut dreamer = engine.dreamer()?;
+    let resumed = state.last.take();
+    let skip = state.frames_done();
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
-        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, info_tx, to_dream))?;
+        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, skip, info_tx, to_dream))?;
         let info = match info_rx.recv() {
             Ok(Ok(info)) => info,
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(join(decoder).err().unwrap_or(Error::Interrupted)),
         };
-        let write = WriteOptions {
-            width: info.width,
-            height: info.height,
-            time_base: info.time_base,
-            frame_rate: info.frame_rate,
-            codec: settings.codec,
-            crf: settings.crf,
-            audio: (audio && info.audio_streams > 0).then(|| AudioSource {
-                path: input.to_owned(),
-                start_seconds: info.start_seconds,
-                duration_seconds: None,
-            }),
-        };
+        let write = write_options(output, settings, info.width, info.height, info.time_base, info.frame_rate);
+        check_writable(output, &write)?;
+        let sound = (audio && info.audio_streams > 0).then(|| AudioSource {
+            path: input.to_owned(),
+            start_seconds: info.start_seconds,
+            duration_seconds: None,
+        });
         let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
-        let encoder = spawn_stage(scope, "encode", move || encode(output, &write, encoder_frames))?;
+        let sink = state.sink(write, sound);
+        let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
         progress.start(info.frame_count);
+        progress.advance(skip);
         let mut source = decoded.into_iter();
-        let dreamed = dream_frames(&mut dreamer, &mut source, &to_encoder, progress, cancel, |previous, frame| {
+        let stage = DreamStage { to_encoder: &to_encoder, checkpoint_every: options.checkpoint_every, cancel };
+        let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
             match previous {
                 Some(previous) if previous.size() == new.size() => blend(&motion.apply(previous)?, &new, share_of_new),
                 _ => Ok(new),
             }
         });
-        finish(dreamed, to_encoder, encoder, Some(decoder), info.width, info.height, started)
+        state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started)
     })
+}
+
+/// The output's lock, work folder and checkpoint, from the start of a render to its end.
+struct Resumable {
+    output: PathBuf,
+    work: WorkFolder,
+    checkpoint: Checkpoint,
+    last: Option<Tensor>,
+    _lock: OutputLock,
+}
+
+impl Resumable {
+    /// Locks the output and, on `--resume`, picks up a matching checkpoint.
+    fn open(output: &Path, job: serde_json::Value, options: RenderOptions, device: Device) -> Result<Self> {
+        let lock = OutputLock::acquire(output)?;
+        let work = WorkFolder::for_output(output);
+        let saved = if options.resume { work.load()? } else { None };
+        let (checkpoint, last) = match saved {
+            Some(saved) => {
+                let changed = differences(&saved.job, &job);
+                if !changed.is_empty() {
+                    return Err(Error::setting(
+                        "--resume",
+                        format!("the checkpoint was made with other settings: {}", changed.join(", ")),
+                    ));
+                }
+                let last = work.load_frame(&saved)?.map(|t| t.to_device(device));
+                (saved, last)
+            }
+            None => {
+                work.prepare(true)?;
+                (Checkpoint { job, ..Default::default() }, None)
+            }
+        };
+        Ok(Resumable { output: output.to_owned(), work, checkpoint, last, _lock: lock })
+    }
+
+    fn frames_done(&self) -> u64 {
+        self.checkpoint.frames_done
+    }
+
+    /// The encode stage's state, handed to its thread.
+    fn sink(&self, write: WriteOptions, audio: Option<AudioSource>) -> Sink {
+        Sink {
+            output: self.output.clone(),
+            work: WorkFolder::for_output(&self.output),
+            checkpoint: self.checkpoint.clone(),
+            write,
+            audio,
+        }
+    }
+
+    /// Ends the render: reports the first real error in pipeline order rather than the channel
+    /// closures it caused; on success the work folder goes, on Ctrl-C it stays for `--resume`.
+    fn finish(
+        self,
+        dreamed: Result<Dreamed>,
+        to_encoder: Sender<ToEncoder>,
+        encoder: thread::ScopedJoinHandle<'_, Result<()>>,
+        decoder: Option<thread::ScopedJoinHandle<'_, Result<()>>>,
+        (width, height): (u32, u32),
+        started: Instant,
+    ) -> Result<VideoReport> {
+        if dreamed.as_ref().is_ok_and(|done| done.frames + self.frames_done() > 0) {
+            let _ = to_encoder.send(ToEncoder::Finish);
+        }
+        drop(to_encoder);
+        let encoded = join(encoder);
+        let decoded = decoder.map_or(Ok(()), join);
+        let done = dreamed?;
+        decoded?;
+        encoded?;
+        if done.interrupted {
+            return Err(Error::Interrupted);
+        }
+        self.work.remove();
+        Ok(VideoReport {
+            frames: done.frames + self.frames_done(),
+            resumed_frames: self.frames_done(),
+            width,
+            height,
+            elapsed: started.elapsed(),
+            dream_time: done.dream_time,
+            last_objective: done.last_objective,
+        })
+    }
 }
 
 /// Frames the dream stage has done, and how.
 struct Dreamed {
     frames: u64,
     dream_time: Duration,
-    last: Option<Tensor>,
     last_objective: f64,
     interrupted: bool,
 }
 
-/// The dream stage: for each source frame, `prepare` makes the image to dream from the previous
-/// dreamed frame and the new one; the result goes to the encoder. Stops early on `cancel`, or
-/// when the encoder has gone (its error is the one reported).
-fn dream_frames(
-    dreamer: &mut Dreamer,
-    source: &mut dyn Iterator<Item = Result<Frame>>,
-    to_encoder: &Sender<ToEncoder>,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-    mut prepare: impl FnMut(Option<&Tensor>, &Frame) -> Result<Tensor>,
-) -> Result<Dreamed> {
-    let mut done =
-        Dreamed { frames: 0, dream_time: Duration::ZERO, last: None, last_objective: 0.0, interrupted: false };
-    for frame in source {
-        if cancel.load(Ordering::SeqCst) {
-            done.interrupted = true;
-            break;
-        }
-        let frame = frame?;
-        let started = Instant::now();
-        let image = prepare(done.last.as_ref(), &frame)?;
-        let dreamed = dreamer.dream(&image)?;
-        let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
-        done.dream_time += started.elapsed();
-        let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
-        if to_encoder.send(ToEncoder::Frame(out)).is_err() {
-            break; // the encoder failed; its error is reported by `finish`
-        }
-        done.last = Some(dreamed);
-        done.frames += 1;
-        progress.advance(1);
-    }
-    if let Some(last) = &done.last {
-        done.last_objective = objective_value(dreamer.network(), last, &dreamer.params().layers)?;
-    }
-    Ok(done)
+struct DreamStage<'a> {
+    to_encoder: &'a Sender<ToEncoder>,
+    checkpoint_every: u64,
+    cancel: &'a AtomicBool,
 }
 
-/// Ends the render: keeps the file if the dream stage succeeded (or was interrupted), and
-/// reports the first real error in pipeline order rather than the channel closures it caused.
-fn finish(
-    dreamed: Result<Dreamed>,
-    to_encoder: Sender<ToEncoder>,
-    encoder: thread::ScopedJoinHandle<'_, Result<()>>,
-    decoder: Option<thread::ScopedJoinHandle<'_, Result<()>>>,
-    width: u32,
-    height: u32,
-    started: Instant,
-) -> Result<VideoReport> {
-    if let Ok(done) = &dreamed
-        && done.frames > 0
-    {
-        let _ = to_encoder.send(ToEncoder::Finish);
+impl DreamStage<'_> {
+    /// For each source frame, `prepare` makes the image to dream from the previous dreamed frame
+    /// and the new one; the result goes to the encoder, with a checkpoint every few frames and at
+    /// the end. Stops early on `cancel`, or when the encoder has gone (its error is reported).
+    fn run(
+        &self,
+        dreamer: &mut Dreamer,
+        source: &mut dyn Iterator<Item = Result<Frame>>,
+        mut last: Option<Tensor>,
+        progress: &mut dyn Progress,
+        mut prepare: impl FnMut(Option<&Tensor>, &Frame) -> Result<Tensor>,
+    ) -> Result<Dreamed> {
+        let mut done = Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false };
+        let mut next_index = None;
+        for frame in source {
+            if self.cancel.load(Ordering::SeqCst) {
+                done.interrupted = true;
+                break;
+            }
+            let frame = frame?;
+            let started = Instant::now();
+            dreamer.start_frame(frame.index);
+            let image = prepare(last.as_ref(), &frame)?;
+            let dreamed = dreamer.dream(&image)?;
+            let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
+            done.dream_time += started.elapsed();
+            let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
+            if self.to_encoder.send(ToEncoder::Frame(out)).is_err() {
+                break; // the encoder failed; its error is reported by `finish`
+            }
+            last = Some(dreamed);
+            next_index = Some(frame.index + 1);
+            done.frames += 1;
+            progress.advance(1);
+            if (frame.index + 1) % self.checkpoint_every == 0 && !self.checkpoint(frame.index + 1, &last)? {
+                break;
+            }
+        }
+        if let (Some(frames_done), Some(_)) = (next_index, &last) {
+            if frames_done % self.checkpoint_every != 0 {
+                self.checkpoint(frames_done, &last)?;
+            }
+        }
+        if let Some(last) = &last {
+            done.last_objective = objective_value(dreamer.network(), last, &dreamer.params().layers)?;
+        }
+        progress.finish();
+        Ok(done)
     }
-    drop(to_encoder);
-    let encoded = join(encoder);
-    let decoded = decoder.map_or(Ok(()), join);
-    let done = dreamed?;
-    decoded?;
-    encoded?;
-    let report = VideoReport {
-        frames: done.frames,
-        width,
-        height,
-        elapsed: started.elapsed(),
-        dream_time: done.dream_time,
-        last_objective: done.last_objective,
-        interrupted: done.interrupted,
-    };
-    if done.interrupted {
-        return Err(Error::Interrupted);
+
+    /// Asks the encoder to make `frames_done` frames safe; false when the encoder has gone.
+    fn checkpoint(&self, frames_done: u64, last: &Option<Tensor>) -> Result<bool> {
+        let Some(last) = last else { return Ok(true) };
+        let last = last.f_to_device(Device::Cpu)?;
+        Ok(self.to_encoder.send(ToEncoder::Checkpoint { frames_done, last }).is_ok())
     }
-    Ok(report)
+}
+
+/// The encode stage: segments in the work folder (or frames straight into an image sequence),
+/// checkpoints after each, and the final join into the output.
+struct Sink {
+    output: PathBuf,
+    work: WorkFolder,
+    checkpoint: Checkpoint,
+    write: WriteOptions,
+    audio: Option<AudioSource>,
+}
+
+/// The open writer: a segment of the work folder (with its name) or the image sequence.
+/// Dropped unfinished, it removes what it wrote since the last checkpoint, and only that.
+type OpenWriter = Option<(VideoWriter, Option<String>)>;
+
+impl Sink {
+    fn run(mut self, messages: Receiver<ToEncoder>) -> Result<()> {
+        let mut current: OpenWriter = None;
+        for message in messages {
+            match message {
+                ToEncoder::Frame(frame) => self.write(&mut current, &frame)?,
+                ToEncoder::Checkpoint { frames_done, last } => {
+                    if let Some((writer, segment)) = current.take() {
+                        writer.finish()?;
+                        self.checkpoint.segments.extend(segment);
+                    }
+                    self.checkpoint.frames_done = frames_done;
+                    self.work.save(&mut self.checkpoint, &last)?;
+                }
+                ToEncoder::Finish => return self.join(),
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&self, current: &mut OpenWriter, frame: &Frame) -> Result<()> {
+        if current.is_none() {
+            *current = Some(if video::is_image_sequence(&self.output) {
+                (VideoWriter::create(&self.output, &self.write)?, None)
+            } else {
+                let name = format!("segment-{:08}.mkv", frame.index);
+                (VideoWriter::create(&self.work.file(&name), &self.write)?, Some(name))
+            });
+        }
+        if let Some((writer, _)) = current {
+            writer.write_frame(frame)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the output from the finished segments, with the sound (an image sequence is
+    /// already complete: each checkpoint closed its frames).
+    fn join(mut self) -> Result<()> {
+        if video::is_image_sequence(&self.output) {
+            return Ok(());
+        }
+        let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
+        let mut write = self.write.clone();
+        write.audio = self.audio.take();
+        let mut writer = VideoWriter::create(&self.output, &write)?;
+        for (segment, name) in segments.iter().zip(&self.checkpoint.segments) {
+            let first: i64 = name.trim_start_matches("segment-").trim_end_matches(".mkv").parse().unwrap_or(0);
+            let mut reader = VideoReader::open(segment, &ReadOptions::default())?;
+            while let Some(mut frame) = reader.next_frame()? {
+                frame.pts += first;
+                writer.write_frame(&frame)?;
+            }
+        }
+        Ok(writer.finish()?)
+    }
 }
 
 fn spawn_stage<'scope, T: Send + 'scope>(
@@ -278,11 +459,12 @@ fn join<T>(handle: thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
     handle.join().unwrap_or_else(|_| Err(Error::setting("internal", "a pipeline thread panicked")))
 }
 
-/// The decode stage: opens the file on this thread, says what it found, then sends frames until
-/// the span ends or the dream stage stops listening.
+/// The decode stage: opens the file on this thread, says what it found, skips the frames a
+/// checkpoint already holds, then sends frames until the span ends or the dream stage stops.
 fn decode(
     input: &Path,
     read: &ReadOptions,
+    skip: u64,
     info: Sender<Result<VideoInfo>>,
     frames: Sender<Result<Frame>>,
 ) -> Result<()> {
@@ -296,6 +478,7 @@ fn decode(
     let _ = info.send(Ok(reader.info().clone()));
     loop {
         match reader.next_frame() {
+            Ok(Some(frame)) if frame.index < skip => continue,
             Ok(Some(frame)) => {
                 if frames.send(Ok(frame)).is_err() {
                     return Ok(());
@@ -310,18 +493,7 @@ fn decode(
     }
 }
 
-/// The encode stage: creates the writer on this thread and keeps the file only on `Finish`.
-fn encode(output: &Path, write: &WriteOptions, frames: Receiver<ToEncoder>) -> Result<()> {
-    let mut writer = VideoWriter::create(output, write)?;
-    for message in frames {
-        match message {
-            ToEncoder::Frame(frame) => writer.write_frame(&frame)?,
-            ToEncoder::Finish => return Ok(writer.finish()?),
-        }
-    }
-    Ok(()) // dropped unfinished: the writer removes its temporary file
-}
-
+/// Checks the output's folder before any work.
 fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
     if video::is_image_sequence(output) {
         // The frames' own folder may be made, but not a whole missing path.
@@ -330,9 +502,54 @@ fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
         if !folder.is_dir() && !base.is_dir() {
             return Err(Error::output(output, format!("folder '{}' does not exist", base.display())));
         }
-        return Ok(());
+        return std::fs::create_dir_all(&folder)
+            .map_err(|e| Error::output(output, format!("cannot make its folder: {e}")));
     }
     check_output_path(output, inputs)
+}
+
+/// Refuses an output format or codec that cannot be written before any frame is dreamed, by
+/// opening (and dropping) a writer for it.
+fn check_writable(output: &Path, write: &WriteOptions) -> Result<()> {
+    if video::is_image_sequence(output) {
+        return Ok(());
+    }
+    VideoWriter::create(output, write).map(drop).map_err(Into::into)
+}
+
+/// Writer settings; the codec is fixed here from the output's extension, because segments are
+/// written as .mkv whatever the output is.
+fn write_options(
+    output: &Path,
+    settings: &Settings,
+    width: u32,
+    height: u32,
+    time_base: Rational,
+    frame_rate: Rational,
+) -> WriteOptions {
+    let webm = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("webm"));
+    let codec = settings.codec.unwrap_or(if webm { Codec::Vp9 } else { Codec::H264 });
+    WriteOptions { width, height, time_base, frame_rate, codec: Some(codec), crf: settings.crf, audio: None }
+}
+
+/// The job as a checkpoint records it: what must match for a resume to continue it. The device
+/// and thread count may change between runs.
+fn job_description(
+    mode: &str,
+    input: Option<&Path>,
+    span: serde_json::Value,
+    settings: &Settings,
+) -> serde_json::Value {
+    let mut job = serde_json::to_value(settings).unwrap_or_default();
+    if let Some(map) = job.as_object_mut() {
+        map.remove("device");
+        map.remove("threads");
+        map.insert("mode".into(), mode.into());
+        let input = input.map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
+        map.insert("input".into(), input.unwrap_or_else(|| "noise".into()).into());
+        map.insert("span".into(), span);
+    }
+    job
 }
 
 fn motion_of(settings: &Settings, default_zoom: f64) -> Motion {

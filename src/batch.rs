@@ -1,0 +1,552 @@
+//! Batch renders: a manifest of `[[job]]` tables, checked whole before anything runs, then run one
+//! after another (or one per GPU), a failing job never stopping the others.
+//!
+//! A job has `mode` (still, zoom, video), `input`, `output`, an optional `preset`, the span keys of
+//! the command line (`frames`, `duration`, `start`, `no-audio`) and any setting under its preset's
+//! key name. Relative paths are taken from the manifest's folder.
+use crate::error::{Error, Result};
+use crate::presets::{at, line_of_key, line_of_table, settings_from_table, syntax_error};
+use crate::render::{NoProgress, Progress, render_still};
+use crate::settings::{Settings, SettingsPatch};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// What a job renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Still,
+    Zoom,
+    Video,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Still => "still",
+            Mode::Zoom => "zoom",
+            Mode::Video => "video",
+        }
+    }
+}
+
+/// One checked job of a manifest.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Position in the manifest, from 1.
+    pub number: usize,
+    pub mode: Mode,
+    /// The input file, or `noise` for a zoom from noise.
+    pub input: PathBuf,
+    pub output: PathBuf,
+    /// Zoom: frames to render; video: at most this many frames.
+    pub frames: Option<u64>,
+    /// Video: seconds to dream, and where to start.
+    pub duration: Option<f64>,
+    pub start: f64,
+    pub audio: bool,
+    pub settings: Settings,
+}
+
+/// A checked manifest.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub jobs: Vec<Job>,
+}
+
+/// The keys of a job that are not settings, as they arrive from TOML.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct JobKeys {
+    mode: Option<String>,
+    input: Option<String>,
+    output: Option<PathBuf>,
+    preset: Option<String>,
+    frames: Option<u64>,
+    duration: Option<f64>,
+    start: Option<f64>,
+    no_audio: Option<bool>,
+}
+
+const JOB_KEYS: [&str; 8] = ["mode", "input", "output", "preset", "frames", "duration", "start", "no-audio"];
+
+/// Reads and checks a whole manifest: any mistake is `file:line: job N: key: problem`, exit code 2.
+pub fn load(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(path, "no such manifest"),
+        _ => Error::input(path, format!("cannot read: {e}")),
+    })?;
+    parse(&text, path)
+}
+
+/// Checks the manifest `text` read from `path` (whose folder relative paths are taken from).
+pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(text, path, &e))?;
+    let mut jobs = Vec::new();
+    for (key, value) in table {
+        let tables = match (key.as_str(), value) {
+            ("job", toml::Value::Array(tables)) => tables,
+            ("job", _) => {
+                let message = "job: must be a list of [[job]] tables".to_string();
+                return Err(at(path, line_of_key(text, None, &key), message));
+            }
+            _ => {
+                let message = format!("unknown key '{key}': a manifest holds [[job]] tables");
+                return Err(at(path, line_of_key(text, None, &key), message));
+            }
+        };
+        for (index, value) in tables.into_iter().enumerate() {
+            let here = |key: Option<&str>| {
+                key.and_then(|key| line_of_key(text, Some(("job", index)), key))
+                    .or_else(|| line_of_table(text, "job", index))
+            };
+            let toml::Value::Table(table) = value else {
+                return Err(at(path, here(None), format!("job {}: must be a table", index + 1)));
+            };
+            jobs.push(parse_job(table, index + 1, path, &here)?);
+        }
+    }
+    if jobs.is_empty() {
+        return Err(Error::input(path, "no jobs: add [[job]] tables with mode, input and output"));
+    }
+    for (index, job) in jobs.iter().enumerate() {
+        if let Some(earlier) = jobs[..index].iter().find(|other| other.output == job.output) {
+            let message =
+                format!("job {}: output: {} is also job {}'s output", job.number, job.output.display(), earlier.number);
+            return Err(at(path, line_of_key(text, Some(("job", index)), "output"), message));
+        }
+    }
+    Ok(Manifest { path: path.to_owned(), jobs })
+}
+
+/// Checks job `number` of the manifest at `path`; `here` gives the line of a key (or of the job).
+fn parse_job(
+    table: toml::Table,
+    number: usize,
+    path: &Path,
+    here: &dyn Fn(Option<&str>) -> Option<usize>,
+) -> Result<Job> {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let fail_at = |line: Option<usize>, message: String| at(path, line, format!("job {number}: {message}"));
+    let fail = |key: Option<&str>, message: String| fail_at(here(key), message);
+    let (job_table, settings_table): (toml::Table, toml::Table) =
+        table.into_iter().partition(|(key, _)| JOB_KEYS.contains(&key.as_str()));
+    for (key, value) in &job_table {
+        let mut one = toml::Table::new();
+        one.insert(key.clone(), value.clone());
+        if let Err(e) = toml::Value::Table(one).try_into::<JobKeys>() {
+            return Err(fail(Some(key), format!("{key}: {}", e.message().lines().next().unwrap_or(""))));
+        }
+    }
+    let keys: JobKeys = toml::Value::Table(job_table).try_into().map_err(|e| fail(None, e.message().to_string()))?;
+    let patch = settings_from_table(settings_table, |key| here(Some(key)))
+        .map_err(|(line, message)| fail_at(line.or_else(|| here(None)), message))?;
+
+    let mode = match keys.mode.as_deref() {
+        Some("still") => Mode::Still,
+        Some("zoom") => Mode::Zoom,
+        Some("video") => Mode::Video,
+        Some(other) => return Err(fail(Some("mode"), format!("mode: '{other}' must be still, zoom or video"))),
+        None => return Err(fail(None, "missing key 'mode' (still, zoom or video)".into())),
+    };
+    if !cfg!(feature = "video") && mode != Mode::Still {
+        return Err(fail(Some("mode"), format!("mode: {} needs dreamreel built with the video feature", mode.name())));
+    }
+    let input = keys.input.ok_or_else(|| fail(None, "missing key 'input'".into()))?;
+    let output = keys.output.ok_or_else(|| fail(None, "missing key 'output'".into()))?;
+    let input = if mode == Mode::Zoom && input == "noise" { PathBuf::from(input) } else { folder.join(input) };
+    let output = folder.join(output);
+
+    let only = |key: &str, given: bool, modes: &[Mode]| {
+        if given && !modes.contains(&mode) {
+            let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
+            return Err(fail(Some(key), format!("{key}: only for {} jobs", names.join(" and "))));
+        }
+        Ok(())
+    };
+    only("frames", keys.frames.is_some(), &[Mode::Zoom, Mode::Video])?;
+    only("duration", keys.duration.is_some(), &[Mode::Zoom, Mode::Video])?;
+    only("start", keys.start.is_some(), &[Mode::Video])?;
+    only("no-audio", keys.no_audio.is_some(), &[Mode::Video])?;
+    if keys.frames.is_some() && keys.duration.is_some() {
+        return Err(fail(Some("duration"), "duration: give frames or duration, not both".into()));
+    }
+    if keys.frames == Some(0) {
+        return Err(fail(Some("frames"), "frames: must be at least 1".into()));
+    }
+    if let Some(seconds) = keys.duration
+        && !(seconds.is_finite() && seconds > 0.0)
+    {
+        return Err(fail(Some("duration"), format!("duration: {seconds} must be a positive number of seconds")));
+    }
+    let start = keys.start.unwrap_or(0.0);
+    if !(start.is_finite() && start >= 0.0) {
+        return Err(fail(Some("start"), format!("start: {start} must be zero or more seconds")));
+    }
+
+    let preset = match &keys.preset {
+        Some(spec) => {
+            crate::presets::find(spec, folder)
+                .map_err(|e| match e {
+                    Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
+                    other => other,
+                })?
+                .patch
+        }
+        None => SettingsPatch::default(),
+    };
+    let mut patch = patch;
+    patch.weights = patch.weights.map(|weights| folder.join(weights));
+    let settings = Settings::resolve([&preset, &patch]).map_err(|e| match e {
+        Error::Setting { option, message } => {
+            let key = option.trim_start_matches("--").to_string();
+            fail(Some(&key), format!("{key}: {message}"))
+        }
+        other => fail(None, other.to_string()),
+    })?;
+
+    let frames = match mode {
+        Mode::Zoom => match (keys.frames, keys.duration) {
+            (Some(frames), _) => Some(frames),
+            (None, Some(seconds)) => Some((seconds * settings.fps).round().max(1.0) as u64),
+            (None, None) => return Err(fail(None, "a zoom needs frames or duration".into())),
+        },
+        _ => keys.frames,
+    };
+    if mode == Mode::Zoom && input == Path::new("noise") && (settings.width.is_none() || settings.height.is_none()) {
+        return Err(fail(None, "a zoom from noise needs width and height".into()));
+    }
+    if mode == Mode::Still {
+        crate::image_io::output_image_format(&output)
+            .map_err(|e| fail(Some("output"), format!("output: {}", e.to_string().lines().next().unwrap_or(""))))?;
+    }
+    Ok(Job {
+        number,
+        mode,
+        input,
+        output,
+        frames,
+        duration: keys.duration,
+        start,
+        audio: !keys.no_audio.unwrap_or(false),
+        settings,
+    })
+}
+
+/// `--shard I/N`: the jobs numbered I, I+N, I+2N ... (both counted from 1), so N runs of the
+/// same manifest with I = 1..N share its jobs with no overlap and nothing lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Shard> {
+        let bad = |why: &str| Error::setting("--shard", format!("'{text}' {why}"));
+        let (index, count) = text.split_once('/').ok_or_else(|| bad("must be I/N, such as 1/4"))?;
+        let index: usize = index.trim().parse().map_err(|_| bad("must be I/N with whole numbers, such as 1/4"))?;
+        let count: usize = count.trim().parse().map_err(|_| bad("must be I/N with whole numbers, such as 1/4"))?;
+        if count == 0 {
+            return Err(bad("has no shards: N must be at least 1"));
+        }
+        if !(1..=count).contains(&index) {
+            return Err(bad(&format!("is out of range: shards are numbered 1 to {count}")));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    pub fn takes(&self, job: &Job) -> bool {
+        (job.number - 1) % self.count == self.index - 1
+    }
+}
+
+/// Checks `--devices` against the GPUs of this machine.
+pub fn check_devices(devices: &[usize]) -> Result<()> {
+    for (index, device) in devices.iter().enumerate() {
+        if devices[..index].contains(device) {
+            return Err(Error::setting("--devices", format!("GPU {device} is listed twice")));
+        }
+    }
+    if devices.is_empty() {
+        return Ok(());
+    }
+    if !tch::Cuda::is_available() {
+        return Err(Error::setting("--devices", "no CUDA GPU is available on this machine: leave --devices out"));
+    }
+    let count = tch::Cuda::device_count() as usize;
+    if let Some(missing) = devices.iter().find(|&&d| d >= count) {
+        return Err(Error::setting(
+            "--devices",
+            format!("there is no GPU {missing}: this machine has {count} CUDA GPU(s), numbered from 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    Done,
+    Failed(String),
+    /// Its output was already there (a complete render): not run again without `--force`.
+    Skipped,
+    /// Stopped by Ctrl-C; a video keeps its checkpoint and a rerun continues it.
+    Interrupted,
+    /// Not started: the batch was interrupted first.
+    NotRun,
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub number: usize,
+    pub mode: Mode,
+    pub input: PathBuf,
+    pub status: Status,
+    pub frames: Option<u64>,
+    pub seconds: f64,
+}
+
+/// How a batch run tells the caller about its jobs; called from the worker threads.
+pub trait BatchProgress: Sync {
+    fn job_started(&self, _job: &Job, _device: Option<usize>) {}
+    /// The progress reporter for one job's frames.
+    fn job_progress(&self, _job: &Job) -> Box<dyn Progress + '_> {
+        Box::new(NoProgress)
+    }
+    fn job_finished(&self, _outcome: &Outcome) {}
+}
+
+/// Options of a batch run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Rerun jobs whose output is already there.
+    pub force: bool,
+    /// CUDA GPUs to run on, one job on each at once; empty: one job at a time on each job's device.
+    pub devices: Vec<usize>,
+}
+
+/// True when a job's output is complete: outputs are only renamed into place when finished, so a
+/// file that exists is complete. Image sequences (`%05d`) are always rendered again.
+pub fn is_complete(job: &Job) -> bool {
+    #[cfg(feature = "video")]
+    if crate::video::is_image_sequence(&job.output) {
+        return false;
+    }
+    job.output.is_file()
+}
+
+/// Runs `jobs`, skipping complete ones unless forced. Once `cancel` is set no new job starts and
+/// the videos running stop after their frame, as a single render does. Returns an outcome per job, in job order.
+pub fn run(jobs: &[Job], options: &RunOptions, progress: &dyn BatchProgress, cancel: &AtomicBool) -> Vec<Outcome> {
+    let outcome = |job: &Job, status| Outcome {
+        number: job.number,
+        mode: job.mode,
+        input: job.input.clone(),
+        status,
+        frames: None,
+        seconds: 0.0,
+    };
+    let mut outcomes = Vec::new();
+    let mut queue = VecDeque::new();
+    for job in jobs {
+        if !options.force && is_complete(job) {
+            let skipped = outcome(job, Status::Skipped);
+            progress.job_finished(&skipped);
+            outcomes.push(skipped);
+        } else {
+            queue.push_back(job);
+        }
+    }
+    let queue = Mutex::new(queue);
+    let outcomes = Mutex::new(outcomes);
+    let worker = |device: Option<usize>| {
+        loop {
+            if cancel.load(Ordering::SeqCst) {
+                break;
+            }
+            let Some(job) = queue.lock().ok().and_then(|mut q| q.pop_front()) else { break };
+            progress.job_started(job, device);
+            let done = run_job(job, device, progress, cancel);
+            progress.job_finished(&done);
+            if let Ok(mut outcomes) = outcomes.lock() {
+                outcomes.push(done);
+            }
+        }
+    };
+    if options.devices.is_empty() {
+        worker(None);
+    } else {
+        std::thread::scope(|scope| {
+            for &device in &options.devices {
+                let worker = &worker;
+                let spawned = std::thread::Builder::new()
+                    .name(format!("cuda:{device}"))
+                    .spawn_scoped(scope, move || worker(Some(device)));
+                if spawned.is_err() {
+                    worker(Some(device));
+                }
+            }
+        });
+    }
+    let mut outcomes = outcomes.into_inner().unwrap_or_default();
+    for job in queue.into_inner().unwrap_or_default() {
+        outcomes.push(outcome(job, Status::NotRun));
+    }
+    outcomes.sort_by_key(|o| o.number);
+    outcomes
+}
+
+/// Runs one job on `device` (or its own), turning errors and panics into a failed outcome.
+fn run_job(job: &Job, device: Option<usize>, progress: &dyn BatchProgress, cancel: &AtomicBool) -> Outcome {
+    let started = Instant::now();
+    let mut settings = job.settings.clone();
+    if let Some(device) = device {
+        settings.device = format!("cuda:{device}");
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut reporter = progress.job_progress(job);
+        render(job, &settings, &mut *reporter, cancel)
+    }));
+    let (status, frames) = match result {
+        Ok(Ok(frames)) => (Status::Done, Some(frames)),
+        Ok(Err(Error::Interrupted)) => (Status::Interrupted, None),
+        Ok(Err(e)) => (Status::Failed(e.to_string().lines().next().unwrap_or("").to_string()), None),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            (Status::Failed(format!("panicked: {}", message.lines().next().unwrap_or(""))), None)
+        }
+    };
+    Outcome {
+        number: job.number,
+        mode: job.mode,
+        input: job.input.clone(),
+        status,
+        frames,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Renders one job; returns the frames written.
+fn render(job: &Job, settings: &Settings, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<u64> {
+    match job.mode {
+        Mode::Still => render_still(&job.input, &job.output, settings, progress).map(|_| 1),
+        #[cfg(feature = "video")]
+        Mode::Zoom => {
+            use crate::pipeline::{ZoomStart, render_zoom};
+            let start =
+                if job.input == Path::new("noise") { ZoomStart::Noise } else { ZoomStart::Still(job.input.clone()) };
+            let frames = job.frames.unwrap_or(1);
+            render_zoom(&start, &job.output, frames, settings, resume_batch(), progress, cancel).map(|r| r.frames)
+        }
+        #[cfg(feature = "video")]
+        Mode::Video => {
+            use crate::pipeline::{Span, render_footage};
+            let span = Span { start_seconds: job.start, frames: job.frames, seconds: job.duration };
+            let options = resume_batch();
+            render_footage(&job.input, &job.output, &span, job.audio, settings, options, progress, cancel)
+                .map(|r| r.frames)
+        }
+        #[cfg(not(feature = "video"))]
+        Mode::Zoom | Mode::Video => {
+            let _ = cancel;
+            Err(Error::setting("mode", "this dreamreel was built without video"))
+        }
+    }
+}
+
+/// The end-of-batch table: job, mode, input, status, frames, seconds, error.
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let rows: Vec<[String; 7]> = outcomes
+        .iter()
+        .map(|o| {
+            let (status, error) = match &o.status {
+                Status::Done => ("ok", String::new()),
+                Status::Failed(error) => ("failed", error.clone()),
+                Status::Skipped => ("skipped", "output exists (--force to rerun)".into()),
+                Status::Interrupted => ("interrupted", "stopped by Ctrl-C: rerun to continue".into()),
+                Status::NotRun => ("not run", "batch interrupted".into()),
+            };
+            let ran = matches!(o.status, Status::Done | Status::Failed(_));
+            [
+                o.number.to_string(),
+                o.mode.name().into(),
+                o.input.display().to_string(),
+                status.into(),
+                o.frames.map_or("-".into(), |f| f.to_string()),
+                if ran { format!("{:.1}", o.seconds) } else { "-".into() },
+                error,
+            ]
+        })
+        .collect();
+    let header = ["job", "mode", "input", "status", "frames", "seconds", "error"].map(String::from);
+    let mut widths = [0; 7];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        text += cells.join("  ").trim_end();
+        text += "\n";
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_counted_from_one_and_checked() {
+        assert_eq!("2/3".parse::<Shard>().unwrap(), Shard { index: 2, count: 3 });
+        for bad in ["0/3", "4/3", "1/0", "1", "a/b"] {
+            let err = bad.parse::<Shard>().unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().starts_with("--shard: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn mistakes_name_the_manifest_line_and_job() {
+        let path = Path::new("m.toml");
+        let err = |text: &str| parse(text, path).unwrap_err().to_string();
+        let ok = "[[job]]\nmode = \"still\"\ninput = \"a.png\"\noutput = \"b.png\"\n";
+        assert_eq!(parse(ok, path).unwrap().jobs.len(), 1);
+        assert_eq!(
+            err(&format!("{ok}\n[[job]]\nmode = \"film\"\n")),
+            "m.toml:7: job 2: mode: 'film' must be still, zoom or video"
+        );
+        assert_eq!(
+            err(&format!("{ok}octave_scale = 2\n")),
+            "m.toml:5: job 1: unknown key 'octave_scale' (did you mean 'octave-scale'?)"
+        );
+        assert_eq!(err(&format!("{ok}octaves = 0\n")), "m.toml:5: job 1: octaves: 0 must be at least 1");
+        assert_eq!(err(&format!("{ok}frames = 3\n")), "m.toml:5: job 1: frames: only for zoom and video jobs");
+        assert_eq!(
+            err("[[job]]\nmode = \"zoom\"\ninput = \"a.png\"\noutput = \"b.mp4\"\n"),
+            "m.toml:1: job 1: a zoom needs frames or duration"
+        );
+        assert_eq!(err(&format!("{ok}{ok}")), "m.toml:8: job 2: output: b.png is also job 1's output");
+        assert!(err("jobs = 1").starts_with("m.toml:1: unknown key 'jobs'"));
+    }
+}
+
+/// A batch rerun continues a job that an earlier run left with a checkpoint.
+fn resume_batch() -> crate::pipeline::RenderOptions {
+    crate::pipeline::RenderOptions { resume: true, ..Default::default() }
+}

@@ -1,0 +1,162 @@
+//! Checkpoints and `--resume`: a render killed midway continues to the right frame count, with
+//! no frame missing or doubled and the sound in sync; changed settings and a second render of the
+//! same output are refused.
+#![cfg(feature = "video")]
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const FAST: [&str; 10] = ["--octaves", "2", "--iterations", "3", "--device", "cpu", "--threads", "1", "--seed", "4"];
+
+fn zoom(output: &Path, frames: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
+    cmd.args(["zoom", "samples/chelsea.png", "-o"]).arg(output);
+    cmd.args(["--width", "96", "--frames", frames, "--checkpoint-every", "3", "--quiet"]).args(FAST).args(extra);
+    cmd
+}
+
+fn run(mut cmd: Command) -> Output {
+    cmd.output().unwrap()
+}
+
+fn work_folder(output: &Path) -> PathBuf {
+    let name = output.file_name().unwrap().to_string_lossy().replace('%', "_");
+    output.parent().unwrap().join(format!(".{name}.dreamreel"))
+}
+
+/// Starts `cmd` and SIGKILLs it once its checkpoint records at least `frames` frames.
+fn kill_after_checkpoint(mut cmd: Command, output: &Path, frames: u64) -> Child {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let checkpoint = work_folder(output).join("checkpoint.json");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "no checkpoint of {frames} frames appeared");
+        assert!(child.try_wait().unwrap().is_none(), "the render ended before it could be killed");
+        let done = std::fs::read(&checkpoint)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|json| json["frames_done"].as_u64());
+        if done.is_some_and(|done| done >= frames) {
+            child.kill().unwrap(); // SIGKILL: no chance to clean up
+            child.wait().unwrap();
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn sorted_files(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "png"));
+    files.sort();
+    files
+}
+
+#[test]
+fn a_killed_zoom_resumes_to_the_same_frames_faster_than_a_fresh_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole/%04d.png");
+    let started = Instant::now();
+    assert!(run(zoom(&whole, "12", &[])).status.success());
+    let fresh = started.elapsed();
+
+    let resumed = dir.path().join("resumed/%04d.png");
+    kill_after_checkpoint(zoom(&resumed, "12", &[]), &resumed, 6);
+    assert!(work_folder(&resumed).join("checkpoint.json").exists(), "the checkpoint survives the kill");
+    let started = Instant::now();
+    let out = run(zoom(&resumed, "12", &["--resume"]));
+    let resuming = started.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(resuming < fresh, "resuming took {resuming:?}, a fresh render {fresh:?}");
+
+    let (a, b) = (sorted_files(&dir.path().join("whole")), sorted_files(&dir.path().join("resumed")));
+    let names = |files: &[PathBuf]| files.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(names(&b), names(&a), "no frame missing or doubled");
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{} differs", b.display());
+    }
+    assert!(!work_folder(&resumed).exists(), "the work folder goes once the render is complete");
+}
+
+/// Frame count and audio duration of a file, by ffprobe.
+fn frames_and_audio(path: &Path) -> (u64, f64, f64) {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-show_entries",
+            "stream=codec_type,nb_read_frames,duration",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let streams = json["streams"].as_array().unwrap();
+    let field = |kind: &str, key: &str| {
+        streams
+            .iter()
+            .find(|s| s["codec_type"] == kind)
+            .and_then(|s| s[key].as_str()?.parse::<f64>().ok())
+            .unwrap_or(-1.0)
+    };
+    (field("video", "nb_read_frames") as u64, field("video", "duration"), field("audio", "duration"))
+}
+
+#[test]
+fn killed_footage_resumes_with_every_frame_and_the_sound_in_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("dreamed.mp4");
+    let footage = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
+        cmd.args(["video", "samples/clip.mp4", "-o"]).arg(&output);
+        cmd.args(["--width", "64", "--frames", "18", "--checkpoint-every", "4", "--quiet"]).args(FAST).args(extra);
+        cmd
+    };
+    kill_after_checkpoint(footage(&[]), &output, 8);
+    assert!(!output.exists(), "nothing under the output name after a kill");
+    let out = run(footage(&["--resume"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (frames, video_seconds, audio_seconds) = frames_and_audio(&output);
+    assert_eq!(frames, 18);
+    assert!(
+        (audio_seconds - video_seconds).abs() <= 1.0 / 24.0 + 1e-3,
+        "audio {audio_seconds} s, video {video_seconds} s"
+    );
+}
+
+#[test]
+fn a_resume_with_other_settings_is_refused_saying_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("z.mkv");
+    kill_after_checkpoint(zoom(&output, "40", &[]), &output, 3);
+    let out = run(zoom(&output, "40", &["--resume", "--zoom", "1.1", "--step", "0.05"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--resume: the checkpoint was made with other settings"), "{stderr}");
+    assert!(stderr.contains("step (was 0.02, now 0.05)") && stderr.contains("zoom (was unset, now 1.1)"), "{stderr}");
+    assert!(!output.exists());
+}
+
+#[test]
+fn two_renders_of_the_same_output_are_refused_by_a_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("busy.mp4");
+    let mut first = zoom(&output, "200", &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let lock = dir.path().join(".busy.mp4.dreamreel.lock");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lock.exists() {
+        assert!(Instant::now() < deadline, "the first render never took its lock");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = run(zoom(&output, "200", &[]));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("busy.mp4: another dreamreel render is writing this output"), "{stderr}");
+    let other = dir.path().join("other.mp4");
+    assert!(run(zoom(&other, "2", &[])).status.success(), "a different output is not blocked");
+}
