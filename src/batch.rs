@@ -507,6 +507,12 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     text
 }
 
+/// A batch rerun continues a job that an earlier run left with a checkpoint.
+#[cfg(feature = "video")]
+fn resume_batch() -> crate::pipeline::RenderOptions {
+    crate::pipeline::RenderOptions { resume: true, ..Default::default() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,9 +550,4 @@ mod tests {
         assert_eq!(err(&format!("{ok}{ok}")), "m.toml:8: job 2: output: b.png is also job 1's output");
         assert!(err("jobs = 1").starts_with("m.toml:1: unknown key 'jobs'"));
     }
-}
-
-/// A batch rerun continues a job that an earlier run left with a checkpoint.
-fn resume_batch() -> crate::pipeline::RenderOptions {
-    crate::pipeline::RenderOptions { resume: true, ..Default::default() }
 }

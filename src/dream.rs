@@ -19,6 +19,8 @@ pub struct DreamParams {
     pub iterations: u32,
     pub step: f64,
     pub jitter: u32,
+    /// Ascend in tiles of at most this many pixels a side (bounds memory on big frames).
+    pub tile: Option<u32>,
 }
 
 impl DreamParams {
@@ -35,15 +37,25 @@ impl DreamParams {
         if !(self.step.is_finite() && self.step >= 0.0) {
             return Err(Error::setting("--step", format!("{} must be zero or positive", self.step)));
         }
+        if let Some(tile) = self.tile.filter(|&t| t < MIN_TILE) {
+            return Err(Error::setting("--tile", format!("{tile} must be at least {MIN_TILE} pixels")));
+        }
         Ok(())
     }
 }
+
+/// The smallest tile worth its overlap.
+pub const MIN_TILE: u32 = 64;
+
+/// On CUDA the ascent runs under autocast (half precision); the objective is scaled up so small
+/// gradients do not vanish in fp16. The step divides by the mean |gradient|, so the scale cancels.
+const HALF_PRECISION_LOSS_SCALE: f64 = 1024.0;
 
 /// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]).
 pub fn objective(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<Tensor> {
     let mut total: Option<Tensor> = None;
     for activation in network.activations(image, layers)? {
-        let term = activation.f_square()?.f_mean(Kind::Float)?;
+        let term = activation.f_to_kind(Kind::Float)?.f_square()?.f_mean(Kind::Float)?;
         total = Some(match total {
             Some(sum) => sum.f_add(&term)?,
             None => term,
@@ -111,13 +123,62 @@ impl<'a> Dreamer<'a> {
     fn ascent_step(&mut self, x: &Tensor) -> Result<Tensor> {
         let jitter = self.params.jitter as i64;
         let (dy, dx) = (self.rng.random_range(-jitter..=jitter), self.rng.random_range(-jitter..=jitter));
-        let rolled = x.f_roll([dy, dx], [2, 3])?.f_detach()?.f_set_requires_grad(true)?;
-        let value = objective(self.network, &rolled, &self.params.layers)?;
-        let grad = Tensor::f_run_backward(&[value], &[&rolled], false, false)?.remove(0);
+        let rolled = x.f_roll([dy, dx], [2, 3])?;
+        let grad = self.gradient(&rolled)?;
         // The mean |gradient| is the same rolled or not, so step in rolled space and roll back once.
         let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
-        let stepped = rolled.f_detach()?.f_add(&grad.f_mul(&scale)?.f_mul_scalar(self.params.step)?)?;
+        let stepped = rolled.f_add(&grad.f_mul(&scale)?.f_mul_scalar(self.params.step)?)?;
         Ok(stepped.f_clamp(0.0, 1.0)?.f_roll([-dy, -dx], [2, 3])?)
+    }
+
+    /// Gradient of the objective at `x`, whole or tile by tile.
+    fn gradient(&mut self, x: &Tensor) -> Result<Tensor> {
+        let size = x.size();
+        match self.params.tile.map(i64::from) {
+            Some(tile) if size[2] > tile || size[3] > tile => self.tiled_gradient(x, tile),
+            _ => self.crop_gradient(x, 1.0),
+        }
+    }
+
+    /// Gradient of `weight` x the objective of `crop`, under autocast on CUDA.
+    fn crop_gradient(&self, crop: &Tensor, weight: f64) -> Result<Tensor> {
+        let crop = crop.f_detach()?.f_set_requires_grad(true)?;
+        let cuda = crop.device().is_cuda();
+        let value = tch::autocast(cuda, || objective(self.network, &crop, &self.params.layers))?;
+        let scale = if cuda { weight * HALF_PRECISION_LOSS_SCALE } else { weight };
+        let value = if scale == 1.0 { value } else { value.f_mul_scalar(scale)? };
+        Ok(Tensor::f_run_backward(&[value], &[&crop], false, false)?.remove(0).f_to_kind(Kind::Float)?)
+    }
+
+    /// The gradient tile by tile, bounding memory: each tile is dreamed with a margin of context
+    /// that is then dropped, and the tile grid moves by a random offset each step so no seams
+    /// settle in one place. Each tile's mean is weighted by its share of the image, so the sum
+    /// approximates the whole image's objective.
+    fn tiled_gradient(&mut self, x: &Tensor, tile: i64) -> Result<Tensor> {
+        let size = x.size();
+        let (height, width) = (size[2], size[3]);
+        let margin = (tile / 8).max(16);
+        let (offset_y, offset_x) = (self.rng.random_range(0..tile), self.rng.random_range(0..tile));
+        let grad = x.f_zeros_like()?;
+        let area = (height * width) as f64;
+        let starts = |offset: i64, end: i64| (0..).map(move |i| i * tile - offset).take_while(move |&s| s < end);
+        for top in starts(offset_y, height) {
+            for left in starts(offset_x, width) {
+                let (y0, y1) = (top.max(0), (top + tile).min(height));
+                let (x0, x1) = (left.max(0), (left + tile).min(width));
+                if y1 <= y0 || x1 <= x0 {
+                    continue;
+                }
+                let (cy0, cy1) = ((y0 - margin).max(0), (y1 + margin).min(height));
+                let (cx0, cx1) = ((x0 - margin).max(0), (x1 + margin).min(width));
+                let crop = x.f_narrow(2, cy0, cy1 - cy0)?.f_narrow(3, cx0, cx1 - cx0)?;
+                let weight = ((cy1 - cy0) * (cx1 - cx0)) as f64 / area;
+                let crop_grad = self.crop_gradient(&crop, weight)?;
+                let inner = crop_grad.f_narrow(2, y0 - cy0, y1 - y0)?.f_narrow(3, x0 - cx0, x1 - x0)?;
+                grad.f_narrow(2, y0, y1 - y0)?.f_narrow(3, x0, x1 - x0)?.f_copy_(&inner)?;
+            }
+        }
+        Ok(grad)
     }
 }
 

@@ -12,10 +12,12 @@
 //! - [`transform`]: zoom, rotation, pan, blend and noise between frames.
 //! - [`video`]: FFmpeg decode and encode, sound copied or transcoded (feature `video`).
 //! - [`pipeline`]: decode, dream and encode threads joined by bounded channels (feature `video`).
+//! - [`bench`]: in-memory timing of the dream, for `dreamreel bench` (no FFmpeg needed).
 //! - [`checkpoint`]: resumable renders (work folder, checkpoint, output lock).
 //! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
 //! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
 pub mod batch;
+pub mod bench;
 pub mod checkpoint;
 pub mod device;
 pub mod dream;

@@ -3,12 +3,13 @@
 use clap::{Parser, Subcommand};
 use dreamreel::Error;
 use dreamreel::batch::{self, BatchProgress, Job, Outcome, RunOptions, Shard, Status};
+use dreamreel::bench::{BenchOptions, run_bench};
 use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
 #[cfg(feature = "video")]
 use dreamreel::pipeline::{RenderOptions, Span, VideoReport, ZoomStart, render_footage, render_zoom};
 use dreamreel::presets;
 use dreamreel::render::{Progress, render_still};
-use dreamreel::settings::SettingsPatch;
+use dreamreel::settings::{Settings, SettingsPatch};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -37,10 +38,28 @@ enum Command {
     Video(VideoArgs),
     /// List the installed networks with their layers and shapes at 224x224
     Models,
+    /// Time the dream on noise or a still, in memory: seconds per frame, frames per second, peak memory
+    Bench(BenchArgs),
     /// List the presets, or show one's settings with `presets show NAME`
     Presets(PresetsArgs),
     /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
     Batch(BatchArgs),
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct BenchArgs {
+    /// Still to dream instead of noise (resized to --width)
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Frames to dream, each zoomed from the last; the first is a warm-up and not counted
+    #[arg(long, default_value_t = 5)]
+    frames: u32,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    settings: SettingsPatch,
 }
 
 #[derive(clap::Args)]
@@ -192,6 +211,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "video")]
         Command::Video(args) => video(args),
         Command::Models => models(),
+        Command::Bench(args) => bench(args),
         Command::Presets(args) => list_presets(args),
         Command::Batch(args) => match batch(args) {
             Ok(code) => return code,
@@ -292,6 +312,37 @@ fn cancel_on_ctrl_c() -> &'static AtomicBool {
         eprintln!("\ndreamreel: stopping after this frame (Ctrl-C again to stop at once)");
     });
     &CANCEL
+}
+
+fn bench(args: BenchArgs) -> Result<(), Error> {
+    let settings = Settings::resolve([&args.settings])?;
+    let width = settings.width.unwrap_or(320);
+    let options = BenchOptions {
+        input: args.input,
+        width,
+        height: settings.height.unwrap_or(width * 2 / 3),
+        frames: args.frames,
+        zoom: settings.zoom.unwrap_or(1.05),
+    };
+    let report = run_bench(&settings, &options)?;
+    let text = if args.json {
+        serde_json::to_string(&report).map_err(|e| Error::setting("--json", e.to_string()))? + "\n"
+    } else {
+        let peak = report.peak_rss_bytes.map_or("unknown".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
+        format!(
+            "{} {} {}x{}: {:.3} s per frame, {:.2} frames/s (first frame {:.2} s), peak memory {peak}, objective {:.3}\n",
+            report.device,
+            report.model,
+            report.width,
+            report.height,
+            report.seconds_per_frame,
+            report.frames_per_second,
+            report.first_frame_seconds,
+            report.objective
+        )
+    };
+    print_to_stdout(&text);
+    Ok(())
 }
 
 fn models() -> Result<(), Error> {

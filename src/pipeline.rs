@@ -16,7 +16,7 @@ use crate::render::{Engine, Progress};
 use crate::settings::{Codec, Settings};
 use crate::transform::{Motion, blend, noise};
 use crate::video::{
-    self, AudioSource, Frame, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
+    self, AudioSource, ConcatOptions, Frame, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::{Path, PathBuf};
@@ -432,18 +432,8 @@ impl Sink {
             return Ok(());
         }
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
-        let mut write = self.write.clone();
-        write.audio = self.audio.take();
-        let mut writer = VideoWriter::create(&self.output, &write)?;
-        for (segment, name) in segments.iter().zip(&self.checkpoint.segments) {
-            let first: i64 = name.trim_start_matches("segment-").trim_end_matches(".mkv").parse().unwrap_or(0);
-            let mut reader = VideoReader::open(segment, &ReadOptions::default())?;
-            while let Some(mut frame) = reader.next_frame()? {
-                frame.pts += first;
-                writer.write_frame(&frame)?;
-            }
-        }
-        Ok(writer.finish()?)
+        let options = ConcatOptions { frame_rate: self.write.frame_rate, audio: self.audio.take() };
+        Ok(video::concat_segments(&segments, &self.output, &options)?)
     }
 }
 

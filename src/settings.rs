@@ -69,6 +69,10 @@ pub struct SettingsPatch {
     #[arg(long, help_heading = "Dream")]
     pub seed: Option<u64>,
 
+    /// Dream in tiles of at most N x N pixels, to bound memory on big frames [default: whole frame]
+    #[arg(long, value_name = "N", help_heading = "Dream")]
+    pub tile: Option<u32>,
+
     /// Resize the input to this width, keeping the aspect ratio
     #[arg(long, help_heading = "Frame")]
     pub width: Option<u32>,
@@ -126,6 +130,8 @@ pub struct Settings {
     pub jitter: u32,
     pub seed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub tile: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
@@ -155,6 +161,7 @@ impl Default for Settings {
             step: 0.02,
             jitter: 16,
             seed: 0,
+            tile: None,
             width: None,
             height: None,
             zoom: None,
@@ -196,7 +203,7 @@ impl Settings {
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
-            take_optional!(weights, width, height, zoom, codec, crf);
+            take_optional!(weights, tile, width, height, zoom, codec, crf);
             if let Some(pan) = &p.pan {
                 s.pan = parse_pan(pan)?;
             }
@@ -218,6 +225,10 @@ impl Settings {
         let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
         ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
         ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
+        if let Some(tile) = self.tile {
+            let min = crate::dream::MIN_TILE;
+            ensure(tile >= min, "--tile", format!("{tile} must be at least {min} pixels"))?;
+        }
         for (option, value) in [("--width", self.width), ("--height", self.height)] {
             if let Some(v) = value {
                 ensure((1..=16384).contains(&v), option, format!("{v} must be between 1 and 16384"))?;
@@ -270,6 +281,7 @@ impl Settings {
             iterations: self.iterations,
             step: self.step,
             jitter: self.jitter,
+            tile: self.tile,
         };
         params.validate()?;
         Ok(params)

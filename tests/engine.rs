@@ -116,3 +116,19 @@ fn lite1_and_lite2_load_with_every_key_used() {
     let err = wrong.err().unwrap().to_string();
     assert!(err.contains("has 16 blocks, but EfficientNet-lite1 has 21"), "{err}");
 }
+
+#[test]
+fn a_tiled_dream_dreams_as_hard_as_a_whole_one() {
+    let network = lite0(NetworkOptions::default());
+    let settings = tiny_settings();
+    let whole = settings.dream_params(&network).unwrap();
+    let tiled = dreamreel::dream::DreamParams { tile: Some(64), ..whole.clone() };
+    let x = chelsea(Some(160));
+    let dream = |params| Dreamer::new(&network, params, 3).unwrap().dream(&x).unwrap();
+    let (a, b) = (dream(whole.clone()), dream(tiled));
+    let before = objective_value(&network, &x, &whole.layers).unwrap();
+    let (a, b) =
+        (objective_value(&network, &a, &whole.layers).unwrap(), objective_value(&network, &b, &whole.layers).unwrap());
+    assert!(a > 1.5 * before, "the whole dream works: {before} -> {a}");
+    assert!((b - a).abs() / a < 0.05, "tiled objective {b} vs whole {a}");
+}

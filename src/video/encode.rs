@@ -15,9 +15,9 @@ use super::audio::AudioMux;
 use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
 
 /// Audio is written this far behind the video, so nothing past the (not yet known) video end is ever muxed.
-const AUDIO_LAG_SECONDS: f64 = 0.5;
+pub(super) const AUDIO_LAG_SECONDS: f64 = 0.5;
 /// Marker in temporary file names.
-const PARTIAL: &str = "dreamreel-partial";
+pub(super) const PARTIAL: &str = "dreamreel-partial";
 
 /// Where the soundtrack comes from and which part of it to use.
 #[derive(Clone, Debug, PartialEq)]
@@ -532,7 +532,7 @@ fn encoder_options(codec: Codec, crf: Option<u32>) -> Dictionary<'static> {
 }
 
 /// Whether the output container can hold this codec.
-fn container_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
+pub(super) fn container_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
     // SAFETY: the output format pointer is static FFmpeg data.
     unsafe {
         ffmpeg::ffi::avformat_query_codec(octx.format().as_ptr(), id.into(), ffmpeg::ffi::FF_COMPLIANCE_NORMAL) == 1
@@ -540,7 +540,7 @@ fn container_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
 }
 
 /// `.name.dreamreel-partial.ext` beside the target (keeps the extension for the muxer).
-fn temp_path(target: &Path, ext: &str) -> PathBuf {
+pub(super) fn temp_path(target: &Path, ext: &str) -> PathBuf {
     let stem = target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     target.with_file_name(format!(".{stem}.{PARTIAL}.{ext}"))
 }

@@ -6,9 +6,11 @@
 //! `VideoWriter` are not `Send`; only plain data (`Frame`, infos, options) is.
 
 mod audio;
+mod concat;
 mod decode;
 mod encode;
 
+pub use concat::{ConcatOptions, concat_segments};
 pub use decode::{ReadOptions, VideoInfo, VideoReader};
 pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence};
 

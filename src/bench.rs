@@ -1,0 +1,111 @@
+//! `dreamreel bench`: dreams a short zoom in memory (no video I/O, so it runs in a build without
+//! FFmpeg, e.g. on a GPU machine) and reports seconds per frame, frames per second and peak memory.
+use crate::dream::objective_value;
+use crate::error::{Error, Result};
+use crate::image_io::{image_to_tensor, load_image};
+use crate::render::Engine;
+use crate::settings::Settings;
+use crate::transform::{Motion, noise};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+use tch::Device;
+
+/// What to dream: `frames` frames of `input` (or noise of `width` x `height`), zooming by `zoom`.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    pub input: Option<PathBuf>,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    pub zoom: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub device: String,
+    pub model: String,
+    pub width: i64,
+    pub height: i64,
+    pub frames: u32,
+    /// Median over the frames after the first (a warm-up), as the reference counts.
+    pub seconds_per_frame: f64,
+    pub frames_per_second: f64,
+    pub first_frame_seconds: f64,
+    /// Peak resident memory of the process.
+    pub peak_rss_bytes: Option<u64>,
+    /// Objective of the last frame.
+    pub objective: f64,
+}
+
+pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchReport> {
+    if options.frames == 0 {
+        return Err(Error::setting("--frames", "must be at least 1"));
+    }
+    let engine = Engine::load(settings)?;
+    let device = engine.network.device();
+    let mut x = match &options.input {
+        Some(path) => image_to_tensor(&load_image(path, Some(options.width))?, device)?,
+        None => noise(options.height as i64, options.width as i64, settings.seed, device)?,
+    };
+    let motion = Motion { zoom: options.zoom, ..Motion::NONE };
+    let mut dreamer = engine.dreamer()?;
+    let mut times = Vec::with_capacity(options.frames as usize);
+    for index in 0..options.frames {
+        let started = Instant::now();
+        dreamer.start_frame(index as u64);
+        if index > 0 {
+            x = motion.apply(&x)?;
+        }
+        x = dreamer.dream(&x)?;
+        synchronize(device);
+        times.push(started.elapsed().as_secs_f64());
+    }
+    let counted = if times.len() > 1 { &times[1..] } else { &times[..] };
+    let seconds_per_frame = median(counted);
+    let size = x.size();
+    Ok(BenchReport {
+        device: crate::device::device_name(device),
+        model: settings.model.name().into(),
+        width: size[3],
+        height: size[2],
+        frames: options.frames,
+        seconds_per_frame,
+        frames_per_second: 1.0 / seconds_per_frame,
+        first_frame_seconds: times[0],
+        peak_rss_bytes: peak_rss_bytes(),
+        objective: objective_value(&engine.network, &x, &engine.params.layers)?,
+    })
+}
+
+fn synchronize(device: Device) {
+    if let Device::Cuda(index) = device {
+        tch::Cuda::synchronize(index as i64);
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 0 { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }
+}
+
+/// VmHWM from /proc (Linux); None elsewhere.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

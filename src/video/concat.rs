@@ -1,0 +1,418 @@
+//! Joining finished segment files (video only, all written by `VideoWriter` with the same
+//! settings) into one output by stream copy, adding the soundtrack.
+//!
+//! Matroska segments keep milliseconds and no dts, so pts are snapped back onto the nominal
+//! frame grid (within that rounding) and dts are rebuilt from the pts order across segments.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::{Path, PathBuf};
+
+use ffmpeg::{Packet, codec, encoder, format, media};
+use ffmpeg_next as ffmpeg;
+
+use super::audio::AudioMux;
+use super::encode::{AUDIO_LAG_SECONDS, container_accepts, temp_path};
+use super::{AudioSource, Codec, Rational, VideoError, init, show};
+
+/// How to join segments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConcatOptions {
+    /// Nominal frame rate, stored in the stream header (avg/r_frame_rate).
+    pub frame_rate: Rational,
+    /// Soundtrack, as in `WriteOptions::audio`: copied when the container accepts it, else transcoded.
+    pub audio: Option<AudioSource>,
+}
+
+/// One opened segment and the facts about its video stream that must match across segments.
+struct Segment {
+    ictx: format::context::Input,
+    index: usize,
+    tb: ffmpeg::Rational,
+    params: codec::Parameters,
+    id: codec::Id,
+    size: (i32, i32),
+    delay: i64,
+}
+
+/// Timestamp state carried across segments, in ticks of `tb`.
+struct Timeline {
+    tb: ffmpeg::Rational,
+    /// One nominal frame.
+    step: i64,
+    /// Upcoming pts not yet used as a dts (a packet's dts is the smallest pts `delay` packets back).
+    pending: BinaryHeap<Reverse<i64>>,
+    /// Frames of reordering (B-frames) in the segments: how far dts trails pts.
+    delay: i64,
+    first_pts: Option<i64>,
+    /// Largest pts so far: the next segment must start after it.
+    latest: i64,
+    written: i64,
+    end: i64,
+}
+
+/// Joins video-only segment files, in order, into `output` (format by extension: mp4/mov/mkv/webm)
+/// by stream copy, adding the audio; written under a temporary name and renamed into place when
+/// complete, so nothing is left under `output` on failure.
+pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOptions) -> Result<(), VideoError> {
+    init()?;
+    let first_path = segments.first().ok_or_else(|| VideoError::invalid(output, "no segments to join"))?;
+    if !options.frame_rate.is_valid() {
+        return Err(VideoError::invalid(output, format!("invalid frame rate {}", options.frame_rate)));
+    }
+    let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    // Same containers and audio encoders as `VideoWriter`.
+    let (muxer, audio_encoders): (&str, &[&str]) = match ext.as_str() {
+        "mp4" => ("mp4", &["aac"]),
+        "mov" => ("mov", &["aac"]),
+        "mkv" => ("matroska", &["aac"]),
+        "webm" => ("webm", &["libopus", "libvorbis"]),
+        _ => return Err(VideoError::UnknownExtension { path: show(output), ext }),
+    };
+    let first = Segment::open(first_path)?;
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| VideoError::io(output, "cannot create the output folder", e))?;
+    }
+    let temp = temp_path(output, &ext);
+    let mut octx =
+        format::output_as(&temp, muxer).map_err(|e| VideoError::ffmpeg(output, "cannot create the output file", e))?;
+    let result = join(&mut octx, output, &ext, first, segments, options, audio_encoders);
+    // Close the file (flushing it) before it is renamed or removed.
+    drop(octx);
+    let result = result.and_then(|()| {
+        std::fs::rename(&temp, output)
+            .map_err(|e| VideoError::io(output, "cannot move the finished file into place", e))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Header, every segment's packets (`first` is `segments[0]`, already open) with the audio interleaved, trailer.
+fn join(
+    octx: &mut format::context::Output,
+    output: &Path,
+    ext: &str,
+    first: Segment,
+    segments: &[PathBuf],
+    options: &ConcatOptions,
+    audio_encoders: &[&str],
+) -> Result<(), VideoError> {
+    let codec = codec_of(first.id).ok_or_else(|| {
+        VideoError::invalid(output, format!("segments hold {}, not a codec dreamreel writes", first.id.name()))
+    })?;
+    // The mov muxer claims VP9/AV1 but refuses them at header time ("only supported in MP4").
+    if (ext == "mov" && matches!(codec, Codec::Vp9 | Codec::Av1)) || !container_accepts(octx, first.id) {
+        return Err(VideoError::IncompatibleCodec { path: show(output), codec, ext: ext.to_string() });
+    }
+    let mut timeline = Timeline::new(options.frame_rate, first.tb, first.delay);
+    let stream_index = {
+        let mut ost = octx
+            .add_stream(encoder::find(codec::Id::None))
+            .map_err(|e| VideoError::ffmpeg(output, "cannot add the video stream", e))?;
+        ost.set_parameters(first.params.clone());
+        // Apple players only accept HEVC tagged hvc1; any other container's tag is meaningless here.
+        let tag = if codec == Codec::H265 && matches!(ext, "mp4" | "mov") { u32::from_le_bytes(*b"hvc1") } else { 0 };
+        // SAFETY: the stream's codecpar is valid while `ost` lives.
+        unsafe {
+            (*ost.parameters().as_mut_ptr()).codec_tag = tag;
+        }
+        ost.set_time_base(timeline.tb);
+        ost.set_avg_frame_rate(ffmpeg::Rational::from(options.frame_rate));
+        ost.set_rate(ffmpeg::Rational::from(options.frame_rate));
+        ost.index()
+    };
+    let mut audio = match &options.audio {
+        Some(src) => AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, audio_encoders)?,
+        None => None,
+    };
+    octx.write_header().map_err(|e| VideoError::ffmpeg(output, "cannot write the file header", e))?;
+    let stream_tb = octx.stream(stream_index).map(|s| s.time_base()).unwrap_or(timeline.tb);
+    if let Some(audio) = &mut audio {
+        audio.header_written(octx);
+    }
+
+    let describe = |s: &Segment| format!("{} {}x{}", s.id.name(), s.size.0, s.size.1);
+    let (key, expected) = ((first.id, first.size), describe(&first));
+    let mut first = Some(first);
+    for path in segments {
+        let segment = match first.take() {
+            Some(segment) => segment,
+            None => Segment::open(path)?,
+        };
+        if (segment.id, segment.size) != key {
+            let what = format!("segment is {}, unlike the first segment ({expected})", describe(&segment));
+            return Err(VideoError::invalid(path, what));
+        }
+        timeline.copy(octx, path, segment, stream_index, stream_tb, audio.as_mut())?;
+    }
+    if let Some(audio) = &mut audio {
+        audio.finish(octx, timeline.seconds(timeline.end))?;
+    }
+    octx.write_trailer().map_err(|e| VideoError::ffmpeg(output, "cannot finish the file", e))
+}
+
+impl Segment {
+    fn open(path: &Path) -> Result<Self, VideoError> {
+        if !path.exists() {
+            return Err(VideoError::NotFound { path: show(path) });
+        }
+        let ictx =
+            format::input(&path).map_err(|e| VideoError::NotMedia { path: show(path), reason: e.to_string() })?;
+        let stream = ictx.streams().best(media::Type::Video).ok_or_else(|| VideoError::NoVideoStream {
+            path: show(path),
+            what: match ictx.streams().best(media::Type::Audio) {
+                Some(_) => "audio only".to_string(),
+                None => "no audio or video streams".to_string(),
+            },
+        })?;
+        let (index, tb, params) = (stream.index(), stream.time_base(), stream.parameters());
+        // SAFETY: plain field reads of the stream's valid codecpar.
+        let (size, delay) = unsafe {
+            let raw = &*params.as_ptr();
+            ((raw.width, raw.height), i64::from(raw.video_delay.max(0)))
+        };
+        let id = params.id();
+        Ok(Segment { ictx, index, tb, params, id, size, delay })
+    }
+}
+
+impl Timeline {
+    /// Ticks that hold both the nominal frame grid and the segments' own ticks exactly.
+    fn new(frame_rate: Rational, segment_tb: ffmpeg::Rational, delay: i64) -> Self {
+        let (num, den) = (i64::from(frame_rate.num), i64::from(segment_tb.denominator().max(1)));
+        let ticks = num / gcd(num, den) * den;
+        let tb = i32::try_from(ticks).map_or(segment_tb, |t| ffmpeg::Rational::new(1, t));
+        let step = (f64::from(tb.invert()) / frame_rate.as_f64()).round().max(1.0) as i64;
+        Timeline { tb, step, pending: BinaryHeap::new(), delay, first_pts: None, latest: i64::MIN, written: 0, end: 0 }
+    }
+
+    fn seconds(&self, ticks: i64) -> f64 {
+        ticks as f64 * f64::from(self.tb)
+    }
+
+    /// Nearest frame-grid point when `ticks` is within the segment's rounding of it.
+    fn snap(&self, ticks: i64, rounding: i64) -> i64 {
+        let grid = (ticks + self.step / 2).div_euclid(self.step) * self.step;
+        if 2 * (ticks - grid).abs() <= rounding { grid } else { ticks }
+    }
+
+    /// Write one segment's video packets, pumping audio up to the current video time.
+    fn copy(
+        &mut self,
+        octx: &mut format::context::Output,
+        path: &Path,
+        mut segment: Segment,
+        stream_index: usize,
+        stream_tb: ffmpeg::Rational,
+        mut audio: Option<&mut AudioMux>,
+    ) -> Result<(), VideoError> {
+        let rescale = |ts: i64| ffmpeg::Rescale::rescale(&ts, segment.tb, self.tb);
+        let rounding = rescale(1).max(1);
+        let previous = self.latest;
+        let mut packet = Packet::empty();
+        loop {
+            match packet.read(&mut segment.ictx) {
+                Ok(()) => {}
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(e) => return Err(VideoError::ffmpeg(path, "cannot read the segment", e)),
+            }
+            if packet.stream() != segment.index {
+                continue;
+            }
+            let pts = packet.pts().ok_or_else(|| VideoError::invalid(path, "video packet without a timestamp"))?;
+            let pts = self.snap(rescale(pts), rounding);
+            // Overlapping timestamps would only surface as an obscure muxer error (or a jump back in time).
+            if pts <= previous {
+                return Err(VideoError::invalid(
+                    path,
+                    format!("segment has a frame at {:.3}s, not after the previous segment", self.seconds(pts)),
+                ));
+            }
+            self.latest = self.latest.max(pts);
+            let first_pts = *self.first_pts.get_or_insert(pts);
+            self.pending.push(Reverse(pts));
+            let dts = if self.written < self.delay {
+                // Before the first reordered frame is out: count back from the first pts, like the encoder does.
+                first_pts - (self.delay - self.written) * self.step
+            } else {
+                self.pending.pop().map_or(pts, |Reverse(smallest)| smallest)
+            };
+            // Matroska durations are truncated, so they may be a whole tick short.
+            let duration = match self.snap(rescale(packet.duration()), 2 * rounding) {
+                d if d > 0 => d,
+                _ => self.step,
+            };
+            self.end = self.end.max(pts + duration);
+            self.written += 1;
+            packet.set_pts(Some(pts));
+            packet.set_dts(Some(dts));
+            packet.set_duration(duration);
+            packet.rescale_ts(self.tb, stream_tb);
+            packet.set_stream(stream_index);
+            packet.set_position(-1);
+            packet.write_interleaved(octx).map_err(|e| VideoError::ffmpeg(path, "cannot write video", e))?;
+            if let Some(audio) = audio.as_deref_mut() {
+                audio.pump(octx, self.seconds(dts) - AUDIO_LAG_SECONDS)?;
+            }
+        }
+    }
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a.abs().max(1) } else { gcd(b, a % b) }
+}
+
+/// The encoder setting that produced this stream.
+fn codec_of(id: codec::Id) -> Option<Codec> {
+    match id {
+        codec::Id::H264 => Some(Codec::H264),
+        codec::Id::HEVC => Some(Codec::H265),
+        codec::Id::VP9 => Some(Codec::Vp9),
+        codec::Id::AV1 => Some(Codec::Av1),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::encode::PARTIAL;
+    use crate::video::testutil::{ffmpeg as run_ffmpeg, stream_span};
+    use crate::video::{Frame, ReadOptions, VideoReader, VideoWriter, WriteOptions};
+    use std::process::Command;
+
+    /// Solid frames whose shade encodes the absolute index, at 24 fps.
+    fn write_segment(path: &Path, frames: std::ops::Range<u64>, codec: Codec, size: (u32, u32)) -> PathBuf {
+        let opts = WriteOptions {
+            width: size.0,
+            height: size.1,
+            time_base: Rational::new(1, 24),
+            frame_rate: Rational::new(24, 1),
+            codec: Some(codec),
+            crf: None,
+            audio: None,
+        };
+        let mut writer = VideoWriter::create(path, &opts).unwrap();
+        for index in frames {
+            let rgb = vec![shade(index); (size.0 * size.1 * 3) as usize];
+            writer.write_frame(&Frame { index, pts: index as i64, width: size.0, height: size.1, rgb }).unwrap();
+        }
+        writer.finish().unwrap();
+        path.to_path_buf()
+    }
+
+    fn shade(index: u64) -> u8 {
+        (20 + index * 10) as u8
+    }
+
+    fn options(audio: Option<&Path>) -> ConcatOptions {
+        ConcatOptions {
+            frame_rate: Rational::new(24, 1),
+            audio: audio.map(|p| AudioSource { path: p.to_path_buf(), start_seconds: 0.0, duration_seconds: None }),
+        }
+    }
+
+    fn probe(path: &Path, stream: &str, entries: &str) -> String {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", stream, "-show_entries", entries])
+            .args(["-of", "csv=p=0"])
+            .arg(path)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(PARTIAL))
+            .collect()
+    }
+
+    #[test]
+    fn joins_segments_with_audio_in_each_container() {
+        let dir = tempfile::tempdir().unwrap();
+        let sine = dir.path().join("sine.m4a");
+        run_ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:a", "aac", sine.to_str().unwrap()]);
+        let cases =
+            [("out.mp4", Codec::H264), ("out.mkv", Codec::H264), ("out.webm", Codec::Vp9), ("out.mov", Codec::H265)];
+        for (name, codec) in cases {
+            let segments = [
+                write_segment(&dir.path().join(format!("{codec}-a.mkv")), 0..10, codec, (64, 48)),
+                write_segment(&dir.path().join(format!("{codec}-b.mkv")), 10..20, codec, (64, 48)),
+            ];
+            let out = dir.path().join(name);
+            concat_segments(&segments, &out, &options(Some(&sine))).unwrap();
+            assert_eq!(
+                probe(&out, "v:0", "stream=nb_read_frames,r_frame_rate,avg_frame_rate"),
+                "24/1,24/1,20",
+                "{name}"
+            );
+
+            let mut reader = VideoReader::open(&out, &ReadOptions::default()).unwrap();
+            let info = reader.info().clone();
+            assert_eq!((info.width, info.height, info.frame_rate), (64, 48, Rational::new(24, 1)), "{name}");
+            assert_eq!(info.audio_streams, 1, "{name}");
+            let mut frames = Vec::new();
+            while let Some(frame) = reader.next_frame().unwrap() {
+                frames.push(frame);
+            }
+            assert_eq!(frames.len(), 20, "{name}");
+            let at = frames[15].pts as f64 * info.time_base.as_f64();
+            assert!((at - 15.0 / 24.0).abs() < 1e-3, "{name}: frame 15 at {at}");
+            let got = &frames[15].rgb[..3];
+            assert!(got.iter().all(|&c| c.abs_diff(shade(15)) <= 3), "{name}: {got:?}");
+
+            // webm shifts everything by Opus's pre-skip (a few ms), so compare lengths, not starts.
+            let (v0, v1) = stream_span(&out, media::Type::Video).unwrap();
+            assert!((v1 - v0 - 20.0 / 24.0).abs() < 1e-3, "{name}: video {v0}..{v1}");
+            let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
+            let audio_seconds = a1 - a0.max(0.0);
+            assert!((audio_seconds - (v1 - v0)).abs() <= 1.0 / 24.0, "{name}: audio {a0}..{a1}, video {v0}..{v1}");
+            assert!(leftovers(dir.path()).is_empty(), "{name}");
+        }
+        assert_eq!(probe(&dir.path().join("out.webm"), "a:0", "stream=codec_name"), "opus");
+        assert_eq!(probe(&dir.path().join("out.mov"), "v:0", "stream=codec_tag_string"), "hvc1");
+    }
+
+    #[test]
+    fn refuses_bad_segment_lists_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.mp4");
+        let err = concat_segments(&[], &out, &options(None)).unwrap_err();
+        assert!(err.to_string().ends_with("out.mp4: no segments to join"), "{err}");
+
+        let a = write_segment(&dir.path().join("a.mkv"), 0..10, Codec::H264, (64, 48));
+        let small = write_segment(&dir.path().join("small.mkv"), 10..20, Codec::H264, (32, 32));
+        let err = concat_segments(&[a.clone(), small], &out, &options(None)).unwrap_err();
+        assert!(
+            err.to_string().ends_with("small.mkv: segment is h264 32x32, unlike the first segment (h264 64x48)"),
+            "{err}"
+        );
+        assert!(!out.exists());
+
+        let b = write_segment(&dir.path().join("b.mkv"), 10..20, Codec::H264, (64, 48));
+        let err = concat_segments(&[b, a.clone()], &out, &options(None)).unwrap_err();
+        assert!(
+            err.to_string().ends_with("a.mkv: segment has a frame at 0.000s, not after the previous segment"),
+            "{err}"
+        );
+        let err = concat_segments(&[a.clone(), dir.path().join("gone.mkv")], &out, &options(None)).unwrap_err();
+        assert!(err.to_string().ends_with("gone.mkv: file not found"), "{err}");
+        let err = concat_segments(std::slice::from_ref(&a), &dir.path().join("out.avi"), &options(None)).unwrap_err();
+        assert!(err.to_string().ends_with("out.avi: no output format for extension .avi"), "{err}");
+        let vp9 = write_segment(&dir.path().join("vp9.mkv"), 0..4, Codec::Vp9, (64, 48));
+        let err = concat_segments(&[vp9], &dir.path().join("out.mov"), &options(None)).unwrap_err();
+        assert!(err.to_string().ends_with("out.mov: codec vp9 cannot be written in .mov"), "{err}");
+
+        // A failed join never touches an existing output.
+        std::fs::write(&out, b"old").unwrap();
+        let bad_audio = ConcatOptions { audio: options(Some(&dir.path().join("nope.wav"))).audio, ..options(None) };
+        assert!(concat_segments(&[a], &out, &bad_audio).is_err());
+        assert_eq!(std::fs::read(&out).unwrap(), b"old");
+        assert!(leftovers(dir.path()).is_empty());
+    }
+}

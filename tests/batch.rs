@@ -1,0 +1,140 @@
+//! `dreamreel batch` through the binary: failures stay in their job, reruns skip finished work,
+//! shards split a manifest, bad manifests are named by file and line.
+use assert_cmd::Command;
+use std::path::Path;
+
+fn dreamreel() -> Command {
+    let mut command = Command::cargo_bin("dreamreel").unwrap();
+    command.env("XDG_CONFIG_HOME", "/nonexistent/dreamreel-tests");
+    command
+}
+
+/// A tiny still job: quick settings on the CPU.
+fn still(input: &str, output: &str) -> String {
+    format!(
+        "[[job]]\nmode = \"still\"\ninput = \"{input}\"\noutput = \"{output}\"\npreset = \"classic\"\n\
+         width = 48\noctaves = 1\niterations = 1\ndevice = \"cpu\"\n\n"
+    )
+}
+
+/// A folder with the samples and `manifest.toml` holding `text`.
+fn setup(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    for sample in ["chelsea.png", "coffee.png"] {
+        std::fs::copy(Path::new("samples").join(sample), dir.path().join(sample)).unwrap();
+    }
+    let manifest = dir.path().join("manifest.toml");
+    std::fs::write(&manifest, text).unwrap();
+    (dir, manifest)
+}
+
+/// Runs a batch; returns the exit code, stdout (the table) and stderr.
+fn batch(manifest: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let out = dreamreel().arg("batch").arg(manifest).args(extra).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code(), stdout, stderr)
+}
+
+/// The status column of job `number` in a summary table.
+fn status(table: &str, number: usize) -> String {
+    let row = table.lines().find(|l| l.split_whitespace().next() == Some(&number.to_string())).unwrap();
+    row.split_whitespace().nth(3).unwrap().to_string()
+}
+
+#[test]
+fn a_failed_job_does_not_stop_the_others_and_reruns_skip_finished_jobs() {
+    let mut text = still("chelsea.png", "a.png") + &still("missing.png", "b.png") + &still("coffee.png", "c.jpg");
+    if cfg!(feature = "video") {
+        text += "[[job]]\nmode = \"zoom\"\ninput = \"coffee.png\"\noutput = \"d.mp4\"\nframes = 2\n\
+                 width = 48\noctaves = 1\niterations = 1\ndevice = \"cpu\"\n";
+    }
+    let (dir, manifest) = setup(&text);
+    let done = |name: &str| dir.path().join(name).is_file();
+    let (code, table, stderr) = batch(&manifest, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(done("a.png") && done("c.jpg") && !done("b.png"), "{table}");
+    assert!(!cfg!(feature = "video") || done("d.mp4"), "{table}");
+    assert_eq!((status(&table, 1), status(&table, 2), status(&table, 3)), ("ok".into(), "failed".into(), "ok".into()));
+    let failure = stderr.lines().find(|l| l.contains("failed:")).unwrap();
+    assert!(failure.contains("job 2") && failure.contains("missing.png"), "{stderr}");
+    assert!(stderr.trim_end().lines().last().unwrap().contains("missing.png"), "{stderr}");
+
+    // The rerun skips what is done and tries the failed job again.
+    let before = std::fs::metadata(dir.path().join("a.png")).unwrap().modified().unwrap();
+    let (code, table, _) = batch(&manifest, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        (status(&table, 1), status(&table, 2), status(&table, 3)),
+        ("skipped".into(), "failed".into(), "skipped".into())
+    );
+    assert_eq!(std::fs::metadata(dir.path().join("a.png")).unwrap().modified().unwrap(), before);
+
+    // --force renders them again.
+    std::fs::copy(dir.path().join("chelsea.png"), dir.path().join("missing.png")).unwrap();
+    let (code, table, stderr) = batch(&manifest, &["--force", "--quiet"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(table.is_empty() && stderr.is_empty(), "quiet: {table}{stderr}");
+    assert!(done("b.png"));
+    assert_ne!(std::fs::metadata(dir.path().join("a.png")).unwrap().modified().unwrap(), before);
+}
+
+#[test]
+fn shards_split_the_jobs_with_no_overlap_and_nothing_lost() {
+    let names = ["1.png", "2.png", "3.png", "4.png", "5.png"];
+    let text: String = names.iter().map(|name| still("chelsea.png", name)).collect();
+    let (dir, manifest) = setup(&text);
+    let outputs = || -> Vec<bool> { names.iter().map(|name| dir.path().join(name).is_file()).collect() };
+    let (code, table, stderr) = batch(&manifest, &["--shard", "1/2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(outputs(), [true, false, true, false, true], "{table}");
+    let (code, table, stderr) = batch(&manifest, &["--shard", "2/2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(outputs(), [true; 5]);
+    assert!(!table.contains("skipped"), "the second shard did none of the first's jobs: {table}");
+    for bad in ["0/2", "3/2", "1/0", "half"] {
+        let (code, _, stderr) = batch(&manifest, &["--shard", bad]);
+        assert_eq!(code, Some(2), "{bad}");
+        assert!(stderr.starts_with("dreamreel: --shard: "), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_manifests_name_the_file_line_and_job_and_run_nothing() {
+    let good = still("chelsea.png", "a.png");
+    let cases = [
+        (format!("{good}octave_scale = 1.2\n"), "11: job 1: unknown key 'octave_scale' (did you mean 'octave-scale'?)"),
+        (format!("{good}[[job]]\nmode = \"movie\"\n"), "12: job 2: mode: 'movie' must be still, zoom or video"),
+        (format!("{good}[[job]]\nmode = \"still\"\ninput = \"x.png\"\n"), "11: job 2: missing key 'output'"),
+        (format!("{good}jitter = -3\n"), "11: job 1: jitter: invalid value: integer `-3`, expected u32"),
+        (format!("{good}\n\nstep = 99\n"), "13: job 1: step: 99 must be between 0 and 10"),
+        (
+            format!("{good}[[job]]\nmode = \"still\"\ninput = \"x.png\"\noutput = \"y.png\"\npreset = \"loud\"\n"),
+            "15: job 2: preset: no preset 'loud': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, or a .toml file",
+        ),
+        (format!("jobs = []\n{good}"), "1: unknown key 'jobs': a manifest holds [[job]] tables"),
+    ];
+    for (text, expected) in cases {
+        let (dir, manifest) = setup(&text);
+        let (code, table, stderr) = batch(&manifest, &[]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert_eq!(stderr.trim_end(), format!("dreamreel: {}:{expected}", manifest.display()));
+        assert!(table.is_empty());
+        assert!(!dir.path().join("a.png").exists(), "nothing ran");
+    }
+}
+
+#[test]
+fn devices_are_checked_before_anything_runs() {
+    let (dir, manifest) = setup(&still("chelsea.png", "a.png"));
+    let (code, _, stderr) = batch(&manifest, &["--devices", "0,0"]);
+    assert_eq!((code, stderr.trim_end()), (Some(2), "dreamreel: --devices: GPU 0 is listed twice"));
+    if !Path::new("/dev/nvidia0").exists() {
+        let (code, _, stderr) = batch(&manifest, &["--devices", "0"]);
+        assert_eq!(code, Some(2));
+        assert!(stderr.contains("--devices: no CUDA GPU is available on this machine"), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    assert!(!dir.path().join("a.png").exists());
+}
