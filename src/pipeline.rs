@@ -356,10 +356,10 @@ impl DreamStage<'_> {
                 break;
             }
         }
-        if let (Some(frames_done), Some(_)) = (next_index, &last) {
-            if frames_done % self.checkpoint_every != 0 {
-                self.checkpoint(frames_done, &last)?;
-            }
+        if let (Some(frames_done), Some(_)) = (next_index, &last)
+            && frames_done % self.checkpoint_every != 0
+        {
+            self.checkpoint(frames_done, &last)?;
         }
         if let Some(last) = &last {
             done.last_objective = objective_value(dreamer.network(), last, &dreamer.params().layers)?;

@@ -25,7 +25,7 @@ fn work_folder(output: &Path) -> PathBuf {
 }
 
 /// Starts `cmd` and SIGKILLs it once its checkpoint records at least `frames` frames.
-fn kill_after_checkpoint(mut cmd: Command, output: &Path, frames: u64) -> Child {
+fn kill_after_checkpoint(mut cmd: Command, output: &Path, frames: u64) {
     let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let checkpoint = work_folder(output).join("checkpoint.json");
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -39,7 +39,7 @@ fn kill_after_checkpoint(mut cmd: Command, output: &Path, frames: u64) -> Child 
         if done.is_some_and(|done| done >= frames) {
             child.kill().unwrap(); // SIGKILL: no chance to clean up
             child.wait().unwrap();
-            return child;
+            return;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
