@@ -3,7 +3,7 @@
 //! same output are refused.
 #![cfg(feature = "video")]
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const FAST: [&str; 10] = ["--octaves", "2", "--iterations", "3", "--device", "cpu", "--threads", "1", "--seed", "4"];
