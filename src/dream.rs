@@ -44,6 +44,9 @@ impl DreamParams {
     }
 }
 
+/// The smallest image side every layer can take (the deepest stride-2 stages need it).
+pub const MIN_SIDE: i64 = 32;
+
 /// The smallest tile worth its overlap.
 pub const MIN_TILE: u32 = 64;
 
@@ -53,6 +56,7 @@ const HALF_PRECISION_LOSS_SCALE: f64 = 1024.0;
 
 /// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]).
 pub fn objective(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<Tensor> {
+    check_size(image)?;
     let mut total: Option<Tensor> = None;
     for activation in network.activations(image, layers)? {
         let term = activation.f_to_kind(Kind::Float)?.f_square()?.f_mean(Kind::Float)?;
@@ -62,6 +66,19 @@ pub fn objective(network: &Network, image: &Tensor, layers: &[LayerId]) -> Resul
         });
     }
     total.ok_or_else(|| Error::setting("--layers", "name at least one layer"))
+}
+
+/// Refuses a frame too small for the network, which torch would fail on deep inside.
+pub fn check_size(image: &Tensor) -> Result<()> {
+    let size = image.size();
+    let (height, width) = (size[2], size[3]);
+    if height.min(width) < MIN_SIDE {
+        return Err(Error::setting(
+            "--width",
+            format!("a {width}x{height} frame is too small to dream: it needs at least {MIN_SIDE} pixels a side"),
+        ));
+    }
+    Ok(())
 }
 
 /// The objective as a number, without building a graph.
@@ -102,7 +119,10 @@ impl<'a> Dreamer<'a> {
     pub fn dream(&mut self, image: &Tensor) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
-        let sizes = octave_sizes(height, width, self.params.octaves, self.params.octave_scale);
+        check_size(image)?;
+        // Octaves smaller than the network can see are left out rather than failing.
+        let mut sizes = octave_sizes(height, width, self.params.octaves, self.params.octave_scale);
+        sizes.retain(|&(h, w)| h.min(w) >= MIN_SIDE);
         let mut detail: Option<Tensor> = None;
         let mut x = image.shallow_clone();
         for &(h, w) in &sizes {
@@ -169,8 +189,8 @@ impl<'a> Dreamer<'a> {
                 if y1 <= y0 || x1 <= x0 {
                     continue;
                 }
-                let (cy0, cy1) = ((y0 - margin).max(0), (y1 + margin).min(height));
-                let (cx0, cx1) = ((x0 - margin).max(0), (x1 + margin).min(width));
+                let (cy0, cy1) = crop_span(y0, y1, margin, height);
+                let (cx0, cx1) = crop_span(x0, x1, margin, width);
                 let crop = x.f_narrow(2, cy0, cy1 - cy0)?.f_narrow(3, cx0, cx1 - cx0)?;
                 let weight = ((cy1 - cy0) * (cx1 - cx0)) as f64 / area;
                 let crop_grad = self.crop_gradient(&crop, weight)?;
@@ -180,6 +200,18 @@ impl<'a> Dreamer<'a> {
         }
         Ok(grad)
     }
+}
+
+/// The span of a tile's crop: the tile plus `margin` of context each side, inside the image, and
+/// widened to at least twice [`MIN_SIDE`] so that a thin strip at the edge still fits the network.
+fn crop_span(start: i64, end: i64, margin: i64, length: i64) -> (i64, i64) {
+    let (mut from, mut to) = ((start - margin).max(0), (end + margin).min(length));
+    let least = (2 * MIN_SIDE).min(length);
+    if to - from < least {
+        to = (from + least).min(length);
+        from = to - least;
+    }
+    (from, to)
 }
 
 /// Pyramid sizes from smallest to full, each `scale` apart, rounded as Python's `round` does.
@@ -206,6 +238,14 @@ pub fn resize(image: &Tensor, height: i64, width: i64) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crops_keep_their_margin_and_a_minimum_size() {
+        assert_eq!(crop_span(64, 128, 16, 300), (48, 144));
+        assert_eq!(crop_span(0, 10, 16, 300), (0, 64), "a thin edge strip is widened");
+        assert_eq!(crop_span(290, 300, 16, 300), (236, 300));
+        assert_eq!(crop_span(0, 40, 16, 40), (0, 40), "never beyond the image");
+    }
 
     #[test]
     fn octave_sizes_shrink_like_the_reference() {

@@ -18,7 +18,8 @@ pub enum Error {
     #[cfg(feature = "video")]
     #[error(transparent)]
     Video(#[from] crate::video::VideoError),
-    #[error("torch: {0}")]
+    /// Only the first line of torch's message: the rest is a C++ backtrace.
+    #[error("torch: {}", .0.to_string().lines().next().unwrap_or_default())]
     Torch(#[from] tch::TchError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },

@@ -35,6 +35,10 @@ impl Engine {
             tch::set_num_threads(settings.threads as i32);
         }
         tch::manual_seed(settings.seed as i64);
+        if device.is_cuda() {
+            // Frame sizes repeat for a whole video, so cuDNN's autotuning pays for itself at once.
+            tch::Cuda::cudnn_set_benchmark(true);
+        }
         let options = NetworkOptions::default();
         let network = match &settings.weights {
             Some(path) if !path.is_file() => return Err(Error::input(path, "weights file not found (--weights)")),

@@ -43,8 +43,8 @@ fn lite0_sees_an_egyptian_cat_with_the_logits_pytorch_gives() {
 
 #[test]
 fn folded_and_unfolded_batch_norms_give_the_same_activations() {
-    let folded = lite0(NetworkOptions { fold_batch_norm: true });
-    let unfolded = lite0(NetworkOptions { fold_batch_norm: false });
+    let folded = lite0(NetworkOptions { fold_batch_norm: true, channels_last: true });
+    let unfolded = lite0(NetworkOptions { fold_batch_norm: false, channels_last: false });
     let x = chelsea(Some(96));
     let layers: Vec<_> =
         ["stem", "blocks.3", "blocks.10", "head"].iter().map(|n| folded.parse_layer(n).unwrap()).collect();
