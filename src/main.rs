@@ -288,7 +288,7 @@ fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, qu
     if !quiet {
         let seconds = report.elapsed.as_secs_f64();
         eprintln!(
-            "{}: {} frames {}x{} in {:.1} s ({:.2} frames/s, dreaming {:.0}% of the time), last objective {:.3}",
+            "{}: {} frames {}x{} in {:.1} s ({:.2} frames/s, dreaming {:.1}% of the time), last objective {:.3}",
             output.display(),
             report.frames,
             report.width,

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The CPU comparison against the PyTorch reference (../shared/reference/deepdream_ref.py), in one
+# run on this machine, at the same settings and thread count, and the pipeline's overhead.
+#
+#   scripts/bench.sh [RUNS]      # RUNS seeds each (default 3)
+#
+# 1. Dream zoom, 320px wide, Lite0, blocks 8 and 10, 4 octaves x 1.4, 10 iterations, step 0.02,
+#    jitter 16, 5 frames zoom 1.05, 2 threads, written as PNG frames. dreamreel is timed as a whole
+#    process (start-up, load, every frame, PNG writing) divided by the frames; the reference prints
+#    its own median seconds per frame after a warm-up frame. Both last frames are scored with the
+#    reference's --objective-of, so a faster render must still dream as hard.
+# 2. Footage: a 30-frame 320px clip with sound through `dreamreel video`; the share of wall time
+#    that is not dream compute (decode, encode, copies not overlapped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+. scripts/env.sh
+runs=${1:-3}
+reference=${DREAMREEL_REFERENCE:-../shared/reference/deepdream_ref.py}
+[ -f "$reference" ] || { echo "bench: reference not found at $reference (set DREAMREEL_REFERENCE)" >&2; exit 2; }
+python -c 'import PIL, numpy, efficientnet_lite_pytorch' 2>/dev/null \
+  || python -m pip install -q --disable-pip-version-check pillow numpy efficientnet-lite-pytorch
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python - "$reference" "$work" "$runs" <<'PY'
+import json, os, re, statistics, subprocess, sys, time
+reference, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+binary = "target/release/dreamreel"
+settings = ["--octaves", "4", "--octave-scale", "1.4", "--iterations", "10", "--step", "0.02", "--jitter", "16"]
+frames = 5
+
+def objective_of(path):
+    out = subprocess.run(["python", reference, "--objective-of", path], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["objective"]
+
+rows = []
+for seed in range(runs):
+    ref_dir = os.path.join(work, f"ref{seed}"); os.makedirs(ref_dir)
+    out = subprocess.run(["python", reference, "--input", "samples/chelsea.png", "--width", "320", "--frames", str(frames),
+                          "--zoom", "1.05", "--threads", "2", "--layers", "8,10", "--seed", str(seed),
+                          "--output-dir", ref_dir] + settings, check=True, capture_output=True, text=True)
+    ref = json.loads(out.stdout)
+    ref_obj = objective_of(os.path.join(ref_dir, f"frame_{frames - 1:05d}.png"))
+    dr_dir = os.path.join(work, f"dr{seed}")
+    started = time.perf_counter()
+    subprocess.run([binary, "zoom", "samples/chelsea.png", "-o", os.path.join(dr_dir, "%05d.png"), "--width", "320",
+                    "--frames", str(frames), "--zoom", "1.05", "--threads", "2", "--layers", "blocks.8,blocks.10",
+                    "--device", "cpu", "--seed", str(seed), "--quiet"] + settings, check=True)
+    dr_seconds = (time.perf_counter() - started) / frames
+    dr_obj = objective_of(os.path.join(dr_dir, f"{frames:05d}.png"))
+    rows.append((seed, ref["seconds_per_frame"], dr_seconds, ref_obj, dr_obj))
+    print(f"seed {seed}: reference {ref['seconds_per_frame']:.3f} s/frame, objective {ref_obj:.1f} | "
+          f"dreamreel {dr_seconds:.3f} s/frame (whole process), objective {dr_obj:.1f}")
+
+ref_time = statistics.median(r[1] for r in rows); dr_time = statistics.median(r[2] for r in rows)
+ref_obj = statistics.mean(r[3] for r in rows); dr_obj = statistics.mean(r[4] for r in rows)
+print(f"zoom 320px: dreamreel {dr_time:.3f} s/frame vs reference {ref_time:.3f} s/frame: "
+      f"time ratio {dr_time / ref_time:.2f} (goal <= 0.65); objective ratio {dr_obj / ref_obj:.2f} (goal >= 0.9)")
+
+clip = os.path.join(work, "clip.mp4")
+subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24", "-f", "lavfi",
+                "-i", "sine=frequency=440", "-t", str(30 / 24), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                clip], check=True)
+out = subprocess.run([binary, "video", clip, "-o", os.path.join(work, "dreamed.mp4"), "--threads", "2",
+                      "--device", "cpu"], check=True, capture_output=True, text=True)
+line = out.stderr.strip().splitlines()[-1]
+share = float(re.search(r"dreaming (\d+(?:\.\d+)?)% of the time", line).group(1))
+print(f"footage 30 frames 320x180 (defaults): {line}")
+print(f"footage: {100 - share:.1f}% of the wall time is not dream compute")
+PY
