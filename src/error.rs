@@ -12,6 +12,9 @@ pub enum Error {
     /// An output we may not or cannot write.
     #[error("{}: {message}", path.display())]
     Output { path: PathBuf, message: String },
+    /// Writing an output failed midway (disk full, I/O error): the work failed, not the invocation.
+    #[error("{}: {message}", path.display())]
+    Write { path: PathBuf, message: String },
     /// The weights file of a network.
     #[error("{}: {source}", path.display())]
     Weights { path: PathBuf, source: crate::weights::WeightsError },
@@ -40,6 +43,10 @@ impl Error {
 
     pub fn output(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Error::Output { path: path.into(), message: message.into() }
+    }
+
+    pub fn write(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Write { path: path.into(), message: message.into() }
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {

@@ -50,12 +50,13 @@ pub fn temporary_path(path: &Path) -> PathBuf {
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
     let temporary = temporary_path(path);
     let result = (|| {
-        let file = File::create(&temporary).map_err(|e| Error::output(path, format!("cannot create: {e}")))?;
+        // The folder was checked before the work: failing here (disk full...) is a failure while working, exit 1.
+        let file = File::create(&temporary).map_err(|e| Error::write(path, format!("cannot create: {e}")))?;
         let mut writer = BufWriter::new(file);
         write(&mut writer)?;
-        let file = writer.into_inner().map_err(|e| Error::output(path, format!("cannot write: {}", e.error())))?;
-        file.sync_all().map_err(|e| Error::output(path, format!("cannot write: {e}")))?;
-        std::fs::rename(&temporary, path).map_err(|e| Error::output(path, format!("cannot rename into place: {e}")))
+        let file = writer.into_inner().map_err(|e| Error::write(path, format!("cannot write: {}", e.error())))?;
+        file.sync_all().map_err(|e| Error::write(path, format!("cannot write: {e}")))?;
+        std::fs::rename(&temporary, path).map_err(|e| Error::write(path, format!("cannot rename into place: {e}")))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);

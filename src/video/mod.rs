@@ -145,12 +145,13 @@ pub(crate) fn show(path: &Path) -> String {
 
 pub use crate::settings::Codec;
 
-/// Initialise FFmpeg once and quiet its log to errors only; safe to call repeatedly.
+/// Initialise FFmpeg once and quiet its log to fatal errors only (our own errors name the file
+/// and the problem in one line); safe to call repeatedly.
 pub fn init() -> Result<(), VideoError> {
     static INIT: OnceLock<Result<(), String>> = OnceLock::new();
     INIT.get_or_init(|| {
         ffmpeg::init().map_err(|e| e.to_string())?;
-        ffmpeg::log::set_level(ffmpeg::log::Level::Error);
+        ffmpeg::log::set_level(ffmpeg::log::Level::Fatal);
         Ok(())
     })
     .clone()
