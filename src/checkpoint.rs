@@ -11,7 +11,8 @@ use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use tch::Tensor;
 
-const CHECKPOINT: &str = "checkpoint.json";
+/// The checkpoint file in the work folder.
+pub const CHECKPOINT: &str = "checkpoint.json";
 
 /// What a render has finished so far.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -75,14 +76,20 @@ impl WorkFolder {
     /// Records progress: the frame first, then the checkpoint that names it, each atomically.
     pub fn save(&self, checkpoint: &mut Checkpoint, last_frame: &Tensor) -> Result<()> {
         let name = format!("frame-{:08}.pt", checkpoint.frames_done);
-        let temporary = self.file(&format!("{name}.partial"));
-        last_frame.save(&temporary)?;
-        std::fs::rename(&temporary, self.file(&name)).map_err(|e| Error::io(self.file(&name), e))?;
+        // Serialized in memory, then written by us: torch's own file writer aborts the process
+        // when a write fails (disk full), instead of returning an error.
+        let mut bytes = Vec::new();
+        last_frame.save_to_stream(&mut bytes)?;
+        crate::output::write_atomically(&self.file(&name), |file| {
+            std::io::Write::write_all(file, &bytes)
+                .map_err(|e| Error::write(self.file(&name), format!("cannot write: {e}")))
+        })?;
         let previous = checkpoint.last_frame.replace(name);
         let json =
             serde_json::to_vec_pretty(checkpoint).map_err(|e| Error::output(self.file(CHECKPOINT), e.to_string()))?;
         crate::output::write_atomically(&self.file(CHECKPOINT), |file| {
-            std::io::Write::write_all(file, &json).map_err(|e| Error::io(self.file(CHECKPOINT), e))
+            std::io::Write::write_all(file, &json)
+                .map_err(|e| Error::write(self.file(CHECKPOINT), format!("cannot write: {e}")))
         })?;
         if let Some(previous) = previous.filter(|p| Some(p) != checkpoint.last_frame.as_ref()) {
             let _ = std::fs::remove_file(self.file(&previous));

@@ -34,19 +34,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn setting(option: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Setting { option: option.into(), message: message.into() }
+        Error::Setting { option: option.into(), message: one_line(message.into()) }
     }
 
     pub fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::Input { path: path.into(), message: message.into() }
+        Error::Input { path: path.into(), message: one_line(message.into()) }
     }
 
     pub fn output(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::Output { path: path.into(), message: message.into() }
+        Error::Output { path: path.into(), message: one_line(message.into()) }
     }
 
     pub fn write(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::Write { path: path.into(), message: message.into() }
+        Error::Write { path: path.into(), message: one_line(message.into()) }
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -63,4 +63,9 @@ impl Error {
             _ => 1,
         }
     }
+}
+
+/// Messages quote what the user wrote, which may hold line breaks: keep every error on one line.
+fn one_line(message: String) -> String {
+    if message.contains(['\n', '\r']) { message.replace('\n', "\\n").replace('\r', "\\r") } else { message }
 }

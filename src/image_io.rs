@@ -76,13 +76,11 @@ pub fn save_image(image: &Tensor, path: &Path) -> Result<()> {
     let picture = RgbImage::from_raw(width, height, rgb)
         .ok_or_else(|| Error::output(path, "internal error: image buffer of the wrong size"))?;
     crate::output::write_atomically(path, |file| {
-        DynamicImage::ImageRgb8(picture)
-            .write_to(file, format)
-            .map_err(|e| match e {
-                // Disk full or another I/O failure midway: exit 1, like any failure while working.
-                image::ImageError::IoError(e) => Error::write(path, format!("cannot write: {e}")),
-                e => Error::output(path, format!("cannot encode: {e}")),
-            })
+        DynamicImage::ImageRgb8(picture).write_to(file, format).map_err(|e| match e {
+            // Disk full or another I/O failure midway: exit 1, like any failure while working.
+            image::ImageError::IoError(e) => Error::write(path, format!("cannot write: {e}")),
+            e => Error::output(path, format!("cannot encode: {e}")),
+        })
     })
 }
 

@@ -203,7 +203,10 @@ struct StillArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let result = match cli.command {
         Command::Still(args) => still(args),
         #[cfg(feature = "video")]
@@ -221,10 +224,34 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dreamreel: {e:#}");
+            // One line, even when a path or value holds a line break.
+            eprintln!("dreamreel: {}", format!("{e:#}").replace('\n', "\\n").replace('\r', "\\r"));
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Help and version as clap prints them; a mistake as one line naming the option, exit 2.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        error.exit();
+    }
+    // clap's text is the message, indented details and tips, then usage: keep all but the usage.
+    let text = error.to_string();
+    let message: Vec<String> = text
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| if line.starts_with("tip:") { format!("({line})") } else { line.to_string() })
+        .collect();
+    let message = message.join(" ");
+    eprintln!("dreamreel: {}", message.strip_prefix("error: ").unwrap_or(&message));
+    ExitCode::from(2)
 }
 
 fn still(args: StillArgs) -> Result<(), Error> {
@@ -307,11 +334,22 @@ fn cancel_on_ctrl_c() -> &'static AtomicBool {
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            eprintln!("dreamreel: interrupted");
+            exit_at_once(130);
         }
         eprintln!("\ndreamreel: stopping after this frame (Ctrl-C again to stop at once)");
     });
     &CANCEL
+}
+
+/// Ends the process without running exit handlers: `std::process::exit` runs libtorch's static
+/// destructors while the dream thread still uses them, which crashed (SIGSEGV) on a second Ctrl-C.
+fn exit_at_once(code: i32) -> ! {
+    unsafe extern "C" {
+        fn _exit(code: i32) -> !;
+    }
+    // SAFETY: _exit only ends the process; every output is a temporary name until renamed.
+    unsafe { _exit(code) }
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {

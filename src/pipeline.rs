@@ -304,6 +304,16 @@ impl Resumable {
     }
 }
 
+impl Drop for Resumable {
+    /// A render that ends before its first checkpoint (a bad input, an unknown extension) leaves
+    /// nothing to resume: its work folder goes, so failed runs do not litter the output's folder.
+    fn drop(&mut self) {
+        if !self.work.file(crate::checkpoint::CHECKPOINT).exists() {
+            self.work.remove();
+        }
+    }
+}
+
 /// Frames the dream stage has done, and how.
 struct Dreamed {
     frames: u64,
