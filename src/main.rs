@@ -130,25 +130,16 @@ impl ResumeArgs {
 struct ZoomArgs {
     /// Still to start from, or `noise` (then --width and --height give the size)
     input: String,
-    /// Video to write: .mp4, .mov, .mkv, .webm, or PNG frames such as frames/%05d.png
-    #[arg(short, long)]
-    output: PathBuf,
     /// Number of frames to render
     #[arg(long, required_unless_present = "duration", conflicts_with = "duration")]
     frames: Option<u64>,
     /// Length in seconds, instead of --frames (frames = duration x fps)
     #[arg(long)]
     duration: Option<f64>,
-    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
-    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
-    preset: Option<String>,
     #[command(flatten)]
     resume: ResumeArgs,
     #[command(flatten)]
-    settings: SettingsPatch,
-    /// Print nothing but errors
-    #[arg(short, long)]
-    quiet: bool,
+    render: RenderArgs,
 }
 
 #[cfg(feature = "video")]
@@ -157,9 +148,6 @@ struct ZoomArgs {
 struct VideoArgs {
     /// Footage to dream: any file FFmpeg reads
     input: PathBuf,
-    /// Video to write: .mp4, .mov, .mkv, .webm, or PNG frames such as frames/%05d.png
-    #[arg(short, long)]
-    output: PathBuf,
     /// Start this many seconds into the footage
     #[arg(long, default_value_t = 0.0)]
     start: f64,
@@ -172,24 +160,17 @@ struct VideoArgs {
     /// Leave the sound out
     #[arg(long)]
     no_audio: bool,
-    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
-    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
-    preset: Option<String>,
     #[command(flatten)]
     resume: ResumeArgs,
     #[command(flatten)]
-    settings: SettingsPatch,
-    /// Print nothing but errors
-    #[arg(short, long)]
-    quiet: bool,
+    render: RenderArgs,
 }
 
+/// What every render command takes: where to write, the look, and how much to say.
 #[derive(clap::Args)]
-#[command(allow_negative_numbers = true)]
-struct StillArgs {
-    /// Image to dream (PNG, JPEG, WebP or TIFF)
-    input: PathBuf,
-    /// Where to write the dreamed image (.png, .jpg, .webp, .tiff)
+struct RenderArgs {
+    /// Where to write: an image (.png, .jpg, .webp, .tiff) for `still`; for videos .mp4, .mov,
+    /// .mkv, .webm, or PNG frames such as frames/%05d.png
     #[arg(short, long)]
     output: PathBuf,
     /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
@@ -200,6 +181,22 @@ struct StillArgs {
     /// Print nothing but errors
     #[arg(short, long)]
     quiet: bool,
+}
+
+impl RenderArgs {
+    /// Defaults < preset < command line, checked.
+    fn settings(&self) -> Result<Settings, Error> {
+        presets::resolve(self.preset.as_deref(), Path::new(""), &self.settings)
+    }
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+struct StillArgs {
+    /// Image to dream (PNG, JPEG, WebP or TIFF)
+    input: PathBuf,
+    #[command(flatten)]
+    render: RenderArgs,
 }
 
 fn main() -> ExitCode {
@@ -255,13 +252,13 @@ fn usage_error(error: clap::Error) -> ExitCode {
 }
 
 fn still(args: StillArgs) -> Result<(), Error> {
-    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
-    let mut progress = Bar::new(args.quiet);
-    let report = render_still(&args.input, &args.output, &settings, &mut progress)?;
-    if !args.quiet {
+    let settings = args.render.settings()?;
+    let mut progress = Bar::new(args.render.quiet);
+    let report = render_still(&args.input, &args.render.output, &settings, &mut progress)?;
+    if !args.render.quiet {
         eprintln!(
             "{}: {}x{} dreamed in {:.1} s, objective {:.3} -> {:.3}",
-            args.output.display(),
+            args.render.output.display(),
             report.width,
             report.height,
             report.elapsed.as_secs_f64(),
@@ -274,7 +271,7 @@ fn still(args: StillArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
-    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
+    let settings = args.render.settings()?;
     let frames = match (args.frames, args.duration) {
         (Some(frames), _) => frames,
         (None, Some(seconds)) if seconds.is_finite() && seconds > 0.0 => {
@@ -283,15 +280,16 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
         (None, _) => return Err(Error::setting("--duration", "must be a positive number of seconds")),
     };
     let start = if args.input == "noise" { ZoomStart::Noise } else { ZoomStart::Still(args.input.into()) };
-    let mut progress = Bar::new(args.quiet);
+    let mut progress = Bar::new(args.render.quiet);
     let options = args.resume.options()?;
-    let report = render_zoom(&start, &args.output, frames, &settings, options, &mut progress, cancel_on_ctrl_c());
-    report_video(&args.output, report, args.quiet)
+    let report =
+        render_zoom(&start, &args.render.output, frames, &settings, options, &mut progress, cancel_on_ctrl_c());
+    report_video(&args.render.output, report, args.render.quiet)
 }
 
 #[cfg(feature = "video")]
 fn video(args: VideoArgs) -> Result<(), Error> {
-    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
+    let settings = args.render.settings()?;
     if !(args.start.is_finite() && args.start >= 0.0) {
         return Err(Error::setting("--start", format!("{} must be zero or more seconds", args.start)));
     }
@@ -301,12 +299,20 @@ fn video(args: VideoArgs) -> Result<(), Error> {
         return Err(Error::setting("--duration", "must be a positive number of seconds"));
     }
     let span = Span { start_seconds: args.start, frames: args.frames, seconds: args.duration };
-    let mut progress = Bar::new(args.quiet);
+    let mut progress = Bar::new(args.render.quiet);
     let options = args.resume.options()?;
     let audio = !args.no_audio;
-    let report =
-        render_footage(&args.input, &args.output, &span, audio, &settings, options, &mut progress, cancel_on_ctrl_c());
-    report_video(&args.output, report, args.quiet)
+    let report = render_footage(
+        &args.input,
+        &args.render.output,
+        &span,
+        audio,
+        &settings,
+        options,
+        &mut progress,
+        cancel_on_ctrl_c(),
+    );
+    report_video(&args.render.output, report, args.render.quiet)
 }
 
 #[cfg(feature = "video")]
