@@ -182,3 +182,59 @@ fn memory_stays_flat_over_ten_thousand_frames() {
     let frames = probe(&output).iter().find(|s| s.kind == "video").and_then(|s| s.frames);
     assert_eq!(frames, Some(10_000));
 }
+
+/// Presentation times of the video frames of a file, in seconds, by ffprobe.
+fn frame_times(path: &Path) -> Vec<f64> {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "frame=best_effort_timestamp_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.trim().trim_end_matches(',').parse().ok()).collect()
+}
+
+#[test]
+fn variable_frame_rate_timestamps_survive_segments_and_the_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("vfr.mkv");
+    // Frames 40 ms apart, then 100 ms apart, then 60 ms apart.
+    let times = "settb=1/1000,setpts='if(lt(N,4),N*0.04,if(lt(N,8),0.16+(N-4)*0.1,0.56+(N-8)*0.06))/TB'";
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=25",
+            "-frames:v",
+            "12",
+            "-vf",
+            times,
+        ])
+        .args(["-fps_mode", "passthrough", "-enc_time_base:v", "1/1000", "-c:v", "libx264"])
+        .arg(&input)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = dir.path().join("dreamed.mp4");
+    let mut cmd = dreamreel();
+    cmd.arg("video").arg(&input).arg("-o").arg(&output).args(["--checkpoint-every", "5"]).args(FAST).arg("-q");
+    cmd.assert().success();
+    let (before, after) = (frame_times(&input), frame_times(&output));
+    assert_eq!(before.len(), 12, "{before:?}");
+    assert_eq!(after.len(), before.len(), "{after:?}");
+    for (a, b) in before.iter().zip(&after) {
+        assert!((a - b).abs() < 0.002, "input times {before:?}, output times {after:?}");
+    }
+}
