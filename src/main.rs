@@ -1,203 +1,25 @@
 //! The `dreamreel` command: parses arguments, resolves settings, calls the library, maps errors
 //! to exit codes (0 done, 1 failed while working, 2 bad invocation or input, 130 interrupted).
-use clap::{Parser, Subcommand};
+mod cli;
+
+use clap::Parser;
+use cli::{BatchArgs, BenchArgs, Cli, Command, PresetsAction, PresetsArgs, StillArgs};
+#[cfg(feature = "video")]
+use cli::{VideoArgs, ZoomArgs};
 use dreamreel::Error;
 use dreamreel::batch::{self, BatchProgress, Job, Outcome, RunOptions, Shard, Status};
 use dreamreel::bench::{BenchOptions, run_bench};
 use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
 #[cfg(feature = "video")]
-use dreamreel::pipeline::{RenderOptions, Span, VideoReport, ZoomStart, render_footage, render_zoom};
+use dreamreel::pipeline::{Span, VideoReport, ZoomStart, render_footage, render_zoom};
 use dreamreel::presets;
 use dreamreel::render::{Progress, render_still};
-use dreamreel::settings::{Settings, SettingsPatch};
+use dreamreel::settings::Settings;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Renders DeepDream ("inceptionism") stills and videos.
-#[derive(Parser)]
-#[command(name = "dreamreel", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-// Parsed once at start-up: the size of the variants does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Subcommand)]
-enum Command {
-    /// Dream one still image
-    Still(StillArgs),
-    #[cfg(feature = "video")]
-    /// Dream zoom: dream a still (or noise), then again and again, zooming into each dream
-    Zoom(ZoomArgs),
-    #[cfg(feature = "video")]
-    /// Dream existing footage frame by frame, keeping its timing and sound
-    Video(VideoArgs),
-    /// List the installed networks with their layers and shapes at 224x224
-    Models,
-    /// Time the dream on noise or a still, in memory: seconds per frame, frames per second, peak memory
-    Bench(BenchArgs),
-    /// List the presets, or show one's settings with `presets show NAME`
-    Presets(PresetsArgs),
-    /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
-    Batch(BatchArgs),
-}
-
-#[derive(clap::Args)]
-#[command(allow_negative_numbers = true)]
-struct BenchArgs {
-    /// Still to dream instead of noise (resized to --width)
-    #[arg(long)]
-    input: Option<PathBuf>,
-    /// Frames to dream, each zoomed from the last; the first is a warm-up and not counted
-    #[arg(long, default_value_t = 5)]
-    frames: u32,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    settings: SettingsPatch,
-}
-
-#[derive(clap::Args)]
-struct BatchArgs {
-    /// TOML file of [[job]] tables: mode, input, output, preset, settings; paths relative to it
-    manifest: PathBuf,
-    /// Render jobs again even when their output exists
-    #[arg(long)]
-    force: bool,
-    /// Run only jobs I, I+N, I+2N ... of the manifest (both counted from 1), e.g. one Slurm array task's share
-    #[arg(long, value_name = "I/N")]
-    shard: Option<String>,
-    /// CUDA GPUs to use, one job on each at once, e.g. 0,1 [default: one job at a time]
-    #[arg(long, value_name = "0,1,...", value_delimiter = ',')]
-    devices: Vec<usize>,
-    /// Print nothing but errors
-    #[arg(short, long)]
-    quiet: bool,
-}
-
-#[derive(clap::Args)]
-struct PresetsArgs {
-    #[command(subcommand)]
-    action: Option<PresetsAction>,
-}
-
-#[derive(Subcommand)]
-enum PresetsAction {
-    /// Print a preset's settings, resolved over the defaults, as TOML (a preset file itself)
-    Show(ShowArgs),
-}
-
-#[derive(clap::Args)]
-#[command(allow_negative_numbers = true)]
-struct ShowArgs {
-    /// A preset name or a .toml file
-    preset: String,
-    /// Options that override the preset, as on `still`, `zoom` and `video`
-    #[command(flatten)]
-    settings: SettingsPatch,
-}
-
-/// Checkpoints of a video render.
-#[cfg(feature = "video")]
-#[derive(clap::Args)]
-struct ResumeArgs {
-    /// Continue an interrupted render from its checkpoint beside the output
-    #[arg(long, help_heading = "Output")]
-    resume: bool,
-    /// Frames between checkpoints: what a crash can lose at most
-    #[arg(long, value_name = "N", default_value_t = 24, help_heading = "Output")]
-    checkpoint_every: u64,
-}
-
-#[cfg(feature = "video")]
-impl ResumeArgs {
-    fn options(&self) -> Result<RenderOptions, Error> {
-        if self.checkpoint_every == 0 {
-            return Err(Error::setting("--checkpoint-every", "must be at least 1 frame"));
-        }
-        Ok(RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every })
-    }
-}
-
-#[cfg(feature = "video")]
-#[derive(clap::Args)]
-#[command(allow_negative_numbers = true)]
-struct ZoomArgs {
-    /// Still to start from, or `noise` (then --width and --height give the size)
-    input: String,
-    /// Number of frames to render
-    #[arg(long, required_unless_present = "duration", conflicts_with = "duration")]
-    frames: Option<u64>,
-    /// Length in seconds, instead of --frames (frames = duration x fps)
-    #[arg(long)]
-    duration: Option<f64>,
-    #[command(flatten)]
-    resume: ResumeArgs,
-    #[command(flatten)]
-    render: RenderArgs,
-}
-
-#[cfg(feature = "video")]
-#[derive(clap::Args)]
-#[command(allow_negative_numbers = true)]
-struct VideoArgs {
-    /// Footage to dream: any file FFmpeg reads
-    input: PathBuf,
-    /// Start this many seconds into the footage
-    #[arg(long, default_value_t = 0.0)]
-    start: f64,
-    /// Dream only this many frames
-    #[arg(long, conflicts_with = "duration")]
-    frames: Option<u64>,
-    /// Dream only this many seconds
-    #[arg(long)]
-    duration: Option<f64>,
-    /// Leave the sound out
-    #[arg(long)]
-    no_audio: bool,
-    #[command(flatten)]
-    resume: ResumeArgs,
-    #[command(flatten)]
-    render: RenderArgs,
-}
-
-/// What every render command takes: where to write, the look, and how much to say.
-#[derive(clap::Args)]
-struct RenderArgs {
-    /// Where to write: an image (.png, .jpg, .webp, .tiff) for `still`; for videos .mp4, .mov,
-    /// .mkv, .webm, or PNG frames such as frames/%05d.png
-    #[arg(short, long)]
-    output: PathBuf,
-    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
-    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
-    preset: Option<String>,
-    #[command(flatten)]
-    settings: SettingsPatch,
-    /// Print nothing but errors
-    #[arg(short, long)]
-    quiet: bool,
-}
-
-impl RenderArgs {
-    /// Defaults < preset < command line, checked.
-    fn settings(&self) -> Result<Settings, Error> {
-        presets::resolve(self.preset.as_deref(), Path::new(""), &self.settings)
-    }
-}
-
-#[derive(clap::Args)]
-#[command(allow_negative_numbers = true)]
-struct StillArgs {
-    /// Image to dream (PNG, JPEG, WebP or TIFF)
-    input: PathBuf,
-    #[command(flatten)]
-    render: RenderArgs,
-}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -1,0 +1,190 @@
+//! The command line: every subcommand's arguments, as clap parses them (`main.rs` runs them).
+use clap::{Parser, Subcommand};
+#[cfg(feature = "video")]
+use dreamreel::pipeline::RenderOptions;
+use dreamreel::settings::{Settings, SettingsPatch};
+use dreamreel::{Error, presets};
+use std::path::{Path, PathBuf};
+
+/// Renders DeepDream ("inceptionism") stills and videos.
+#[derive(Parser)]
+#[command(name = "dreamreel", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Parsed once at start-up: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+pub enum Command {
+    /// Dream one still image
+    Still(StillArgs),
+    #[cfg(feature = "video")]
+    /// Dream zoom: dream a still (or noise), then again and again, zooming into each dream
+    Zoom(ZoomArgs),
+    #[cfg(feature = "video")]
+    /// Dream existing footage frame by frame, keeping its timing and sound
+    Video(VideoArgs),
+    /// List the installed networks with their layers and shapes at 224x224
+    Models,
+    /// Time the dream on noise or a still, in memory: seconds per frame, frames per second, peak memory
+    Bench(BenchArgs),
+    /// List the presets, or show one's settings with `presets show NAME`
+    Presets(PresetsArgs),
+    /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
+    Batch(BatchArgs),
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct BenchArgs {
+    /// Still to dream instead of noise (resized to --width)
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Frames to dream, each zoomed from the last; the first is a warm-up and not counted
+    #[arg(long, default_value_t = 5)]
+    pub frames: u32,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub settings: SettingsPatch,
+}
+
+#[derive(clap::Args)]
+pub struct BatchArgs {
+    /// TOML file of [[job]] tables: mode, input, output, preset, settings; paths relative to it
+    pub manifest: PathBuf,
+    /// Render jobs again even when their output exists
+    #[arg(long)]
+    pub force: bool,
+    /// Run only jobs I, I+N, I+2N ... of the manifest (both counted from 1), e.g. one Slurm array task's share
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// CUDA GPUs to use, one job on each at once, e.g. 0,1 [default: one job at a time]
+    #[arg(long, value_name = "0,1,...", value_delimiter = ',')]
+    pub devices: Vec<usize>,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PresetsArgs {
+    #[command(subcommand)]
+    pub action: Option<PresetsAction>,
+}
+
+#[derive(Subcommand)]
+pub enum PresetsAction {
+    /// Print a preset's settings, resolved over the defaults, as TOML (a preset file itself)
+    Show(ShowArgs),
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct ShowArgs {
+    /// A preset name or a .toml file
+    pub preset: String,
+    /// Options that override the preset, as on `still`, `zoom` and `video`
+    #[command(flatten)]
+    pub settings: SettingsPatch,
+}
+
+/// Checkpoints of a video render.
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct ResumeArgs {
+    /// Continue an interrupted render from its checkpoint beside the output
+    #[arg(long, help_heading = "Output")]
+    pub resume: bool,
+    /// Frames between checkpoints: what a crash can lose at most
+    #[arg(long, value_name = "N", default_value_t = 24, help_heading = "Output")]
+    pub checkpoint_every: u64,
+}
+
+#[cfg(feature = "video")]
+impl ResumeArgs {
+    pub fn options(&self) -> Result<RenderOptions, Error> {
+        if self.checkpoint_every == 0 {
+            return Err(Error::setting("--checkpoint-every", "must be at least 1 frame"));
+        }
+        Ok(RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every })
+    }
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct ZoomArgs {
+    /// Still to start from, or `noise` (then --width and --height give the size)
+    pub input: String,
+    /// Number of frames to render
+    #[arg(long, required_unless_present = "duration", conflicts_with = "duration")]
+    pub frames: Option<u64>,
+    /// Length in seconds, instead of --frames (frames = duration x fps)
+    #[arg(long)]
+    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub resume: ResumeArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct VideoArgs {
+    /// Footage to dream: any file FFmpeg reads
+    pub input: PathBuf,
+    /// Start this many seconds into the footage
+    #[arg(long, default_value_t = 0.0)]
+    pub start: f64,
+    /// Dream only this many frames
+    #[arg(long, conflicts_with = "duration")]
+    pub frames: Option<u64>,
+    /// Dream only this many seconds
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Leave the sound out
+    #[arg(long)]
+    pub no_audio: bool,
+    #[command(flatten)]
+    pub resume: ResumeArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// What every render command takes: where to write, the look, and how much to say.
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    /// Where to write: an image (.png, .jpg, .webp, .tiff) for `still`; for videos .mp4, .mov,
+    /// .mkv, .webm, or PNG frames such as frames/%05d.png
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
+    pub preset: Option<String>,
+    #[command(flatten)]
+    pub settings: SettingsPatch,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl RenderArgs {
+    /// Defaults < preset < command line, checked.
+    pub fn settings(&self) -> Result<Settings, Error> {
+        presets::resolve(self.preset.as_deref(), Path::new(""), &self.settings)
+    }
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct StillArgs {
+    /// Image to dream (PNG, JPEG, WebP or TIFF)
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
