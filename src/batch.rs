@@ -375,7 +375,7 @@ pub fn run(jobs: &[Job], options: &RunOptions, progress: &dyn BatchProgress, can
             }
             let Some(job) = queue.lock().ok().and_then(|mut q| q.pop_front()) else { break };
             progress.job_started(job, device);
-            let done = run_job(job, device, progress, cancel);
+            let done = run_job(job, device, progress, cancel, !options.force);
             progress.job_finished(&done);
             if let Ok(mut outcomes) = outcomes.lock() {
                 outcomes.push(done);
@@ -406,7 +406,14 @@ pub fn run(jobs: &[Job], options: &RunOptions, progress: &dyn BatchProgress, can
 }
 
 /// Runs one job on `device` (or its own), turning errors and panics into a failed outcome.
-fn run_job(job: &Job, device: Option<usize>, progress: &dyn BatchProgress, cancel: &AtomicBool) -> Outcome {
+/// `resume`: continue from a checkpoint an earlier run left (not under `--force`, which starts afresh).
+fn run_job(
+    job: &Job,
+    device: Option<usize>,
+    progress: &dyn BatchProgress,
+    cancel: &AtomicBool,
+    resume: bool,
+) -> Outcome {
     let started = Instant::now();
     let mut settings = job.settings.clone();
     if let Some(device) = device {
@@ -414,7 +421,7 @@ fn run_job(job: &Job, device: Option<usize>, progress: &dyn BatchProgress, cance
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut reporter = progress.job_progress(job);
-        render(job, &settings, &mut *reporter, cancel)
+        render(job, &settings, &mut *reporter, cancel, resume)
     }));
     let (status, frames) = match result {
         Ok(Ok(frames)) => (Status::Done, Some(frames)),
@@ -440,7 +447,13 @@ fn run_job(job: &Job, device: Option<usize>, progress: &dyn BatchProgress, cance
 }
 
 /// Renders one job; returns the frames written.
-fn render(job: &Job, settings: &Settings, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<u64> {
+fn render(
+    job: &Job,
+    settings: &Settings,
+    progress: &mut dyn Progress,
+    cancel: &AtomicBool,
+    resume: bool,
+) -> Result<u64> {
     match job.mode {
         Mode::Still => render_still(&job.input, &job.output, settings, progress).map(|_| 1),
         #[cfg(feature = "video")]
@@ -449,19 +462,19 @@ fn render(job: &Job, settings: &Settings, progress: &mut dyn Progress, cancel: &
             let start =
                 if job.input == Path::new("noise") { ZoomStart::Noise } else { ZoomStart::Still(job.input.clone()) };
             let frames = job.frames.unwrap_or(1);
-            render_zoom(&start, &job.output, frames, settings, resume_batch(), progress, cancel).map(|r| r.frames)
+            render_zoom(&start, &job.output, frames, settings, resume_batch(resume), progress, cancel).map(|r| r.frames)
         }
         #[cfg(feature = "video")]
         Mode::Video => {
             use crate::pipeline::{Span, render_footage};
             let span = Span { start_seconds: job.start, frames: job.frames, seconds: job.duration };
-            let options = resume_batch();
+            let options = resume_batch(resume);
             render_footage(&job.input, &job.output, &span, job.audio, settings, options, progress, cancel)
                 .map(|r| r.frames)
         }
         #[cfg(not(feature = "video"))]
         Mode::Zoom | Mode::Video => {
-            let _ = cancel;
+            let _ = (cancel, resume);
             Err(Error::setting("mode", "this dreamreel was built without video"))
         }
     }
@@ -509,8 +522,8 @@ pub fn summary(outcomes: &[Outcome]) -> String {
 
 /// A batch rerun continues a job that an earlier run left with a checkpoint.
 #[cfg(feature = "video")]
-fn resume_batch() -> crate::pipeline::RenderOptions {
-    crate::pipeline::RenderOptions { resume: true, ..Default::default() }
+fn resume_batch(resume: bool) -> crate::pipeline::RenderOptions {
+    crate::pipeline::RenderOptions { resume, ..Default::default() }
 }
 
 #[cfg(test)]

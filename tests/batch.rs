@@ -138,3 +138,43 @@ fn devices_are_checked_before_anything_runs() {
     }
     assert!(!dir.path().join("a.png").exists());
 }
+
+#[cfg(feature = "video")]
+#[test]
+fn a_batch_rerun_resumes_its_killed_job() {
+    let job = "[[job]]\nmode = \"zoom\"\ninput = \"chelsea.png\"\noutput = \"dive/%04d.png\"\nframes = 40\n\
+               width = 64\noctaves = 1\niterations = 2\ndevice = \"cpu\"\nthreads = 1\n";
+    let (dir, manifest) = setup(job);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dreamreel"))
+        .arg("batch")
+        .arg(&manifest)
+        .arg("--quiet")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = dir.path().join("dive/._04d.png.dreamreel/checkpoint.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !checkpoint.exists() {
+        assert!(std::time::Instant::now() < deadline, "no checkpoint at {}", checkpoint.display());
+        assert!(child.try_wait().unwrap().is_none(), "the batch ended before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let frames_before = std::fs::read_dir(dir.path().join("dive"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"));
+    assert!(frames_before.count() < 40, "killed midway");
+    let (code, _, stderr) = batch(&manifest, &["--quiet"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut frames: Vec<_> = std::fs::read_dir(dir.path().join("dive"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    frames.sort();
+    let expected: Vec<String> = (1..=40).map(|i| format!("{i:04}.png")).collect();
+    assert_eq!(frames, expected, "every frame once, none missing");
+    assert!(!checkpoint.exists(), "the finished job's checkpoint is gone");
+}

@@ -71,6 +71,8 @@ fn a_killed_zoom_resumes_to_the_same_frames_faster_than_a_fresh_render() {
 
     let (a, b) = (sorted_files(&dir.path().join("whole")), sorted_files(&dir.path().join("resumed")));
     let names = |files: &[PathBuf]| files.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
+    let expected: Vec<_> = (1..=12).map(|i| std::ffi::OsString::from(format!("{i:04}.png"))).collect();
+    assert_eq!(names(&a), expected, "an uninterrupted render writes every frame");
     assert_eq!(names(&b), names(&a), "no frame missing or doubled");
     for (a, b) in a.iter().zip(&b) {
         assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{} differs", b.display());

@@ -415,8 +415,9 @@ impl ImageSink {
         self.encoder.send_frame(image).map_err(|e| VideoError::ffmpeg(target, "PNG encoding failed", e))?;
         let mut packet = Packet::empty();
         while self.encoder.receive_packet(&mut packet).is_ok() {
-            // Numbered from 1, like ffmpeg's image2 muxer.
-            let number = self.written.len() as u64 + 1;
+            // Numbered by the frame's place in the render, from 1 like ffmpeg's image2 muxer, so a
+            // resumed render (a new writer) carries on the numbering. PNG has no encoder delay.
+            let number = frame.index + 1;
             let name = PathBuf::from(
                 format_pattern(&self.pattern, number)
                     .ok_or_else(|| VideoError::invalid(target, "not an image sequence pattern"))?,
