@@ -276,10 +276,6 @@ impl Network {
         names
     }
 
-    pub fn layer_name(&self, layer: LayerId) -> String {
-        self.layer_names().swap_remove(layer.0)
-    }
-
     /// Parses `stem`, `head`, `blocks.N` (a bare `N` means `blocks.N`, as in the reference).
     pub fn parse_layer(&self, name: &str) -> Option<LayerId> {
         let name = name.trim();
