@@ -39,11 +39,14 @@ pub fn parent_folder(path: &Path) -> PathBuf {
     }
 }
 
+/// What marks a file as unfinished: it is renamed into place only when complete.
+pub const PARTIAL: &str = "dreamreel-partial";
+
 /// `.name.dreamreel-partial.ext` beside `path`, keeping the extension so format guessing works.
 pub fn temporary_path(path: &Path) -> PathBuf {
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let extension = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
-    parent_folder(path).join(format!(".{name}.dreamreel-partial{extension}"))
+    parent_folder(path).join(format!(".{name}.{PARTIAL}{extension}"))
 }
 
 /// Runs `write` on a temporary file beside `path` and renames it into place only if it succeeds.

@@ -12,7 +12,7 @@ use ffmpeg::{Packet, codec, encoder, format, media};
 use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
-use super::encode::{AUDIO_LAG_SECONDS, container_accepts, temp_path};
+use super::encode::{AUDIO_LAG_SECONDS, container_accepts};
 use super::{AudioSource, Codec, Rational, VideoError, init, show};
 
 /// How to join segments.
@@ -73,7 +73,7 @@ pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOpti
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| VideoError::io(output, "cannot create the output folder", e))?;
     }
-    let temp = temp_path(output, &ext);
+    let temp = crate::output::temporary_path(output);
     let mut octx =
         format::output_as(&temp, muxer).map_err(|e| VideoError::ffmpeg(output, "cannot create the output file", e))?;
     let result = join(&mut octx, output, &ext, first, segments, options, audio_encoders);
@@ -278,8 +278,7 @@ fn codec_of(id: codec::Id) -> Option<Codec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::encode::PARTIAL;
-    use crate::video::testutil::{ffmpeg as run_ffmpeg, stream_span};
+    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, stream_span};
     use crate::video::{Frame, ReadOptions, VideoReader, VideoWriter, WriteOptions};
     use std::process::Command;
 
@@ -322,14 +321,6 @@ mod tests {
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn leftovers(dir: &Path) -> Vec<String> {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains(PARTIAL))
-            .collect()
     }
 
     #[test]

@@ -13,11 +13,10 @@ use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
 use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
+use crate::output::PARTIAL;
 
 /// Audio is written this far behind the video, so nothing past the (not yet known) video end is ever muxed.
 pub(super) const AUDIO_LAG_SECONDS: f64 = 0.5;
-/// Marker in temporary file names.
-pub(super) const PARTIAL: &str = "dreamreel-partial";
 
 /// Where the soundtrack comes from and which part of it to use.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,18 +58,9 @@ enum Sink {
 }
 
 struct ContainerSink {
-    temp: PathBuf,
     octx: format::context::Output,
-    encoder: encoder::Video,
-    enc_tb: ffmpeg::Rational,
-    stream_index: usize,
-    stream_tb: ffmpeg::Rational,
-    converter: RgbToEncoder,
-    /// One nominal frame in time-base ticks (packet duration, video end).
-    frame_ticks: i64,
-    tick_seconds: f64,
+    parts: ContainerParts,
     last_pts: Option<i64>,
-    audio: Option<AudioMux>,
 }
 
 struct ImageSink {
@@ -127,7 +117,7 @@ impl VideoWriter {
     pub fn finish(mut self) -> Result<(), VideoError> {
         match self.sink.take() {
             Some(Sink::Container(c)) => {
-                let temp = c.temp.clone();
+                let temp = c.parts.temp.clone();
                 let result = c.finish(&self.target);
                 if result.is_err() {
                     let _ = std::fs::remove_file(&temp);
@@ -145,7 +135,7 @@ impl Drop for VideoWriter {
     fn drop(&mut self) {
         match self.sink.take() {
             Some(Sink::Container(c)) => {
-                let temp = c.temp.clone();
+                let temp = c.parts.temp.clone();
                 // Close the file before deleting it.
                 drop(c);
                 let _ = std::fs::remove_file(temp);
@@ -174,7 +164,7 @@ impl ContainerSink {
             }
         };
         let chosen = opts.codec.unwrap_or(default_codec);
-        let temp = temp_path(path, &ext);
+        let temp = crate::output::temporary_path(path);
         let mut octx = format::output_as(&temp, muxer)
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the output file", e))?;
         let result = Self::setup(path, opts, temp.clone(), &mut octx, chosen, &ext, audio_encoders);
@@ -300,13 +290,13 @@ impl ContainerSink {
                 format!("frame {} has pts {} not after {last}", frame.index, frame.pts),
             ));
         }
-        let yuv = self.converter.convert(target, frame)?;
+        let yuv = self.parts.converter.convert(target, frame)?;
         yuv.set_pts(Some(frame.pts));
-        self.encoder.send_frame(yuv).map_err(|e| VideoError::ffmpeg(target, "video encoding failed", e))?;
+        self.parts.encoder.send_frame(yuv).map_err(|e| VideoError::ffmpeg(target, "video encoding failed", e))?;
         self.last_pts = Some(frame.pts);
         self.drain(target)?;
-        if let Some(audio) = &mut self.audio {
-            let now = frame.pts as f64 * self.tick_seconds;
+        if let Some(audio) = &mut self.parts.audio {
+            let now = frame.pts as f64 * self.parts.tick_seconds;
             audio.pump(&mut self.octx, now - AUDIO_LAG_SECONDS)?;
         }
         Ok(())
@@ -315,12 +305,12 @@ impl ContainerSink {
     /// Move encoded packets into the muxer.
     fn drain(&mut self, target: &Path) -> Result<(), VideoError> {
         let mut packet = Packet::empty();
-        while self.encoder.receive_packet(&mut packet).is_ok() {
-            packet.set_stream(self.stream_index);
+        while self.parts.encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(self.parts.stream_index);
             if packet.duration() <= 0 {
-                packet.set_duration(self.frame_ticks);
+                packet.set_duration(self.parts.frame_ticks);
             }
-            packet.rescale_ts(self.enc_tb, self.stream_tb);
+            packet.rescale_ts(self.parts.enc_tb, self.parts.stream_tb);
             packet
                 .write_interleaved(&mut self.octx)
                 .map_err(|e| VideoError::ffmpeg(target, "cannot write video", e))?;
@@ -332,14 +322,14 @@ impl ContainerSink {
         let Some(last) = self.last_pts else {
             return Err(VideoError::invalid(target, "no frames were written"));
         };
-        self.encoder.send_eof().map_err(|e| VideoError::ffmpeg(target, "video encoder flush failed", e))?;
+        self.parts.encoder.send_eof().map_err(|e| VideoError::ffmpeg(target, "video encoder flush failed", e))?;
         self.drain(target)?;
-        if let Some(audio) = &mut self.audio {
-            let video_end = (last + self.frame_ticks) as f64 * self.tick_seconds;
+        if let Some(audio) = &mut self.parts.audio {
+            let video_end = (last + self.parts.frame_ticks) as f64 * self.parts.tick_seconds;
             audio.finish(&mut self.octx, video_end)?;
         }
         self.octx.write_trailer().map_err(|e| VideoError::ffmpeg(target, "cannot finish the file", e))?;
-        let temp = self.temp.clone();
+        let temp = self.parts.temp.clone();
         // Close the file (flushing it) before it is renamed into place.
         drop(self);
         std::fs::rename(&temp, target)
@@ -362,19 +352,7 @@ struct ContainerParts {
 
 impl ContainerParts {
     fn into_sink(self, octx: format::context::Output) -> ContainerSink {
-        ContainerSink {
-            temp: self.temp,
-            octx,
-            encoder: self.encoder,
-            enc_tb: self.enc_tb,
-            stream_index: self.stream_index,
-            stream_tb: self.stream_tb,
-            converter: self.converter,
-            frame_ticks: self.frame_ticks,
-            tick_seconds: self.tick_seconds,
-            last_pts: None,
-            audio: self.audio,
-        }
+        ContainerSink { octx, parts: self, last_pts: None }
     }
 }
 
@@ -540,12 +518,6 @@ pub(super) fn container_accepts(octx: &format::context::Output, id: codec::Id) -
     }
 }
 
-/// `.name.dreamreel-partial.ext` beside the target (keeps the extension for the muxer).
-pub(super) fn temp_path(target: &Path, ext: &str) -> PathBuf {
-    let stem = target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    target.with_file_name(format!(".{stem}.{PARTIAL}.{ext}"))
-}
-
 /// True when the file name holds a printf frame-number pattern such as `%05d` or `%d`.
 pub fn is_image_sequence(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|name| format_pattern(name, 1).is_some())
@@ -584,7 +556,7 @@ fn format_pattern(pattern: &str, number: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::testutil::{ffmpeg as run_ffmpeg, make_clip, stream_span};
+    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, make_clip, stream_span};
     use crate::video::{ReadOptions, VideoReader};
     use ffmpeg::media;
     use std::process::Command;
@@ -635,14 +607,6 @@ mod tests {
             crf: None,
             audio: None,
         }
-    }
-
-    fn leftovers(dir: &Path) -> Vec<String> {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains(PARTIAL))
-            .collect()
     }
 
     fn probe(path: &Path, entries: &str) -> String {
@@ -699,7 +663,7 @@ mod tests {
         }
         // After 2 s of video, audio has been read up to ~1.5 s (the lag), not held back until finish.
         let Some(Sink::Container(sink)) = &writer.sink else { panic!("container sink") };
-        let pending = sink.audio.as_ref().and_then(|a| a.pending_seconds()).unwrap();
+        let pending = sink.parts.audio.as_ref().and_then(|a| a.pending_seconds()).unwrap();
         assert!((pending - (1.96 - AUDIO_LAG_SECONDS)).abs() < 0.05, "{pending}");
         for frame in &frames[50..] {
             writer.write_frame(frame).unwrap();

@@ -220,6 +220,15 @@ pub(crate) mod testutil {
         assert!(status.success(), "ffmpeg {args:?} failed");
     }
 
+    /// Names of the temporary (`.dreamreel-partial`) files left in `dir`.
+    pub fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(crate::output::PARTIAL))
+            .collect()
+    }
+
     /// 64x48, 25 fps testsrc + 440 Hz sine, `seconds` long, H.264 + AAC in mp4.
     pub fn make_clip(dir: &Path, name: &str, seconds: f64) -> PathBuf {
         let path = dir.join(name);
