@@ -1,6 +1,6 @@
 # Sourced by the other scripts: where dreamreel's toolchain pieces live, and how to build against them.
 # DREAMREEL_HOME holds the torch venv and the converted weights, outside the repository.
-export DREAMREEL_HOME="${DREAMREEL_HOME:-$HOME/.cache/dreamreel}"
+export DREAMREEL_HOME="${DREAMREEL_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/dreamreel}"
 export DREAMREEL_VENV="$DREAMREEL_HOME/venv"
 export DREAMREEL_MODELS="${DREAMREEL_MODELS:-$DREAMREEL_HOME/models}"
 export LIBTORCH_USE_PYTORCH=1

@@ -71,13 +71,23 @@ impl ModelKind {
     }
 }
 
-/// Where installed weights live: `$DREAMREEL_MODELS`, else `~/.cache/dreamreel/models`.
+/// Where installed weights live: `$DREAMREEL_MODELS`, else `$DREAMREEL_HOME/models`, else
+/// `$XDG_CACHE_HOME/dreamreel/models`, else `~/.cache/dreamreel/models` (as `scripts/setup.sh` puts them).
 pub fn models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DREAMREEL_MODELS") {
+    models_dir_from(|name| std::env::var_os(name).filter(|value| !value.is_empty()))
+}
+
+fn models_dir_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf {
+    if let Some(dir) = var("DREAMREEL_MODELS") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-    home.join(".cache/dreamreel/models")
+    if let Some(home) = var("DREAMREEL_HOME") {
+        return PathBuf::from(home).join("models");
+    }
+    let cache = var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".cache")
+    });
+    cache.join("dreamreel/models")
 }
 
 /// A layer the dream can maximise: 0 is the stem, 1..=n the blocks, n+1 the head.
@@ -422,5 +432,23 @@ impl Store {
             None => Ok(()),
             Some(first) => Err(self.error(format!("{} unexpected weight(s), first '{first}'", left.len()))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::models_dir_from;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_weights_folder_follows_the_environment_in_order() {
+        fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<std::ffi::OsString> {
+            move |name| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.into())
+        }
+        let all = [("DREAMREEL_MODELS", "/m"), ("DREAMREEL_HOME", "/h"), ("XDG_CACHE_HOME", "/x"), ("HOME", "/u")];
+        assert_eq!(models_dir_from(lookup(&all[..])), PathBuf::from("/m"));
+        assert_eq!(models_dir_from(lookup(&all[1..])), PathBuf::from("/h/models"));
+        assert_eq!(models_dir_from(lookup(&all[2..])), PathBuf::from("/x/dreamreel/models"));
+        assert_eq!(models_dir_from(lookup(&all[3..])), PathBuf::from("/u/.cache/dreamreel/models"));
     }
 }
