@@ -15,13 +15,24 @@ pub fn load_image(path: &Path, width: Option<u32>) -> Result<Rgb32FImage> {
     if bytes.is_empty() {
         return Err(Error::input(path, "the file is empty"));
     }
-    let decoded = image::load_from_memory(&bytes)
+    let decoded = decode_upright(&bytes)
         .map_err(|e| Error::input(path, format!("not an image dreamreel can read (PNG, JPEG, WebP, TIFF): {e}")))?;
     let image = decoded.to_rgb32f();
     match width {
         Some(width) => resize_to_width(&image, width).map_err(|m| Error::setting("--width", m)),
         None => Ok(image),
     }
+}
+
+/// Decodes an image and turns it as its EXIF orientation says, so a portrait phone photo (stored
+/// sideways with an orientation tag) is dreamed and written upright.
+fn decode_upright(bytes: &[u8]) -> image::ImageResult<DynamicImage> {
+    use image::ImageDecoder;
+    let mut decoder = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?.into_decoder()?;
+    let orientation = decoder.orientation()?;
+    let mut decoded = DynamicImage::from_decoder(decoder)?;
+    decoded.apply_orientation(orientation);
+    Ok(decoded)
 }
 
 /// Bicubic resize to `width`, height following the aspect ratio (at least 1).
@@ -103,6 +114,30 @@ mod tests {
         let tensor = rgb8_to_tensor(&rgb, 3, 2, Device::Cpu).unwrap();
         assert_eq!(tensor.size(), vec![1, 3, 2, 3]);
         assert_eq!(tensor_to_rgb8(&tensor).unwrap(), (3, 2, rgb));
+    }
+
+    #[test]
+    fn a_jpeg_is_turned_as_its_exif_orientation_says() {
+        // 40x20, left half red, right half blue, tagged "rotate 90 degrees clockwise" (6).
+        let picture =
+            RgbImage::from_fn(40, 20, |x, _| if x < 20 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) });
+        let mut jpeg = Vec::new();
+        picture.write_to(&mut std::io::Cursor::new(&mut jpeg), ImageFormat::Jpeg).unwrap();
+        let tiff: &[u8] = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0";
+        let length = (2 + 6 + tiff.len()) as u16;
+        let mut app1 = vec![0xff, 0xe1];
+        app1.extend(length.to_be_bytes());
+        app1.extend(b"Exif\0\0");
+        app1.extend(tiff);
+        jpeg.splice(2..2, app1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portrait.jpg");
+        std::fs::write(&path, &jpeg).unwrap();
+        let upright = load_image(&path, None).unwrap();
+        assert_eq!((upright.width(), upright.height()), (20, 40));
+        let (top, bottom) = (upright.get_pixel(10, 5), upright.get_pixel(10, 35));
+        assert!(top[0] > 0.8 && top[2] < 0.2, "the left (red) side is on top: {top:?}");
+        assert!(bottom[2] > 0.8 && bottom[0] < 0.2, "{bottom:?}");
     }
 
     #[test]

@@ -84,9 +84,9 @@ fn models_dir_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf 
     if let Some(home) = var("DREAMREEL_HOME") {
         return PathBuf::from(home).join("models");
     }
-    let cache = var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".cache")
-    });
+    let cache = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".cache"));
     cache.join("dreamreel/models")
 }
 
