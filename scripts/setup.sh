@@ -42,4 +42,13 @@ for n in 0 1 2; do
 done
 
 cargo build --release --quiet
+
+# Shell completions and man pages for the user (bash finds the first at once; zsh needs the folder in
+# its fpath; man finds ~/.local/share/man through PATH).
+data="${XDG_DATA_HOME:-$HOME/.local/share}"
+mkdir -p "$data/bash-completion/completions" "$data/zsh/site-functions" "${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions"
+target/release/dreamreel completions bash > "$data/bash-completion/completions/dreamreel"
+target/release/dreamreel completions zsh > "$data/zsh/site-functions/_dreamreel"
+target/release/dreamreel completions fish > "${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions/dreamreel.fish"
+target/release/dreamreel manpages "$data/man/man1"
 echo "setup: ready: target/release/dreamreel (weights in $DREAMREEL_MODELS)"

@@ -34,6 +34,23 @@ pub enum Command {
     Presets(PresetsArgs),
     /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
     Batch(BatchArgs),
+    /// Print a shell completion script: `dreamreel completions bash > ~/.local/share/bash-completion/completions/dreamreel`
+    Completions(CompletionsArgs),
+    /// Write the man pages (dreamreel.1, dreamreel-still.1, ...) into a folder, e.g. ~/.local/share/man/man1
+    Manpages(ManpagesArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ManpagesArgs {
+    /// Folder to write the pages into (made if missing)
+    pub folder: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(clap::Args)]

@@ -15,6 +15,7 @@
 //! - [`bench`]: in-memory timing of the dream, for `dreamreel bench` (no FFmpeg needed).
 //! - [`checkpoint`]: resumable renders (work folder, checkpoint, output lock).
 //! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
+//! - [`versions`]: libtorch, CUDA, cuDNN and FFmpeg versions for `--version`.
 //! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
 pub mod batch;
 pub mod bench;
@@ -31,6 +32,7 @@ pub mod presets;
 pub mod render;
 pub mod settings;
 pub mod transform;
+pub mod versions;
 #[cfg(feature = "video")]
 pub mod video;
 pub mod weights;

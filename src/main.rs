@@ -2,7 +2,7 @@
 //! to exit codes (0 done, 1 failed while working, 2 bad invocation or input, 130 interrupted).
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use cli::{BatchArgs, BenchArgs, Cli, Command, PresetsAction, PresetsArgs, StillArgs};
 #[cfg(feature = "video")]
 use cli::{VideoArgs, ZoomArgs};
@@ -35,6 +35,13 @@ fn main() -> ExitCode {
         Command::Models => models(),
         Command::Bench(args) => bench(args),
         Command::Presets(args) => list_presets(args),
+        Command::Completions(args) => {
+            let mut text = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "dreamreel", &mut text);
+            print_to_stdout(&String::from_utf8_lossy(&text));
+            Ok(())
+        }
+        Command::Manpages(args) => manpages(&args.folder),
         Command::Batch(args) => match batch(args) {
             Ok(code) => return code,
             Err(e) => Err(e),
@@ -53,10 +60,11 @@ fn main() -> ExitCode {
 /// Help and version as clap prints them; a mistake as one line naming the option, exit 2.
 fn usage_error(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
+    if error.kind() == ErrorKind::DisplayVersion {
+        print_to_stdout(&(dreamreel::versions::describe() + "\n"));
+        return ExitCode::SUCCESS;
+    }
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
         error.exit();
     }
     // clap's text is the message, indented details and tips, then usage: keep all but the usage.
@@ -321,6 +329,13 @@ impl BatchProgress for BatchLines {
             eprintln!("dreamreel: job {number} ({mode} {input}) failed: {error}");
         }
     }
+}
+
+/// Writes `dreamreel.1` and one page per subcommand (`dreamreel-still.1`, ...) into `folder`.
+fn manpages(folder: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
+    clap_mangen::generate_to(Cli::command(), folder).map_err(|e| Error::io(folder, e))?;
+    Ok(())
 }
 
 /// Prints without panicking when stdout is closed early (`dreamreel models | head`).

@@ -108,3 +108,34 @@ fn bench_json_is_valid_and_measures_frames() {
     assert!(report["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
     assert!(report["objective"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn version_names_dreamreel_libtorch_cuda_and_ffmpeg() {
+    let out = dreamreel().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("dreamreel {}", env!("CARGO_PKG_VERSION")), "{text}");
+    assert!(lines[1].starts_with("libtorch 2.11.0"), "{text}");
+    assert!(lines[2].starts_with("CUDA"), "{text}");
+    assert!(lines[3].starts_with("FFmpeg "), "{text}");
+}
+
+#[test]
+fn completions_and_man_pages_cover_every_subcommand() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = dreamreel().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["still", "zoom", "video", "batch", "octave-scale"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    refused(&["completions", "tcsh"], "invalid value 'tcsh'");
+    let dir = tempfile::tempdir().unwrap();
+    dreamreel().arg("manpages").arg(dir.path()).assert().success();
+    for page in ["dreamreel.1", "dreamreel-still.1", "dreamreel-zoom.1", "dreamreel-video.1", "dreamreel-batch.1"] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{page} is not a man page");
+    }
+}

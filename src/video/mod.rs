@@ -147,6 +147,18 @@ pub use crate::settings::Codec;
 
 /// Initialise FFmpeg once and quiet its log to fatal errors only (our own errors name the file
 /// and the problem in one line); safe to call repeatedly.
+/// The FFmpeg release and libavcodec/libavformat versions this binary runs with.
+pub fn ffmpeg_version() -> String {
+    let packed = |v: u32| format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff);
+    // SAFETY: av_version_info returns a static NUL-terminated string.
+    let release = unsafe { std::ffi::CStr::from_ptr(ffmpeg::ffi::av_version_info()) }.to_string_lossy().into_owned();
+    format!(
+        "FFmpeg {release} (libavcodec {}, libavformat {})",
+        packed(ffmpeg::codec::version()),
+        packed(ffmpeg::format::version())
+    )
+}
+
 pub fn init() -> Result<(), VideoError> {
     static INIT: OnceLock<Result<(), String>> = OnceLock::new();
     INIT.get_or_init(|| {
