@@ -172,6 +172,7 @@ pub fn render_footage(
         max_frames: span.frames,
         max_seconds: span.seconds,
         width: settings.width,
+        sequence_fps: Some(settings.fps),
     };
     let span_json = serde_json::json!({
         "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": audio,

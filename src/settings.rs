@@ -93,7 +93,7 @@ pub struct SettingsPatch {
     #[arg(long, help_heading = "Motion")]
     pub blend: Option<f64>,
 
-    /// Frame rate of a zoom [default: 24]
+    /// Frame rate of a zoom, or of an image-sequence input to `video` [default: 24]
     #[arg(long, help_heading = "Output")]
     pub fps: Option<f64>,
     /// Video codec [default: h264, vp9 for .webm]

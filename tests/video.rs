@@ -238,3 +238,34 @@ fn variable_frame_rate_timestamps_survive_segments_and_the_join() {
         assert!((a - b).abs() < 0.002, "input times {before:?}, output times {after:?}");
     }
 }
+
+#[test]
+fn image_sequences_in_by_pattern_or_folder_at_the_asked_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    let pattern = frames.join("shot_%04d.png");
+    ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "6", pattern.to_str().unwrap()]);
+    let by_pattern = dir.path().join("by-pattern.mp4");
+    dreamreel()
+        .arg("video")
+        .arg(&pattern)
+        .arg("-o")
+        .arg(&by_pattern)
+        .args(["--fps", "12", "--quiet"])
+        .args(FAST)
+        .assert()
+        .success();
+    let video = &probe(&by_pattern)[0];
+    assert_eq!((video.frames, video.rate.as_str(), video.size), (Some(6), "12/1", (64, 48)));
+    let by_folder = dir.path().join("by-folder.mkv");
+    dreamreel().arg("video").arg(&frames).arg("-o").arg(&by_folder).args(["--quiet"]).args(FAST).assert().success();
+    let video = &probe(&by_folder)[0];
+    assert_eq!((video.frames, video.rate.as_str()), (Some(6), "24/1"), "--fps defaults to 24");
+    std::fs::remove_file(frames.join("shot_0003.png")).unwrap();
+    let out =
+        dreamreel().arg("video").arg(&frames).arg("-o").arg(dir.path().join("gap.mp4")).args(FAST).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("frame 3 of the sequence is missing"), "{stderr}");
+}

@@ -23,6 +23,8 @@ pub struct ReadOptions {
     pub max_seconds: Option<f64>,
     /// Scale to this width (after rotation), keeping the aspect ratio; height is rounded.
     pub width: Option<u32>,
+    /// Frame rate of an image-sequence input (`frames/%05d.png` or a folder); 25 when not given.
+    pub sequence_fps: Option<f64>,
 }
 
 /// What the reader will deliver.
@@ -87,9 +89,14 @@ struct Scaler {
 impl VideoReader {
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<Self, VideoError> {
         init()?;
-        check_input_file(path)?;
-        let mut ictx =
-            format::input(&path).map_err(|e| VideoError::NotMedia { path: show(path), reason: e.to_string() })?;
+        let sequence = super::sequence::find(path)?;
+        let mut ictx = match &sequence {
+            Some(sequence) => open_sequence(path, sequence, opts.sequence_fps)?,
+            None => {
+                check_input_file(path)?;
+                format::input(&path).map_err(|e| VideoError::NotMedia { path: show(path), reason: e.to_string() })?
+            }
+        };
 
         let audio_streams = ictx.streams().filter(|s| s.parameters().medium() == media::Type::Audio).count();
         let stream_index = pick_video_stream(&ictx).ok_or_else(|| VideoError::NoVideoStream {
@@ -116,7 +123,8 @@ impl VideoReader {
                 .find(|r| r.is_valid())
                 .unwrap_or(Rational::new(25, 1));
             let stream_seconds = (stream.duration() > 0).then(|| stream.duration() as f64 * f64::from(time_base));
-            let stream_frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
+            let stream_frames =
+                u64::try_from(stream.frames()).ok().filter(|&n| n > 0).or(sequence.as_ref().map(|s| s.frames));
             (decoder, Rational::from(time_base), frame_rate, rotation_of(&stream), stream_seconds, stream_frames)
         };
 
@@ -364,6 +372,22 @@ enum Placement {
     Skip,
     Keep(i64),
     Stop,
+}
+
+/// Opens a numbered run of images with FFmpeg's image2 demuxer at `fps`.
+fn open_sequence(
+    path: &Path,
+    sequence: &super::sequence::Sequence,
+    fps: Option<f64>,
+) -> Result<format::context::Input, VideoError> {
+    let mut options = ffmpeg::Dictionary::new();
+    options.set("start_number", &sequence.start.to_string());
+    options.set("pattern_type", "sequence");
+    if let Some(fps) = fps {
+        options.set("framerate", &fps.to_string());
+    }
+    format::input_with_dictionary(&sequence.pattern, options)
+        .map_err(|e| VideoError::NotMedia { path: show(path), reason: e.to_string() })
 }
 
 /// Distinguish "missing" and "empty" from FFmpeg's generic open failure.

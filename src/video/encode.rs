@@ -524,7 +524,7 @@ pub fn is_image_sequence(path: &Path) -> bool {
 }
 
 /// Substitute `number` into the first `%d` / `%0Nd` / `%Nd` of `pattern` (`%%` is a literal %).
-fn format_pattern(pattern: &str, number: u64) -> Option<String> {
+pub(crate) fn format_pattern(pattern: &str, number: u64) -> Option<String> {
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut rest = pattern;
     let mut substituted = false;

@@ -9,6 +9,7 @@ mod audio;
 mod concat;
 mod decode;
 mod encode;
+mod sequence;
 
 pub use concat::{ConcatOptions, concat_segments};
 pub use decode::{ReadOptions, VideoInfo, VideoReader};
@@ -95,6 +96,9 @@ pub enum VideoError {
     NoEncoder { path: String, what: String },
     #[error("{path}: {what}")]
     Invalid { path: String, what: String },
+    /// An image-sequence input with a gap, mixed names or no numbered images.
+    #[error("{path}: {what}")]
+    BadSequence { path: String, what: String },
     #[error("{path}: {what}: {source}")]
     Ffmpeg {
         path: String,
@@ -122,6 +126,7 @@ impl VideoError {
                 | VideoError::NoVideoStream { .. }
                 | VideoError::UnknownExtension { .. }
                 | VideoError::IncompatibleCodec { .. }
+                | VideoError::BadSequence { .. }
         )
     }
 
