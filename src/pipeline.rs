@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::output::check_output_path;
 use crate::render::{Engine, Progress};
-use crate::settings::{Codec, Settings};
+use crate::settings::Settings;
 use crate::transform::{Motion, blend, noise};
 use crate::video::{
     self, AudioSource, ConcatOptions, Frame, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
@@ -512,8 +512,8 @@ fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
 /// Refuses an output format or codec that cannot be written before any frame is dreamed, by
 /// opening (and dropping) a writer for it.
 fn check_writable(output: &Path, write: &WriteOptions) -> Result<()> {
-    if video::is_image_sequence(output) {
-        return Ok(());
+    if video::is_image_sequence(output) || video::container::Container::of(output)?.is_gif {
+        return Ok(()); // written frame by frame as images, or as a GIF from the finished segments
     }
     VideoWriter::create(output, write).map(drop).map_err(Into::into)
 }
@@ -528,8 +528,7 @@ fn write_options(
     time_base: Rational,
     frame_rate: Rational,
 ) -> WriteOptions {
-    let webm = output.extension().is_some_and(|e| e.eq_ignore_ascii_case("webm"));
-    let codec = settings.codec.unwrap_or(if webm { Codec::Vp9 } else { Codec::H264 });
+    let codec = settings.codec.unwrap_or_else(|| video::container::Container::default_codec_for(output));
     WriteOptions { width, height, time_base, frame_rate, codec: Some(codec), crf: settings.crf, audio: None }
 }
 

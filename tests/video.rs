@@ -269,3 +269,27 @@ fn image_sequences_in_by_pattern_or_folder_at_the_asked_rate() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("frame 3 of the sequence is missing"), "{stderr}");
 }
+
+#[test]
+fn a_gif_out_has_every_frame_at_the_zoom_rate_and_loops() {
+    let dir = tempfile::tempdir().unwrap();
+    let gif = dir.path().join("dream.gif");
+    let args =
+        ["zoom", "samples/chelsea.png", "--frames", "10", "--fps", "20", "--width", "64", "--checkpoint-every", "4"];
+    dreamreel().args(args).arg("-o").arg(&gif).args(FAST).arg("--quiet").assert().success();
+    let bytes = std::fs::read(&gif).unwrap();
+    assert!(bytes.starts_with(b"GIF89a"), "not a GIF");
+    assert!(bytes.windows(11).any(|w| w == b"NETSCAPE2.0"), "the GIF does not loop");
+    let video = &probe(&gif)[0];
+    assert_eq!((video.kind.as_str(), video.frames, video.size), ("video", Some(10), (64, 42)));
+    // 20 fps is 5 cs a frame: the ten frames last half a second.
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "packet=duration_time", "-of", "csv=p=0"])
+        .arg(&gif)
+        .output()
+        .unwrap();
+    let total: f64 = String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.trim().parse::<f64>().ok()).sum();
+    assert!((total - 0.5).abs() < 0.011, "{total} s");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}

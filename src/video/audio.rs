@@ -79,7 +79,7 @@ impl AudioMux {
             .map(|s| (s.index(), s.parameters(), s.time_base()))
             .collect();
         for (in_index, params, in_tb) in sources {
-            let track = if container_accepts(octx, params.id()) {
+            let track = if super::container::muxer_accepts(octx, params.id()) {
                 let mut ost = octx
                     .add_stream(encoder::find(codec::Id::None))
                     .map_err(|e| VideoError::ffmpeg(path, "cannot add an audio stream", e))?;
@@ -238,15 +238,6 @@ fn copy_packet(
     packet.set_stream(out_index);
     packet.set_position(-1);
     packet.write_interleaved(octx).map_err(|e| VideoError::ffmpeg(path, "cannot write audio", e))
-}
-
-/// Whether the output container can hold this codec as is.
-fn container_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
-    // SAFETY: the output format pointer is static FFmpeg data.
-    let answer = unsafe {
-        ffmpeg::ffi::avformat_query_codec(octx.format().as_ptr(), id.into(), ffmpeg::ffi::FF_COMPLIANCE_NORMAL)
-    };
-    answer == 1
 }
 
 impl Transcoder {

@@ -12,8 +12,9 @@ use ffmpeg::{Packet, codec, encoder, format, media};
 use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
-use super::encode::{AUDIO_LAG_SECONDS, container_accepts};
-use super::{AudioSource, Codec, Rational, VideoError, init, show};
+use super::container::{Container, codec_of};
+use super::encode::AUDIO_LAG_SECONDS;
+use super::{AudioSource, Rational, VideoError, init, show};
 
 /// How to join segments.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,23 +61,18 @@ pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOpti
     if !options.frame_rate.is_valid() {
         return Err(VideoError::invalid(output, format!("invalid frame rate {}", options.frame_rate)));
     }
-    let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    // Same containers and audio encoders as `VideoWriter`.
-    let (muxer, audio_encoders): (&str, &[&str]) = match ext.as_str() {
-        "mp4" => ("mp4", &["aac"]),
-        "mov" => ("mov", &["aac"]),
-        "mkv" => ("matroska", &["aac"]),
-        "webm" => ("webm", &["libopus", "libvorbis"]),
-        _ => return Err(VideoError::UnknownExtension { path: show(output), ext }),
-    };
+    let container = Container::of(output)?;
+    if container.is_gif {
+        return super::gif::write_gif(segments, output);
+    }
     let first = Segment::open(first_path)?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| VideoError::io(output, "cannot create the output folder", e))?;
     }
     let temp = crate::output::temporary_path(output);
-    let mut octx =
-        format::output_as(&temp, muxer).map_err(|e| VideoError::ffmpeg(output, "cannot create the output file", e))?;
-    let result = join(&mut octx, output, &ext, first, segments, options, audio_encoders);
+    let mut octx = format::output_as(&temp, container.muxer)
+        .map_err(|e| VideoError::ffmpeg(output, "cannot create the output file", e))?;
+    let result = join(&mut octx, output, container, first, segments, options);
     // Close the file (flushing it) before it is renamed or removed.
     drop(octx);
     let result = result.and_then(|()| {
@@ -93,18 +89,17 @@ pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOpti
 fn join(
     octx: &mut format::context::Output,
     output: &Path,
-    ext: &str,
+    container: &Container,
     first: Segment,
     segments: &[PathBuf],
     options: &ConcatOptions,
-    audio_encoders: &[&str],
 ) -> Result<(), VideoError> {
     let codec = codec_of(first.id).ok_or_else(|| {
         VideoError::invalid(output, format!("segments hold {}, not a codec dreamreel writes", first.id.name()))
     })?;
-    // The mov muxer claims VP9/AV1 but refuses them at header time ("only supported in MP4").
-    if (ext == "mov" && matches!(codec, Codec::Vp9 | Codec::Av1)) || !container_accepts(octx, first.id) {
-        return Err(VideoError::IncompatibleCodec { path: show(output), codec, ext: ext.to_string() });
+    if !container.accepts(octx, codec) {
+        let ext = container.extension.to_string();
+        return Err(VideoError::IncompatibleCodec { path: show(output), codec, ext });
     }
     let mut timeline = Timeline::new(options.frame_rate, first.tb, first.delay);
     let stream_index = {
@@ -112,8 +107,8 @@ fn join(
             .add_stream(encoder::find(codec::Id::None))
             .map_err(|e| VideoError::ffmpeg(output, "cannot add the video stream", e))?;
         ost.set_parameters(first.params.clone());
-        // Apple players only accept HEVC tagged hvc1; any other container's tag is meaningless here.
-        let tag = if codec == Codec::H265 && matches!(ext, "mp4" | "mov") { u32::from_le_bytes(*b"hvc1") } else { 0 };
+        // A segment's tag is the mkv muxer's; the output's own (hvc1 for HEVC in mp4/mov) or none.
+        let tag = container.codec_tag(codec);
         // SAFETY: the stream's codecpar is valid while `ost` lives.
         unsafe {
             (*ost.parameters().as_mut_ptr()).codec_tag = tag;
@@ -124,7 +119,9 @@ fn join(
         ost.index()
     };
     let mut audio = match &options.audio {
-        Some(src) => AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, audio_encoders)?,
+        Some(src) => {
+            AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, container.audio_encoders)?
+        }
         None => None,
     };
     octx.write_header().map_err(|e| VideoError::ffmpeg(output, "cannot write the file header", e))?;
@@ -265,19 +262,10 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 /// The encoder setting that produced this stream.
-fn codec_of(id: codec::Id) -> Option<Codec> {
-    match id {
-        codec::Id::H264 => Some(Codec::H264),
-        codec::Id::HEVC => Some(Codec::H265),
-        codec::Id::VP9 => Some(Codec::Vp9),
-        codec::Id::AV1 => Some(Codec::Av1),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Codec;
     use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, stream_span};
     use crate::video::{Frame, ReadOptions, VideoReader, VideoWriter, WriteOptions};
     use std::process::Command;

@@ -12,6 +12,7 @@ use ffmpeg::{Dictionary, Packet, codec, encoder, format, frame};
 use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
+use super::container::{Container, encoder_names};
 use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
 use crate::output::PARTIAL;
 
@@ -153,21 +154,16 @@ impl Drop for VideoWriter {
 
 impl ContainerSink {
     fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        let (muxer, default_codec, audio_encoders): (&str, Codec, &[&str]) = match ext.as_str() {
-            "mp4" => ("mp4", Codec::H264, &["aac"]),
-            "mov" => ("mov", Codec::H264, &["aac"]),
-            "mkv" => ("matroska", Codec::H264, &["aac"]),
-            "webm" => ("webm", Codec::Vp9, &["libopus", "libvorbis"]),
-            _ => {
-                return Err(VideoError::UnknownExtension { path: show(path), ext });
-            }
-        };
-        let chosen = opts.codec.unwrap_or(default_codec);
+        let container = Container::of(path)?;
+        if container.is_gif {
+            // GIF is made from the finished segments at the end, never written frame by frame.
+            return Err(VideoError::invalid(path, "a GIF is written from finished segments (by `zoom` or `video`)"));
+        }
+        let chosen = opts.codec.unwrap_or(container.default_codec);
         let temp = crate::output::temporary_path(path);
-        let mut octx = format::output_as(&temp, muxer)
+        let mut octx = format::output_as(&temp, container.muxer)
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the output file", e))?;
-        let result = Self::setup(path, opts, temp.clone(), &mut octx, chosen, &ext, audio_encoders);
+        let result = Self::setup(path, opts, temp.clone(), &mut octx, chosen, container);
         match result {
             Ok(parts) => Ok(parts.into_sink(octx)),
             Err(e) => {
@@ -185,26 +181,13 @@ impl ContainerSink {
         temp: PathBuf,
         octx: &mut format::context::Output,
         chosen: Codec,
-        ext: &str,
-        audio_encoders: &[&str],
+        container: &Container,
     ) -> Result<ContainerParts, VideoError> {
-        let codec_id = match chosen {
-            Codec::H264 => codec::Id::H264,
-            Codec::H265 => codec::Id::HEVC,
-            Codec::Vp9 => codec::Id::VP9,
-            Codec::Av1 => codec::Id::AV1,
-        };
-        // The mov muxer claims VP9/AV1 but refuses them at header time ("only supported in MP4").
-        let mov_refuses = ext == "mov" && matches!(chosen, Codec::Vp9 | Codec::Av1);
-        if mov_refuses || !container_accepts(octx, codec_id) {
-            return Err(VideoError::IncompatibleCodec { path: show(path), codec: chosen, ext: ext.to_string() });
+        if !container.accepts(octx, chosen) {
+            let ext = container.extension.to_string();
+            return Err(VideoError::IncompatibleCodec { path: show(path), codec: chosen, ext });
         }
-        let names: &[&str] = match chosen {
-            Codec::H264 => &["libx264"],
-            Codec::H265 => &["libx265"],
-            Codec::Vp9 => &["libvpx-vp9"],
-            Codec::Av1 => &["libsvtav1", "libaom-av1", "librav1e"],
-        };
+        let names = encoder_names(chosen);
         let codec = names.iter().find_map(|name| encoder::find_by_name(name)).ok_or_else(|| VideoError::NoEncoder {
             path: show(path),
             what: format!("{chosen} ({})", names.join(" or ")),
@@ -244,18 +227,20 @@ impl ContainerSink {
             ost.set_time_base(enc_tb);
             ost.set_avg_frame_rate(ffmpeg::Rational::from(opts.frame_rate));
             ost.set_rate(ffmpeg::Rational::from(opts.frame_rate));
-            if chosen == Codec::H265 && matches!(ext, "mp4" | "mov") {
-                // Apple players only accept HEVC tagged hvc1 (FFmpeg defaults to hev1).
+            let tag = container.codec_tag(chosen);
+            if tag != 0 {
                 // SAFETY: the stream's codecpar is valid while `ost` lives.
                 unsafe {
-                    (*ost.parameters().as_mut_ptr()).codec_tag = u32::from_le_bytes(*b"hvc1");
+                    (*ost.parameters().as_mut_ptr()).codec_tag = tag;
                 }
             }
             ost.index()
         };
 
         let mut audio = match &opts.audio {
-            Some(src) => AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, audio_encoders)?,
+            Some(src) => {
+                AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, container.audio_encoders)?
+            }
             None => None,
         };
 
@@ -508,14 +493,6 @@ fn encoder_options(codec: Codec, crf: Option<u32>) -> Dictionary<'static> {
         Codec::Av1 => {}
     }
     dict
-}
-
-/// Whether the output container can hold this codec.
-pub(super) fn container_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
-    // SAFETY: the output format pointer is static FFmpeg data.
-    unsafe {
-        ffmpeg::ffi::avformat_query_codec(octx.format().as_ptr(), id.into(), ffmpeg::ffi::FF_COMPLIANCE_NORMAL) == 1
-    }
 }
 
 /// True when the file name holds a printf frame-number pattern such as `%05d` or `%d`.

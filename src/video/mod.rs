@@ -7,8 +7,10 @@
 
 mod audio;
 mod concat;
+pub mod container;
 mod decode;
 mod encode;
+mod gif;
 mod sequence;
 
 pub use concat::{ConcatOptions, concat_segments};

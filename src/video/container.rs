@@ -1,0 +1,121 @@
+//! Container facts in one place: which extensions dreamreel writes, their muxers, default codecs
+//! and audio encoders, the FFmpeg codec ids and encoders of each codec, and each container's quirks.
+use std::path::Path;
+
+use ffmpeg::codec;
+use ffmpeg::format;
+use ffmpeg_next as ffmpeg;
+
+use super::{VideoError, show};
+use crate::settings::Codec;
+
+/// One output container dreamreel writes.
+#[derive(Debug, PartialEq)]
+pub struct Container {
+    pub extension: &'static str,
+    /// FFmpeg's muxer name.
+    pub muxer: &'static str,
+    pub default_codec: Codec,
+    /// Encoders for sound the container cannot take as it is, best first.
+    pub audio_encoders: &'static [&'static str],
+    /// GIF is not muxed by FFmpeg: the finished segments are quantised into it at the end (see `gif.rs`).
+    pub is_gif: bool,
+}
+
+const CONTAINERS: [Container; 5] = [
+    Container { extension: "mp4", muxer: "mp4", default_codec: Codec::H264, audio_encoders: &["aac"], is_gif: false },
+    Container { extension: "mov", muxer: "mov", default_codec: Codec::H264, audio_encoders: &["aac"], is_gif: false },
+    Container {
+        extension: "mkv",
+        muxer: "matroska",
+        default_codec: Codec::H264,
+        audio_encoders: &["aac"],
+        is_gif: false,
+    },
+    Container {
+        extension: "webm",
+        muxer: "webm",
+        default_codec: Codec::Vp9,
+        audio_encoders: &["libopus", "libvorbis"],
+        is_gif: false,
+    },
+    Container { extension: "gif", muxer: "gif", default_codec: Codec::H264, audio_encoders: &[], is_gif: true },
+];
+
+impl Container {
+    /// The container of `path`'s extension (any case).
+    pub fn of(path: &Path) -> Result<&'static Container, VideoError> {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        CONTAINERS
+            .iter()
+            .find(|c| c.extension == ext)
+            .ok_or_else(|| VideoError::UnknownExtension { path: show(path), ext })
+    }
+
+    /// The codec used when none is asked for: H.264, VP9 for WebM.
+    pub fn default_codec_for(path: &Path) -> Codec {
+        Container::of(path).map_or(Codec::H264, |c| c.default_codec)
+    }
+
+    /// Whether `codec` can go in this container: FFmpeg's own answer, less the codecs the mov muxer
+    /// claims but refuses at header time ("only supported in MP4").
+    pub fn accepts(&self, octx: &format::context::Output, codec: Codec) -> bool {
+        let mov_refuses = self.extension == "mov" && matches!(codec, Codec::Vp9 | Codec::Av1);
+        !mov_refuses && muxer_accepts(octx, codec_id(codec))
+    }
+
+    /// The stream tag to write: Apple players only accept HEVC tagged hvc1 (FFmpeg writes hev1);
+    /// 0 lets the muxer choose.
+    pub fn codec_tag(&self, codec: Codec) -> u32 {
+        if codec == Codec::H265 && matches!(self.extension, "mp4" | "mov") { u32::from_le_bytes(*b"hvc1") } else { 0 }
+    }
+}
+
+/// Whether the muxer of `octx` can hold `id` as it is.
+pub fn muxer_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
+    // SAFETY: the output format pointer is static FFmpeg data.
+    unsafe {
+        ffmpeg::ffi::avformat_query_codec(octx.format().as_ptr(), id.into(), ffmpeg::ffi::FF_COMPLIANCE_NORMAL) == 1
+    }
+}
+
+pub fn codec_id(codec: Codec) -> codec::Id {
+    match codec {
+        Codec::H264 => codec::Id::H264,
+        Codec::H265 => codec::Id::HEVC,
+        Codec::Vp9 => codec::Id::VP9,
+        Codec::Av1 => codec::Id::AV1,
+    }
+}
+
+/// The codec of an FFmpeg id, if dreamreel writes it.
+pub fn codec_of(id: codec::Id) -> Option<Codec> {
+    [Codec::H264, Codec::H265, Codec::Vp9, Codec::Av1].into_iter().find(|&c| codec_id(c) == id)
+}
+
+/// Encoders for each codec, best first.
+pub fn encoder_names(codec: Codec) -> &'static [&'static str] {
+    match codec {
+        Codec::H264 => &["libx264"],
+        Codec::H265 => &["libx265"],
+        Codec::Vp9 => &["libvpx-vp9"],
+        Codec::Av1 => &["libsvtav1", "libaom-av1", "librav1e"],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_find_their_container_in_any_case() {
+        assert_eq!(Container::of(Path::new("a/b.MKV")).unwrap().muxer, "matroska");
+        assert_eq!(Container::default_codec_for(Path::new("x.webm")), Codec::Vp9);
+        assert!(Container::of(Path::new("x.gif")).unwrap().is_gif);
+        let err = Container::of(Path::new("x.avi")).unwrap_err().to_string();
+        assert_eq!(err, "x.avi: no output format for extension .avi");
+        for codec in [Codec::H264, Codec::H265, Codec::Vp9, Codec::Av1] {
+            assert_eq!(codec_of(codec_id(codec)), Some(codec));
+        }
+    }
+}
