@@ -129,7 +129,7 @@ impl Graph {
     ) -> Result<Tensor, GraphError> {
         let failed = |e: crate::Error| GraphError(e.to_string());
         for _ in 0..warmup {
-            step(&self.input).map_err(failed)?;
+            let _ = step(&self.input).map_err(failed)?;
         }
         let raw = self.raw;
         // SAFETY: `raw` is live for self's lifetime.
@@ -190,7 +190,7 @@ impl GraphCache {
         let shape = input.size();
         if !self.graphs.contains_key(&shape) {
             let graph = input
-                .f_copy()
+                .f_detach_copy()
                 .map_err(|e| GraphError(e.to_string()))
                 .and_then(|static_input| Graph::capture(static_input, 2, &mut step));
             let graph = graph.map_err(|e| self.first_error.get_or_insert(e).clone()).ok();
@@ -200,7 +200,7 @@ impl GraphCache {
             match graph.run(input) {
                 Ok(output) => {
                     self.replays += 1;
-                    return Ok(output.f_copy()?);
+                    return Ok(output.f_detach_copy()?);
                 }
                 Err(error) => {
                     self.first_error.get_or_insert(error);
