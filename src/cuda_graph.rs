@@ -218,6 +218,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shim_is_the_one_build_rs_chose() {
+        // The C++ side (DREAMREEL_CUDA defined or not) agrees with the cfg build.rs set for Rust.
+        assert_eq!(shim_compiled(), cfg!(dreamreel_cuda_shim));
+        if !shim_compiled() {
+            assert_eq!(device_count(), 0);
+        }
+    }
+
+    #[test]
     fn on_the_cpu_every_call_reports_unavailable_and_the_cache_runs_eagerly() {
         assert!(device_name(Device::Cpu).unwrap_err().0.contains("unavailable"));
         assert!(peak_memory(Device::Cpu).is_err());

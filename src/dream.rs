@@ -116,9 +116,10 @@ impl<'a> Dreamer<'a> {
     }
 
     /// Replays each untiled ascent step from a CUDA graph captured per octave shape, falling back
-    /// to eager on any failure. Only acts on CUDA; the random roll stays outside the graph.
+    /// to eager on any failure (off CUDA, capture fails at once and every step runs eagerly). The
+    /// random roll stays outside the graph.
     pub fn use_cuda_graphs(&mut self, on: bool) {
-        self.graphs = (on && self.network.device().is_cuda()).then(GraphCache::default);
+        self.graphs = on.then(GraphCache::default);
     }
 
     /// The graphs' record (replays, eager steps, first failure), when they are in use.

@@ -55,7 +55,7 @@ impl Engine {
 
     pub fn dreamer(&self) -> Result<Dreamer<'_>> {
         let mut dreamer = Dreamer::new(&self.network, self.params.clone(), self.seed)?;
-        dreamer.use_cuda_graphs(self.cuda_graphs);
+        dreamer.use_cuda_graphs(self.cuda_graphs && self.network.device().is_cuda());
         Ok(dreamer)
     }
 }
