@@ -5,7 +5,8 @@
 #   scripts/gpu-check.sh prepare            # here: builds gpu-check/ (binary without FFmpeg, Lite0
 #                                           # weights, the reference and its two small packages)
 #   scripts/gpu-check.sh run                # there, from the repository root with gpu-check/ carried
-#   scripts/gpu-check.sh run --cpu-smoke    # the same steps on the CPU at tiny sizes (tests the script)
+#   scripts/gpu-check.sh run --cpu-smoke    # here, after prepare: the same steps on the CPU at tiny
+#                                           # sizes, to know the kit and the script work
 #
 # Every step runs under its own `timeout` and a failed step does not stop the others; the whole
 # run stays under 6 minutes. It prints a line per step and ends with ONE JSON line: device, still
@@ -58,13 +59,8 @@ run() {
   [ $smoke = 1 ] && limit_scale=4
   out=$(mktemp -d)
   local bin=$kit/dreamreel image=$kit/chelsea.png reference=$kit/deepdream_ref.py
-  if [ $smoke = 1 ]; then
-    . scripts/env.sh  # this machine's venv python, with torch
-    if [ ! -x "$bin" ]; then
-      bin=target/release/dreamreel image=samples/chelsea.png
-      reference=${DREAMREEL_REFERENCE:-../shared/reference/deepdream_ref.py}
-    fi
-  fi
+  # The smoke run checks the kit itself (binary, weights, the reference's packages) on this machine.
+  [ $smoke = 1 ] && . scripts/env.sh  # this machine's venv python, with torch
   [ -x "$bin" ] || { echo "gpu-check: $bin not found: run 'scripts/gpu-check.sh prepare' first" >&2; exit 2; }
   # libtorch and the CUDA runtime from the machine's torch wheel (the binary's rpath is this one's).
   local libs
