@@ -63,12 +63,14 @@ fn cuda_build(lib: &Path) -> Option<(PathBuf, PathBuf, PathBuf, Option<PathBuf>)
     // The wheel's CUDA packages: nvidia/cu13/{include,lib} (CUDA 13) or nvidia/cuda_runtime/... (12);
     // else a toolkit under $CUDA_HOME or /usr/local/cuda.
     let site = lib.parent()?.parent()?.join("nvidia");
-    let mut roots: Vec<PathBuf> = std::fs::read_dir(&site).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    let mut roots: Vec<PathBuf> =
+        std::fs::read_dir(&site).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     roots.sort();
     roots.extend(std::env::var_os("CUDA_HOME").map(PathBuf::from));
     roots.push(PathBuf::from("/usr/local/cuda"));
     // crt/host_config.h comes from the `nvidia-cuda-crt` wheel (scripts/setup.sh installs it).
-    let headers = |r: &PathBuf| r.join("include/cuda_runtime_api.h").exists() && r.join("include/crt/host_config.h").exists();
+    let headers =
+        |r: &PathBuf| r.join("include/cuda_runtime_api.h").exists() && r.join("include/crt/host_config.h").exists();
     let root = roots.into_iter().find(headers)?;
     let cudart = std::fs::read_dir(root.join("lib"))
         .into_iter()

@@ -1,5 +1,6 @@
 //! `dreamreel bench`: dreams a short zoom in memory (no video I/O, so it runs in a build without
 //! FFmpeg, e.g. on a GPU machine) and reports seconds per frame, frames per second and peak memory.
+use crate::cuda_graph::GraphCache;
 use crate::dream::objective_value;
 use crate::error::{Error, Result};
 use crate::image_io::{image_to_tensor, load_image};
@@ -9,7 +10,6 @@ use crate::transform::{Motion, noise};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
-use crate::cuda_graph::GraphCache;
 use tch::{Device, Kind};
 
 /// What to dream: `frames` frames of `input` (or noise of `width` x `height`), zooming by `zoom`.

@@ -26,8 +26,13 @@ unsafe extern "C" {
         len: usize,
     ) -> c_int;
     fn dreamreel_cuda_reset_peak(device: c_int, error: *mut c_char, len: usize) -> c_int;
-    fn dreamreel_cuda_device_name(device: c_int, name: *mut c_char, len: usize, error: *mut c_char, elen: usize)
-    -> c_int;
+    fn dreamreel_cuda_device_name(
+        device: c_int,
+        name: *mut c_char,
+        len: usize,
+        error: *mut c_char,
+        elen: usize,
+    ) -> c_int;
 }
 
 /// Why a graph could not be made or run (the message of the C++ exception, or "unavailable").

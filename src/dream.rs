@@ -210,8 +210,9 @@ impl<'a> Dreamer<'a> {
     /// The gradient tile by tile, bounding memory: each tile is dreamed with a margin of context
     /// that is then dropped, and the tile grid moves by a random shift each step so no seams
     /// settle in one place. Every crop has the same shape and each step the same number of crops
-    /// (see [`tile_plan`]), batched up to [`TILE_BATCH_PIXELS_CUDA`] ([`TILE_BATCH_PIXELS_CPU`]) at a time, so an octave sees at most two
-    /// input shapes (full batches and the rest): cuDNN and CUDA graphs meet few new shapes.
+    /// (see [`tile_plan`]), batched up to [`TILE_BATCH_PIXELS_CUDA`] (or `_CPU`) pixels at a time,
+    /// so an octave sees at most two input shapes (full batches and the rest): cuDNN and CUDA
+    /// graphs meet few new shapes.
     fn tiled_gradient(&mut self, x: &Tensor, tile: i64) -> Result<Tensor> {
         let size = x.size();
         let plan = tile_plan(size[2], size[3], tile, &mut self.rng);
@@ -299,8 +300,11 @@ pub fn tile_plan(height: i64, width: i64, tile: i64, rng: &mut impl Rng) -> Tile
     TilePlan { crop: (crop_height, crop_width), tiles }
 }
 
+/// A cell's span on one axis, and where its crop starts.
+type AxisCell = ((i64, i64), i64);
+
 /// One axis of [`tile_plan`]: the cells with their crops' starts, and the crop length.
-fn axis_plan(length: i64, tile: i64, margin: i64, rng: &mut impl Rng) -> (Vec<((i64, i64), i64)>, i64) {
+fn axis_plan(length: i64, tile: i64, margin: i64, rng: &mut impl Rng) -> (Vec<AxisCell>, i64) {
     if length <= tile {
         return (vec![((0, length), 0)], length);
     }

@@ -10,7 +10,8 @@ use std::path::Path;
 use tch::{Device, Kind};
 
 fn lite0() -> Network {
-    Network::load_installed(ModelKind::Lite0, Device::Cpu, NetworkOptions::default()).expect("run scripts/setup.sh first")
+    Network::load_installed(ModelKind::Lite0, Device::Cpu, NetworkOptions::default())
+        .expect("run scripts/setup.sh first")
 }
 
 fn chelsea(width: u32) -> tch::Tensor {
@@ -64,7 +65,7 @@ fn tiled_steps_see_at_most_two_input_shapes_per_octave() {
     for (width, seed) in [(150, 0), (200, 1), (233, 2), (200, 7)] {
         let x = chelsea(width);
         let mut dreamer = Dreamer::new(&network, params.clone(), seed).unwrap();
-        dreamer.dream(&x).unwrap();
+        let _dreamed = dreamer.dream(&x).unwrap();
         let shapes = dreamer.forward_shapes();
         assert_eq!(shapes.len(), 2, "two octaves");
         for (octave, seen) in shapes.iter().enumerate() {
@@ -90,7 +91,8 @@ fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
     let b = Dreamer::new(&bf16, params.clone(), 5).unwrap().dream(&x).unwrap();
     assert_eq!(b.kind(), Kind::Float, "the image stays fp32");
     // Both judged by the fp32 network, so only the dream's precision differs.
-    let (a, b) = (objective_value(&fp32, &a, &params.layers).unwrap(), objective_value(&fp32, &b, &params.layers).unwrap());
+    let (a, b) =
+        (objective_value(&fp32, &a, &params.layers).unwrap(), objective_value(&fp32, &b, &params.layers).unwrap());
     assert!(a > 1.5 * before, "the fp32 dream works: {before} -> {a}");
     assert!((b - a).abs() / a < 0.05, "bf16 objective {b} vs fp32 {a}");
     let half = objective_value(&bf16, &x, &params.layers).unwrap();
