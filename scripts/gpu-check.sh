@@ -135,6 +135,8 @@ summary = {
     "hd_ms_per_frame": ms(hd.get("seconds_per_frame")),
     "hd_cuda_graphs": hd.get("cuda_graphs"),
     "hd_eager_ms_per_frame": ms(eager.get("seconds_per_frame")),
+    # Same seed and frames: a graph that replays the wrong thing would dream differently.
+    "hd_objective_graphs_vs_eager": round(hd["objective"] / eager["objective"], 3) if "objective" in hd and "objective" in eager else None,
     "hd_half_ms_per_frame": ms(half.get("seconds_per_frame")),
     "hd_half_precision": half.get("precision"),
     "hd_reference_ms_per_frame": ms(ref.get("seconds_per_frame")),
