@@ -10,13 +10,14 @@ use tch::{Device, Kind};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
-    /// bf16 on CUDA, fp32 on the CPU (where oneDNN's fp32 is faster: BENCHMARKS.md)
+    /// bf16 on CUDA, fp32 on the CPU (where fp32 is faster)
     #[default]
     Auto,
+    /// Full precision
     Fp32,
-    /// Needs a loss scale so small gradients survive (see `dream::FP16_LOSS_SCALE`)
+    /// Half precision; the objective is scaled by 1024 so small gradients survive
     Fp16,
-    /// fp32's exponent range with 8 bits of mantissa: no loss scale needed
+    /// fp32's exponent range with 8 bits of mantissa: no scaling needed
     Bf16,
 }
 
