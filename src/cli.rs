@@ -65,6 +65,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
+    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
+    pub preset: Option<String>,
     #[command(flatten)]
     pub settings: SettingsPatch,
 }

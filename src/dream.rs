@@ -4,12 +4,14 @@
 //! apart, smallest first; on each level `iterations` steps on `sum over layers of mean(act^2)`,
 //! each under a random roll of up to `jitter` pixels, the gradient divided by its mean absolute
 //! value times `step`, pixels clamped to [0, 1]; the detail added on a level is carried up.
+use crate::cuda_graph::GraphCache;
 use crate::error::{Error, Result};
 use crate::network::{LayerId, Network};
 use rand::{Rng, SeedableRng};
 // ChaCha8 rather than StdRng: its output is fixed by its specification, while StdRng's algorithm
 // may change in any rand release, which would change every seeded render.
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeSet;
 use tch::{Kind, Tensor};
 
 /// The settings of one dream, already checked.
@@ -52,9 +54,20 @@ pub const MIN_SIDE: i64 = 32;
 /// The smallest tile worth its overlap.
 pub const MIN_TILE: u32 = 64;
 
-/// On CUDA the ascent runs under autocast (half precision); the objective is scaled up so small
-/// gradients do not vanish in fp16. The step divides by the mean |gradient|, so the scale cancels.
-const HALF_PRECISION_LOSS_SCALE: f64 = 1024.0;
+/// fp16's smallest normal number is 6e-5: the gradient of a mean over millions of activations
+/// lies far below it and would flush to zero, so an fp16 network's objective is scaled up before
+/// the backward pass. The step divides by the mean |gradient|, so the scale cancels. bf16 has
+/// fp32's exponent range and needs none.
+pub const FP16_LOSS_SCALE: f64 = 1024.0;
+
+/// Pixels (crops x height x width) batched into one forward pass of a tiled ascent on CUDA: 4
+/// tiles of 1024 + margins. It bounds the activations kept for the backward pass to a few GB
+/// while feeding the GPU batches big enough to keep it busy (it is launch-bound on small ones).
+pub const TILE_BATCH_PIXELS_CUDA: i64 = 4 * 1280 * 1280;
+
+/// The same on the CPU: one 1024 tile with its margins, because there `--tile` is chosen to bound
+/// memory (2.6 GB against 8.2 GB for a 4K frame) and one such crop already keeps every core busy.
+pub const TILE_BATCH_PIXELS_CPU: i64 = 1280 * 1280;
 
 /// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]).
 pub fn objective(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<Tensor> {
@@ -95,12 +108,35 @@ pub struct Dreamer<'a> {
     params: DreamParams,
     seed: u64,
     rng: ChaCha8Rng,
+    /// On CUDA, each octave shape's step captured as a CUDA graph (None: always eager).
+    graphs: Option<GraphCache>,
+    /// The input shapes of the forward passes of the last dream, per octave.
+    forward_shapes: Vec<BTreeSet<Vec<i64>>>,
 }
 
 impl<'a> Dreamer<'a> {
     pub fn new(network: &'a Network, params: DreamParams, seed: u64) -> Result<Self> {
         params.validate()?;
-        Ok(Dreamer { network, params, seed, rng: ChaCha8Rng::seed_from_u64(seed) })
+        let rng = ChaCha8Rng::seed_from_u64(seed);
+        Ok(Dreamer { network, params, seed, rng, graphs: None, forward_shapes: Vec::new() })
+    }
+
+    /// Replays each untiled ascent step from a CUDA graph captured per octave shape, falling back
+    /// to eager on any failure (off CUDA, capture fails at once and every step runs eagerly). The
+    /// random roll stays outside the graph.
+    pub fn use_cuda_graphs(&mut self, on: bool) {
+        self.graphs = on.then(GraphCache::default);
+    }
+
+    /// The graphs' record (replays, eager steps, first failure), when they are in use.
+    pub fn cuda_graphs(&self) -> Option<&GraphCache> {
+        self.graphs.as_ref()
+    }
+
+    /// The input shapes (N, C, H, W) of the forward passes of the last dream, per octave: what
+    /// cuDNN autotunes and CUDA graphs capture once each.
+    pub fn forward_shapes(&self) -> &[BTreeSet<Vec<i64>>] {
+        &self.forward_shapes
     }
 
     /// Gives frame `index` its own random stream, so a resumed render dreams exactly what an
@@ -127,7 +163,9 @@ impl<'a> Dreamer<'a> {
         sizes.retain(|&(h, w)| h.min(w) >= MIN_SIDE);
         let mut detail: Option<Tensor> = None;
         let mut x = image.shallow_clone();
+        self.forward_shapes.clear();
         for &(h, w) in &sizes {
+            self.forward_shapes.push(BTreeSet::new());
             let base = resize(image, h, w)?;
             x = match &detail {
                 Some(detail) => base.f_add(&resize(detail, h, w)?)?,
@@ -146,74 +184,150 @@ impl<'a> Dreamer<'a> {
         let jitter = self.params.jitter as i64;
         let (dy, dx) = (self.rng.random_range(-jitter..=jitter), self.rng.random_range(-jitter..=jitter));
         let rolled = x.f_roll([dy, dx], [2, 3])?;
-        let grad = self.gradient(&rolled)?;
-        // The mean |gradient| is the same rolled or not, so step in rolled space and roll back once.
-        let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
-        let stepped = rolled.f_add(&grad.f_mul(&scale)?.f_mul_scalar(self.params.step)?)?;
-        Ok(stepped.f_clamp(0.0, 1.0)?.f_roll([-dy, -dx], [2, 3])?)
+        let size = rolled.size();
+        let stepped = match self.params.tile.map(i64::from) {
+            Some(tile) if size[2] > tile || size[3] > tile => {
+                let grad = self.tiled_gradient(&rolled, tile)?;
+                normalised_step(&rolled, &grad, self.params.step)?
+            }
+            _ => {
+                self.log_shape(&size);
+                let (network, params) = (self.network, &self.params);
+                let step = |rolled: &Tensor| whole_step(network, params, rolled);
+                match &mut self.graphs {
+                    Some(graphs) => graphs.run(&rolled, step)?,
+                    None => step(&rolled)?,
+                }
+            }
+        };
+        Ok(stepped.f_roll([-dy, -dx], [2, 3])?)
     }
 
-    /// Gradient of the objective at `x`, whole or tile by tile.
-    fn gradient(&mut self, x: &Tensor) -> Result<Tensor> {
-        let size = x.size();
-        match self.params.tile.map(i64::from) {
-            Some(tile) if size[2] > tile || size[3] > tile => self.tiled_gradient(x, tile),
-            _ => self.crop_gradient(x, 1.0),
+    fn log_shape(&mut self, shape: &[i64]) {
+        if let Some(seen) = self.forward_shapes.last_mut() {
+            seen.insert(shape.to_vec());
         }
     }
 
-    /// Gradient of `weight` x the objective of `crop`, under autocast on CUDA.
-    fn crop_gradient(&self, crop: &Tensor, weight: f64) -> Result<Tensor> {
-        let crop = crop.f_detach()?.f_set_requires_grad(true)?;
-        let cuda = crop.device().is_cuda();
-        let value = tch::autocast(cuda, || objective(self.network, &crop, &self.params.layers))?;
-        let scale = if cuda { weight * HALF_PRECISION_LOSS_SCALE } else { weight };
-        let value = if scale == 1.0 { value } else { value.f_mul_scalar(scale)? };
-        Ok(Tensor::f_run_backward(&[value], &[&crop], false, false)?.remove(0).f_to_kind(Kind::Float)?)
-    }
-
     /// The gradient tile by tile, bounding memory: each tile is dreamed with a margin of context
-    /// that is then dropped, and the tile grid moves by a random offset each step so no seams
-    /// settle in one place. Each tile's mean is weighted by its share of the image, so the sum
-    /// approximates the whole image's objective.
+    /// that is then dropped, and the tile grid moves by a random shift each step so no seams
+    /// settle in one place. Every crop has the same shape and each step the same number of crops
+    /// (see [`tile_plan`]), batched up to [`TILE_BATCH_PIXELS_CUDA`] (or `_CPU`) pixels at a time,
+    /// so an octave sees at most two input shapes (full batches and the rest): cuDNN and CUDA
+    /// graphs meet few new shapes.
     fn tiled_gradient(&mut self, x: &Tensor, tile: i64) -> Result<Tensor> {
         let size = x.size();
-        let (height, width) = (size[2], size[3]);
-        let margin = (tile / 8).max(16);
-        let (offset_y, offset_x) = (self.rng.random_range(0..tile), self.rng.random_range(0..tile));
+        let plan = tile_plan(size[2], size[3], tile, &mut self.rng);
+        let budget = if x.device().is_cuda() { TILE_BATCH_PIXELS_CUDA } else { TILE_BATCH_PIXELS_CPU };
+        let per_batch = (budget / (plan.crop.0 * plan.crop.1)).max(1) as usize;
         let grad = x.f_zeros_like()?;
-        let area = (height * width) as f64;
-        let starts = |offset: i64, end: i64| (0..).map(move |i| i * tile - offset).take_while(move |&s| s < end);
-        for top in starts(offset_y, height) {
-            for left in starts(offset_x, width) {
-                let (y0, y1) = (top.max(0), (top + tile).min(height));
-                let (x0, x1) = (left.max(0), (left + tile).min(width));
-                if y1 <= y0 || x1 <= x0 {
-                    continue;
-                }
-                let (cy0, cy1) = crop_span(y0, y1, margin, height);
-                let (cx0, cx1) = crop_span(x0, x1, margin, width);
-                let crop = x.f_narrow(2, cy0, cy1 - cy0)?.f_narrow(3, cx0, cx1 - cx0)?;
-                let weight = ((cy1 - cy0) * (cx1 - cx0)) as f64 / area;
-                let crop_grad = self.crop_gradient(&crop, weight)?;
-                let inner = crop_grad.f_narrow(2, y0 - cy0, y1 - y0)?.f_narrow(3, x0 - cx0, x1 - x0)?;
-                grad.f_narrow(2, y0, y1 - y0)?.f_narrow(3, x0, x1 - x0)?.f_copy_(&inner)?;
+        for batch in plan.tiles.chunks(per_batch) {
+            let crops: Vec<Tensor> = batch
+                .iter()
+                .map(|t| x.f_narrow(2, t.crop_y, plan.crop.0)?.f_narrow(3, t.crop_x, plan.crop.1))
+                .collect::<std::result::Result<_, _>>()?;
+            let crops = Tensor::f_cat(&crops, 0)?;
+            self.log_shape(&crops.size());
+            // The objective is the mean over the batch; every crop weighs the same, as whole.
+            let crop_grads = crop_gradient(self.network, &self.params.layers, &crops)?;
+            for (index, t) in batch.iter().enumerate() {
+                let (height, width) = (t.cell_y.1 - t.cell_y.0, t.cell_x.1 - t.cell_x.0);
+                let inner = crop_grads
+                    .f_narrow(0, index as i64, 1)?
+                    .f_narrow(2, t.cell_y.0 - t.crop_y, height)?
+                    .f_narrow(3, t.cell_x.0 - t.crop_x, width)?;
+                grad.f_narrow(2, t.cell_y.0, height)?.f_narrow(3, t.cell_x.0, width)?.f_copy_(&inner)?;
             }
         }
         Ok(grad)
     }
 }
 
-/// The span of a tile's crop: the tile plus `margin` of context each side, inside the image, and
-/// widened to at least twice [`MIN_SIDE`] so that a thin strip at the edge still fits the network.
-fn crop_span(start: i64, end: i64, margin: i64, length: i64) -> (i64, i64) {
-    let (mut from, mut to) = ((start - margin).max(0), (end + margin).min(length));
-    let least = (2 * MIN_SIDE).min(length);
-    if to - from < least {
-        to = (from + least).min(length);
-        from = to - least;
+/// One untiled step in rolled space: gradient, normalised step, clamp. It draws no random
+/// numbers and syncs nothing to the host, so a CUDA graph can capture it.
+fn whole_step(network: &Network, params: &DreamParams, rolled: &Tensor) -> Result<Tensor> {
+    let grad = crop_gradient(network, &params.layers, rolled)?;
+    normalised_step(rolled, &grad, params.step)
+}
+
+/// `x + step * grad / mean|grad|`, clamped to [0, 1]. The mean |gradient| is the same rolled or
+/// not, so the caller steps in rolled space and rolls back once.
+fn normalised_step(x: &Tensor, grad: &Tensor, step: f64) -> Result<Tensor> {
+    let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
+    Ok(x.f_add(&grad.f_mul(&scale)?.f_mul_scalar(step)?)?.f_clamp(0.0, 1.0)?)
+}
+
+/// Gradient of the objective at `crops` (fp32, any batch size), through the network in its own
+/// precision; fp16 scales the objective first ([`FP16_LOSS_SCALE`]).
+fn crop_gradient(network: &Network, layers: &[LayerId], crops: &Tensor) -> Result<Tensor> {
+    let crops = crops.f_detach()?.f_set_requires_grad(true)?;
+    let value = objective(network, &crops, layers)?;
+    let value = if network.precision() == Kind::Half { value.f_mul_scalar(FP16_LOSS_SCALE)? } else { value };
+    Ok(Tensor::f_run_backward(&[value], &[&crops], false, false)?.remove(0))
+}
+
+/// One tile of a tiled step: the cell whose gradient it gives, and where its crop starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tile {
+    /// Rows `cell_y.0..cell_y.1` and columns `cell_x.0..cell_x.1` of the image.
+    pub cell_y: (i64, i64),
+    pub cell_x: (i64, i64),
+    /// Top-left corner of the crop (of the plan's crop size) that holds the cell and its margin.
+    pub crop_y: i64,
+    pub crop_x: i64,
+}
+
+/// The tiles of one step: cells that cover the image once, and one crop size for all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TilePlan {
+    /// Height and width of every crop.
+    pub crop: (i64, i64),
+    pub tiles: Vec<Tile>,
+}
+
+/// Splits an image into cells of at most `tile` pixels a side, each read through a crop of the
+/// tile plus a margin of context each side, slid inward at the image's edges. The number of cells
+/// per axis depends only on the size (`length / tile + 1`, so they are smaller than `tile` and
+/// leave room to move), and their borders shift together by a random amount each step.
+pub fn tile_plan(height: i64, width: i64, tile: i64, rng: &mut impl Rng) -> TilePlan {
+    let margin = (tile / 8).max(16);
+    let (rows, crop_height) = axis_plan(height, tile, margin, rng);
+    let (columns, crop_width) = axis_plan(width, tile, margin, rng);
+    let mut tiles = Vec::with_capacity(rows.len() * columns.len());
+    for &(cell_y, crop_y) in &rows {
+        for &(cell_x, crop_x) in &columns {
+            tiles.push(Tile { cell_y, cell_x, crop_y, crop_x });
+        }
     }
-    (from, to)
+    TilePlan { crop: (crop_height, crop_width), tiles }
+}
+
+/// A cell's span on one axis, and where its crop starts.
+type AxisCell = ((i64, i64), i64);
+
+/// One axis of [`tile_plan`]: the cells with their crops' starts, and the crop length.
+fn axis_plan(length: i64, tile: i64, margin: i64, rng: &mut impl Rng) -> (Vec<AxisCell>, i64) {
+    if length <= tile {
+        return (vec![((0, length), 0)], length);
+    }
+    let count = length / tile + 1;
+    let pitch = length as f64 / count as f64;
+    // Cells stay within `tile` (the outer two change size with the shift) and the shift spans a
+    // whole pitch, so over steps a border may fall anywhere.
+    let reach = (tile as f64 - pitch).min(pitch / 2.0).floor() as i64;
+    let shift = if reach > 0 { rng.random_range(-reach..=reach) } else { 0 };
+    let crop = (tile + 2 * margin).min(length);
+    let mut cuts: Vec<i64> = (1..count).map(|k| (k as f64 * pitch).round() as i64 + shift).collect();
+    cuts.insert(0, 0);
+    cuts.push(length);
+    let cells = cuts
+        .windows(2)
+        .map(|w| {
+            let centre = (w[0] + w[1]) / 2;
+            ((w[0], w[1]), (centre - crop / 2).clamp(0, length - crop))
+        })
+        .collect();
+    (cells, crop)
 }
 
 /// The random stream of frame `index` of a render seeded with `seed`.
@@ -245,13 +359,33 @@ pub fn resize(image: &Tensor, height: i64, width: i64) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
 
     #[test]
-    fn crops_keep_their_margin_and_a_minimum_size() {
-        assert_eq!(crop_span(64, 128, 16, 300), (48, 144));
-        assert_eq!(crop_span(0, 10, 16, 300), (0, 64), "a thin edge strip is widened");
-        assert_eq!(crop_span(290, 300, 16, 300), (236, 300));
-        assert_eq!(crop_span(0, 40, 16, 40), (0, 40), "never beyond the image");
+    fn every_cell_is_covered_once_by_a_crop_of_one_shape_with_its_margin() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for (height, width, tile) in [(300, 500, 128), (2160, 3840, 1024), (100, 70, 64), (1081, 1920, 512)] {
+            let mut counts = BTreeSet::new();
+            for _ in 0..50 {
+                let plan = tile_plan(height, width, tile, &mut rng);
+                counts.insert(plan.tiles.len());
+                let mut covered = vec![0u8; (height * width) as usize];
+                for t in &plan.tiles {
+                    assert!(t.cell_y.1 - t.cell_y.0 <= tile && t.cell_x.1 - t.cell_x.0 <= tile, "{t:?}");
+                    assert!(t.crop_y >= 0 && t.crop_y + plan.crop.0 <= height, "{t:?}");
+                    assert!(t.crop_x >= 0 && t.crop_x + plan.crop.1 <= width, "{t:?}");
+                    assert!(t.crop_y <= t.cell_y.0 && t.cell_y.1 <= t.crop_y + plan.crop.0, "{t:?}");
+                    assert!(t.crop_x <= t.cell_x.0 && t.cell_x.1 <= t.crop_x + plan.crop.1, "{t:?}");
+                    for y in t.cell_y.0..t.cell_y.1 {
+                        for x in t.cell_x.0..t.cell_x.1 {
+                            covered[(y * width + x) as usize] += 1;
+                        }
+                    }
+                }
+                assert!(covered.iter().all(|&c| c == 1), "{height}x{width} tile {tile}: not covered once");
+            }
+            assert_eq!(counts.len(), 1, "{height}x{width}: the tile count must not depend on the shift");
+        }
     }
 
     #[test]

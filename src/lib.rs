@@ -16,10 +16,13 @@
 //! - [`checkpoint`]: resumable renders (work folder, checkpoint, output lock).
 //! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
 //! - [`versions`]: libtorch, CUDA, cuDNN and FFmpeg versions for `--version`.
+//! - [`precision`]: `--precision`, the number format the network runs in.
+//! - [`cuda_graph`]: CUDA graphs and GPU memory statistics through a small C++ shim (eager fallback).
 //! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
+pub mod cuda_graph;
 pub mod device;
 pub mod dream;
 pub mod error;
@@ -28,6 +31,7 @@ pub mod network;
 pub mod output;
 #[cfg(feature = "video")]
 pub mod pipeline;
+pub mod precision;
 pub mod presets;
 pub mod render;
 pub mod settings;

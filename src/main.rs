@@ -14,7 +14,6 @@ use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
 use dreamreel::pipeline::{Span, VideoReport, ZoomStart, render_footage, render_zoom};
 use dreamreel::presets;
 use dreamreel::render::{Progress, render_still};
-use dreamreel::settings::Settings;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -189,7 +188,7 @@ fn exit_at_once(code: i32) -> ! {
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
-    let settings = Settings::resolve([&args.settings])?;
+    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
     let width = settings.width.unwrap_or(320);
     let options = BenchOptions {
         input: args.input,
@@ -202,10 +201,21 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
     let text = if args.json {
         serde_json::to_string(&report).map_err(|e| Error::setting("--json", e.to_string()))? + "\n"
     } else {
-        let peak = report.peak_rss_bytes.map_or("unknown".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
+        let mib = |bytes: Option<u64>| bytes.map_or("unknown".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
+        let peak = mib(report.peak_rss_bytes);
+        let gpu = match &report.gpu {
+            Some(name) => format!(
+                " ({name}; GPU memory peak {} allocated, {} reserved; CUDA graphs {})",
+                mib(report.peak_gpu_allocated_bytes),
+                mib(report.peak_gpu_reserved_bytes),
+                report.cuda_graphs
+            ),
+            None => String::new(),
+        };
         format!(
-            "{} {} {}x{}: {:.3} s per frame, {:.2} frames/s (first frame {:.2} s), peak memory {peak}, objective {:.3}\n",
+            "{}{gpu} {} {} {}x{}: {:.3} s per frame, {:.2} frames/s (first frame {:.2} s), peak memory {peak}, objective {:.3}\n",
             report.device,
+            report.precision,
             report.model,
             report.width,
             report.height,

@@ -130,6 +130,16 @@ impl ConvBn {
         Ok(())
     }
 
+    /// Converts the weights (and an unfolded norm) to `kind`; strides (channels-last) are kept.
+    fn convert(&mut self, kind: Kind) -> Result<()> {
+        self.weight = self.weight.f_to_kind(kind)?;
+        self.bias = self.bias.as_ref().map(|b| b.f_to_kind(kind)).transpose()?;
+        if let Some((scale, shift)) = &self.norm {
+            self.norm = Some((scale.f_to_kind(kind)?, shift.f_to_kind(kind)?));
+        }
+        Ok(())
+    }
+
     fn move_to(&mut self, device: Device, channels_last: bool) -> Result<()> {
         self.weight = self.weight.f_to_device(device)?;
         if channels_last {
@@ -193,6 +203,8 @@ pub struct Network {
     classifier: (Tensor, Tensor),
     device: Device,
     channels_last: bool,
+    /// The kind the convolutions run in (see [`Network::set_precision`]).
+    precision: Kind,
 }
 
 impl Network {
@@ -257,7 +269,8 @@ impl Network {
         }
         let head = store.conv_bn("_conv_head", "_bn1", 1, size, true)?;
         let classifier = (store.take("_fc.weight")?, store.take("_fc.bias")?);
-        Ok(Network { kind, stem, blocks, head, classifier, device: Device::Cpu, channels_last: false })
+        let device = Device::Cpu;
+        Ok(Network { kind, stem, blocks, head, classifier, device, channels_last: false, precision: Kind::Float })
     }
 
     fn for_each_conv(&mut self, mut f: impl FnMut(&mut ConvBn) -> Result<()>) -> Result<()> {
@@ -272,6 +285,24 @@ impl Network {
 
     pub fn kind(&self) -> ModelKind {
         self.kind
+    }
+
+    /// Converts the convolutions' weights once to `kind` (Float, BFloat16 or Half); call it after
+    /// loading, so BatchNorm is folded in fp32 first. [`Network::activations`] then feeds the
+    /// network a copy of the image in that kind and returns activations in it; callers sum them in
+    /// fp32. The classifier stays fp32.
+    pub fn set_precision(&mut self, kind: Kind) -> Result<()> {
+        if !matches!(kind, Kind::Float | Kind::BFloat16 | Kind::Half) {
+            return Err(Error::setting("--precision", format!("{kind:?} is not fp32, bf16 or fp16")));
+        }
+        self.for_each_conv(|conv| conv.convert(kind))?;
+        self.precision = kind;
+        Ok(())
+    }
+
+    /// The kind the network runs in.
+    pub fn precision(&self) -> Kind {
+        self.precision
     }
 
     pub fn device(&self) -> Device {
@@ -313,6 +344,9 @@ impl Network {
             }
         };
         let normalised = image.f_mul_scalar(2.0)?.f_sub_scalar(1.0)?;
+        // The half copy of the image; its gradient flows back into the fp32 image through the cast.
+        let normalised =
+            if normalised.kind() == self.precision { normalised } else { normalised.f_to_kind(self.precision)? };
         let normalised = if self.channels_last { channels_last(&normalised)? } else { normalised };
         let mut h = self.stem.forward(&normalised)?;
         keep(0, &h);
@@ -331,7 +365,7 @@ impl Network {
     pub fn logits(&self, image: &Tensor) -> Result<Tensor> {
         let head = LayerId(self.blocks.len() + 1);
         let features = self.activations(image, &[head])?.remove(0);
-        let pooled = features.f_mean_dim([2i64, 3].as_slice(), false, Kind::Float)?;
+        let pooled = features.f_to_kind(Kind::Float)?.f_mean_dim([2i64, 3].as_slice(), false, Kind::Float)?;
         Ok(pooled.f_linear(&self.classifier.0, Some(&self.classifier.1))?)
     }
 

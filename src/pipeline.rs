@@ -532,8 +532,8 @@ fn write_options(
     WriteOptions { width, height, time_base, frame_rate, codec: Some(codec), crf: settings.crf, audio: None }
 }
 
-/// The job as a checkpoint records it: what must match for a resume to continue it. The device
-/// and thread count may change between runs.
+/// The job as a checkpoint records it: what must match for a resume to continue it. The device,
+/// thread count, cuDNN autotuning and CUDA graphs may change between runs.
 fn job_description(
     mode: &str,
     input: Option<&Path>,
@@ -544,6 +544,8 @@ fn job_description(
     if let Some(map) = job.as_object_mut() {
         map.remove("device");
         map.remove("threads");
+        map.remove("cudnn-benchmark");
+        map.remove("cuda-graphs");
         map.insert("mode".into(), mode.into());
         let input = input.map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
         map.insert("input".into(), input.unwrap_or_else(|| "noise".into()).into());

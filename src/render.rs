@@ -25,6 +25,8 @@ pub struct Engine {
     pub network: Network,
     pub params: DreamParams,
     pub seed: u64,
+    /// Replay ascent steps from CUDA graphs (CUDA only; see [`Dreamer::use_cuda_graphs`]).
+    pub cuda_graphs: bool,
 }
 
 impl Engine {
@@ -36,21 +38,25 @@ impl Engine {
         }
         tch::manual_seed(settings.seed as i64);
         if device.is_cuda() {
-            // Frame sizes repeat for a whole video, so cuDNN's autotuning pays for itself at once.
-            tch::Cuda::cudnn_set_benchmark(true);
+            // Off unless asked: autotuning costs 12-27 s on an H200 for each new shape (every
+            // octave, forward and backward), far more than it saves on a still or a short clip.
+            tch::Cuda::cudnn_set_benchmark(settings.cudnn_benchmark);
         }
         let options = NetworkOptions::default();
-        let network = match &settings.weights {
+        let mut network = match &settings.weights {
             Some(path) if !path.is_file() => return Err(Error::input(path, "weights file not found (--weights)")),
             Some(path) => Network::load(settings.model, path, device, options)?,
             None => Network::load_installed(settings.model, device, options)?,
         };
+        network.set_precision(settings.precision.kind_on(device))?;
         let params = settings.dream_params(&network)?;
-        Ok(Engine { network, params, seed: settings.seed })
+        Ok(Engine { network, params, seed: settings.seed, cuda_graphs: settings.cuda_graphs })
     }
 
     pub fn dreamer(&self) -> Result<Dreamer<'_>> {
-        Dreamer::new(&self.network, self.params.clone(), self.seed)
+        let mut dreamer = Dreamer::new(&self.network, self.params.clone(), self.seed)?;
+        dreamer.use_cuda_graphs(self.cuda_graphs && self.network.device().is_cuda());
+        Ok(dreamer)
     }
 }
 

@@ -6,6 +6,7 @@
 use crate::dream::DreamParams;
 use crate::error::{Error, Result};
 use crate::network::{ModelKind, Network};
+use crate::precision::Precision;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -109,6 +110,16 @@ pub struct SettingsPatch {
     /// CPU threads for torch (0: torch's default) [default: 0]
     #[arg(long, help_heading = "Machine")]
     pub threads: Option<u32>,
+    /// Number format of the network: auto is bf16 on CUDA, fp32 on the CPU [default: auto]
+    #[arg(long, value_enum, help_heading = "Machine")]
+    pub precision: Option<Precision>,
+    /// Let cuDNN time its algorithms for each new frame shape: seconds per shape, so only worth
+    /// it for long renders [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Machine")]
+    pub cudnn_benchmark: Option<bool>,
+    /// On CUDA, replay each octave's ascent step from a CUDA graph (eager if capture fails) [default: true]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Machine")]
+    pub cuda_graphs: Option<bool>,
 
     /// One line saying what a preset is for (presets only)
     #[arg(skip)]
@@ -147,6 +158,9 @@ pub struct Settings {
     pub crf: Option<u32>,
     pub device: String,
     pub threads: u32,
+    pub precision: Precision,
+    pub cudnn_benchmark: bool,
+    pub cuda_graphs: bool,
 }
 
 impl Default for Settings {
@@ -173,6 +187,9 @@ impl Default for Settings {
             crf: None,
             device: "auto".into(),
             threads: 0,
+            precision: Precision::Auto,
+            cudnn_benchmark: false,
+            cuda_graphs: true,
         }
     }
 }
@@ -198,7 +215,10 @@ impl Settings {
                 blend,
                 fps,
                 device,
-                threads
+                threads,
+                precision,
+                cudnn_benchmark,
+                cuda_graphs
             );
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
