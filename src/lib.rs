@@ -15,13 +15,24 @@
 //! - [`bench`]: in-memory timing of the dream, for `dreamreel bench` (no FFmpeg needed).
 //! - [`checkpoint`]: resumable renders (work folder, checkpoint, output lock).
 //! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
+//! - [`color`]: colours tied to the source (Lab statistics), saturation and clipping measures.
+//! - [`flow`]: optical flow between source frames (OpenCV DIS), occlusion and cut tests (feature `video`).
+//! - [`footage`]: carrying the dream along the flow from frame to frame (feature `video`).
+//! - [`compare`]: temporal warping error, flicker and colour drift of a dreamed video (feature `video`).
 //! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
+pub mod color;
+#[cfg(feature = "video")]
+pub mod compare;
 pub mod device;
 pub mod dream;
 pub mod error;
+#[cfg(feature = "video")]
+pub mod flow;
+#[cfg(feature = "video")]
+pub mod footage;
 pub mod image_io;
 pub mod network;
 pub mod output;
