@@ -81,13 +81,14 @@ fn per_channel(values: [f64; 3], like: &Tensor) -> Result<Tensor> {
 /// sRGB in [0, 1] to CIE Lab (L in 0..100).
 pub fn rgb_to_lab(rgb: &Tensor) -> Result<Tensor> {
     let rgb = rgb.f_clamp(0.0, 1.0)?;
-    let linear = rgb.f_le(0.04045)?.f_where_self(
-        &rgb.f_div_scalar(12.92)?,
+    // tch's where_self: self where the condition holds, else the other.
+    let linear = rgb.f_div_scalar(12.92)?.f_where_self(
+        &rgb.f_le(0.04045)?,
         &rgb.f_add_scalar(0.055)?.f_div_scalar(1.055)?.f_pow_tensor_scalar(2.4)?,
     )?;
     let xyz = mix(&linear, &RGB_TO_XYZ)?.f_div(&per_channel(WHITE, &linear)?)?;
-    let f = xyz.f_gt(DELTA.powi(3))?.f_where_self(
-        &xyz.f_clamp_min(1e-9)?.f_pow_tensor_scalar(1.0 / 3.0)?,
+    let f = xyz.f_clamp_min(1e-9)?.f_pow_tensor_scalar(1.0 / 3.0)?.f_where_self(
+        &xyz.f_gt(DELTA.powi(3))?,
         &xyz.f_div_scalar(3.0 * DELTA * DELTA)?.f_add_scalar(4.0 / 29.0)?,
     )?;
     let (fx, fy, fz) = (f.f_narrow(1, 0, 1)?, f.f_narrow(1, 1, 1)?, f.f_narrow(1, 2, 1)?);
@@ -104,12 +105,12 @@ pub fn lab_to_rgb(lab: &Tensor) -> Result<Tensor> {
     let fz = fy.f_sub(&lab.f_narrow(1, 2, 1)?.f_div_scalar(200.0)?)?;
     let f = Tensor::f_cat(&[fx, fy, fz], 1)?;
     let xyz = f
-        .f_gt(DELTA)?
-        .f_where_self(&f.f_pow_tensor_scalar(3.0)?, &f.f_sub_scalar(4.0 / 29.0)?.f_mul_scalar(3.0 * DELTA * DELTA)?)?;
+        .f_pow_tensor_scalar(3.0)?
+        .f_where_self(&f.f_gt(DELTA)?, &f.f_sub_scalar(4.0 / 29.0)?.f_mul_scalar(3.0 * DELTA * DELTA)?)?;
     let xyz = xyz.f_mul(&per_channel(WHITE, &xyz)?)?;
     let linear = mix(&xyz, &XYZ_TO_RGB)?.f_clamp_min(0.0)?;
-    Ok(linear.f_le(0.003_130_8)?.f_where_self(
-        &linear.f_mul_scalar(12.92)?,
+    Ok(linear.f_mul_scalar(12.92)?.f_where_self(
+        &linear.f_le(0.003_130_8)?,
         &linear.f_pow_tensor_scalar(1.0 / 2.4)?.f_mul_scalar(1.055)?.f_sub_scalar(0.055)?,
     )?)
 }
