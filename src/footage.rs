@@ -44,7 +44,8 @@ impl Carry {
         let device = new.device();
         let residual = dream.f_sub(&motion.previous.f_to_device(device)?)?;
         let carried = self.motion.apply(&warp(&residual, &motion.backward)?)?;
-        let weight = motion.weight.f_to_device(device)?.f_mul_scalar(1.0 - self.share_of_new)?;
+        let keep: f64 = std::env::var("DREAMREEL_CARRY").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0 - self.share_of_new);
+        let weight = motion.weight.f_to_device(device)?.f_mul_scalar(keep)?;
         let image = new.f_add(&carried.f_mul(&weight)?)?.f_clamp(0.0, 1.0)?;
         Ok(Prepared { image, cut: false })
     }
