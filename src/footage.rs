@@ -2,6 +2,7 @@
 //! the source's optical flow, as its residual (dream minus source), so patterns move with the
 //! scene and colours re-anchor on every new frame; where the flow says occluded the new frame is
 //! used raw, and at a scene cut the feedback starts afresh.
+use crate::color::{ColorMode, settle};
 use crate::error::Result;
 use crate::flow::{FrameMotion, frame_motion, warp};
 use crate::transform::Motion;
@@ -21,6 +22,8 @@ pub struct Carry {
     pub share_of_new: f64,
     /// Below this share of followed pixels a pair of frames is a cut (0: never).
     pub scene_threshold: f64,
+    /// How the carried frame's colours are tied to the new frame.
+    pub colors: ColorMode,
 }
 
 /// The image to dream for one frame, and whether the frame starts a new shot.
@@ -30,6 +33,13 @@ pub struct Prepared {
 }
 
 impl Carry {
+    /// Share of the previous dream's residual carried: all of it at the default blend of 0.5,
+    /// none at 1. The blend-only path halves the previous dream at 0.5 because it drags the old
+    /// scene along; flow and the occlusion mask keep the scene out, so the residual can stay whole.
+    pub fn carried_share(&self) -> f64 {
+        (2.0 * (1.0 - self.share_of_new)).clamp(0.0, 1.0)
+    }
+
     /// `new` plus the previous dream's residual carried along the flow, faded out where occluded.
     pub fn prepare(&self, previous_dream: Option<&Tensor>, new: &Tensor, motion: Option<&FrameMotion>) -> Result<Prepared> {
         let (Some(dream), Some(motion)) = (previous_dream, motion) else {
@@ -44,9 +54,10 @@ impl Carry {
         let device = new.device();
         let residual = dream.f_sub(&motion.previous.f_to_device(device)?)?;
         let carried = self.motion.apply(&warp(&residual, &motion.backward)?)?;
-        let keep: f64 = std::env::var("DREAMREEL_CARRY").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0 - self.share_of_new);
-        let weight = motion.weight.f_to_device(device)?.f_mul_scalar(keep)?;
-        let image = new.f_add(&carried.f_mul(&weight)?)?.f_clamp(0.0, 1.0)?;
+        // Colours re-anchor on the new frame, so a carried colour cast cannot build up.
+        let anchored = settle(new.f_add(&carried)?.f_clamp(0.0, 1.0)?, new, self.colors)?;
+        let weight = motion.weight.f_to_device(device)?.f_mul_scalar(self.carried_share())?;
+        let image = new.f_add(&anchored.f_sub(new)?.f_mul(&weight)?)?;
         Ok(Prepared { image, cut: false })
     }
 }
@@ -99,7 +110,8 @@ mod tests {
     }
 
     fn carry(scene_threshold: f64) -> Carry {
-        Carry { motion: Motion::NONE, share_of_new: 0.5, scene_threshold }
+        // Free colours: matching would rightly remove the flat residual of these flat frames.
+        Carry { motion: Motion::NONE, share_of_new: 0.75, scene_threshold, colors: ColorMode::Free }
     }
 
     #[test]
@@ -114,7 +126,7 @@ mod tests {
         let left = prepared.image.narrow(3, 0, 4);
         assert_eq!((left - &new.narrow(3, 0, 4)).abs().max().double_value(&[]), 0.0, "occluded pixels are the new frame");
         let right = prepared.image.double_value(&[0, 1, 4, 7]);
-        assert!((right - (0.3 + 0.5 * 0.2)).abs() < 1e-5, "half the residual is carried: {right}");
+        assert!((right - (0.3 + 0.5 * 0.2)).abs() < 1e-5, "blend 0.75 carries half the residual: {right}");
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub fn render_footage(
     let mut state = Resumable::open(output, job, options, device)?;
     let motion = motion_of(settings, 1.0);
     let share_of_new = settings.blend;
-    let carry = Carry { motion, share_of_new, scene_threshold: settings.scene_threshold };
+    let carry = Carry { motion, share_of_new, scene_threshold: settings.scene_threshold, colors: settings.colors };
     let started = Instant::now();
     let mut dreamer = engine.dreamer()?;
     let resumed = state.last.take();
