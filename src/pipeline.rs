@@ -147,6 +147,8 @@ pub fn render_zoom(
             checkpoint_every: options.checkpoint_every,
             cancel,
             colors: settings.colors,
+            // A zoom keeps the colours of its start: zooming into it alone would grey them out.
+            color_reference: Some(&first),
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, _| {
             Ok(match previous {
@@ -238,6 +240,7 @@ pub fn render_footage(
             checkpoint_every: options.checkpoint_every,
             cancel,
             colors: settings.colors,
+            color_reference: None,
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
@@ -368,8 +371,10 @@ struct DreamStage<'a> {
     to_encoder: &'a Sender<ToEncoder>,
     checkpoint_every: u64,
     cancel: &'a AtomicBool,
-    /// Ties each dreamed frame's colours to the image it was dreamed from, so feedback cannot drift.
+    /// Ties each dreamed frame's colours to `color_reference` (else to the image it was dreamed
+    /// from), so feedback cannot drift.
     colors: ColorMode,
+    color_reference: Option<&'a Tensor>,
 }
 
 impl DreamStage<'_> {
@@ -395,7 +400,8 @@ impl DreamStage<'_> {
             let started = Instant::now();
             dreamer.start_frame(frame.index);
             let image = prepare(last.as_ref(), &frame)?;
-            let dreamed = crate::color::settle(dreamer.dream(&image)?, &image, self.colors)?;
+            let reference = self.color_reference.unwrap_or(&image);
+            let dreamed = crate::color::settle(dreamer.dream(&image)?, reference, self.colors)?;
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
             let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
