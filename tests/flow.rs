@@ -221,3 +221,36 @@ fn colour_stays_in_band_over_a_long_tiny_zoom() {
     assert!(worst < 0.08, "{:.1}% of a frame's pixels clipped", worst * 100.0);
     assert!(early_saturation > 0.1, "the zoom stays colourful: {early_saturation:.3}");
 }
+
+#[test]
+fn compare_reports_json_and_names_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = pan_clip(dir.path());
+    let binary = env!("CARGO_BIN_EXE_dreamreel");
+    let out = Command::new(binary).args(["compare", "--json"]).arg(&clip).arg(&clip).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["frames"], 20);
+    assert_eq!(json["e_warp"], json["e_warp_source"], "a video compared with itself is its own baseline");
+    assert!(json["e_warp"].as_f64().unwrap() < 0.01 && json["cuts"].as_array().unwrap().is_empty());
+    let missing = dir.path().join("missing.mp4");
+    let out = Command::new(binary).arg("compare").arg(&missing).arg(&clip).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing.mp4") && stderr.lines().count() == 1, "{stderr}");
+    let out = Command::new(binary).args(["compare", "--scene-threshold", "2"]).arg(&clip).arg(&clip).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scene-threshold"));
+}
+
+#[test]
+fn no_flow_and_scene_threshold_are_options_and_preset_keys() {
+    let binary = env!("CARGO_BIN_EXE_dreamreel");
+    let out = Command::new(binary).args(["presets", "show", "classic", "--no-flow", "--scene-threshold", "0.3"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("flow = false") && text.contains("scene-threshold = 0.3"), "{text}");
+    assert!(text.contains("colors = \"match\""), "{text}");
+    let out = Command::new(binary).args(["presets", "show", "classic", "--scene-threshold", "1.5"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scene-threshold: 1.5 must be between 0 and 1"));
+}
