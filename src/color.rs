@@ -56,8 +56,11 @@ fn channel_stats(image: &Tensor) -> Result<(Tensor, Tensor)> {
 }
 
 /// sRGB (D65) to XYZ, rows X, Y, Z.
-const RGB_TO_XYZ: [[f64; 3]; 3] =
-    [[0.412_456_4, 0.357_576_1, 0.180_437_5], [0.212_672_9, 0.715_152_2, 0.072_175_0], [0.019_333_9, 0.119_192_0, 0.950_304_1]];
+const RGB_TO_XYZ: [[f64; 3]; 3] = [
+    [0.412_456_4, 0.357_576_1, 0.180_437_5],
+    [0.212_672_9, 0.715_152_2, 0.072_175_0],
+    [0.019_333_9, 0.119_192_0, 0.950_304_1],
+];
 const XYZ_TO_RGB: [[f64; 3]; 3] = [
     [3.240_454_2, -1.537_138_5, -0.498_531_4],
     [-0.969_266_0, 1.876_010_8, 0.041_556_0],
@@ -82,15 +85,14 @@ fn per_channel(values: [f64; 3], like: &Tensor) -> Result<Tensor> {
 pub fn rgb_to_lab(rgb: &Tensor) -> Result<Tensor> {
     let rgb = rgb.f_clamp(0.0, 1.0)?;
     // tch's where_self: self where the condition holds, else the other.
-    let linear = rgb.f_div_scalar(12.92)?.f_where_self(
-        &rgb.f_le(0.04045)?,
-        &rgb.f_add_scalar(0.055)?.f_div_scalar(1.055)?.f_pow_tensor_scalar(2.4)?,
-    )?;
+    let linear = rgb
+        .f_div_scalar(12.92)?
+        .f_where_self(&rgb.f_le(0.04045)?, &rgb.f_add_scalar(0.055)?.f_div_scalar(1.055)?.f_pow_tensor_scalar(2.4)?)?;
     let xyz = mix(&linear, &RGB_TO_XYZ)?.f_div(&per_channel(WHITE, &linear)?)?;
-    let f = xyz.f_clamp_min(1e-9)?.f_pow_tensor_scalar(1.0 / 3.0)?.f_where_self(
-        &xyz.f_gt(DELTA.powi(3))?,
-        &xyz.f_div_scalar(3.0 * DELTA * DELTA)?.f_add_scalar(4.0 / 29.0)?,
-    )?;
+    let f = xyz
+        .f_clamp_min(1e-9)?
+        .f_pow_tensor_scalar(1.0 / 3.0)?
+        .f_where_self(&xyz.f_gt(DELTA.powi(3))?, &xyz.f_div_scalar(3.0 * DELTA * DELTA)?.f_add_scalar(4.0 / 29.0)?)?;
     let (fx, fy, fz) = (f.f_narrow(1, 0, 1)?, f.f_narrow(1, 1, 1)?, f.f_narrow(1, 2, 1)?);
     let l = fy.f_mul_scalar(116.0)?.f_sub_scalar(16.0)?;
     let a = fx.f_sub(&fy)?.f_mul_scalar(500.0)?;
@@ -175,7 +177,7 @@ mod tests {
 
     #[test]
     fn clipping_and_saturation_measure_what_they_say() {
-        let mut image = Tensor::full([1, 3, 2, 2], 0.5, (Kind::Float, Device::Cpu));
+        let image = Tensor::full([1, 3, 2, 2], 0.5, (Kind::Float, Device::Cpu));
         assert_eq!(clipped_share(&image).unwrap(), 0.0);
         assert_eq!(saturation(&image).unwrap(), 0.0);
         let _ = image.get(0).get(0).get(0).get(0).fill_(1.0);

@@ -91,7 +91,8 @@ pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Co
 }
 
 fn add_frame(sums: &mut Sums, out: &Tensor, src: &Tensor) -> Result<()> {
-    let distance = rgb_to_lab(out)?.f_sub(&rgb_to_lab(src)?)?.f_square()?.f_sum_dim_intlist(&[1i64][..], false, Kind::Float)?;
+    let distance =
+        rgb_to_lab(out)?.f_sub(&rgb_to_lab(src)?)?.f_square()?.f_sum_dim_intlist(&[1i64][..], false, Kind::Float)?;
     sums.distances.push(distance.f_sqrt()?.f_mean(Kind::Float)?.f_double_value(&[])?);
     sums.saturation += saturation(out)?;
     sums.saturation_source += saturation(src)?;
@@ -181,9 +182,9 @@ mod tests {
     fn warping_error_is_zero_for_a_followed_shift_and_ignores_masked_pixels() {
         let earlier = Tensor::rand([1, 3, 6, 8], (Kind::Float, Device::Cpu));
         let later = earlier.roll([1], [3]);
-        let mut backward = Tensor::zeros([1, 2, 6, 8], (Kind::Float, Device::Cpu));
+        let backward = Tensor::zeros([1, 2, 6, 8], (Kind::Float, Device::Cpu));
         let _ = backward.narrow(1, 0, 1).fill_(-1.0);
-        let mut weight = Tensor::ones([1, 1, 6, 8], (Kind::Float, Device::Cpu));
+        let weight = Tensor::ones([1, 1, 6, 8], (Kind::Float, Device::Cpu));
         let _ = weight.narrow(3, 0, 1).fill_(0.0); // the wrapped-in column is not followed
         assert!(warping_error(&earlier, &later, &backward, &weight).unwrap() < 1e-10);
         let still = backward.zeros_like();

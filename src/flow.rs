@@ -65,7 +65,8 @@ pub fn warp(image: &Tensor, flow: &Tensor) -> Result<Tensor> {
     let ys = Tensor::f_arange(height, options)?.f_view([1, height, 1])?;
     // Pixel centres to [-1, 1] as grid_sample reads them with align_corners = false.
     let gx = flow.f_select(1, 0)?.f_add(&xs)?.f_add_scalar(0.5)?.f_mul_scalar(2.0 / width as f64)?.f_sub_scalar(1.0)?;
-    let gy = flow.f_select(1, 1)?.f_add(&ys)?.f_add_scalar(0.5)?.f_mul_scalar(2.0 / height as f64)?.f_sub_scalar(1.0)?;
+    let gy =
+        flow.f_select(1, 1)?.f_add(&ys)?.f_add_scalar(0.5)?.f_mul_scalar(2.0 / height as f64)?.f_sub_scalar(1.0)?;
     let grid = Tensor::f_stack(&[gx, gy], 3)?.f_expand([size[0], height, width, 2], false)?;
     // Bilinear (0), border padding (1).
     Ok(image.f_grid_sampler_2d(&grid, 0, 1, false)?)
@@ -97,15 +98,18 @@ pub fn frame_motion(previous: &[u8], current: &[u8], width: u32, height: u32) ->
 
 /// 1 where a pixel of frame t passes all three tests, else 0 (1 x 1 x H x W float).
 pub fn followed_pixels(backward: &Tensor, forward: &Tensor, previous: &Tensor, current: &Tensor) -> Result<Tensor> {
-    let squared = |t: &Tensor| -> Result<Tensor> { Ok(t.f_square()?.f_sum_dim_intlist(&[1i64][..], true, Kind::Float)?) };
+    let squared =
+        |t: &Tensor| -> Result<Tensor> { Ok(t.f_square()?.f_sum_dim_intlist(&[1i64][..], true, Kind::Float)?) };
     // Forward-backward: going back then forward again should come home.
     let forward_there = warp(forward, backward)?;
     let round_trip = squared(&forward_there.f_add(backward)?)?;
     let lengths = squared(&forward_there)?.f_add(&squared(backward)?)?;
     let inconsistent = round_trip.f_gt_tensor(&lengths.f_mul_scalar(0.01)?.f_add_scalar(0.5)?)?;
     // Motion boundaries: where the flow changes fast, one side is being covered.
-    let dx = backward.f_narrow(3, 1, backward.size()[3] - 1)?.f_sub(&backward.f_narrow(3, 0, backward.size()[3] - 1)?)?;
-    let dy = backward.f_narrow(2, 1, backward.size()[2] - 1)?.f_sub(&backward.f_narrow(2, 0, backward.size()[2] - 1)?)?;
+    let dx =
+        backward.f_narrow(3, 1, backward.size()[3] - 1)?.f_sub(&backward.f_narrow(3, 0, backward.size()[3] - 1)?)?;
+    let dy =
+        backward.f_narrow(2, 1, backward.size()[2] - 1)?.f_sub(&backward.f_narrow(2, 0, backward.size()[2] - 1)?)?;
     let dx = dx.f_constant_pad_nd(&[0i64, 1, 0, 0][..])?;
     let dy = dy.f_constant_pad_nd(&[0i64, 0, 0, 1][..])?;
     let gradient = squared(&dx)?.f_add(&squared(&dy)?)?;

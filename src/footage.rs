@@ -41,7 +41,12 @@ impl Carry {
     }
 
     /// `new` plus the previous dream's residual carried along the flow, faded out where occluded.
-    pub fn prepare(&self, previous_dream: Option<&Tensor>, new: &Tensor, motion: Option<&FrameMotion>) -> Result<Prepared> {
+    pub fn prepare(
+        &self,
+        previous_dream: Option<&Tensor>,
+        new: &Tensor,
+        motion: Option<&FrameMotion>,
+    ) -> Result<Prepared> {
         let (Some(dream), Some(motion)) = (previous_dream, motion) else {
             return Ok(Prepared { image: new.shallow_clone(), cut: false });
         };
@@ -118,13 +123,17 @@ mod tests {
     fn the_residual_is_carried_where_followed_and_the_new_frame_is_raw_where_occluded() {
         let dream = Tensor::full([1, 3, 8, 8], 0.6, (Kind::Float, Device::Cpu)); // residual 0.2
         let new = Tensor::full([1, 3, 8, 8], 0.3, (Kind::Float, Device::Cpu));
-        let mut followed = Tensor::ones([1, 1, 8, 8], (Kind::Float, Device::Cpu));
+        let followed = Tensor::ones([1, 1, 8, 8], (Kind::Float, Device::Cpu));
         let _ = followed.narrow(3, 0, 4).fill_(0.0); // the left half is occluded
         let weight = crate::flow::soften(&followed).unwrap();
         let prepared = carry(0.2).prepare(Some(&dream), &new, Some(&motion_with(weight, 0.5))).unwrap();
         assert!(!prepared.cut);
         let left = prepared.image.narrow(3, 0, 4);
-        assert_eq!((left - &new.narrow(3, 0, 4)).abs().max().double_value(&[]), 0.0, "occluded pixels are the new frame");
+        assert_eq!(
+            (left - &new.narrow(3, 0, 4)).abs().max().double_value(&[]),
+            0.0,
+            "occluded pixels are the new frame"
+        );
         let right = prepared.image.double_value(&[0, 1, 4, 7]);
         assert!((right - (0.3 + 0.5 * 0.2)).abs() < 1e-5, "blend 0.75 carries half the residual: {right}");
     }

@@ -7,8 +7,8 @@
 //! (see [`crate::checkpoint`]); after each segment the last dreamed frame is checkpointed, and at
 //! the end the segments are joined by stream copy with the sound into the output. So a killed
 //! render loses at most one segment, and `--resume` continues where the checkpoint ends.
-use crate::color::ColorMode;
 use crate::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
+use crate::color::ColorMode;
 use crate::dream::{Dreamer, objective_value};
 use crate::error::{Error, Result};
 use crate::footage::{Carry, FollowedFrame, follow};

@@ -28,11 +28,13 @@ fn ffmpeg(args: &[&str]) {
 fn pan_clip(dir: &Path) -> PathBuf {
     let path = dir.join("pan.mp4");
     let crop = "crop=320:180:x='4*n':y='40-n'";
-    ffmpeg(&["-loop", "1", "-framerate", "25", "-i", "samples/chelsea.png", "-vf", crop, "-frames:v", "20", "-crf", "12"]
-        .iter()
-        .copied()
-        .chain(["-pix_fmt", "yuv420p", path.to_str().unwrap()])
-        .collect::<Vec<_>>());
+    ffmpeg(
+        &["-loop", "1", "-framerate", "25", "-i", "samples/chelsea.png", "-vf", crop, "-frames:v", "20", "-crf", "12"]
+            .iter()
+            .copied()
+            .chain(["-pix_fmt", "yuv420p", path.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
     path
 }
 
@@ -41,18 +43,22 @@ fn cut_clip(dir: &Path) -> PathBuf {
     let pan = pan_clip(dir);
     let other = dir.join("other.mp4");
     let zoom = "zoompan=z='1+0.004*on':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':d=1:s=320x180:fps=25";
-    ffmpeg(&["-loop", "1", "-framerate", "25", "-i", "samples/coffee.png", "-vf", zoom]
-        .iter()
-        .copied()
-        .chain(["-frames:v", "20", "-crf", "12", "-pix_fmt", "yuv420p", other.to_str().unwrap()])
-        .collect::<Vec<_>>());
+    ffmpeg(
+        &["-loop", "1", "-framerate", "25", "-i", "samples/coffee.png", "-vf", zoom]
+            .iter()
+            .copied()
+            .chain(["-frames:v", "20", "-crf", "12", "-pix_fmt", "yuv420p", other.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
     let path = dir.join("cut.mp4");
     let (a, b) = (pan.to_str().unwrap(), other.to_str().unwrap());
-    ffmpeg(&["-i", a, "-i", b, "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]"]
-        .iter()
-        .copied()
-        .chain(["-crf", "12", "-pix_fmt", "yuv420p", path.to_str().unwrap()])
-        .collect::<Vec<_>>());
+    ffmpeg(
+        &["-i", a, "-i", b, "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]"]
+            .iter()
+            .copied()
+            .chain(["-crf", "12", "-pix_fmt", "yuv420p", path.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
     path
 }
 
@@ -138,7 +144,10 @@ fn flow_steadies_the_dream_and_a_cut_resets_it() {
     let difference = (&at_cut - &fresh).abs().max().double_value(&[]);
     assert!(difference <= 2.0 / 255.0, "nothing of the first shot carries over the cut: {difference}");
     let blended = frame_of(&without, CUT_AT);
-    assert!((&blended - &fresh).abs().mean(Kind::Float).double_value(&[]) > 0.05, "the blend alone carries the first shot");
+    assert!(
+        (&blended - &fresh).abs().mean(Kind::Float).double_value(&[]) > 0.05,
+        "the blend alone carries the first shot"
+    );
 }
 
 #[test]
@@ -206,7 +215,8 @@ fn colour_stays_in_band_over_a_long_tiny_zoom() {
     let cancel = AtomicBool::new(false);
     render_zoom(&ZoomStart::Noise, &output, count, &look, RenderOptions::default(), &mut NoProgress, &cancel).unwrap();
     let measure = |index: u64| {
-        let frame = image_to_tensor(&load_image(&png(output.parent().unwrap(), index), None).unwrap(), Device::Cpu).unwrap();
+        let frame =
+            image_to_tensor(&load_image(&png(output.parent().unwrap(), index), None).unwrap(), Device::Cpu).unwrap();
         (saturation(&frame).unwrap(), clipped_share(&frame).unwrap())
     };
     let early: Vec<_> = (5..=40).map(measure).collect();
@@ -246,7 +256,10 @@ fn compare_reports_json_and_names_a_missing_file() {
 #[test]
 fn no_flow_and_scene_threshold_are_options_and_preset_keys() {
     let binary = env!("CARGO_BIN_EXE_dreamreel");
-    let out = Command::new(binary).args(["presets", "show", "classic", "--no-flow", "--scene-threshold", "0.3"]).output().unwrap();
+    let out = Command::new(binary)
+        .args(["presets", "show", "classic", "--no-flow", "--scene-threshold", "0.3"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("flow = false") && text.contains("scene-threshold = 0.3"), "{text}");
     assert!(text.contains("colors = \"match\""), "{text}");

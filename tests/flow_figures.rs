@@ -62,7 +62,12 @@ fn real_footage_warping_error_and_strength() {
         let objective = mean_objective(&output, &settings);
         println!(
             "{name}: E_warp {:.6} (source {:.6}), mean objective {objective:.2}, cuts {:?}, {seconds:.1} s, colour distance {:.2}, saturation {:.3} (source {:.3})",
-            report.e_warp, report.e_warp_source, report.cuts, report.color_distance, report.saturation, report.saturation_source
+            report.e_warp,
+            report.e_warp_source,
+            report.cuts,
+            report.color_distance,
+            report.saturation,
+            report.saturation_source
         );
         std::fs::remove_file(&output).unwrap();
     }
@@ -72,7 +77,8 @@ fn real_footage_warping_error_and_strength() {
 #[ignore]
 fn real_footage_time_at_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", ""), ("--no-flow", "flow = false\n"), ("flow", "")] {
+    for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", ""), ("--no-flow", "flow = false\n"), ("flow", "")]
+    {
         let settings = settings(&format!("width = 320\ndevice = \"cpu\"\n{extra}"));
         let seconds = footage(&dir.path().join("out.mp4"), 24, &settings);
         println!("{name}: 24 frames at 320 wide, defaults: {seconds:.1} s");
