@@ -138,6 +138,44 @@ mod tests {
         assert!((right - (0.3 + 0.5 * 0.2)).abs() < 1e-5, "blend 0.75 carries half the residual: {right}");
     }
 
+    /// A textured background with a differently textured square at `left`: moving the square
+    /// uncovers background that the previous frame did not show.
+    fn square_scene(left: usize) -> Vec<u8> {
+        let (width, height) = (96usize, 64usize);
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        for y in 0..height {
+            for x in 0..width {
+                let inside = (left..left + 24).contains(&x) && (20..44).contains(&y);
+                let (u, v) = if inside { ((x - left) as f64, y as f64) } else { (x as f64, y as f64) };
+                let value = if inside {
+                    128.0 + 100.0 * (u * 0.9).sin() * (v * 0.7).sin()
+                } else {
+                    128.0 + 60.0 * (u * 0.21).sin() * (v * 0.17).cos() + 40.0 * ((u + v) * 0.05).sin()
+                };
+                rgb.extend([value as u8, (255.0 - value) as u8, (value * 0.6) as u8]);
+            }
+        }
+        rgb
+    }
+
+    #[test]
+    fn pixels_uncovered_by_a_moving_object_take_the_new_frame() {
+        let (before, after) = (square_scene(30), square_scene(38));
+        let motion = frame_motion(&before, &after, 96, 64).unwrap();
+        // Columns 30..38 of the square's rows showed the square and now show background (the
+        // middle of that strip: DIS smooths the flow over an edge).
+        let uncovered = motion.weight.narrow(2, 26, 12).narrow(3, 32, 4);
+        assert_eq!(uncovered.max().double_value(&[]), 0.0, "the uncovered strip is occluded");
+        assert!(motion.consistent > 0.5, "the rest is followed: {}", motion.consistent);
+        let new = crate::image_io::rgb8_to_tensor(&after, 96, 64, tch::Device::Cpu).unwrap();
+        let dream = (crate::image_io::rgb8_to_tensor(&before, 96, 64, tch::Device::Cpu).unwrap() + 0.2).clamp(0.0, 1.0);
+        let prepared = carry(0.2).prepare(Some(&dream), &new, Some(&motion)).unwrap();
+        let strip = |t: &Tensor| t.narrow(2, 26, 12).narrow(3, 32, 4);
+        assert_eq!((strip(&prepared.image) - strip(&new)).abs().max().double_value(&[]), 0.0);
+        let followed = (prepared.image - &new).abs().mean(Kind::Float).double_value(&[]);
+        assert!(followed > 0.02, "elsewhere the dream is carried: {followed}");
+    }
+
     #[test]
     fn a_cut_resets_the_feedback_unless_turned_off() {
         let dream = Tensor::full([1, 3, 8, 8], 0.9, (Kind::Float, Device::Cpu));

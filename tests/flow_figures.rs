@@ -61,7 +61,7 @@ fn real_footage_warping_error_and_strength() {
         let report = compare(&real_clip(), &output, 0.2).unwrap();
         let objective = mean_objective(&output, &settings);
         println!(
-            "{name}: E_warp {:.6} (source {:.6}), mean objective {objective:.2}, cuts {:?}, {seconds:.1} s, colour distance {:.2}, saturation {:.3} (source {:.3})",
+            "{name}: E_warp {:.6} (source {:.6}), mean objective {objective:.2}, cuts {:?}, {seconds:.1} s, colour distance {:.2} (drift {:+.2} per 100 frames), saturation {:.3} (source {:.3}), flicker {:.4} (source {:.4})",
             report.e_warp,
             report.e_warp_source,
             report.cuts,
