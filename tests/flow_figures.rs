@@ -66,8 +66,11 @@ fn real_footage_warping_error_and_strength() {
             report.e_warp_source,
             report.cuts,
             report.color_distance,
+            report.color_drift_per_100_frames,
             report.saturation,
-            report.saturation_source
+            report.saturation_source,
+            report.flicker,
+            report.flicker_source
         );
         std::fs::remove_file(&output).unwrap();
     }
@@ -119,4 +122,23 @@ fn colour_over_a_thousand_frame_zoom() {
         late_clipped * 100.0,
         started.elapsed().as_secs_f64()
     );
+}
+
+#[test]
+#[ignore]
+fn flow_cost_per_frame() {
+    for width in [320, 640] {
+        let read = ReadOptions { width: Some(width), max_frames: Some(21), ..Default::default() };
+        let mut reader = VideoReader::open(&real_clip(), &read).unwrap();
+        let mut frames = Vec::new();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            frames.push(frame);
+        }
+        let started = Instant::now();
+        for pair in frames.windows(2) {
+            dreamreel::flow::frame_motion(&pair[0].rgb, &pair[1].rgb, pair[1].width, pair[1].height).unwrap();
+        }
+        let each = started.elapsed().as_secs_f64() * 1000.0 / (frames.len() - 1) as f64;
+        println!("flow both ways + occlusion at {}x{}: {each:.1} ms per frame", frames[0].width, frames[0].height);
+    }
 }
