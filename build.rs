@@ -6,9 +6,15 @@
 //! libtorch's headers and the CUDA runtime headers when libtorch is a CUDA build and those headers
 //! are found (the torch wheel's `nvidia-*` packages ship them), else as a stub that reports
 //! "unavailable". `DREAMREEL_CUDA_GRAPHS=0` forces the stub.
+//!
+//! With the `video` feature it also compiles the optical-flow shim (csrc/dis_flow.cpp) against
+//! OpenCV's core, imgproc and video modules.
 use std::path::{Path, PathBuf};
 
 fn main() {
+    if std::env::var_os("CARGO_FEATURE_VIDEO").is_some() {
+        build_flow_shim();
+    }
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     println!("cargo:rerun-if-env-changed=DREAMREEL_CUDA_GRAPHS");
     println!("cargo:rerun-if-env-changed=CUDA_HOME");
@@ -92,4 +98,22 @@ fn libtorch_version(lib: &Path) -> String {
         }
     }
     std::fs::read_to_string(root.join("build-version")).map_or_else(|_| "unknown".into(), |v| v.trim().to_string())
+}
+
+/// OpenCV DIS flow behind one C function: a few seconds to compile, against Debian's
+/// libopencv-video-dev (headers in /usr/include/opencv4; `OPENCV_INCLUDE` overrides).
+fn build_flow_shim() {
+    println!("cargo:rerun-if-changed=csrc/dis_flow.cpp");
+    println!("cargo:rerun-if-env-changed=OPENCV_INCLUDE");
+    let include = std::env::var("OPENCV_INCLUDE").unwrap_or_else(|_| "/usr/include/opencv4".into());
+    cc::Build::new()
+        .cpp(true)
+        .std("c++17")
+        .include(include)
+        .file("csrc/dis_flow.cpp")
+        .warnings(false)
+        .compile("dreamreel_flow");
+    for module in ["opencv_video", "opencv_imgproc", "opencv_core"] {
+        println!("cargo:rustc-link-lib={module}");
+    }
 }

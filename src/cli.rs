@@ -26,6 +26,9 @@ pub enum Command {
     #[cfg(feature = "video")]
     /// Dream existing footage frame by frame, keeping its timing and sound
     Video(VideoArgs),
+    #[cfg(feature = "video")]
+    /// Measure a dreamed video against its source: warping error (flicker along the motion), brightness flicker, colour drift, cuts
+    Compare(CompareArgs),
     /// List the installed networks with their layers and shapes at 224x224
     Models,
     /// Time the dream on noise or a still, in memory: seconds per frame, frames per second, peak memory
@@ -207,4 +210,19 @@ pub struct StillArgs {
     pub input: PathBuf,
     #[command(flatten)]
     pub render: RenderArgs,
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    /// The footage that was dreamed (read at the dreamed video's size)
+    pub source: PathBuf,
+    /// The dreamed video, from the same first frame
+    pub dreamed: PathBuf,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Pairs of frames with a share of followed pixels below F are cuts, left out of E_warp
+    #[arg(long, value_name = "F", default_value_t = 0.2)]
+    pub scene_threshold: f64,
 }

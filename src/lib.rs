@@ -18,14 +18,25 @@
 //! - [`versions`]: libtorch, CUDA, cuDNN and FFmpeg versions for `--version`.
 //! - [`precision`]: `--precision`, the number format the network runs in.
 //! - [`cuda_graph`]: CUDA graphs and GPU memory statistics through a small C++ shim (eager fallback).
+//! - [`color`]: colours tied to the source (Lab statistics), saturation and clipping measures.
+//! - [`flow`]: optical flow between source frames (OpenCV DIS), occlusion and cut tests (feature `video`).
+//! - [`footage`]: carrying the dream along the flow from frame to frame (feature `video`).
+//! - [`compare`]: temporal warping error, flicker and colour drift of a dreamed video (feature `video`).
 //! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
 pub mod cuda_graph;
+pub mod color;
+#[cfg(feature = "video")]
+pub mod compare;
 pub mod device;
 pub mod dream;
 pub mod error;
+#[cfg(feature = "video")]
+pub mod flow;
+#[cfg(feature = "video")]
+pub mod footage;
 pub mod image_io;
 pub mod network;
 pub mod output;

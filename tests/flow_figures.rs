@@ -1,0 +1,144 @@
+//! The figures of BENCHMARKS.md's flow section, measured on this machine (ignored by default:
+//! minutes of CPU). `cargo test --release --test flow_figures -- --ignored --nocapture`
+#![cfg(feature = "video")]
+use dreamreel::color::{clipped_share, saturation};
+use dreamreel::compare::compare;
+use dreamreel::dream::objective_value;
+use dreamreel::network::{Network, NetworkOptions};
+use dreamreel::pipeline::{RenderOptions, Span, ZoomStart, render_footage, render_zoom};
+use dreamreel::render::NoProgress;
+use dreamreel::settings::{Settings, SettingsPatch};
+use dreamreel::video::{ReadOptions, VideoReader};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+use tch::Device;
+
+fn settings(text: &str) -> Settings {
+    let patch: SettingsPatch = toml::from_str(text).unwrap();
+    Settings::resolve([&patch]).unwrap()
+}
+
+fn real_clip() -> PathBuf {
+    let home = std::env::var("DREAMREEL_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/dreamreel"));
+    home.join("samples/bikes.mp4")
+}
+
+/// Mean objective of the frames of `video` under `settings`' network and layers.
+fn mean_objective(video: &Path, settings: &Settings) -> f64 {
+    let network = Network::load_installed(settings.model, Device::Cpu, NetworkOptions::default()).unwrap();
+    let layers = settings.dream_params(&network).unwrap().layers;
+    let mut reader = VideoReader::open(video, &ReadOptions::default()).unwrap();
+    let (mut sum, mut count) = (0.0, 0.0);
+    while let Some(frame) = reader.next_frame().unwrap() {
+        let image = dreamreel::image_io::rgb8_to_tensor(&frame.rgb, frame.width, frame.height, Device::Cpu).unwrap();
+        sum += objective_value(&network, &image, &layers).unwrap();
+        count += 1.0;
+    }
+    sum / count
+}
+
+fn footage(output: &Path, frames: u64, settings: &Settings) -> f64 {
+    let started = Instant::now();
+    let span = Span { frames: Some(frames), ..Default::default() };
+    let cancel = AtomicBool::new(false);
+    let options = RenderOptions::default();
+    render_footage(&real_clip(), output, &span, false, settings, options, &mut NoProgress, &cancel).unwrap();
+    started.elapsed().as_secs_f64()
+}
+
+#[test]
+#[ignore]
+fn real_footage_warping_error_and_strength() {
+    let dir = tempfile::tempdir().unwrap();
+    let look = "width = 320\noctaves = 2\niterations = 4\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
+    for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", "")] {
+        let settings = settings(&format!("{look}{extra}"));
+        let output = dir.path().join("out.mkv");
+        let seconds = footage(&output, 90, &settings);
+        let report = compare(&real_clip(), &output, 0.2).unwrap();
+        let objective = mean_objective(&output, &settings);
+        println!(
+            "{name}: E_warp {:.6} (source {:.6}), mean objective {objective:.2}, cuts {:?}, {seconds:.1} s, colour distance {:.2} (drift {:+.2} per 100 frames), saturation {:.3} (source {:.3}), flicker {:.4} (source {:.4})",
+            report.e_warp,
+            report.e_warp_source,
+            report.cuts,
+            report.color_distance,
+            report.color_drift_per_100_frames,
+            report.saturation,
+            report.saturation_source,
+            report.flicker,
+            report.flicker_source
+        );
+        std::fs::remove_file(&output).unwrap();
+    }
+}
+
+#[test]
+#[ignore]
+fn real_footage_time_at_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", ""), ("--no-flow", "flow = false\n"), ("flow", "")]
+    {
+        let settings = settings(&format!("width = 320\ndevice = \"cpu\"\n{extra}"));
+        let seconds = footage(&dir.path().join("out.mp4"), 16, &settings);
+        println!("{name}: 16 frames at 320 wide, defaults: {seconds:.1} s");
+    }
+}
+
+#[test]
+#[ignore]
+fn colour_over_a_thousand_frame_zoom() {
+    let frames: u64 = std::env::var("ZOOM_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let colors = std::env::var("ZOOM_COLORS").unwrap_or_else(|_| "match".into());
+    let start = match std::env::var("ZOOM_START") {
+        Ok(still) => ZoomStart::Still(PathBuf::from(still)),
+        Err(_) => ZoomStart::Noise,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("zoom/%05d.png");
+    let look = settings(&format!("width = 96\nheight = 64\ndevice = \"cpu\"\nthreads = 1\ncolors = \"{colors}\"\n"));
+    let cancel = AtomicBool::new(false);
+    let started = Instant::now();
+    render_zoom(&start, &output, frames, &look, RenderOptions::default(), &mut NoProgress, &cancel).unwrap();
+    let measure = |index: u64| {
+        let path = output.parent().unwrap().join(format!("{index:05}.png"));
+        let image = dreamreel::image_io::load_image(&path, None).unwrap();
+        let frame = dreamreel::image_io::image_to_tensor(&image, Device::Cpu).unwrap();
+        (saturation(&frame).unwrap(), clipped_share(&frame).unwrap())
+    };
+    let all: Vec<_> = (1..=frames).map(measure).collect();
+    let mean = |values: &[(f64, f64)]| values.iter().map(|v| v.0).sum::<f64>() / values.len() as f64;
+    let early = mean(&all[9..100.min(all.len())]);
+    let late = mean(&all[all.len() - 100..]);
+    let worst = all.iter().map(|v| v.1).fold(0.0, f64::max);
+    let late_clipped = all[all.len() - 100..].iter().map(|v| v.1).sum::<f64>() / 100.0;
+    println!(
+        "zoom {frames} frames 96x64 from {start:?} colors={colors}: saturation frames 10-100 {early:.3}, last 100 {late:.3} ({:+.1}%), clipped worst {:.1}%, last 100 mean {:.1}%, {:.0} s",
+        100.0 * (late - early) / early,
+        worst * 100.0,
+        late_clipped * 100.0,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+#[ignore]
+fn flow_cost_per_frame() {
+    for width in [320, 640] {
+        let read = ReadOptions { width: Some(width), max_frames: Some(21), ..Default::default() };
+        let mut reader = VideoReader::open(&real_clip(), &read).unwrap();
+        let mut frames = Vec::new();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            frames.push(frame);
+        }
+        let started = Instant::now();
+        for pair in frames.windows(2) {
+            dreamreel::flow::frame_motion(&pair[0].rgb, &pair[1].rgb, pair[1].width, pair[1].height).unwrap();
+        }
+        let each = started.elapsed().as_secs_f64() * 1000.0 / (frames.len() - 1) as f64;
+        println!("flow both ways + occlusion at {}x{}: {each:.1} ms per frame", frames[0].width, frames[0].height);
+    }
+}
