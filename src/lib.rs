@@ -16,6 +16,7 @@
 //! - [`checkpoint`]: resumable renders (work folder, checkpoint, output lock).
 //! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
 //! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
+//! - [`slowdown`]: test hooks that slow the decoder or encoder down (`DREAMREEL_SLOW_*_MS`).
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
@@ -30,6 +31,8 @@ pub mod pipeline;
 pub mod presets;
 pub mod render;
 pub mod settings;
+#[cfg(feature = "video")]
+pub mod slowdown;
 pub mod transform;
 #[cfg(feature = "video")]
 pub mod video;

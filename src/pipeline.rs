@@ -51,11 +51,14 @@ pub struct RenderOptions {
     pub resume: bool,
     /// Frames per segment: what a crash can lose at most.
     pub checkpoint_every: u64,
+    /// Discard a checkpoint beside the output and start afresh (without it or `resume`, a
+    /// checkpoint is refused, so a mistyped command never throws away finished work).
+    pub restart: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { resume: false, checkpoint_every: 24 }
+        RenderOptions { resume: false, checkpoint_every: 24, restart: false }
     }
 }
 
@@ -177,6 +180,8 @@ pub fn render_footage(
         "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": audio,
     });
     let job = job_description("video", Some(input), span_json, settings);
+    // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
+    drop(VideoReader::open(input, &read)?);
     let mut state = Resumable::open(output, job, options, device)?;
     let motion = motion_of(settings, 1.0);
     let share_of_new = settings.blend;
@@ -187,7 +192,7 @@ pub fn render_footage(
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
-        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, skip, info_tx, to_dream))?;
+        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, (skip, cancel), info_tx, to_dream))?;
         let info = match info_rx.recv() {
             Ok(Ok(info)) => info,
             Ok(Err(e)) => return Err(e),
@@ -214,6 +219,9 @@ pub fn render_footage(
                 _ => Ok(new),
             }
         });
+        // A decoder parked in a full channel's send never sees the cancel flag: closing the
+        // channel wakes it, so the join below always returns.
+        drop(source);
         state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started)
     })
 }
@@ -228,11 +236,21 @@ struct Resumable {
 }
 
 impl Resumable {
-    /// Locks the output and, on `--resume`, picks up a matching checkpoint.
+    /// Locks the output and, on `--resume`, picks up a matching checkpoint. Without `--resume`
+    /// an existing checkpoint is refused unless `--restart`: only a render that starts may drop it.
     fn open(output: &Path, job: serde_json::Value, options: RenderOptions, device: Device) -> Result<Self> {
         let lock = OutputLock::acquire(output)?;
         let work = WorkFolder::for_output(output);
-        let saved = if options.resume { work.load()? } else { None };
+        let saved = if options.restart { None } else { work.load()? };
+        if saved.is_some() && !options.resume {
+            return Err(Error::output(
+                output,
+                format!(
+                    "an earlier render left a checkpoint in '{}': add --resume to continue it or --restart to discard it",
+                    work.path().display()
+                ),
+            ));
+        }
         let (checkpoint, last) = match saved {
             Some(saved) => {
                 let changed = differences(&saved.job, &job);
@@ -366,6 +384,8 @@ impl DreamStage<'_> {
                 break;
             }
         }
+        // The decoder also stops on Ctrl-C, which ends the source early: that is an interruption too.
+        done.interrupted |= self.cancel.load(Ordering::SeqCst);
         if let (Some(frames_done), Some(_)) = (next_index, &last)
             && frames_done % self.checkpoint_every != 0
         {
@@ -431,6 +451,7 @@ impl Sink {
         }
         if let Some((writer, _)) = current {
             writer.write_frame(frame)?;
+            crate::slowdown::pause(crate::slowdown::Stage::Encode);
         }
         Ok(())
     }
@@ -464,7 +485,7 @@ fn join<T>(handle: thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
 fn decode(
     input: &Path,
     read: &ReadOptions,
-    skip: u64,
+    (skip, cancel): (u64, &AtomicBool),
     info: Sender<Result<VideoInfo>>,
     frames: Sender<Result<Frame>>,
 ) -> Result<()> {
@@ -477,7 +498,13 @@ fn decode(
     };
     let _ = info.send(Ok(reader.info().clone()));
     loop {
-        match reader.next_frame() {
+        // Skipping a long checkpoint's frames can take a while: stop there too on Ctrl-C.
+        if cancel.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let next = reader.next_frame();
+        crate::slowdown::pause(crate::slowdown::Stage::Decode);
+        match next {
             Ok(Some(frame)) if frame.index < skip => continue,
             Ok(Some(frame)) => {
                 if frames.send(Ok(frame)).is_err() {
