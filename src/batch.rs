@@ -405,13 +405,16 @@ pub struct RunOptions {
 }
 
 /// True when a job's output is complete: outputs are only renamed into place when finished, so a
-/// file that exists is complete. Image sequences (`%05d`) are always rendered again.
+/// file that exists is complete, unless a checkpoint beside it says an interrupted render wrote
+/// it with the frames it had (then the job continues). Image sequences (`%05d`) are always
+/// rendered again.
 pub fn is_complete(job: &Job) -> bool {
     #[cfg(feature = "video")]
     if crate::video::is_image_sequence(&job.output) {
         return false;
     }
-    job.output.is_file()
+    let work = crate::checkpoint::WorkFolder::for_output(&job.output);
+    job.output.is_file() && !work.file(crate::checkpoint::CHECKPOINT).is_file()
 }
 
 /// Runs `jobs`, skipping complete ones unless forced. Once `cancel` is set no new job starts and
@@ -562,7 +565,7 @@ pub fn summary(outcomes: &[Outcome]) -> String {
                 Status::Done => ("ok", String::new()),
                 Status::Failed(error) => ("failed", error.clone()),
                 Status::Skipped => ("skipped", "output exists (--force to rerun)".into()),
-                Status::Interrupted => ("interrupted", "stopped by Ctrl-C: rerun to continue".into()),
+                Status::Interrupted => ("interrupted", "stopped by Ctrl-C or SIGTERM: rerun to continue".into()),
                 Status::NotRun => ("not run", "batch interrupted".into()),
             };
             let ran = matches!(o.status, Status::Done | Status::Failed(_));
