@@ -599,7 +599,8 @@ pub fn summary(outcomes: &[Outcome]) -> String {
 /// A batch rerun continues a job that an earlier run left with a checkpoint.
 #[cfg(feature = "video")]
 fn resume_batch(resume: bool) -> crate::pipeline::RenderOptions {
-    crate::pipeline::RenderOptions { resume, restart: !resume, ..Default::default() }
+    // Jobs with a complete output never get here unless --force: a batch may replace what it finds.
+    crate::pipeline::RenderOptions { resume, restart: !resume, overwrite: true, ..Default::default() }
 }
 
 #[cfg(test)]

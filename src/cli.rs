@@ -109,11 +109,12 @@ pub struct ResumeArgs {
 
 #[cfg(feature = "video")]
 impl ResumeArgs {
-    pub fn options(&self) -> Result<RenderOptions, Error> {
+    /// The render's options; `overwrite` is `-y`, which belongs to the output's arguments.
+    pub fn options(&self, overwrite: bool) -> Result<RenderOptions, Error> {
         if self.checkpoint_every == 0 {
             return Err(Error::setting("--checkpoint-every", "must be at least 1 frame"));
         }
-        Ok(RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every, restart: self.restart })
+        Ok(RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every, restart: self.restart, overwrite })
     }
 }
 

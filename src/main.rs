@@ -99,7 +99,6 @@ fn still(args: StillArgs) -> Result<(), Error> {
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
     let cancel = cancel_on_ctrl_c();
     let settings = args.render.settings()?;
-    check_video_overwrite(&args.render, &args.resume)?;
     let frames = match (args.frames, args.duration) {
         (Some(frames), _) => frames,
         (None, Some(seconds)) if seconds.is_finite() && seconds > 0.0 => {
@@ -109,7 +108,7 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
     };
     let start = if args.input == "noise" { ZoomStart::Noise } else { ZoomStart::Still(args.input.into()) };
     let mut progress = Bar::new(args.render.quiet);
-    let options = args.resume.options()?;
+    let options = args.resume.options(args.render.overwrite)?;
     let report =
         render_zoom(&start, &args.render.output, frames, &settings, options, &mut progress, cancel);
     report_video(&args.render.output, report, args.render.quiet)
@@ -128,9 +127,8 @@ fn video(args: VideoArgs) -> Result<(), Error> {
         return Err(Error::setting("--duration", "must be a positive number of seconds"));
     }
     let span = Span { start_seconds: args.start, frames: args.frames, seconds: args.duration };
-    check_video_overwrite(&args.render, &args.resume)?;
     let mut progress = Bar::new(args.render.quiet);
-    let options = args.resume.options()?;
+    let options = args.resume.options(args.render.overwrite)?;
     let audio = !args.no_audio;
     let report = render_footage(
         &args.input,
@@ -169,15 +167,6 @@ fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, qu
 /// second stops at once. See `signals.rs`.
 fn cancel_on_ctrl_c() -> &'static AtomicBool {
     signals::cancel_on_signals()
-}
-
-/// An existing video output is refused without `-y`, except the partial output that an
-/// interrupted render wrote and `--resume` now continues.
-#[cfg(feature = "video")]
-fn check_video_overwrite(render: &cli::RenderArgs, resume: &cli::ResumeArgs) -> Result<(), Error> {
-    use dreamreel::checkpoint::{CHECKPOINT, WorkFolder};
-    let continuing = resume.resume && WorkFolder::for_output(&render.output).file(CHECKPOINT).is_file();
-    dreamreel::output::check_overwrite(&render.output, render.overwrite || continuing)
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {

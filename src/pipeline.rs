@@ -54,11 +54,14 @@ pub struct RenderOptions {
     /// Discard a checkpoint beside the output and start afresh (without it or `resume`, a
     /// checkpoint is refused, so a mistyped command never throws away finished work).
     pub restart: bool,
+    /// Replace an existing output (`-y`); without it only `resume` may replace the partial
+    /// output of the interrupted render it continues.
+    pub overwrite: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { resume: false, checkpoint_every: 24, restart: false }
+        RenderOptions { resume: false, checkpoint_every: 24, restart: false, overwrite: false }
     }
 }
 
@@ -125,6 +128,7 @@ pub fn render_zoom(
     let (width, height) = (size[3] as u32, size[2] as u32);
     let frame_rate = fps_rational(settings.fps);
     let time_base = Rational::new(frame_rate.den, frame_rate.num);
+    check_overwrite(output, &options)?;
     let job = job_description("zoom", input, serde_json::json!({ "frames": frames }), settings);
     let mut state = Resumable::open(output, job, options, device)?;
     let write = write_options(output, settings, width, height, time_base, frame_rate);
@@ -182,6 +186,7 @@ pub fn render_footage(
     let job = job_description("video", Some(input), span_json, settings);
     // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
     drop(VideoReader::open(input, &read)?);
+    check_overwrite(output, &options)?;
     let mut state = Resumable::open(output, job, options, device)?;
     let motion = motion_of(settings, 1.0);
     let share_of_new = settings.blend;
@@ -462,6 +467,7 @@ impl Sink {
         if video::is_image_sequence(&self.output) {
             return Ok(());
         }
+        crate::slowdown::pause(crate::slowdown::Stage::Join);
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
         let options = ConcatOptions { frame_rate: self.write.frame_rate, audio: self.audio.take() };
         Ok(video::concat_segments(&segments, &self.output, &options)?)
@@ -533,6 +539,14 @@ fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
             .map_err(|e| Error::output(output, format!("cannot make its folder: {e}")));
     }
     check_output_path(output, inputs)
+}
+
+/// An existing output is refused without `-y`, except the partial one that an interrupted render
+/// wrote beside its checkpoint: `--resume` continues it, and without `--resume` the checkpoint's
+/// own refusal (which names `--resume` and `--restart`) says more.
+fn check_overwrite(output: &Path, options: &RenderOptions) -> Result<()> {
+    let checkpoint = WorkFolder::for_output(output).file(crate::checkpoint::CHECKPOINT).is_file();
+    crate::output::check_overwrite(output, options.overwrite || (checkpoint && !options.restart))
 }
 
 /// Refuses an output format or codec that cannot be written before any frame is dreamed, by

@@ -54,6 +54,7 @@ impl Progress for Bar {
         }
         if let Some(lines) = &self.lines {
             lines.update(|count| {
+                count.started = true;
                 count.total = total;
                 count.mark = (Instant::now(), count.done);
             });
@@ -86,6 +87,8 @@ impl Progress for Bar {
 /// Frames done, as the plain lines see them.
 #[derive(Clone)]
 struct Count {
+    /// Lines start once the render does: before, the network is loading and nothing is known.
+    started: bool,
     total: Option<u64>,
     done: u64,
     /// When the speed is measured from, and frames done then.
@@ -101,12 +104,14 @@ struct Lines {
 
 impl Lines {
     fn start(label: String, interval: Duration) -> Lines {
-        let count = Arc::new(Mutex::new(Count { total: None, done: 0, mark: (Instant::now(), 0) }));
+        let count = Arc::new(Mutex::new(Count { started: false, total: None, done: 0, mark: (Instant::now(), 0) }));
         let (stop, stopped) = channel::<()>();
         let shared = Arc::clone(&count);
         let printer = std::thread::Builder::new().name("progress".into()).spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                if let Ok(count) = shared.lock() {
+                if let Ok(count) = shared.lock()
+                    && count.started
+                {
                     eprintln!("{}", line(&label, &count, Instant::now()));
                 }
             }
@@ -162,10 +167,10 @@ mod tests {
     #[test]
     fn a_line_gives_frames_speed_and_eta() {
         let start = Instant::now();
-        let count = Count { total: Some(100), done: 30, mark: (start, 10) };
+        let count = Count { started: true, total: Some(100), done: 30, mark: (start, 10) };
         let text = line("job 2", &count, start + Duration::from_secs(10));
         assert_eq!(text, "job 2: 30/100 frames, 2.00 frames/s, ETA 35s");
-        let unknown = Count { total: None, done: 0, mark: (start, 0) };
+        let unknown = Count { started: true, total: None, done: 0, mark: (start, 0) };
         assert_eq!(line("", &unknown, start), "dreamreel: 0 frames, 0.00 frames/s, ETA unknown");
         assert_eq!(clock(3723.0), "1h02m03s");
         assert_eq!(clock(245.0), "4m05s");
