@@ -78,6 +78,8 @@ fn usage_error(error: clap::Error) -> ExitCode {
 
 fn still(args: StillArgs) -> Result<(), Error> {
     let settings = args.render.settings()?;
+    // "is the input file" says more than "already exists" when both are true.
+    dreamreel::output::check_output_path(&args.render.output, &[&args.input])?;
     dreamreel::output::check_overwrite(&args.render.output, args.render.overwrite)?;
     let mut progress = Bar::new(args.render.quiet);
     let report = render_still(&args.input, &args.render.output, &settings, &mut progress)?;
