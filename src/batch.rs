@@ -276,7 +276,7 @@ pub fn check_devices(devices: &[usize]) -> Result<()> {
             return Err(Error::setting("--devices", format!("GPU {device} is listed twice")));
         }
     }
-    if devices.is_empty() {
+    if devices.is_empty() || devices_on_cpu() {
         return Ok(());
     }
     if !tch::Cuda::is_available() {
@@ -358,6 +358,12 @@ fn check_weights(settings: &Settings) -> Result<()> {
         Some(path) if !path.is_file() => Err(Error::input(path, "weights file not found")),
         _ => Ok(()),
     }
+}
+
+/// Test hook: `DREAMREEL_TEST_DEVICES_ON_CPU=1` lets `--devices` run its workers with each job's
+/// own device, so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
+fn devices_on_cpu() -> bool {
+    std::env::var_os("DREAMREEL_TEST_DEVICES_ON_CPU").is_some_and(|v| v == "1")
 }
 
 /// How a job ended.
@@ -490,7 +496,7 @@ fn run_job(
 ) -> Outcome {
     let started = Instant::now();
     let mut settings = job.settings.clone();
-    if let Some(device) = device {
+    if let Some(device) = device.filter(|_| !devices_on_cpu()) {
         settings.device = format!("cuda:{device}");
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

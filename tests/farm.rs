@@ -267,35 +267,41 @@ fn ctrl_c_stops_every_pipeline_at_every_point_in_time() {
 
 #[test]
 fn a_batch_stops_on_ctrl_c_within_the_frame_in_hand_and_keeps_the_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    make_clip(&dir.path().join("clip.mp4"), 48);
-    let job = |output: &str| {
-        format!(
-            "[[job]]\nmode = \"video\"\ninput = \"clip.mp4\"\noutput = \"{output}\"\noctaves = 1\niterations = 1\n\
-             device = \"cpu\"\nthreads = 1\n"
-        )
-    };
-    let manifest = dir.path().join("m.toml");
-    std::fs::write(&manifest, job("a.mp4") + "\n" + &job("b.mp4")).unwrap();
-    let first = dir.path().join("a.mp4");
-    let mut child = dreamreel()
-        .arg("batch")
-        .arg(&manifest)
-        .env("DREAMREEL_SLOW_DECODE_MS", "20")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until(&mut child, "job 1's first checkpoint", || checkpoint_frames(&first).is_some());
-    signal(&child, "INT");
-    let started = Instant::now();
-    let output = child.wait_with_output().unwrap();
-    assert!(started.elapsed() < STOP_LIMIT, "took {:?}", started.elapsed());
-    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
-    let summary = String::from_utf8_lossy(&output.stdout);
-    assert!(summary.contains("interrupted") && summary.contains("not run"), "{summary}");
-    assert!(checkpoint_frames(&first).is_some_and(|frames| frames >= 24), "checkpoint lost");
-    assert!(!dir.path().join("b.mp4").exists());
+    // One job at a time, then two at once as under `--devices 0,1` (run on the CPU by a test hook).
+    for devices in [None, Some("0,1")] {
+        let dir = tempfile::tempdir().unwrap();
+        make_clip(&dir.path().join("clip.mp4"), 48);
+        let job = |output: &str| {
+            format!(
+                "[[job]]\nmode = \"video\"\ninput = \"clip.mp4\"\noutput = \"{output}\"\noctaves = 1\niterations = 1\n\
+                 device = \"cpu\"\nthreads = 1\n"
+            )
+        };
+        let manifest = dir.path().join("m.toml");
+        std::fs::write(&manifest, job("a.mp4") + "\n" + &job("b.mp4")).unwrap();
+        let (first, second) = (dir.path().join("a.mp4"), dir.path().join("b.mp4"));
+        let mut command = dreamreel();
+        command.arg("batch").arg(&manifest).env("DREAMREEL_SLOW_DECODE_MS", "20");
+        if let Some(devices) = devices {
+            command.args(["--devices", devices]).env("DREAMREEL_TEST_DEVICES_ON_CPU", "1");
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        wait_until(&mut child, "job 1's first checkpoint", || checkpoint_frames(&first).is_some());
+        signal(&child, "INT");
+        let started = Instant::now();
+        let output = child.wait_with_output().unwrap();
+        assert!(started.elapsed() < STOP_LIMIT, "{devices:?}: took {:?}", started.elapsed());
+        assert_eq!(output.status.code(), Some(130), "{devices:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let summary = String::from_utf8_lossy(&output.stdout);
+        assert!(checkpoint_frames(&first).is_some_and(|frames| frames >= 24), "checkpoint lost");
+        if devices.is_some() {
+            assert_eq!(summary.matches("interrupted").count(), 2, "both jobs ran at once: {summary}");
+            assert!(checkpoint_frames(&second).is_some(), "job 2's checkpoint lost: {summary}");
+        } else {
+            assert!(summary.contains("interrupted") && summary.contains("not run"), "{summary}");
+            assert!(!second.exists());
+        }
+    }
 }
 
 #[test]
