@@ -114,7 +114,12 @@ impl ResumeArgs {
         if self.checkpoint_every == 0 {
             return Err(Error::setting("--checkpoint-every", "must be at least 1 frame"));
         }
-        Ok(RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every, restart: self.restart, overwrite })
+        Ok(RenderOptions {
+            resume: self.resume,
+            checkpoint_every: self.checkpoint_every,
+            restart: self.restart,
+            overwrite,
+        })
     }
 }
 

@@ -111,8 +111,7 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
     let start = if args.input == "noise" { ZoomStart::Noise } else { ZoomStart::Still(args.input.into()) };
     let mut progress = Bar::new(args.render.quiet);
     let options = args.resume.options(args.render.overwrite)?;
-    let report =
-        render_zoom(&start, &args.render.output, frames, &settings, options, &mut progress, cancel);
+    let report = render_zoom(&start, &args.render.output, frames, &settings, options, &mut progress, cancel);
     report_video(&args.render.output, report, args.render.quiet)
 }
 
@@ -132,16 +131,8 @@ fn video(args: VideoArgs) -> Result<(), Error> {
     let mut progress = Bar::new(args.render.quiet);
     let options = args.resume.options(args.render.overwrite)?;
     let audio = !args.no_audio;
-    let report = render_footage(
-        &args.input,
-        &args.render.output,
-        &span,
-        audio,
-        &settings,
-        options,
-        &mut progress,
-        cancel,
-    );
+    let report =
+        render_footage(&args.input, &args.render.output, &span, audio, &settings, options, &mut progress, cancel);
     report_video(&args.render.output, report, args.render.quiet)
 }
 

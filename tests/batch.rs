@@ -47,7 +47,8 @@ fn status(table: &str, number: usize) -> String {
 fn a_failed_job_does_not_stop_the_others_and_reruns_skip_finished_jobs() {
     // Job 2 passes the check before the run (its input is there) but fails while working: there
     // is no layer blocks.99 in the network.
-    let bad_layer = still("chelsea.png", "b.png").replace("device = \"cpu\"\n", "device = \"cpu\"\nlayers = \"blocks.99\"\n");
+    let bad_layer =
+        still("chelsea.png", "b.png").replace("device = \"cpu\"\n", "device = \"cpu\"\nlayers = \"blocks.99\"\n");
     let mut text = still("chelsea.png", "a.png") + &bad_layer + &still("coffee.png", "c.jpg");
     if cfg!(feature = "video") {
         text += "[[job]]\nmode = \"zoom\"\ninput = \"coffee.png\"\noutput = \"d.mp4\"\nframes = 2\n\

@@ -170,7 +170,8 @@ fn run_interrupt(case: &Interrupt) -> Vec<String> {
     let before = checkpoint_frames(&case.output);
     signal(&child, "INT");
     let (status, stderr, took) = finish(child);
-    let limit = STOP_LIMIT + if matches!(case.point, Point::DuringJoin) { Duration::from_secs(1) } else { Duration::ZERO };
+    let limit =
+        STOP_LIMIT + if matches!(case.point, Point::DuringJoin) { Duration::from_secs(1) } else { Duration::ZERO };
     if took > limit {
         problems.push(format!("took {took:?} to stop"));
     }
@@ -435,7 +436,8 @@ fn an_existing_output_is_refused_without_overwrite() {
     for (name, args) in commands {
         let output = dir.path().join(name);
         std::fs::write(&output, "an earlier render").unwrap();
-        let run = |extra: &[&str]| dreamreel().args(&args).arg("-o").arg(&output).args(TINY).args(extra).output().unwrap();
+        let run =
+            |extra: &[&str]| dreamreel().args(&args).arg("-o").arg(&output).args(TINY).args(extra).output().unwrap();
         let refused = run(&[]);
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert_eq!(refused.status.code(), Some(2), "{name}: {stderr}");
@@ -549,6 +551,9 @@ fn progress_is_a_plain_line_every_few_seconds_when_stderr_is_not_a_terminal() {
     assert!(out.status.success(), "{stderr}");
     for number in [1, 2] {
         assert!(stderr.contains(&format!("job {number}: done: 12 frames in ")), "{stderr}");
-        assert!(stderr.lines().any(|l| l.starts_with(&format!("job {number}: ")) && l.contains("/12 frames, ")), "{stderr}");
+        assert!(
+            stderr.lines().any(|l| l.starts_with(&format!("job {number}: ")) && l.contains("/12 frames, ")),
+            "{stderr}"
+        );
     }
 }
