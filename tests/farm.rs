@@ -215,13 +215,14 @@ fn ctrl_c_stops_every_pipeline_at_every_point_in_time() {
         dir.path().join(format!("out{number}.{ext}"))
     };
     let footage = |input: &Path, extra: &[&str]| {
-        let mut args = vec![s("video"), input.to_str().unwrap().to_string(), s("--checkpoint-every"), s("8")];
+        // Checkpoints 16 frames apart leave a wide window to signal before the first one.
+        let mut args = vec![s("video"), input.to_str().unwrap().to_string(), s("--checkpoint-every"), s("16")];
         args.extend(extra.iter().map(|a| s(a)));
         args
     };
     let zoom = |frames: &str| {
         let chelsea = chelsea.to_str().unwrap().to_string();
-        vec![s("zoom"), chelsea, s("--frames"), s(frames), s("--width"), s("64"), s("--checkpoint-every"), s("8")]
+        vec![s("zoom"), chelsea, s("--frames"), s(frames), s("--width"), s("64"), s("--checkpoint-every"), s("16")]
     };
     let slow_decode = vec![("DREAMREEL_SLOW_DECODE_MS", "150")];
     let slow_encode = vec![("DREAMREEL_SLOW_ENCODE_MS", "150")];
@@ -236,10 +237,13 @@ fn ctrl_c_stops_every_pipeline_at_every_point_in_time() {
         frames,
     };
     let none = vec![];
+    // 20 ms a frame in the encoder: still a decoder that fills its channel, but a window wide
+    // enough to signal between the first segment and the first checkpoint on a busy machine.
+    let paced = vec![("DREAMREEL_SLOW_ENCODE_MS", "20")];
     let clip_args = footage(&clip, &[]);
     let cases = [
         case("footage", &clip_args, out("mp4"), &none, Point::BeforeFirstFrame, 48),
-        case("footage", &clip_args, out("mp4"), &none, Point::BeforeFirstCheckpoint, 48),
+        case("footage", &clip_args, out("mp4"), &paced, Point::BeforeFirstCheckpoint, 48),
         case("footage", &clip_args, out("mp4"), &none, Point::AfterFirstCheckpoint, 48),
         case("footage", &clip_args, out("mp4"), &slow_join, Point::DuringJoin, 48),
         case("footage, slow decoder", &clip_args, out("mp4"), &slow_decode, Point::BeforeFirstCheckpoint, 48),
