@@ -546,7 +546,9 @@ fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
 /// own refusal (which names `--resume` and `--restart`) says more.
 fn check_overwrite(output: &Path, options: &RenderOptions) -> Result<()> {
     let checkpoint = WorkFolder::for_output(output).file(crate::checkpoint::CHECKPOINT).is_file();
-    crate::output::check_overwrite(output, options.overwrite || (checkpoint && !options.restart))
+    // An image sequence exists when its first frame does.
+    let target = video::sequence_frame(output, 1).unwrap_or_else(|| output.to_owned());
+    crate::output::check_overwrite(&target, options.overwrite || (checkpoint && !options.restart))
 }
 
 /// Refuses an output format or codec that cannot be written before any frame is dreamed, by

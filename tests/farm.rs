@@ -454,6 +454,18 @@ fn an_existing_output_is_refused_without_overwrite() {
             std::fs::write(&output, "an earlier render").unwrap();
         }
     }
+    // An image sequence exists when its first frame does.
+    let frames = dir.path().join("frames/%03d.png");
+    let sequence = |extra: &[&str]| {
+        let args = ["zoom", "noise", "--width", "32", "--height", "32", "--frames", "2"];
+        dreamreel().args(args).arg("-o").arg(&frames).args(TINY).args(extra).output().unwrap()
+    };
+    assert!(sequence(&[]).status.success());
+    let refused = sequence(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("001.png: already exists: add -y"));
+    assert!(sequence(&["-y"]).status.success());
+
     // Batch: a finished output is skipped, --force renders it again.
     let manifest = dir.path().join("m.toml");
     let quick = "octaves = 1\niterations = 1\ndevice = \"cpu\"\nthreads = 1\nwidth = 48\n";

@@ -12,7 +12,7 @@ mod encode;
 
 pub use concat::{ConcatOptions, concat_segments};
 pub use decode::{ReadOptions, VideoInfo, VideoReader};
-pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence};
+pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence, sequence_frame};
 
 use std::fmt;
 use std::path::Path;
