@@ -150,9 +150,11 @@ fn run_interrupt(case: &Interrupt) -> Vec<String> {
         .spawn()
         .unwrap();
     let work = work_folder(&case.output);
+    // A segment is written under a temporary name (`.segment-N.dreamreel-partial.mkv`) from its
+    // first frame and renamed only when its checkpoint is made.
     let segment_started = || {
         std::fs::read_dir(&work)
-            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("segment-")))
+            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().contains("segment-")))
             .unwrap_or(false)
     };
     match case.point {
@@ -336,7 +338,8 @@ fn sigterm_stops_like_ctrl_c_with_143_and_a_second_signal_stops_at_once() {
     // An encoder taking 1.5 s a frame makes the orderly stop slow; the second signal cuts it short.
     let output = dir.path().join("y.mp4");
     let mut child = zoom(&output, "1500");
-    wait_until(&mut child, "a first segment", || work_folder(&output).join("segment-00000000.mkv").exists());
+    let partial = work_folder(&output).join(".segment-00000000.dreamreel-partial.mkv");
+    wait_until(&mut child, "a first segment", || partial.exists());
     signal(&child, "TERM");
     std::thread::sleep(Duration::from_millis(100));
     signal(&child, "INT");
