@@ -291,17 +291,23 @@ struct BatchLines {
     multi: Option<MultiProgress>,
 }
 
+impl BatchLines {
+    /// A line on stderr, drawn above the bars when several run at once so they stay whole.
+    fn say(&self, line: String) {
+        match &self.multi {
+            Some(multi) => multi.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
 impl BatchProgress for BatchLines {
     fn job_started(&self, job: &Job, device: Option<usize>) {
         if !self.quiet {
             let on = device.map(|d| format!(" on cuda:{d}")).unwrap_or_default();
-            eprintln!(
-                "job {}: {} {} -> {}{on}",
-                job.number,
-                job.mode.name(),
-                job.input.display(),
-                job.output.display()
-            );
+            let (number, mode, input, output) =
+                (job.number, job.mode.name(), job.input.display(), job.output.display());
+            self.say(format!("job {number}: {mode} {input} -> {output}{on}"));
         }
     }
 
@@ -313,17 +319,19 @@ impl BatchProgress for BatchLines {
     fn job_finished(&self, outcome: &Outcome) {
         let (number, mode, input) = (outcome.number, outcome.mode.name(), outcome.input.display());
         match &outcome.status {
-            Status::Failed(error) => eprintln!("dreamreel: job {number} ({mode} {input}) failed: {error}"),
+            Status::Failed(error) => self.say(format!("dreamreel: job {number} ({mode} {input}) failed: {error}")),
             Status::Done if !self.quiet => {
                 let frames = outcome.frames.unwrap_or(0);
                 let resumed = match outcome.resumed_frames {
                     0 => String::new(),
                     n => format!(", resumed from a checkpoint at frame {n}"),
                 };
-                eprintln!("job {number}: done: {frames} frames in {:.1} s{resumed}", outcome.seconds);
+                self.say(format!("job {number}: done: {frames} frames in {:.1} s{resumed}", outcome.seconds));
             }
-            Status::Skipped if !self.quiet => eprintln!("job {number}: skipped: output exists (--force to rerun)"),
-            Status::Interrupted if !self.quiet => eprintln!("job {number}: interrupted: rerun to continue"),
+            Status::Skipped if !self.quiet => {
+                self.say(format!("job {number}: skipped: output exists (--force to rerun)"))
+            }
+            Status::Interrupted if !self.quiet => self.say(format!("job {number}: interrupted: rerun to continue")),
             _ => {}
         }
     }

@@ -46,8 +46,10 @@ impl Progress for Bar {
     fn start(&mut self, total: Option<u64>) {
         if let (Some(bar), Some(total)) = (&self.bar, total) {
             bar.set_length(total);
-            let style =
-                ProgressStyle::with_template("{prefix} {bar:40.cyan/blue} {pos}/{len} frames  {per_sec}  ETA {eta}");
+            let head = if bar.prefix().is_empty() { "" } else { "{prefix} " };
+            let style = ProgressStyle::with_template(&format!(
+                "{head}{{bar:40.cyan/blue}} {{pos}}/{{len}} frames  {{per_sec}}  ETA {{eta}}"
+            ));
             if let Ok(style) = style {
                 bar.set_style(style);
             }
