@@ -81,6 +81,26 @@ PY
   mv "$DREAMREEL_HOME/samples/bikes.mp4.partial" "$DREAMREEL_HOME/samples/bikes.mp4"
   rm -rf "$wheels"
 fi
+# Real footage for the tests, from a registry package and never committed: OpenCV's sample
+# vtest.avi (msmpeg4v3, 768x576, 10 fps) from Debian's opencv-doc, extracted alone, and Slurm with
+# munge for the single-node cluster of tests/slurm.rs.
+samples="$DREAMREEL_HOME/samples"
+if [ ! -s "$samples/vtest.avi" ]; then
+  echo "setup: extracting vtest.avi from Debian's opencv-doc into $samples"
+  mkdir -p "$samples"
+  scratch=$(mktemp -d)
+  (cd "$scratch" && apt-get download opencv-doc >/dev/null 2>&1 \
+     || { sudo_if_needed apt-get update -qq && apt-get download opencv-doc >/dev/null; })
+  dpkg-deb --fsys-tarfile "$scratch"/opencv-doc_*.deb \
+    | tar -x -O ./usr/share/doc/opencv-doc/examples/data/vtest.avi > "$samples/vtest.avi.partial"
+  mv "$samples/vtest.avi.partial" "$samples/vtest.avi"
+  rm -rf "$scratch"
+fi
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
+  echo "setup: installing slurm-wlm and munge (apt)"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
+fi
 
 cargo build --release --quiet
 

@@ -10,6 +10,11 @@
 #SBATCH --cpus-per-task=4
 #SBATCH --time=04:00:00
 #SBATCH --output=dreamreel-%A_%a.log
+#SBATCH --open-mode=append
+# SIGTERM 2 minutes before the time limit (and on scancel or preemption): dreamreel finishes its
+# frame, keeps the checkpoint and exits 143; a requeued or resubmitted task resumes from it.
+#SBATCH --signal=B:TERM@120
+#SBATCH --requeue
 set -euo pipefail
 
 manifest="${1:?usage: sbatch --array=1-N scripts/slurm-batch.sh MANIFEST.toml [batch options]}"

@@ -276,7 +276,7 @@ pub fn check_devices(devices: &[usize]) -> Result<()> {
             return Err(Error::setting("--devices", format!("GPU {device} is listed twice")));
         }
     }
-    if devices.is_empty() {
+    if devices.is_empty() || devices_on_cpu() {
         return Ok(());
     }
     if !tch::Cuda::is_available() {
@@ -290,6 +290,81 @@ pub fn check_devices(devices: &[usize]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Checks every job that `run` would start (inputs there and decoding, outputs writable,
+/// weights present) before any starts; returns one line per bad job, empty when all can run.
+pub fn check_jobs(jobs: &[Job], options: &RunOptions) -> Vec<String> {
+    jobs.iter()
+        .filter(|job| options.force || !is_complete(job))
+        .filter_map(|job| check_job(job).err().map(|e| format!("job {}: {e}", job.number)))
+        .collect()
+}
+
+fn check_job(job: &Job) -> Result<()> {
+    let from_noise = job.mode == Mode::Zoom && job.input == Path::new("noise");
+    if !from_noise {
+        check_input(job)?;
+    }
+    let inputs: Vec<&Path> = if from_noise { vec![] } else { vec![&job.input] };
+    #[cfg(feature = "video")]
+    if crate::video::is_image_sequence(&job.output) {
+        // The frames' own folder may be made, as a render does, but not a whole missing path.
+        let folder = crate::output::parent_folder(&job.output);
+        let base = crate::output::parent_folder(&folder);
+        if !folder.is_dir() && !base.is_dir() {
+            return Err(Error::output(&job.output, format!("folder '{}' does not exist", base.display())));
+        }
+        return check_weights(&job.settings);
+    }
+    crate::output::check_output_path(&job.output, &inputs)?;
+    check_weights(&job.settings)
+}
+
+/// Opens the input and decodes its first image or frame.
+fn check_input(job: &Job) -> Result<()> {
+    if !job.input.is_file() {
+        let why = if job.input.exists() { "is not a file" } else { "file not found" };
+        return Err(Error::input(&job.input, why));
+    }
+    match job.mode {
+        Mode::Still | Mode::Zoom => image::ImageReader::open(&job.input)
+            .and_then(|reader| reader.with_guessed_format())
+            .map_err(|e| Error::input(&job.input, format!("cannot read: {e}")))?
+            .into_dimensions()
+            .map(drop)
+            .map_err(|e| Error::input(&job.input, format!("not an image this build can read: {e}"))),
+        #[cfg(feature = "video")]
+        Mode::Video => {
+            let read = crate::video::ReadOptions {
+                start_seconds: job.start,
+                max_frames: job.frames,
+                max_seconds: job.duration,
+                width: job.settings.width,
+                sequence_fps: Some(job.settings.fps),
+            };
+            let mut reader = crate::video::VideoReader::open(&job.input, &read)?;
+            match reader.next_frame()? {
+                Some(_) => Ok(()),
+                None => Err(Error::input(&job.input, "has no video frames in the span asked for")),
+            }
+        }
+        #[cfg(not(feature = "video"))]
+        Mode::Video => Ok(()),
+    }
+}
+
+fn check_weights(settings: &Settings) -> Result<()> {
+    match &settings.weights {
+        Some(path) if !path.is_file() => Err(Error::input(path, "weights file not found")),
+        _ => Ok(()),
+    }
+}
+
+/// Test hook: `DREAMREEL_TEST_DEVICES_ON_CPU=1` lets `--devices` run its workers with each job's
+/// own device, so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
+fn devices_on_cpu() -> bool {
+    std::env::var_os("DREAMREEL_TEST_DEVICES_ON_CPU").is_some_and(|v| v == "1")
 }
 
 /// How a job ended.
@@ -312,14 +387,16 @@ pub struct Outcome {
     pub input: PathBuf,
     pub status: Status,
     pub frames: Option<u64>,
+    /// Frames a video took from an earlier run's checkpoint instead of dreaming them.
+    pub resumed_frames: u64,
     pub seconds: f64,
 }
 
 /// How a batch run tells the caller about its jobs; called from the worker threads.
 pub trait BatchProgress: Sync {
     fn job_started(&self, _job: &Job, _device: Option<usize>) {}
-    /// The progress reporter for one job's frames.
-    fn job_progress(&self, _job: &Job) -> Box<dyn Progress + '_> {
+    /// The progress reporter for one job's frames on `device` (under `--devices`).
+    fn job_progress(&self, _job: &Job, _device: Option<usize>) -> Box<dyn Progress + '_> {
         Box::new(NoProgress)
     }
     fn job_finished(&self, _outcome: &Outcome) {}
@@ -335,13 +412,16 @@ pub struct RunOptions {
 }
 
 /// True when a job's output is complete: outputs are only renamed into place when finished, so a
-/// file that exists is complete. Image sequences (`%05d`) are always rendered again.
+/// file that exists is complete, unless a checkpoint beside it says an interrupted render wrote
+/// it with the frames it had (then the job continues). Image sequences (`%05d`) are always
+/// rendered again.
 pub fn is_complete(job: &Job) -> bool {
     #[cfg(feature = "video")]
     if crate::video::is_image_sequence(&job.output) {
         return false;
     }
-    job.output.is_file()
+    let work = crate::checkpoint::WorkFolder::for_output(&job.output);
+    job.output.is_file() && !work.file(crate::checkpoint::CHECKPOINT).is_file()
 }
 
 /// Runs `jobs`, skipping complete ones unless forced. Once `cancel` is set no new job starts and
@@ -353,6 +433,7 @@ pub fn run(jobs: &[Job], options: &RunOptions, progress: &dyn BatchProgress, can
         input: job.input.clone(),
         status,
         frames: None,
+        resumed_frames: 0,
         seconds: 0.0,
     };
     let mut outcomes = Vec::new();
@@ -416,11 +497,11 @@ fn run_job(
 ) -> Outcome {
     let started = Instant::now();
     let mut settings = job.settings.clone();
-    if let Some(device) = device {
+    if let Some(device) = device.filter(|_| !devices_on_cpu()) {
         settings.device = format!("cuda:{device}");
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut reporter = progress.job_progress(job);
+        let mut reporter = progress.job_progress(job, device);
         render(job, &settings, &mut *reporter, cancel, resume)
     }));
     let (status, frames) = match result {
@@ -441,28 +522,30 @@ fn run_job(
         mode: job.mode,
         input: job.input.clone(),
         status,
-        frames,
+        frames: frames.map(|(frames, _)| frames),
+        resumed_frames: frames.map_or(0, |(_, resumed)| resumed),
         seconds: started.elapsed().as_secs_f64(),
     }
 }
 
-/// Renders one job; returns the frames written.
+/// Renders one job; returns the frames written and how many of them a checkpoint held.
 fn render(
     job: &Job,
     settings: &Settings,
     progress: &mut dyn Progress,
     cancel: &AtomicBool,
     resume: bool,
-) -> Result<u64> {
+) -> Result<(u64, u64)> {
     match job.mode {
-        Mode::Still => render_still(&job.input, &job.output, settings, progress).map(|_| 1),
+        Mode::Still => render_still(&job.input, &job.output, settings, progress).map(|_| (1, 0)),
         #[cfg(feature = "video")]
         Mode::Zoom => {
             use crate::pipeline::{ZoomStart, render_zoom};
             let start =
                 if job.input == Path::new("noise") { ZoomStart::Noise } else { ZoomStart::Still(job.input.clone()) };
             let frames = job.frames.unwrap_or(1);
-            render_zoom(&start, &job.output, frames, settings, resume_batch(resume), progress, cancel).map(|r| r.frames)
+            render_zoom(&start, &job.output, frames, settings, resume_batch(resume), progress, cancel)
+                .map(|r| (r.frames, r.resumed_frames))
         }
         #[cfg(feature = "video")]
         Mode::Video => {
@@ -470,7 +553,7 @@ fn render(
             let span = Span { start_seconds: job.start, frames: job.frames, seconds: job.duration };
             let options = resume_batch(resume);
             render_footage(&job.input, &job.output, &span, job.audio, settings, options, progress, cancel)
-                .map(|r| r.frames)
+                .map(|r| (r.frames, r.resumed_frames))
         }
         #[cfg(not(feature = "video"))]
         Mode::Zoom | Mode::Video => {
@@ -489,7 +572,7 @@ pub fn summary(outcomes: &[Outcome]) -> String {
                 Status::Done => ("ok", String::new()),
                 Status::Failed(error) => ("failed", error.clone()),
                 Status::Skipped => ("skipped", "output exists (--force to rerun)".into()),
-                Status::Interrupted => ("interrupted", "stopped by Ctrl-C: rerun to continue".into()),
+                Status::Interrupted => ("interrupted", "stopped by Ctrl-C or SIGTERM: rerun to continue".into()),
                 Status::NotRun => ("not run", "batch interrupted".into()),
             };
             let ran = matches!(o.status, Status::Done | Status::Failed(_));
@@ -523,7 +606,8 @@ pub fn summary(outcomes: &[Outcome]) -> String {
 /// A batch rerun continues a job that an earlier run left with a checkpoint.
 #[cfg(feature = "video")]
 fn resume_batch(resume: bool) -> crate::pipeline::RenderOptions {
-    crate::pipeline::RenderOptions { resume, ..Default::default() }
+    // Jobs with a complete output never get here unless --force: a batch may replace what it finds.
+    crate::pipeline::RenderOptions { resume, restart: !resume, overwrite: true, ..Default::default() }
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ impl WorkFolder {
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| Error::input(&path, format!("damaged checkpoint ({e}): rerun without --resume"))),
+                .map_err(|e| Error::input(&path, format!("damaged checkpoint ({e}): add --restart to discard it"))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&path, e)),
         }

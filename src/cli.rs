@@ -122,6 +122,9 @@ pub struct ResumeArgs {
     /// Continue an interrupted render from its checkpoint beside the output
     #[arg(long, help_heading = "Output")]
     pub resume: bool,
+    /// Discard the checkpoint an earlier render left beside the output and start from frame 1
+    #[arg(long, conflicts_with = "resume", help_heading = "Output")]
+    pub restart: bool,
     /// Frames between checkpoints: what a crash can lose at most
     #[arg(long, value_name = "N", default_value_t = 24, help_heading = "Output")]
     pub checkpoint_every: u64,
@@ -129,11 +132,17 @@ pub struct ResumeArgs {
 
 #[cfg(feature = "video")]
 impl ResumeArgs {
-    pub fn options(&self) -> Result<RenderOptions, Error> {
+    /// The render's options; `overwrite` is `-y`, which belongs to the output's arguments.
+    pub fn options(&self, overwrite: bool) -> Result<RenderOptions, Error> {
         if self.checkpoint_every == 0 {
             return Err(Error::setting("--checkpoint-every", "must be at least 1 frame"));
         }
-        Ok(RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every })
+        Ok(RenderOptions {
+            resume: self.resume,
+            checkpoint_every: self.checkpoint_every,
+            restart: self.restart,
+            overwrite,
+        })
     }
 }
 
@@ -186,6 +195,9 @@ pub struct RenderArgs {
     /// .mkv, .webm, or PNG frames such as frames/%05d.png
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Replace the output if it exists (as ffmpeg's -y); without it an existing output is refused
+    #[arg(short = 'y', long)]
+    pub overwrite: bool,
     /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
     #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
     pub preset: Option<String>,

@@ -23,6 +23,7 @@
 //! - [`footage`]: carrying the dream along the flow from frame to frame (feature `video`).
 //! - [`compare`]: temporal warping error, flicker and colour drift of a dreamed video (feature `video`).
 //! - [`batch`]: manifests of render jobs, checked whole, then run one by one or one per GPU.
+//! - [`slowdown`]: test hooks that slow the decoder or encoder down (`DREAMREEL_SLOW_*_MS`).
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
@@ -46,6 +47,8 @@ pub mod precision;
 pub mod presets;
 pub mod render;
 pub mod settings;
+#[cfg(feature = "video")]
+pub mod slowdown;
 pub mod transform;
 pub mod versions;
 #[cfg(feature = "video")]

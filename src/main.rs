@@ -1,6 +1,9 @@
 //! The `dreamreel` command: parses arguments, resolves settings, calls the library, maps errors
-//! to exit codes (0 done, 1 failed while working, 2 bad invocation or input, 130 interrupted).
+//! to exit codes (0 done, 1 failed while working, 2 bad invocation or input, 130 interrupted,
+//! 143 stopped by SIGTERM).
 mod cli;
+mod progress;
+mod signals;
 
 use clap::{CommandFactory, Parser};
 use cli::{BatchArgs, BenchArgs, Cli, Command, PresetsAction, PresetsArgs, StillArgs};
@@ -14,11 +17,11 @@ use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
 use dreamreel::pipeline::{Span, VideoReport, ZoomStart, render_footage, render_zoom};
 use dreamreel::presets;
 use dreamreel::render::{Progress, render_still};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use indicatif::MultiProgress;
+use progress::Bar;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -53,7 +56,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, even when a path or value holds a line break.
             eprintln!("dreamreel: {}", format!("{e:#}").replace('\n', "\\n").replace('\r', "\\r"));
-            ExitCode::from(e.exit_code())
+            ExitCode::from(signals::exit_code(e.exit_code()))
         }
     }
 }
@@ -84,6 +87,9 @@ fn usage_error(error: clap::Error) -> ExitCode {
 
 fn still(args: StillArgs) -> Result<(), Error> {
     let settings = args.render.settings()?;
+    // "is the input file" says more than "already exists" when both are true.
+    dreamreel::output::check_output_path(&args.render.output, &[&args.input])?;
+    dreamreel::output::check_overwrite(&args.render.output, args.render.overwrite)?;
     let mut progress = Bar::new(args.render.quiet);
     let report = render_still(&args.input, &args.render.output, &settings, &mut progress)?;
     if !args.render.quiet {
@@ -102,6 +108,7 @@ fn still(args: StillArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
+    let cancel = cancel_on_ctrl_c();
     let settings = args.render.settings()?;
     let frames = match (args.frames, args.duration) {
         (Some(frames), _) => frames,
@@ -112,14 +119,14 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
     };
     let start = if args.input == "noise" { ZoomStart::Noise } else { ZoomStart::Still(args.input.into()) };
     let mut progress = Bar::new(args.render.quiet);
-    let options = args.resume.options()?;
-    let report =
-        render_zoom(&start, &args.render.output, frames, &settings, options, &mut progress, cancel_on_ctrl_c());
+    let options = args.resume.options(args.render.overwrite)?;
+    let report = render_zoom(&start, &args.render.output, frames, &settings, options, &mut progress, cancel);
     report_video(&args.render.output, report, args.render.quiet)
 }
 
 #[cfg(feature = "video")]
 fn video(args: VideoArgs) -> Result<(), Error> {
+    let cancel = cancel_on_ctrl_c();
     let settings = args.render.settings()?;
     if !(args.start.is_finite() && args.start >= 0.0) {
         return Err(Error::setting("--start", format!("{} must be zero or more seconds", args.start)));
@@ -131,18 +138,10 @@ fn video(args: VideoArgs) -> Result<(), Error> {
     }
     let span = Span { start_seconds: args.start, frames: args.frames, seconds: args.duration };
     let mut progress = Bar::new(args.render.quiet);
-    let options = args.resume.options()?;
+    let options = args.resume.options(args.render.overwrite)?;
     let audio = !args.no_audio;
-    let report = render_footage(
-        &args.input,
-        &args.render.output,
-        &span,
-        audio,
-        &settings,
-        options,
-        &mut progress,
-        cancel_on_ctrl_c(),
-    );
+    let report =
+        render_footage(&args.input, &args.render.output, &span, audio, &settings, options, &mut progress, cancel);
     report_video(&args.render.output, report, args.render.quiet)
 }
 
@@ -186,27 +185,10 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// The first Ctrl-C asks the render to finish its frame and close the file; the second stops at once.
+/// The first Ctrl-C (or SIGTERM) asks the render to finish its frame and close the file; the
+/// second stops at once. See `signals.rs`.
 fn cancel_on_ctrl_c() -> &'static AtomicBool {
-    static CANCEL: AtomicBool = AtomicBool::new(false);
-    let _ = ctrlc::set_handler(|| {
-        if CANCEL.swap(true, Ordering::SeqCst) {
-            eprintln!("dreamreel: interrupted");
-            exit_at_once(130);
-        }
-        eprintln!("\ndreamreel: stopping after this frame (Ctrl-C again to stop at once)");
-    });
-    &CANCEL
-}
-
-/// Ends the process without running exit handlers: `std::process::exit` runs libtorch's static
-/// destructors while the dream thread still uses them, which crashed (SIGSEGV) on a second Ctrl-C.
-fn exit_at_once(code: i32) -> ! {
-    unsafe extern "C" {
-        fn _exit(code: i32) -> !;
-    }
-    // SAFETY: _exit only ends the process; every output is a temporary name until renamed.
-    unsafe { _exit(code) }
+    signals::cancel_on_signals()
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
@@ -311,8 +293,19 @@ fn batch(args: BatchArgs) -> Result<ExitCode, Error> {
     let manifest = batch::load(&args.manifest)?;
     let jobs: Vec<Job> = manifest.jobs.into_iter().filter(|job| shard.is_none_or(|s| s.takes(job))).collect();
     let options = RunOptions { force: args.force, devices: args.devices.clone() };
-    let lines = BatchLines { quiet: args.quiet, bars: args.devices.len() <= 1 };
-    let outcomes = batch::run(&jobs, &options, &lines, cancel_on_ctrl_c());
+    let cancel = cancel_on_ctrl_c();
+    // Every job that will run is checked before the first starts: job 40's typo stops job 1.
+    let problems = batch::check_jobs(&jobs, &options);
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("dreamreel: {}: {problem}", args.manifest.display());
+        }
+        eprintln!("dreamreel: {} job(s) cannot run: nothing was started", problems.len());
+        return Ok(ExitCode::from(2));
+    }
+    let multi = (args.devices.len() > 1).then(MultiProgress::new);
+    let lines = BatchLines { quiet: args.quiet, multi };
+    let outcomes = batch::run(&jobs, &options, &lines, cancel);
     if !args.quiet {
         print_to_stdout(&batch::summary(&outcomes));
     }
@@ -326,39 +319,60 @@ fn batch(args: BatchArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::from(1));
     }
     if outcomes.iter().any(|o| matches!(o.status, Status::Interrupted | Status::NotRun)) {
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(signals::exit_code(130)));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Batch progress on stderr: a line per job, a bar while one job runs at a time.
+/// Batch progress on stderr: a line per job started and finished, and each job's frames as a bar
+/// (one per GPU under `--devices`) or, in a log, as plain lines.
 struct BatchLines {
     quiet: bool,
-    bars: bool,
+    multi: Option<MultiProgress>,
+}
+
+impl BatchLines {
+    /// A line on stderr, drawn above the bars when several run at once so they stay whole.
+    fn say(&self, line: String) {
+        match &self.multi {
+            Some(multi) => multi.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
 }
 
 impl BatchProgress for BatchLines {
     fn job_started(&self, job: &Job, device: Option<usize>) {
         if !self.quiet {
             let on = device.map(|d| format!(" on cuda:{d}")).unwrap_or_default();
-            eprintln!(
-                "job {}: {} {} -> {}{on}",
-                job.number,
-                job.mode.name(),
-                job.input.display(),
-                job.output.display()
-            );
+            let (number, mode, input, output) =
+                (job.number, job.mode.name(), job.input.display(), job.output.display());
+            self.say(format!("job {number}: {mode} {input} -> {output}{on}"));
         }
     }
 
-    fn job_progress(&self, _job: &Job) -> Box<dyn Progress + '_> {
-        Box::new(Bar::new(self.quiet || !self.bars))
+    fn job_progress(&self, job: &Job, device: Option<usize>) -> Box<dyn Progress + '_> {
+        let on = device.map(|d| format!("cuda:{d} ")).unwrap_or_default();
+        Box::new(Bar::labelled(self.quiet, format!("{on}job {}", job.number), self.multi.as_ref()))
     }
 
     fn job_finished(&self, outcome: &Outcome) {
-        if let Status::Failed(error) = &outcome.status {
-            let (number, mode, input) = (outcome.number, outcome.mode.name(), outcome.input.display());
-            eprintln!("dreamreel: job {number} ({mode} {input}) failed: {error}");
+        let (number, mode, input) = (outcome.number, outcome.mode.name(), outcome.input.display());
+        match &outcome.status {
+            Status::Failed(error) => self.say(format!("dreamreel: job {number} ({mode} {input}) failed: {error}")),
+            Status::Done if !self.quiet => {
+                let frames = outcome.frames.unwrap_or(0);
+                let resumed = match outcome.resumed_frames {
+                    0 => String::new(),
+                    n => format!(", resumed from a checkpoint at frame {n}"),
+                };
+                self.say(format!("job {number}: done: {frames} frames in {:.1} s{resumed}", outcome.seconds));
+            }
+            Status::Skipped if !self.quiet => {
+                self.say(format!("job {number}: skipped: output exists (--force to rerun)"))
+            }
+            Status::Interrupted if !self.quiet => self.say(format!("job {number}: interrupted: rerun to continue")),
+            _ => {}
         }
     }
 }
@@ -374,38 +388,4 @@ fn manpages(folder: &Path) -> Result<(), Error> {
 fn print_to_stdout(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
-
-/// An indicatif bar on a terminal; nothing when quiet or when stderr is not a terminal.
-struct Bar(Option<ProgressBar>);
-
-impl Bar {
-    fn new(quiet: bool) -> Self {
-        let show = !quiet && std::io::stderr().is_terminal();
-        Bar(show.then(ProgressBar::no_length))
-    }
-}
-
-impl Progress for Bar {
-    fn start(&mut self, total: Option<u64>) {
-        if let (Some(bar), Some(total)) = (&self.0, total) {
-            bar.set_length(total);
-            let style = ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} frames  {per_sec}  ETA {eta}");
-            if let Ok(style) = style {
-                bar.set_style(style);
-            }
-        }
-    }
-
-    fn advance(&mut self, done: u64) {
-        if let Some(bar) = &self.0 {
-            bar.inc(done);
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(bar) = self.0.take() {
-            bar.finish_and_clear();
-        }
-    }
 }

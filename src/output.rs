@@ -25,6 +25,15 @@ pub fn check_output_path(output: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses to replace an existing output unless asked to (`-y`, as ffmpeg): a repeated command
+/// must not silently destroy hours of an earlier render.
+pub fn check_overwrite(output: &Path, overwrite: bool) -> Result<()> {
+    if !overwrite && output.is_file() {
+        return Err(Error::output(output, "already exists: add -y (--overwrite) to replace it"));
+    }
+    Ok(())
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,

@@ -53,11 +53,17 @@ pub struct RenderOptions {
     pub resume: bool,
     /// Frames per segment: what a crash can lose at most.
     pub checkpoint_every: u64,
+    /// Discard a checkpoint beside the output and start afresh (without it or `resume`, a
+    /// checkpoint is refused, so a mistyped command never throws away finished work).
+    pub restart: bool,
+    /// Replace an existing output (`-y`); without it only `resume` may replace the partial
+    /// output of the interrupted render it continues.
+    pub overwrite: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { resume: false, checkpoint_every: 24 }
+        RenderOptions { resume: false, checkpoint_every: 24, restart: false, overwrite: false }
     }
 }
 
@@ -126,6 +132,7 @@ pub fn render_zoom(
     let (width, height) = (size[3] as u32, size[2] as u32);
     let frame_rate = fps_rational(settings.fps);
     let time_base = Rational::new(frame_rate.den, frame_rate.num);
+    check_overwrite(output, &options)?;
     let job = job_description("zoom", input, serde_json::json!({ "frames": frames }), settings);
     let mut state = Resumable::open(output, job, options, device)?;
     let write = write_options(output, settings, width, height, time_base, frame_rate);
@@ -189,6 +196,9 @@ pub fn render_footage(
         "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": audio,
     });
     let job = job_description("video", Some(input), span_json, settings);
+    // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
+    drop(VideoReader::open(input, &read)?);
+    check_overwrite(output, &options)?;
     let mut state = Resumable::open(output, job, options, device)?;
     let motion = motion_of(settings, 1.0);
     let share_of_new = settings.blend;
@@ -203,7 +213,7 @@ pub fn render_footage(
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
-        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, decode_from, info_tx, to_dream))?;
+        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, (decode_from, cancel), info_tx, to_dream))?;
         let info = match info_rx.recv() {
             Ok(Ok(info)) => info,
             Ok(Err(e)) => return Err(e),
@@ -257,7 +267,9 @@ pub fn render_footage(
                 _ => Ok(new),
             }
         });
-        drop(source); // wakes the flow and decode stages if the dream stopped early
+        // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
+        // closing the channel wakes it, so the joins in `finish` always return.
+        drop(source);
         let report = state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started);
         report.map(|report| VideoReport { cuts: cuts.take(), ..report })
     })
@@ -273,11 +285,21 @@ struct Resumable {
 }
 
 impl Resumable {
-    /// Locks the output and, on `--resume`, picks up a matching checkpoint.
+    /// Locks the output and, on `--resume`, picks up a matching checkpoint. Without `--resume`
+    /// an existing checkpoint is refused unless `--restart`: only a render that starts may drop it.
     fn open(output: &Path, job: serde_json::Value, options: RenderOptions, device: Device) -> Result<Self> {
         let lock = OutputLock::acquire(output)?;
         let work = WorkFolder::for_output(output);
-        let saved = if options.resume { work.load()? } else { None };
+        let saved = if options.restart { None } else { work.load()? };
+        if saved.is_some() && !options.resume {
+            return Err(Error::output(
+                output,
+                format!(
+                    "an earlier render left a checkpoint in '{}': add --resume to continue it or --restart to discard it",
+                    work.path().display()
+                ),
+            ));
+        }
         let (checkpoint, last) = match saved {
             Some(saved) => {
                 let changed = differences(&saved.job, &job);
@@ -417,6 +439,8 @@ impl DreamStage<'_> {
                 break;
             }
         }
+        // The decoder also stops on Ctrl-C, which ends the source early: that is an interruption too.
+        done.interrupted |= self.cancel.load(Ordering::SeqCst);
         if let (Some(frames_done), Some(_)) = (next_index, &last)
             && frames_done % self.checkpoint_every != 0
         {
@@ -482,6 +506,7 @@ impl Sink {
         }
         if let Some((writer, _)) = current {
             writer.write_frame(frame)?;
+            crate::slowdown::pause(crate::slowdown::Stage::Encode);
         }
         Ok(())
     }
@@ -492,6 +517,7 @@ impl Sink {
         if video::is_image_sequence(&self.output) {
             return Ok(());
         }
+        crate::slowdown::pause(crate::slowdown::Stage::Join);
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
         let options = ConcatOptions { frame_rate: self.write.frame_rate, audio: self.audio.take() };
         Ok(video::concat_segments(&segments, &self.output, &options)?)
@@ -515,7 +541,7 @@ fn join<T>(handle: thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
 fn decode(
     input: &Path,
     read: &ReadOptions,
-    skip: u64,
+    (skip, cancel): (u64, &AtomicBool),
     info: Sender<Result<VideoInfo>>,
     frames: Sender<Result<Frame>>,
 ) -> Result<()> {
@@ -528,7 +554,13 @@ fn decode(
     };
     let _ = info.send(Ok(reader.info().clone()));
     loop {
-        match reader.next_frame() {
+        // Skipping a long checkpoint's frames can take a while: stop there too on Ctrl-C.
+        if cancel.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let next = reader.next_frame();
+        crate::slowdown::pause(crate::slowdown::Stage::Decode);
+        match next {
             Ok(Some(frame)) if frame.index < skip => continue,
             Ok(Some(frame)) => {
                 if frames.send(Ok(frame)).is_err() {
@@ -557,6 +589,16 @@ fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
             .map_err(|e| Error::output(output, format!("cannot make its folder: {e}")));
     }
     check_output_path(output, inputs)
+}
+
+/// An existing output is refused without `-y`, except the partial one that an interrupted render
+/// wrote beside its checkpoint: `--resume` continues it, and without `--resume` the checkpoint's
+/// own refusal (which names `--resume` and `--restart`) says more.
+fn check_overwrite(output: &Path, options: &RenderOptions) -> Result<()> {
+    let checkpoint = WorkFolder::for_output(output).file(crate::checkpoint::CHECKPOINT).is_file();
+    // An image sequence exists when its first frame does.
+    let target = video::sequence_frame(output, 1).unwrap_or_else(|| output.to_owned());
+    crate::output::check_overwrite(&target, options.overwrite || (checkpoint && !options.restart))
 }
 
 /// Refuses an output format or codec that cannot be written before any frame is dreamed, by

@@ -190,7 +190,7 @@ fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
     let whole = dir.path().join("whole/%04d.png");
     dream_footage(&clip, &whole, &span, &look);
     let resumed = dir.path().join("resumed/%04d.png");
-    let options = RenderOptions { resume: false, checkpoint_every: 3 };
+    let options = RenderOptions { resume: false, checkpoint_every: 3, ..Default::default() };
     let cancel = AtomicBool::new(false);
     let mut stop = StopAfter { after: 7, done: 0, cancel: &cancel };
     let first = render_footage(&clip, &resumed, &span, false, &look, options, &mut stop, &cancel);

@@ -256,7 +256,7 @@ fn bad_input_is_one_line_and_odd_input_renders() {
             name: "video input is a folder",
             output: out("o.mp4"),
             args: args!["video", m("folder.mp4")],
-            expect: fails(2, "folder.mp4: not a media file"),
+            expect: fails(2, "folder.mp4: holds no numbered images"),
         },
         Case {
             name: "still input is a folder",
@@ -666,7 +666,8 @@ fn first_ctrl_c_closes_a_playable_output_keeps_the_checkpoint_and_resume_finishe
 /// Starts a slow render and, just after a checkpoint, sends two quick Ctrl-Cs (or a SIGKILL).
 fn stop_at_once(output: &Path, kill: bool) -> (ExitStatus, String) {
     // About a quarter of a second per frame, so both signals land inside one frame.
-    let mut child = zoom(output, 8, 40, &["--checkpoint-every", "1"]).spawn().unwrap();
+    // Each run replaces what the one before left: its output (-y) and its checkpoint (--restart).
+    let mut child = zoom(output, 8, 40, &["--checkpoint-every", "1", "-y", "--restart"]).spawn().unwrap();
     let seen = wait_for_checkpoint(&mut child, output, 0);
     wait_for_checkpoint(&mut child, output, seen);
     if kill {
@@ -689,7 +690,7 @@ fn a_second_ctrl_c_or_a_kill_stops_at_once_leaving_nothing_broken() {
     assert!(!output.exists(), "nothing under the output name");
 
     // A previous complete render survives both a double Ctrl-C and a kill of the next one.
-    let (status, stderr) = finish(zoom(&output, 2, 1, &[]).spawn().unwrap());
+    let (status, stderr) = finish(zoom(&output, 2, 1, &["--restart"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
     let previous = std::fs::read(&output).unwrap();
     let (status, stderr) = stop_at_once(&output, false);

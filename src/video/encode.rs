@@ -500,6 +500,12 @@ pub fn is_image_sequence(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|name| format_pattern(name, 1).is_some())
 }
 
+/// The file of frame `number` (from 1) of an image sequence, or `None` when `path` is no pattern.
+pub fn sequence_frame(path: &Path, number: u64) -> Option<PathBuf> {
+    let name = format_pattern(path.file_name()?.to_str()?, number)?;
+    Some(path.with_file_name(name))
+}
+
 /// Substitute `number` into the first `%d` / `%0Nd` / `%Nd` of `pattern` (`%%` is a literal %).
 pub(crate) fn format_pattern(pattern: &str, number: u64) -> Option<String> {
     let mut out = String::with_capacity(pattern.len() + 8);

@@ -15,7 +15,7 @@ mod sequence;
 
 pub use concat::{ConcatOptions, concat_segments};
 pub use decode::{ReadOptions, VideoInfo, VideoReader};
-pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence};
+pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence, sequence_frame};
 
 use std::fmt;
 use std::path::Path;
