@@ -6,6 +6,7 @@
 //! value times `step`, pixels clamped to [0, 1]; the detail added on a level is carried up.
 use crate::error::{Error, Result};
 use crate::network::{LayerId, Network};
+use crate::objective::{Objective, blur_prior};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tch::{Kind, Tensor};
@@ -21,6 +22,10 @@ pub struct DreamParams {
     pub jitter: u32,
     /// Ascend in tiles of at most this many pixels a side (bounds memory on big frames).
     pub tile: Option<u32>,
+    /// What the ascent maximises (`Objective::Layers(layers)` unless channels, classes or a guide).
+    pub objective: Objective,
+    /// Share of a 3x3 blur mixed into the image after each step (the image prior; 0 for none).
+    pub blur: f64,
 }
 
 impl DreamParams {
@@ -36,6 +41,9 @@ impl DreamParams {
         }
         if !(self.step.is_finite() && self.step >= 0.0) {
             return Err(Error::setting("--step", format!("{} must be zero or positive", self.step)));
+        }
+        if !(self.blur.is_finite() && (0.0..=1.0).contains(&self.blur)) {
+            return Err(Error::setting("--blur", format!("{} must be between 0 and 1", self.blur)));
         }
         if let Some(tile) = self.tile.filter(|&t| t < MIN_TILE) {
             return Err(Error::setting("--tile", format!("{tile} must be at least {MIN_TILE} pixels")));
@@ -148,6 +156,7 @@ impl<'a> Dreamer<'a> {
         // The mean |gradient| is the same rolled or not, so step in rolled space and roll back once.
         let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
         let stepped = rolled.f_add(&grad.f_mul(&scale)?.f_mul_scalar(self.params.step)?)?;
+        let stepped = blur_prior(&stepped, self.params.blur)?;
         Ok(stepped.f_clamp(0.0, 1.0)?.f_roll([-dy, -dx], [2, 3])?)
     }
 
@@ -164,7 +173,7 @@ impl<'a> Dreamer<'a> {
     fn crop_gradient(&self, crop: &Tensor, weight: f64) -> Result<Tensor> {
         let crop = crop.f_detach()?.f_set_requires_grad(true)?;
         let cuda = crop.device().is_cuda();
-        let value = tch::autocast(cuda, || objective(self.network, &crop, &self.params.layers))?;
+        let value = tch::autocast(cuda, || self.params.objective.value(self.network, &crop))?;
         let scale = if cuda { weight * HALF_PRECISION_LOSS_SCALE } else { weight };
         let value = if scale == 1.0 { value } else { value.f_mul_scalar(scale)? };
         Ok(Tensor::f_run_backward(&[value], &[&crop], false, false)?.remove(0).f_to_kind(Kind::Float)?)

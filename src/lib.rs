@@ -3,7 +3,9 @@
 //! The binary (`src/main.rs`) parses arguments into [`settings::Settings`] and calls [`render`];
 //! everything else lives here, one module per concern:
 //! - [`weights`]: reads `torch.save` state dicts (zip + pickle) without Python.
-//! - [`network`]: EfficientNet-Lite0/1/2 and its layers.
+//! - [`network`]: EfficientNet-Lite0/1/2 and its layers; [`googlenet`]: GoogLeNet (torchvision's).
+//! - [`objective`]: what a dream maximises (layers, channels, classes, a guide) and its image prior.
+//! - [`imagenet`]: the 1,000 ImageNet class names.
 //! - [`dream`]: the octave gradient ascent.
 //! - [`image_io`]: stills in and out, pixels to tensors.
 //! - [`output`]: safe writing (temporary name, rename on success).
@@ -22,8 +24,11 @@ pub mod checkpoint;
 pub mod device;
 pub mod dream;
 pub mod error;
+pub mod googlenet;
 pub mod image_io;
+pub mod imagenet;
 pub mod network;
+pub mod objective;
 pub mod output;
 #[cfg(feature = "video")]
 pub mod pipeline;

@@ -8,7 +8,7 @@
 //! the end the segments are joined by stream copy with the sound into the output. So a killed
 //! render loses at most one segment, and `--resume` continues where the checkpoint ends.
 use crate::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
-use crate::dream::{Dreamer, objective_value};
+use crate::dream::Dreamer;
 use crate::error::{Error, Result};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::output::check_output_path;
@@ -372,7 +372,7 @@ impl DreamStage<'_> {
             self.checkpoint(frames_done, &last)?;
         }
         if let Some(last) = &last {
-            done.last_objective = objective_value(dreamer.network(), last, &dreamer.params().layers)?;
+            done.last_objective = dreamer.params().objective.value_of(dreamer.network(), last)?;
         }
         progress.finish();
         Ok(done)

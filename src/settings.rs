@@ -73,6 +73,19 @@ pub struct SettingsPatch {
     #[arg(long, value_name = "N", help_heading = "Dream")]
     pub tile: Option<u32>,
 
+    /// Amplify only these channels of a layer, e.g. blocks.10:3,17 (repeatable; instead of --layers)
+    #[arg(long, value_name = "LAYER:C1,C2", help_heading = "Objective")]
+    pub channels: Option<Vec<String>>,
+    /// Grow ImageNet classes, by name or index, comma-separated: banana,954 (`dreamreel classify --list`)
+    #[arg(long, value_name = "NAME|INDEX", help_heading = "Objective")]
+    pub class: Option<String>,
+    /// Take on this image's textures: match each position's features at --layers to the guide's
+    #[arg(long, value_name = "IMAGE", help_heading = "Objective")]
+    pub guide: Option<PathBuf>,
+    /// Image prior: share of a 3x3 blur mixed into the image after each step [default: 0.3 with --class, else 0]
+    #[arg(long, value_name = "F", help_heading = "Objective")]
+    pub blur: Option<f64>,
+
     /// Resize the input to this width, keeping the aspect ratio
     #[arg(long, help_heading = "Frame")]
     pub width: Option<u32>,
@@ -131,6 +144,14 @@ pub struct Settings {
     pub seed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tile: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guide: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blur: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +183,10 @@ impl Default for Settings {
             jitter: 16,
             seed: 0,
             tile: None,
+            channels: Vec::new(),
+            class: None,
+            guide: None,
+            blur: None,
             width: None,
             height: None,
             zoom: None,
@@ -204,6 +229,7 @@ impl Settings {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
             take_optional!(weights, tile, width, height, zoom, codec, crf);
+            crate::objective::take_objective(&mut s, p)?;
             if let Some(pan) = &p.pan {
                 s.pan = parse_pan(pan)?;
             }
@@ -225,6 +251,9 @@ impl Settings {
         let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
         ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
         ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
+        if let Some(blur) = self.blur {
+            ensure(blur.is_finite() && (0.0..=1.0).contains(&blur), "--blur", format!("{blur} must be between 0 and 1"))?;
+        }
         if let Some(tile) = self.tile {
             let min = crate::dream::MIN_TILE;
             ensure(tile >= min, "--tile", format!("{tile} must be at least {min} pixels"))?;
@@ -259,22 +288,19 @@ impl Settings {
         let mut layers = Vec::new();
         for name in self.layers.split(',').filter(|n| !n.trim().is_empty()) {
             let layer = network.parse_layer(name).ok_or_else(|| {
-                let names = network.layer_names();
                 Error::setting(
                     "--layers",
-                    format!(
-                        "'{}' is not a layer of {}: use stem, blocks.0 ... blocks.{}, head",
-                        name.trim(),
-                        network.kind().name(),
-                        names.len() - 3
-                    ),
+                    format!("'{}' is not a layer of {}: {}", name.trim(), network.kind().name(), network.layer_hint()),
                 )
             })?;
             if !layers.contains(&layer) {
                 layers.push(layer);
             }
         }
+        let (objective, blur) = crate::objective::from_settings(self, network, &layers)?;
         let params = DreamParams {
+            objective,
+            blur,
             layers,
             octaves: self.octaves,
             octave_scale: self.octave_scale,
