@@ -42,6 +42,11 @@ enum Stage {
     Inception,
 }
 
+/// torchvision's module names: `conv1`, `maxpool1`, ..., `inception4c`, ..., `inception5b`.
+pub fn layer_names() -> Vec<String> {
+    STAGES.iter().map(|(name, _)| name.to_string()).collect()
+}
+
 /// torchvision's BasicConv2d: convolution (padding k/2), BatchNorm, ReLU.
 struct BasicConv {
     weight: Tensor,
@@ -179,9 +184,8 @@ impl GoogLeNet {
         self.device
     }
 
-    /// torchvision's module names: `conv1`, `maxpool1`, ..., `inception4c`, ..., `inception5b`.
     pub fn layer_names(&self) -> Vec<String> {
-        STAGES.iter().map(|(name, _)| name.to_string()).collect()
+        layer_names()
     }
 
     /// A torchvision module name; `inception_4c` (the Caffe spelling) is taken too.

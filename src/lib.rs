@@ -5,7 +5,7 @@
 //! - [`weights`]: reads `torch.save` state dicts (zip + pickle) without Python.
 //! - [`network`]: EfficientNet-Lite0/1/2 and its layers; [`googlenet`]: GoogLeNet (torchvision's).
 //! - [`objective`]: what a dream maximises (layers, channels, classes, a guide) and its image prior.
-//! - [`imagenet`]: the 1,000 ImageNet class names.
+//! - [`imagenet`]: the 1,000 ImageNet class names; [`classify`]: what a network sees in an image.
 //! - [`dream`]: the octave gradient ascent.
 //! - [`image_io`]: stills in and out, pixels to tensors.
 //! - [`output`]: safe writing (temporary name, rename on success).
@@ -21,6 +21,7 @@
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
+pub mod classify;
 pub mod device;
 pub mod dream;
 pub mod error;

@@ -526,3 +526,14 @@ impl Network {
         }
     }
 }
+
+/// The layer names of `kind`, without loading its weights.
+pub fn layer_names_of(kind: ModelKind) -> Vec<String> {
+    if kind == ModelKind::GoogLeNet {
+        return crate::googlenet::layer_names();
+    }
+    let mut names = vec!["stem".to_string()];
+    names.extend((0..kind.block_strides().len()).map(|i| format!("blocks.{i}")));
+    names.push("head".into());
+    names
+}

@@ -30,21 +30,7 @@ pub struct Engine {
 impl Engine {
     /// Resolves the device, sets torch's threads, loads the weights and checks the layers.
     pub fn load(settings: &Settings) -> Result<Engine> {
-        let device = crate::device::resolve_device(&settings.device)?;
-        if settings.threads > 0 {
-            tch::set_num_threads(settings.threads as i32);
-        }
-        tch::manual_seed(settings.seed as i64);
-        if device.is_cuda() {
-            // Frame sizes repeat for a whole video, so cuDNN's autotuning pays for itself at once.
-            tch::Cuda::cudnn_set_benchmark(true);
-        }
-        let options = NetworkOptions::default();
-        let network = match &settings.weights {
-            Some(path) if !path.is_file() => return Err(Error::input(path, "weights file not found (--weights)")),
-            Some(path) => Network::load(settings.model, path, device, options)?,
-            None => Network::load_installed(settings.model, device, options)?,
-        };
+        let network = load_network(settings)?;
         let params = settings.dream_params(&network)?;
         Ok(Engine { network, params, seed: settings.seed })
     }
@@ -52,6 +38,26 @@ impl Engine {
     pub fn dreamer(&self) -> Result<Dreamer<'_>> {
         Dreamer::new(&self.network, self.params.clone(), self.seed)
     }
+}
+
+/// Resolves the device, sets torch's threads and loads the settings' network.
+pub fn load_network(settings: &Settings) -> Result<Network> {
+    let device = crate::device::resolve_device(&settings.device)?;
+    if settings.threads > 0 {
+        tch::set_num_threads(settings.threads as i32);
+    }
+    tch::manual_seed(settings.seed as i64);
+    if device.is_cuda() {
+        // Frame sizes repeat for a whole video, so cuDNN's autotuning pays for itself at once.
+        tch::Cuda::cudnn_set_benchmark(true);
+    }
+    let options = NetworkOptions::default();
+    let network = match &settings.weights {
+        Some(path) if !path.is_file() => return Err(Error::input(path, "weights file not found (--weights)")),
+        Some(path) => Network::load(settings.model, path, device, options)?,
+        None => Network::load_installed(settings.model, device, options)?,
+    };
+    Ok(network)
 }
 
 /// What a finished still render measured.
