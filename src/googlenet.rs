@@ -138,6 +138,9 @@ impl GoogLeNet {
     pub fn load(path: &Path, device: Device, options: NetworkOptions) -> Result<Self> {
         let raw = crate::weights::read_pth(path).map_err(|source| Error::Weights { path: path.to_owned(), source })?;
         let mut store = Store { path: path.to_owned(), tensors: HashMap::with_capacity(raw.len()) };
+        if !raw.iter().any(|(name, _)| name == "inception4c.branch1.conv.weight") {
+            return Err(store.error("not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right --model?".into()));
+        }
         for (name, tensor) in raw {
             if name.ends_with("num_batches_tracked") || name.starts_with("aux1.") || name.starts_with("aux2.") {
                 continue;
@@ -147,9 +150,6 @@ impl GoogLeNet {
             }
             let shape: Vec<i64> = tensor.shape.iter().map(|&d| d as i64).collect();
             store.tensors.insert(name, Tensor::f_from_data_size(&tensor.data, &shape, Kind::Float)?);
-        }
-        if !store.tensors.contains_key("inception4c.branch1.conv.weight") {
-            return Err(store.error("not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right --model?".into()));
         }
         let mut layers = Vec::with_capacity(STAGES.len());
         for (name, stage) in STAGES {
