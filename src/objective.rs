@@ -19,7 +19,9 @@ pub const GUIDE_WIDTH: u32 = 224;
 pub enum Objective {
     /// `sum over layers of mean(activation^2)`: the classic DeepDream.
     Layers(Vec<LayerId>),
-    /// `sum over (layer, channels) of mean(activation[channels]^2)`.
+    /// `sum over (layer, channels) of mean(activation[channels])`: the mean, not its square as
+    /// for whole layers, so a channel that is mostly negative (EfficientNet's blocks end without
+    /// an activation function) is raised, not pushed further down.
     Channels(Vec<(LayerId, Vec<i64>)>),
     /// The sum of these ImageNet classes' logits.
     Class(Vec<i64>),
@@ -72,7 +74,7 @@ impl Objective {
                 for (activation, (_, channels)) in network.activations(image, &layers)?.iter().zip(sets) {
                     let index = Tensor::from_slice(channels).f_to_device(activation.device())?;
                     let chosen = activation.f_index_select(1, &index)?.f_to_kind(Kind::Float)?;
-                    terms.push(chosen.f_square()?.f_mean(Kind::Float)?);
+                    terms.push(chosen.f_mean(Kind::Float)?);
                 }
                 terms
             }

@@ -37,17 +37,20 @@ impl std::fmt::Display for Codec {
     }
 }
 
+/// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
+pub const GOOGLENET_LAYERS: &str = "inception4c";
+
 /// Settings that may each be absent: one layer of defaults < preset < command line.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct SettingsPatch {
-    /// Network: EfficientNet-Lite0, -Lite1 or -Lite2 [default: lite0]
+    /// Network: EfficientNet-Lite0, -Lite1, -Lite2 or GoogLeNet (googlenet, with --weights or installed) [default: lite0]
     #[arg(long, value_enum, help_heading = "Dream")]
     pub model: Option<ModelKind>,
     /// A weights file (torch.save state dict) to use instead of the installed one
     #[arg(long, value_name = "FILE", help_heading = "Dream")]
     pub weights: Option<PathBuf>,
-    /// Layers whose activations the dream amplifies, comma-separated: stem, blocks.N, head [default: blocks.8,blocks.10]
+    /// Layers whose activations the dream amplifies, comma-separated: stem, blocks.N, head; GoogLeNet: conv1 ... inception5b [default: blocks.8,blocks.10; inception4c]
     #[arg(long, value_name = "L1,L2", help_heading = "Dream")]
     pub layers: Option<String>,
     /// Levels of the image pyramid [default: 4]
@@ -206,7 +209,9 @@ impl Settings {
     /// Layers `patches` in order (later wins) over the defaults and checks the result.
     pub fn resolve<'a>(patches: impl IntoIterator<Item = &'a SettingsPatch>) -> Result<Settings> {
         let mut s = Settings::default();
+        let mut layers_given = false;
         for p in patches {
+            layers_given |= p.layers.is_some();
             macro_rules! take {
                 ($($field:ident),*) => { $( if let Some(v) = &p.$field { s.$field = v.clone(); } )* };
             }
@@ -228,11 +233,15 @@ impl Settings {
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
-            take_optional!(weights, tile, width, height, zoom, codec, crf);
+            take_optional!(weights, tile, width, height, zoom, codec, crf, blur);
             crate::objective::take_objective(&mut s, p)?;
             if let Some(pan) = &p.pan {
                 s.pan = parse_pan(pan)?;
             }
+        }
+        if !layers_given && s.model == ModelKind::GoogLeNet {
+            // The 2015 look: the default layers are EfficientNet's, so GoogLeNet gets its own.
+            s.layers = GOOGLENET_LAYERS.into();
         }
         s.check()?;
         Ok(s)
@@ -251,6 +260,9 @@ impl Settings {
         let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
         ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
         ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
+        if let Some(classes) = &self.class {
+            crate::imagenet::parse_classes(classes)?;
+        }
         if let Some(blur) = self.blur {
             ensure(blur.is_finite() && (0.0..=1.0).contains(&blur), "--blur", format!("{blur} must be between 0 and 1"))?;
         }
