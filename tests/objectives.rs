@@ -154,3 +154,96 @@ fn a_preset_objective_gives_way_to_the_command_lines() {
     assert_eq!(text.lines().count(), 1000);
     assert!(text.lines().any(|l| l.trim() == "954  banana"), "{}", text.lines().nth(954).unwrap_or(""));
 }
+
+/// Every objective through batch: a class still from noise in tiles, a guided zoom from noise
+/// (guide relative to the manifest), channels on footage.
+#[cfg(feature = "video")]
+#[test]
+fn objectives_run_in_batch_zoom_video_and_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("samples/coffee.png", dir.path().join("guide.png")).unwrap();
+    let clip = std::fs::canonicalize("samples/clip.mp4").unwrap();
+    let manifest = format!(
+        r#"
+[[job]]
+mode = "still"
+input = "noise"
+output = "class.png"
+class = "goldfish"
+width = 160
+height = 96
+tile = 64
+octaves = 2
+iterations = 2
+device = "cpu"
+
+[[job]]
+mode = "zoom"
+input = "noise"
+output = "guided.mp4"
+frames = 3
+guide = "guide.png"
+layers = "blocks.6"
+width = 96
+height = 64
+octaves = 2
+iterations = 2
+device = "cpu"
+
+[[job]]
+mode = "video"
+input = "{}"
+output = "channels.mkv"
+frames = 2
+channels = ["blocks.6:1,2", "blocks.8:5"]
+width = 96
+octaves = 2
+iterations = 2
+device = "cpu"
+"#,
+        clip.display()
+    );
+    let path = dir.path().join("manifest.toml");
+    std::fs::write(&path, manifest).unwrap();
+    let output = dreamreel(&["batch", path.to_str().unwrap(), "--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let still = image::open(dir.path().join("class.png")).unwrap();
+    assert_eq!((still.width(), still.height()), (160, 96));
+    for video in ["guided.mp4", "channels.mkv"] {
+        assert!(std::fs::metadata(dir.path().join(video)).unwrap().len() > 1000, "{video}");
+    }
+}
+
+/// A killed class zoom resumes only with the same objective, and then to every frame.
+#[cfg(feature = "video")]
+#[test]
+fn a_class_zoom_resumes_only_with_the_same_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("zoom/%03d.png");
+    let zoom = |class: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
+        cmd.args(["zoom", "noise", "-o", frames.to_str().unwrap(), "--frames", "6", "--checkpoint-every", "1"])
+            .args(["--width", "96", "--height", "64", "--octaves", "2", "--iterations", "3", "--device", "cpu"])
+            .args(["--threads", "1", "--quiet", "--class", class]);
+        cmd
+    };
+    let checkpoint = dir.path().join("zoom/._03d.png.dreamreel/checkpoint.json");
+    let mut child = zoom("banana").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !checkpoint.exists() {
+        assert!(std::time::Instant::now() < deadline, "no checkpoint appeared");
+        assert!(child.try_wait().unwrap().is_none(), "the zoom ended before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let refused = zoom("goldfish").arg("--resume").output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("class (was"), "{}", stderr(&refused));
+    let resumed = zoom("banana").arg("--resume").output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let count = std::fs::read_dir(dir.path().join("zoom")).unwrap().filter(|e| {
+        e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png")
+    }).count();
+    assert_eq!(count, 6);
+}
