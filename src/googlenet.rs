@@ -36,9 +36,13 @@ const STAGES: [(&str, Stage); 16] = [
 
 #[derive(Clone, Copy)]
 enum Stage {
-    Conv { stride: i64 },
+    Conv {
+        stride: i64,
+    },
     /// Stride 2, rounding up.
-    MaxPool { kernel: i64 },
+    MaxPool {
+        kernel: i64,
+    },
     Inception,
 }
 
@@ -139,7 +143,9 @@ impl GoogLeNet {
         let raw = crate::weights::read_pth(path).map_err(|source| Error::Weights { path: path.to_owned(), source })?;
         let mut store = Store { path: path.to_owned(), tensors: HashMap::with_capacity(raw.len()) };
         if !raw.iter().any(|(name, _)| name == "inception4c.branch1.conv.weight") {
-            return Err(store.error("not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right --model?".into()));
+            return Err(store.error(
+                "not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right --model?".into(),
+            ));
         }
         for (name, tensor) in raw {
             if name.ends_with("num_batches_tracked") || name.starts_with("aux1.") || name.starts_with("aux2.") {
@@ -158,8 +164,14 @@ impl GoogLeNet {
                 Stage::MaxPool { kernel } => Layer::MaxPool { kernel },
                 Stage::Inception => Layer::Inception(Box::new(Inception {
                     branch1: store.conv(&format!("{name}.branch1"), 1)?,
-                    branch2: [store.conv(&format!("{name}.branch2.0"), 1)?, store.conv(&format!("{name}.branch2.1"), 1)?],
-                    branch3: [store.conv(&format!("{name}.branch3.0"), 1)?, store.conv(&format!("{name}.branch3.1"), 1)?],
+                    branch2: [
+                        store.conv(&format!("{name}.branch2.0"), 1)?,
+                        store.conv(&format!("{name}.branch2.1"), 1)?,
+                    ],
+                    branch3: [
+                        store.conv(&format!("{name}.branch3.0"), 1)?,
+                        store.conv(&format!("{name}.branch3.1"), 1)?,
+                    ],
                     branch4: store.conv(&format!("{name}.branch4.1"), 1)?,
                 })),
             });

@@ -30,7 +30,9 @@ pub fn parse_classes(text: &str) -> Result<Vec<i64>> {
             Ok(index) => {
                 return Err(Error::setting("--class", format!("{index} is not a class index: use 0 to 999")));
             }
-            Err(_) => names.iter().position(|name| name.eq_ignore_ascii_case(item)).ok_or_else(|| unknown(item, &names))?,
+            Err(_) => {
+                names.iter().position(|name| name.eq_ignore_ascii_case(item)).ok_or_else(|| unknown(item, &names))?
+            }
         };
         if !classes.contains(&(index as i64)) {
             classes.push(index as i64);

@@ -192,7 +192,11 @@ pub fn parse_channels(network: &Network, text: &str) -> Result<(LayerId, Vec<i64
     for item in list.split(',').map(str::trim).filter(|item| !item.is_empty()) {
         let channel: i64 = item.parse().map_err(|_| bad(format!("'{item}' in '{text}' is not a channel number")))?;
         if !(0..count).contains(&channel) {
-            return Err(bad(format!("channel {channel} of {}: the layer has channels 0 to {}", layer_name.trim(), count - 1)));
+            return Err(bad(format!(
+                "channel {channel} of {}: the layer has channels 0 to {}",
+                layer_name.trim(),
+                count - 1
+            )));
         }
         if !channels.contains(&channel) {
             channels.push(channel);

@@ -264,7 +264,11 @@ impl Settings {
             crate::imagenet::parse_classes(classes)?;
         }
         if let Some(blur) = self.blur {
-            ensure(blur.is_finite() && (0.0..=1.0).contains(&blur), "--blur", format!("{blur} must be between 0 and 1"))?;
+            ensure(
+                blur.is_finite() && (0.0..=1.0).contains(&blur),
+                "--blur",
+                format!("{blur} must be between 0 and 1"),
+            )?;
         }
         if let Some(tile) = self.tile {
             let min = crate::dream::MIN_TILE;

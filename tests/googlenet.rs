@@ -6,9 +6,9 @@ use std::process::Command;
 use tch::{Device, Kind, Tensor};
 
 fn venv_python() -> PathBuf {
-    let venv = std::env::var_os("DREAMREEL_VENV").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/dreamreel/venv")
-    });
+    let venv = std::env::var_os("DREAMREEL_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/dreamreel/venv"));
     venv.join("bin/python")
 }
 
@@ -61,7 +61,8 @@ fn googlenet_names_torchvisions_layers_and_refuses_other_files() {
     let dir = tempfile::tempdir().unwrap();
     reference(dir.path(), 3);
     let network =
-        Network::load(ModelKind::GoogLeNet, &dir.path().join("googlenet.pth"), Device::Cpu, Default::default()).unwrap();
+        Network::load(ModelKind::GoogLeNet, &dir.path().join("googlenet.pth"), Device::Cpu, Default::default())
+            .unwrap();
     let names = network.layer_names();
     assert_eq!(names.first().map(String::as_str), Some("conv1"));
     assert_eq!(names.last().map(String::as_str), Some("inception5b"));
@@ -72,7 +73,12 @@ fn googlenet_names_torchvisions_layers_and_refuses_other_files() {
     assert!(network.parse_layer("blocks.3").is_none());
 
     // An EfficientNet file is refused with one line naming it.
-    let err = match Network::load(ModelKind::GoogLeNet, Path::new("tests/fixtures/tiny_state_dict.pth"), Device::Cpu, Default::default()) {
+    let err = match Network::load(
+        ModelKind::GoogLeNet,
+        Path::new("tests/fixtures/tiny_state_dict.pth"),
+        Device::Cpu,
+        Default::default(),
+    ) {
         Ok(_) => panic!("a non-GoogLeNet file loaded"),
         Err(e) => e.to_string(),
     };

@@ -18,7 +18,8 @@ fn stderr(output: &Output) -> String {
 
 /// `classify --json`: (index, name) best first.
 fn classify(image: &Path, model: &str, top: &str) -> Vec<(i64, String)> {
-    let output = dreamreel(&["classify", image.to_str().unwrap(), "--model", model, "--top", top, "--json", "--device", "cpu"]);
+    let output =
+        dreamreel(&["classify", image.to_str().unwrap(), "--model", model, "--top", top, "--json", "--device", "cpu"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let list = json.as_array().unwrap();
@@ -46,12 +47,8 @@ fn classes_grown_from_noise_are_seen_by_lite0_and_by_lite2() {
 
 /// An engine for `patch` over fast defaults, on the CPU.
 fn engine(patch: SettingsPatch) -> Engine {
-    let base = SettingsPatch {
-        octaves: Some(2),
-        iterations: Some(10),
-        device: Some("cpu".into()),
-        ..Default::default()
-    };
+    let base =
+        SettingsPatch { octaves: Some(2), iterations: Some(10), device: Some("cpu".into()), ..Default::default() };
     Engine::load(&Settings::resolve([&base, &patch]).unwrap()).unwrap()
 }
 
@@ -80,8 +77,8 @@ fn a_guided_dream_takes_on_the_guides_features() {
     });
     let unguided = engine(SettingsPatch { layers, ..Default::default() });
     let image = chelsea(160);
-    let guide = image_to_tensor(&load_image(Path::new("samples/coffee.png"), Some(GUIDE_WIDTH)).unwrap(), Device::Cpu)
-        .unwrap();
+    let guide =
+        image_to_tensor(&load_image(Path::new("samples/coffee.png"), Some(GUIDE_WIDTH)).unwrap(), Device::Cpu).unwrap();
     let target = channel_means(&guided, &guide, "blocks.10");
     let with_guide = guided.dreamer().unwrap().dream(&image).unwrap();
     let without = unguided.dreamer().unwrap().dream(&image).unwrap();
@@ -109,7 +106,8 @@ fn channels_raise_the_chosen_channels_more_than_the_others() {
     let others_95 = sorted[sorted.len() * 95 / 100];
     let chosen_rise: Vec<f64> = chosen.iter().map(|&c| rise[c as usize]).collect();
     let chosen_mean = chosen_rise.iter().sum::<f64>() / chosen.len() as f64;
-    let report = format!("chosen rose {chosen_rise:.3?}; others: mean |rise| {others_mean:.3}, 95th percentile {others_95:.3}");
+    let report =
+        format!("chosen rose {chosen_rise:.3?}; others: mean |rise| {others_mean:.3}, 95th percentile {others_95:.3}");
     eprintln!("{report}");
     // Each chosen channel rises more than 95% of the others, and together far more than their average.
     assert!(chosen_rise.iter().all(|&r| r > others_95), "{report}");
@@ -228,7 +226,8 @@ fn a_class_zoom_resumes_only_with_the_same_class() {
         cmd
     };
     let checkpoint = dir.path().join("zoom/._03d.png.dreamreel/checkpoint.json");
-    let mut child = zoom("banana").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child =
+        zoom("banana").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while !checkpoint.exists() {
         assert!(std::time::Instant::now() < deadline, "no checkpoint appeared");
@@ -242,8 +241,9 @@ fn a_class_zoom_resumes_only_with_the_same_class() {
     assert!(stderr(&refused).contains("class (was"), "{}", stderr(&refused));
     let resumed = zoom("banana").arg("--resume").output().unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
-    let count = std::fs::read_dir(dir.path().join("zoom")).unwrap().filter(|e| {
-        e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png")
-    }).count();
+    let count = std::fs::read_dir(dir.path().join("zoom"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .count();
     assert_eq!(count, 6);
 }
