@@ -229,7 +229,7 @@ fn models() -> Result<(), Error> {
         text += &format!("{}  installed: {}\n", kind.name(), path.display());
         for (name, shape) in network.layer_names().iter().zip(network.layer_shapes(224, 224)?) {
             let shape: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-            text += &format!("  {name:<12} {}\n", shape.join(" x "));
+            text += &format!("  {name:<10} {}\n", shape.join(" x "));
         }
     }
     print_to_stdout(&text);

@@ -72,9 +72,7 @@ impl Objective {
                 let layers: Vec<LayerId> = sets.iter().map(|(layer, _)| *layer).collect();
                 let mut terms = Vec::with_capacity(sets.len());
                 for (activation, (_, channels)) in network.activations(image, &layers)?.iter().zip(sets) {
-                    let index = Tensor::from_slice(channels).f_to_device(activation.device())?;
-                    let chosen = activation.f_index_select(1, &index)?.f_to_kind(Kind::Float)?;
-                    terms.push(chosen.f_mean(Kind::Float)?);
+                    terms.push(channel_mean(activation, channels)?);
                 }
                 terms
             }
@@ -158,13 +156,33 @@ pub fn from_settings(settings: &Settings, network: &Network, layers: &[LayerId])
 /// gradient with respect to the activation is the best-matching guide feature at each position,
 /// what the notebook's `objective_guide` writes into `dst.diff`.
 fn guided(activation: &Tensor, guide: &Tensor) -> Result<Tensor> {
-    let channels = activation.size()[1];
-    // [positions, C]; a copy, so channels-last or not gives the same layout.
-    let x = activation.f_to_kind(Kind::Float)?.f_permute([0, 2, 3, 1])?.f_reshape([-1, channels])?;
-    let scores = x.f_detach()?.f_mm(guide)?;
-    let best = scores.f_argmax(1, false)?;
-    let matched = guide.f_index_select(1, &best)?.f_transpose(0, 1)?;
-    Ok(x.f_mul(&matched)?.f_sum(Kind::Float)?.f_div_scalar(x.size()[0] as f64)?)
+    let size = activation.size();
+    let (batch, channels, height, width) = (size[0], size[1], size[2], size[3]);
+    let positions = batch * height * width;
+    let matched = {
+        let _guard = tch::no_grad_guard();
+        // [positions, C] against the guide's [C, guide positions].
+        let x = activation.f_to_kind(Kind::Float)?.f_permute([0, 2, 3, 1])?.f_reshape([-1, channels])?;
+        let best = x.f_mm(guide)?.f_argmax(1, false)?;
+        // Back to N x C x H x W with channels-last strides: the gradient flows into the network in
+        // the layout its convolutions run fastest in (an NCHW gradient made each step 30% slower).
+        let matched = guide.f_index_select(1, &best)?.f_transpose(0, 1)?.f_contiguous()?;
+        matched.f_reshape([batch, height, width, channels])?.f_permute([0, 3, 1, 2])?.f_div_scalar(positions as f64)?
+    };
+    Ok(activation.f_to_kind(Kind::Float)?.f_mul(&matched)?.f_sum(Kind::Float)?)
+}
+
+/// `mean(activation[channels])` as a product with a mask laid out like the activation, so that the
+/// gradient (the mask) keeps the network's channels-last layout, which `index_select` loses.
+fn channel_mean(activation: &Tensor, channels: &[i64]) -> Result<Tensor> {
+    let size = activation.size();
+    let mut mask = vec![0f32; size[1] as usize];
+    for &channel in channels {
+        mask[channel as usize] = 1.0 / (channels.len() as i64 * size[0] * size[2] * size[3]) as f32;
+    }
+    let mask = Tensor::from_slice(&mask).f_to_device(activation.device())?.f_view([1, size[1], 1, 1])?;
+    let mask = crate::network::channels_last(&mask.f_expand(size.as_slice(), false)?)?;
+    Ok(activation.f_to_kind(Kind::Float)?.f_mul(&mask)?.f_sum(Kind::Float)?)
 }
 
 /// The image prior of a class dream from noise: after each step the image is mixed, by `share`,

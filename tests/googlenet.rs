@@ -84,3 +84,32 @@ fn googlenet_names_torchvisions_layers_and_refuses_other_files() {
     };
     assert!(err.contains("tiny_state_dict.pth") && err.contains("not a torchvision GoogLeNet"), "{err}");
 }
+
+/// `models` says which networks are installed and lists GoogLeNet's layers; an installed
+/// GoogLeNet classifies and dreams at its default layer (`inception4c`).
+#[test]
+fn an_installed_googlenet_is_listed_classifies_and_dreams() {
+    let dir = tempfile::tempdir().unwrap();
+    reference(dir.path(), 5);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dreamreel")).args(args).env("DREAMREEL_MODELS", dir.path()).output().unwrap()
+    };
+    let listed = run(&["models"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.lines().any(|l| l.starts_with("lite0  not installed")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("googlenet  installed")), "{text}");
+    assert!(text.lines().any(|l| l.trim() == "inception4c 512 x 14 x 14"), "{text}");
+
+    let classified = run(&["classify", "samples/chelsea.png", "--model", "googlenet", "--top", "3", "--json"]);
+    assert!(classified.status.success(), "{}", String::from_utf8_lossy(&classified.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&classified.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    assert!(json[0]["index"].as_u64().unwrap() < 1000 && json[0]["name"].is_string());
+
+    let out = dir.path().join("dream.png");
+    let args = ["still", "samples/chelsea.png", "-o", out.to_str().unwrap(), "--model", "googlenet", "--width", "96"];
+    let dreamed = run(&[&args[..], &["--octaves", "2", "--iterations", "2", "--device", "cpu"]].concat());
+    assert!(dreamed.status.success(), "{}", String::from_utf8_lossy(&dreamed.stderr));
+    assert!(out.exists());
+}

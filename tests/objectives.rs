@@ -247,3 +247,62 @@ fn a_class_zoom_resumes_only_with_the_same_class() {
         .count();
     assert_eq!(count, 6);
 }
+
+/// CPU time per ascent step of each objective at 320x213 on Lite0, for BENCHMARKS.md. On one
+/// torch thread, so the work runs on the calling thread and its CPU time (`schedstat`) counts it
+/// whatever else loads the machine; the objectives take turns, 30 rounds of 2 steps each.
+/// `cargo test --release --test objectives -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn objective_step_cost() {
+    let objectives: [(&str, SettingsPatch); 6] = [
+        ("layers blocks.8,blocks.10", SettingsPatch::default()),
+        ("layers head", SettingsPatch { layers: Some("head".into()), ..Default::default() }),
+        ("class banana (blur 0.3)", SettingsPatch { class: Some("banana".into()), ..Default::default() }),
+        ("layers blocks.10", SettingsPatch { layers: Some("blocks.10".into()), ..Default::default() }),
+        (
+            "guide coffee.png at blocks.10",
+            SettingsPatch {
+                layers: Some("blocks.10".into()),
+                guide: Some("samples/coffee.png".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "channels blocks.10:3,17",
+            SettingsPatch { channels: Some(vec!["blocks.10:3,17".into()]), ..Default::default() },
+        ),
+    ];
+    let steps = 2;
+    let engines: Vec<(&str, Engine)> = objectives
+        .into_iter()
+        .map(|(name, patch)| {
+            let fixed = SettingsPatch {
+                octaves: Some(1),
+                iterations: Some(steps),
+                threads: Some(1),
+                device: Some("cpu".into()),
+                ..Default::default()
+            };
+            (name, Engine::load(&Settings::resolve([&patch, &fixed]).unwrap()).unwrap())
+        })
+        .collect();
+    let image = chelsea(320);
+    // Nanoseconds this thread has run on a CPU.
+    let cpu_ns = || -> u64 {
+        let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+        text.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let rounds = 30;
+    let mut total = vec![0u64; engines.len()];
+    for _round in 0..rounds {
+        for (slot, (_, engine)) in total.iter_mut().zip(&engines) {
+            let started = cpu_ns();
+            engine.dreamer().unwrap().dream(&image).unwrap();
+            *slot += cpu_ns() - started;
+        }
+    }
+    for ((name, _), ns) in engines.iter().zip(&total) {
+        println!("{name:<32} {:.1} ms CPU per step", *ns as f64 / 1e6 / (rounds * steps) as f64);
+    }
+}
