@@ -210,7 +210,7 @@ impl RenderArgs {
 #[derive(clap::Args)]
 #[command(allow_negative_numbers = true)]
 pub struct StillArgs {
-    /// Image to dream (PNG, JPEG, WebP or TIFF)
+    /// Image to dream (PNG, JPEG, WebP or TIFF), or `noise` (seeded, --width x --height, square if no height)
     pub input: PathBuf,
     #[command(flatten)]
     pub render: RenderArgs,
