@@ -46,8 +46,13 @@ fn every_shipped_preset_renders_with_its_own_network_and_layers() {
     for name in &names {
         let settings = show(&[name]);
         looks.insert(format!(
-            "{} {} {} {}",
-            settings["model"], settings["layers"], settings["step"], settings["jitter"]
+            "{} {} {} {} {:?} {:?}",
+            settings["model"],
+            settings["layers"],
+            settings["step"],
+            settings["jitter"],
+            settings.get("class"),
+            settings.get("blur")
         ));
         let out = dir.path().join(format!("{name}.png"));
         dreamreel()
@@ -61,7 +66,7 @@ fn every_shipped_preset_renders_with_its_own_network_and_layers() {
         assert_eq!(image.width(), 48, "{name}");
         renders.insert(image.into_raw());
     }
-    // Presets that dream differently (network, layers, step, jitter) give different pictures.
+    // Presets that dream differently (network, layers, step, jitter, class) give different pictures.
     assert_eq!(renders.len(), looks.len(), "{names:?}");
     assert!(looks.len() >= 5, "{looks:?}");
 }
