@@ -94,7 +94,8 @@ fn a_guided_dream_takes_on_the_guides_features() {
 #[test]
 fn channels_raise_the_chosen_channels_more_than_the_others() {
     let chosen = [3i64, 17, 40];
-    let engine = engine(SettingsPatch { channels: Some(vec!["blocks.10:3,17,40".into()]), ..Default::default() });
+    let channels = Some(vec!["blocks.10:3,17,40".into()]);
+    let engine = engine(SettingsPatch { channels, iterations: Some(20), ..Default::default() });
     let image = chelsea(128);
     let dreamed = engine.dreamer().unwrap().dream(&image).unwrap();
     let rise = channel_means(&engine, &dreamed, "blocks.10") - channel_means(&engine, &image, "blocks.10");
