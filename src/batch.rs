@@ -158,7 +158,8 @@ fn parse_job(
     }
     let input = keys.input.ok_or_else(|| fail(None, "missing key 'input'".into()))?;
     let output = keys.output.ok_or_else(|| fail(None, "missing key 'output'".into()))?;
-    let input = if mode == Mode::Zoom && input == "noise" { PathBuf::from(input) } else { folder.join(input) };
+    let from_noise = matches!(mode, Mode::Zoom | Mode::Still) && input == "noise";
+    let input = if from_noise { PathBuf::from(input) } else { folder.join(input) };
     let output = folder.join(output);
 
     let only = |key: &str, given: bool, modes: &[Mode]| {
@@ -201,6 +202,7 @@ fn parse_job(
     };
     let mut patch = patch;
     patch.weights = patch.weights.map(|weights| folder.join(weights));
+    patch.guide = patch.guide.map(|guide| folder.join(guide));
     let settings = Settings::resolve([&preset, &patch]).map_err(|e| match e {
         Error::Setting { option, message } => {
             let key = option.trim_start_matches("--").to_string();
@@ -219,6 +221,9 @@ fn parse_job(
     };
     if mode == Mode::Zoom && input == Path::new("noise") && (settings.width.is_none() || settings.height.is_none()) {
         return Err(fail(None, "a zoom from noise needs width and height".into()));
+    }
+    if mode == Mode::Still && input == Path::new("noise") && settings.width.is_none() {
+        return Err(fail(None, "a still from noise needs width".into()));
     }
     if mode == Mode::Still {
         crate::image_io::output_image_format(&output)

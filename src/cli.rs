@@ -29,8 +29,10 @@ pub enum Command {
     #[cfg(feature = "video")]
     /// Measure a dreamed video against its source: warping error (flicker along the motion), brightness flicker, colour drift, cuts
     Compare(CompareArgs),
-    /// List the installed networks with their layers and shapes at 224x224
+    /// List every network, whether its weights are installed, and its layers with their shapes at 224x224
     Models,
+    /// What a network sees in an image: its top ImageNet classes and their probabilities
+    Classify(ClassifyArgs),
     /// Time the dream on noise or a still, in memory: seconds per frame, frames per second, peak memory
     Bench(BenchArgs),
     /// List the presets, or show one's settings with `presets show NAME`
@@ -73,6 +75,31 @@ pub struct BenchArgs {
     pub preset: Option<String>,
     #[command(flatten)]
     pub settings: SettingsPatch,
+}
+
+#[derive(clap::Args)]
+pub struct ClassifyArgs {
+    /// Image to classify (PNG, JPEG, WebP or TIFF)
+    #[arg(required_unless_present = "list")]
+    pub image: Option<PathBuf>,
+    /// Network: lite0, lite1, lite2 or googlenet [default: lite0]
+    #[arg(long, value_enum)]
+    pub model: Option<dreamreel::network::ModelKind>,
+    /// A weights file (torch.save state dict) to use instead of the installed one
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// How many classes to print, best first
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: u32,
+    /// Print a JSON list of {index, name, probability} instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Print the 1,000 ImageNet class names with their indices (what --class takes) instead
+    #[arg(long, conflicts_with = "image")]
+    pub list: bool,
+    /// auto (CUDA if there is one), cpu, cuda or cuda:N [default: auto]
+    #[arg(long)]
+    pub device: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -218,7 +245,7 @@ impl RenderArgs {
 #[derive(clap::Args)]
 #[command(allow_negative_numbers = true)]
 pub struct StillArgs {
-    /// Image to dream (PNG, JPEG, WebP or TIFF)
+    /// Image to dream (PNG, JPEG, WebP or TIFF), or `noise` (seeded, --width x --height, square if no height)
     pub input: PathBuf,
     #[command(flatten)]
     pub render: RenderArgs,

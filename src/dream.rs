@@ -7,6 +7,7 @@
 use crate::cuda_graph::GraphCache;
 use crate::error::{Error, Result};
 use crate::network::{LayerId, Network};
+use crate::objective::{Objective, blur_prior};
 use rand::{Rng, SeedableRng};
 // ChaCha8 rather than StdRng: its output is fixed by its specification, while StdRng's algorithm
 // may change in any rand release, which would change every seeded render.
@@ -25,6 +26,10 @@ pub struct DreamParams {
     pub jitter: u32,
     /// Ascend in tiles of at most this many pixels a side (bounds memory on big frames).
     pub tile: Option<u32>,
+    /// What the ascent maximises (`Objective::Layers(layers)` unless channels, classes or a guide).
+    pub objective: Objective,
+    /// Share of a 3x3 blur mixed into the image after each step (the image prior; 0 for none).
+    pub blur: f64,
 }
 
 impl DreamParams {
@@ -40,6 +45,9 @@ impl DreamParams {
         }
         if !(self.step.is_finite() && self.step >= 0.0) {
             return Err(Error::setting("--step", format!("{} must be zero or positive", self.step)));
+        }
+        if !(self.blur.is_finite() && (0.0..=1.0).contains(&self.blur)) {
+            return Err(Error::setting("--blur", format!("{} must be between 0 and 1", self.blur)));
         }
         if let Some(tile) = self.tile.filter(|&t| t < MIN_TILE) {
             return Err(Error::setting("--tile", format!("{tile} must be at least {MIN_TILE} pixels")));
@@ -188,7 +196,7 @@ impl<'a> Dreamer<'a> {
         let stepped = match self.params.tile.map(i64::from) {
             Some(tile) if size[2] > tile || size[3] > tile => {
                 let grad = self.tiled_gradient(&rolled, tile)?;
-                normalised_step(&rolled, &grad, self.params.step)?
+                normalised_step(&rolled, &grad, &self.params)?
             }
             _ => {
                 self.log_shape(&size);
@@ -229,7 +237,7 @@ impl<'a> Dreamer<'a> {
             let crops = Tensor::f_cat(&crops, 0)?;
             self.log_shape(&crops.size());
             // The objective is the mean over the batch; every crop weighs the same, as whole.
-            let crop_grads = crop_gradient(self.network, &self.params.layers, &crops)?;
+            let crop_grads = crop_gradient(self.network, &self.params.objective, &crops)?;
             for (index, t) in batch.iter().enumerate() {
                 let (height, width) = (t.cell_y.1 - t.cell_y.0, t.cell_x.1 - t.cell_x.0);
                 let inner = crop_grads
@@ -246,22 +254,23 @@ impl<'a> Dreamer<'a> {
 /// One untiled step in rolled space: gradient, normalised step, clamp. It draws no random
 /// numbers and syncs nothing to the host, so a CUDA graph can capture it.
 fn whole_step(network: &Network, params: &DreamParams, rolled: &Tensor) -> Result<Tensor> {
-    let grad = crop_gradient(network, &params.layers, rolled)?;
-    normalised_step(rolled, &grad, params.step)
+    let grad = crop_gradient(network, &params.objective, rolled)?;
+    normalised_step(rolled, &grad, params)
 }
 
 /// `x + step * grad / mean|grad|`, clamped to [0, 1]. The mean |gradient| is the same rolled or
 /// not, so the caller steps in rolled space and rolls back once.
-fn normalised_step(x: &Tensor, grad: &Tensor, step: f64) -> Result<Tensor> {
+fn normalised_step(x: &Tensor, grad: &Tensor, params: &DreamParams) -> Result<Tensor> {
     let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
-    Ok(x.f_add(&grad.f_mul(&scale)?.f_mul_scalar(step)?)?.f_clamp(0.0, 1.0)?)
+    let stepped = x.f_add(&grad.f_mul(&scale)?.f_mul_scalar(params.step)?)?;
+    Ok(blur_prior(&stepped, params.blur)?.f_clamp(0.0, 1.0)?)
 }
 
 /// Gradient of the objective at `crops` (fp32, any batch size), through the network in its own
 /// precision; fp16 scales the objective first ([`FP16_LOSS_SCALE`]).
-fn crop_gradient(network: &Network, layers: &[LayerId], crops: &Tensor) -> Result<Tensor> {
+fn crop_gradient(network: &Network, objective: &Objective, crops: &Tensor) -> Result<Tensor> {
     let crops = crops.f_detach()?.f_set_requires_grad(true)?;
-    let value = objective(network, &crops, layers)?;
+    let value = objective.value(network, &crops)?;
     let value = if network.precision() == Kind::Half { value.f_mul_scalar(FP16_LOSS_SCALE)? } else { value };
     Ok(Tensor::f_run_backward(&[value], &[&crops], false, false)?.remove(0))
 }

@@ -3,7 +3,9 @@
 //! The binary (`src/main.rs`) parses arguments into [`settings::Settings`] and calls [`render`];
 //! everything else lives here, one module per concern:
 //! - [`weights`]: reads `torch.save` state dicts (zip + pickle) without Python.
-//! - [`network`]: EfficientNet-Lite0/1/2 and its layers.
+//! - [`network`]: EfficientNet-Lite0/1/2 and its layers; [`googlenet`]: GoogLeNet (torchvision's).
+//! - [`objective`]: what a dream maximises (layers, channels, classes, a guide) and its image prior.
+//! - [`imagenet`]: the 1,000 ImageNet class names; [`classify`]: what a network sees in an image.
 //! - [`dream`]: the octave gradient ascent.
 //! - [`image_io`]: stills in and out, pixels to tensors.
 //! - [`output`]: safe writing (temporary name, rename on success).
@@ -27,10 +29,11 @@
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
-pub mod cuda_graph;
+pub mod classify;
 pub mod color;
 #[cfg(feature = "video")]
 pub mod compare;
+pub mod cuda_graph;
 pub mod device;
 pub mod dream;
 pub mod error;
@@ -38,8 +41,11 @@ pub mod error;
 pub mod flow;
 #[cfg(feature = "video")]
 pub mod footage;
+pub mod googlenet;
 pub mod image_io;
+pub mod imagenet;
 pub mod network;
+pub mod objective;
 pub mod output;
 #[cfg(feature = "video")]
 pub mod pipeline;

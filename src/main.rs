@@ -6,7 +6,7 @@ mod progress;
 mod signals;
 
 use clap::{CommandFactory, Parser};
-use cli::{BatchArgs, BenchArgs, Cli, Command, PresetsAction, PresetsArgs, StillArgs};
+use cli::{BatchArgs, BenchArgs, ClassifyArgs, Cli, Command, PresetsAction, PresetsArgs, StillArgs};
 #[cfg(feature = "video")]
 use cli::{CompareArgs, VideoArgs, ZoomArgs};
 use dreamreel::Error;
@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "video")]
         Command::Compare(args) => compare(args),
         Command::Models => models(),
+        Command::Classify(args) => classify(args),
         Command::Bench(args) => bench(args),
         Command::Presets(args) => list_presets(args),
         Command::Completions(args) => {
@@ -233,26 +234,57 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// `dreamreel models`: every network, whether its weights are installed, and its layers (with
+/// their shapes at 224x224 when installed).
 fn models() -> Result<(), Error> {
     let dir = models_dir();
     let mut text = String::new();
-    let mut found = 0;
     for kind in ModelKind::ALL {
         let path = dir.join(kind.weights_file_name());
         if !path.exists() {
+            let how = if kind == ModelKind::GoogLeNet { "see the README" } else { "run scripts/setup.sh" };
+            text += &format!("{}  not installed ({}: {how})\n", kind.name(), path.display());
+            text += &format!("  layers: {}\n", dreamreel::network::layer_names_of(kind).join(", "));
             continue;
         }
-        found += 1;
         let network = Network::load(kind, &path, tch::Device::Cpu, NetworkOptions::default())?;
-        text += &format!("{}  {}\n", kind.name(), path.display());
+        text += &format!("{}  installed: {}\n", kind.name(), path.display());
         for (name, shape) in network.layer_names().iter().zip(network.layer_shapes(224, 224)?) {
             let shape: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
             text += &format!("  {name:<10} {}\n", shape.join(" x "));
         }
     }
-    if found == 0 {
-        return Err(Error::input(dir, "no models installed: run scripts/setup.sh"));
+    print_to_stdout(&text);
+    Ok(())
+}
+
+/// `dreamreel classify`: the network's top classes for an image, as text or JSON.
+fn classify(args: ClassifyArgs) -> Result<(), Error> {
+    if args.list {
+        let names = dreamreel::imagenet::class_names();
+        let text: String = names.iter().enumerate().map(|(index, name)| format!("{index:>3}  {name}\n")).collect();
+        print_to_stdout(&text);
+        return Ok(());
     }
+    let Some(path) = args.image else {
+        return Err(Error::setting("IMAGE", "name an image to classify"));
+    };
+    let patch = dreamreel::settings::SettingsPatch {
+        model: args.model,
+        weights: args.weights,
+        device: args.device,
+        ..Default::default()
+    };
+    let settings = dreamreel::settings::Settings::resolve([&patch])?;
+    let image = dreamreel::image_io::load_image(&path, None)?;
+    let network = dreamreel::render::load_network(&settings)?;
+    let tensor = dreamreel::image_io::image_to_tensor(&image, network.device())?;
+    let predictions = dreamreel::classify::classify(&network, &tensor, args.top as usize)?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&predictions).map_err(|e| Error::setting("--json", e.to_string()))? + "\n"
+    } else {
+        predictions.iter().map(|p| format!("{:>6.2}%  {:>3}  {}\n", 100.0 * p.probability, p.index, p.name)).collect()
+    };
     print_to_stdout(&text);
     Ok(())
 }

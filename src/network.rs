@@ -19,16 +19,20 @@ pub enum ModelKind {
     Lite0,
     Lite1,
     Lite2,
+    /// GoogLeNet (Inception v1) in torchvision's layout: the 2015 DeepDream network.
+    #[value(name = "googlenet")]
+    GoogLeNet,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 3] = [ModelKind::Lite0, ModelKind::Lite1, ModelKind::Lite2];
+    pub const ALL: [ModelKind; 4] = [ModelKind::Lite0, ModelKind::Lite1, ModelKind::Lite2, ModelKind::GoogLeNet];
 
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Lite0 => "lite0",
             ModelKind::Lite1 => "lite1",
             ModelKind::Lite2 => "lite2",
+            ModelKind::GoogLeNet => "googlenet",
         }
     }
 
@@ -37,11 +41,12 @@ impl ModelKind {
     }
 
     /// The input size the padding was fixed for, as in the reference package.
-    fn nominal_size(self) -> usize {
+    pub fn nominal_size(self) -> usize {
         match self {
             ModelKind::Lite0 => 224,
             ModelKind::Lite1 => 240,
             ModelKind::Lite2 => 260,
+            ModelKind::GoogLeNet => 224,
         }
     }
 
@@ -50,6 +55,7 @@ impl ModelKind {
             ModelKind::Lite0 => 1.0,
             ModelKind::Lite1 => 1.1,
             ModelKind::Lite2 => 1.2,
+            ModelKind::GoogLeNet => 1.0,
         }
     }
 
@@ -67,7 +73,10 @@ impl ModelKind {
 
     /// The file name `scripts/setup.sh` installs the weights under.
     pub fn weights_file_name(self) -> String {
-        format!("efficientnet-{}.pth", self.name())
+        match self {
+            ModelKind::GoogLeNet => "googlenet.pth".into(),
+            _ => format!("efficientnet-{}.pth", self.name()),
+        }
     }
 }
 
@@ -195,7 +204,8 @@ impl Default for NetworkOptions {
     }
 }
 
-pub struct Network {
+/// EfficientNet-Lite0/1/2; [`Network`] holds it or a GoogLeNet.
+pub struct EfficientNet {
     kind: ModelKind,
     stem: ConvBn,
     blocks: Vec<Block>,
@@ -207,7 +217,7 @@ pub struct Network {
     precision: Kind,
 }
 
-impl Network {
+impl EfficientNet {
     /// Loads the installed weights of `kind` from [`models_dir`].
     pub fn load_installed(kind: ModelKind, device: Device, options: NetworkOptions) -> Result<Self> {
         let path = models_dir().join(kind.weights_file_name());
@@ -270,7 +280,7 @@ impl Network {
         let head = store.conv_bn("_conv_head", "_bn1", 1, size, true)?;
         let classifier = (store.take("_fc.weight")?, store.take("_fc.bias")?);
         let device = Device::Cpu;
-        Ok(Network { kind, stem, blocks, head, classifier, device, channels_last: false, precision: Kind::Float })
+        Ok(EfficientNet { kind, stem, blocks, head, classifier, device, channels_last: false, precision: Kind::Float })
     }
 
     fn for_each_conv(&mut self, mut f: impl FnMut(&mut ConvBn) -> Result<()>) -> Result<()> {
@@ -467,6 +477,126 @@ impl Store {
             Some(first) => Err(self.error(format!("{} unexpected weight(s), first '{first}'", left.len()))),
         }
     }
+}
+
+/// A network the dream can run: EfficientNet-Lite or GoogLeNet, behind one interface.
+pub enum Network {
+    EfficientNet(EfficientNet),
+    GoogLeNet(crate::googlenet::GoogLeNet),
+}
+
+impl Network {
+    /// Loads the installed weights of `kind` from [`models_dir`].
+    pub fn load_installed(kind: ModelKind, device: Device, options: NetworkOptions) -> Result<Self> {
+        let path = models_dir().join(kind.weights_file_name());
+        if !path.exists() {
+            let how = match kind {
+                ModelKind::GoogLeNet => "see the README's GoogLeNet section, or pass --weights FILE",
+                _ => "run scripts/setup.sh, or pass --weights FILE",
+            };
+            return Err(Error::input(&path, format!("weights of {} are not installed: {how}", kind.name())));
+        }
+        Self::load(kind, &path, device, options)
+    }
+
+    /// Loads a `torch.save` state dict of `kind`; every key must be used.
+    pub fn load(kind: ModelKind, path: &Path, device: Device, options: NetworkOptions) -> Result<Self> {
+        Ok(match kind {
+            ModelKind::GoogLeNet => Network::GoogLeNet(crate::googlenet::GoogLeNet::load(path, device, options)?),
+            _ => Network::EfficientNet(EfficientNet::load(kind, path, device, options)?),
+        })
+    }
+
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            Network::EfficientNet(net) => net.kind(),
+            Network::GoogLeNet(_) => ModelKind::GoogLeNet,
+        }
+    }
+
+    pub fn device(&self) -> Device {
+        match self {
+            Network::EfficientNet(net) => net.device(),
+            Network::GoogLeNet(net) => net.device(),
+        }
+    }
+
+    /// Layer names, shallowest first.
+    pub fn layer_names(&self) -> Vec<String> {
+        match self {
+            Network::EfficientNet(net) => net.layer_names(),
+            Network::GoogLeNet(net) => net.layer_names(),
+        }
+    }
+
+    pub fn parse_layer(&self, name: &str) -> Option<LayerId> {
+        match self {
+            Network::EfficientNet(net) => net.parse_layer(name),
+            Network::GoogLeNet(net) => net.parse_layer(name),
+        }
+    }
+
+    /// Converts the network's convolutions once to `kind` (fp32, bf16 or fp16), after BatchNorm was
+    /// folded in fp32; inputs are cast to it and activations come back in it.
+    pub fn set_precision(&mut self, kind: Kind) -> Result<()> {
+        match self {
+            Network::EfficientNet(net) => net.set_precision(kind),
+            Network::GoogLeNet(net) => net.set_precision(kind),
+        }
+    }
+
+    /// The kind the network runs in.
+    pub fn precision(&self) -> Kind {
+        match self {
+            Network::EfficientNet(net) => net.precision(),
+            Network::GoogLeNet(net) => net.precision(),
+        }
+    }
+
+    /// Activations of `layers` for `image`, a batch of RGB in [0, 1], in the order asked.
+    pub fn activations(&self, image: &Tensor, layers: &[LayerId]) -> Result<Vec<Tensor>> {
+        match self {
+            Network::EfficientNet(net) => net.activations(image, layers),
+            Network::GoogLeNet(net) => net.activations(image, layers),
+        }
+    }
+
+    /// ImageNet logits (1000 classes) of a batch of RGB images in [0, 1].
+    pub fn logits(&self, image: &Tensor) -> Result<Tensor> {
+        match self {
+            Network::EfficientNet(net) => net.logits(image),
+            Network::GoogLeNet(net) => net.logits(image),
+        }
+    }
+
+    /// Shapes `[C, H, W]` of every layer for an input of `height` x `width`.
+    pub fn layer_shapes(&self, height: i64, width: i64) -> Result<Vec<Vec<i64>>> {
+        match self {
+            Network::EfficientNet(net) => net.layer_shapes(height, width),
+            Network::GoogLeNet(net) => net.layer_shapes(height, width),
+        }
+    }
+
+    /// A one-line hint for an unknown layer name: the names it takes.
+    pub fn layer_hint(&self) -> String {
+        match self {
+            Network::EfficientNet(net) => {
+                format!("use stem, blocks.0 ... blocks.{}, head", net.layer_names().len() - 3)
+            }
+            Network::GoogLeNet(net) => format!("use {}", net.layer_names().join(", ")),
+        }
+    }
+}
+
+/// The layer names of `kind`, without loading its weights.
+pub fn layer_names_of(kind: ModelKind) -> Vec<String> {
+    if kind == ModelKind::GoogLeNet {
+        return crate::googlenet::layer_names();
+    }
+    let mut names = vec!["stem".to_string()];
+    names.extend((0..kind.block_strides().len()).map(|i| format!("blocks.{i}")));
+    names.push("head".into());
+    names
 }
 
 #[cfg(test)]

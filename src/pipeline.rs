@@ -9,7 +9,7 @@
 //! render loses at most one segment, and `--resume` continues where the checkpoint ends.
 use crate::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
 use crate::color::ColorMode;
-use crate::dream::{Dreamer, objective_value};
+use crate::dream::Dreamer;
 use crate::error::{Error, Result};
 use crate::footage::{Carry, FollowedFrame, follow};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
@@ -213,7 +213,8 @@ pub fn render_footage(
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
-        let decoder = spawn_stage(scope, "decode", move || decode(input, &read, (decode_from, cancel), info_tx, to_dream))?;
+        let decoder =
+            spawn_stage(scope, "decode", move || decode(input, &read, (decode_from, cancel), info_tx, to_dream))?;
         let info = match info_rx.recv() {
             Ok(Ok(info)) => info,
             Ok(Err(e)) => return Err(e),
@@ -447,7 +448,7 @@ impl DreamStage<'_> {
             self.checkpoint(frames_done, &last)?;
         }
         if let Some(last) = &last {
-            done.last_objective = objective_value(dreamer.network(), last, &dreamer.params().layers)?;
+            done.last_objective = dreamer.params().objective.value_of(dreamer.network(), last)?;
         }
         progress.finish();
         Ok(done)

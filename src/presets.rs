@@ -9,7 +9,7 @@ use crate::settings::{Settings, SettingsPatch};
 use std::path::{Path, PathBuf};
 
 /// The presets compiled into the binary, in the order `dreamreel presets` lists them.
-pub const SHIPPED: [(&str, &str); 7] = [
+pub const SHIPPED: &[(&str, &str)] = &[
     ("preview", include_str!("../presets/preview.toml")),
     ("classic", include_str!("../presets/classic.toml")),
     ("shallow", include_str!("../presets/shallow.toml")),
@@ -17,6 +17,9 @@ pub const SHIPPED: [(&str, &str); 7] = [
     ("gentle", include_str!("../presets/gentle.toml")),
     ("zoom-rush", include_str!("../presets/zoom-rush.toml")),
     ("slow-hq", include_str!("../presets/slow-hq.toml")),
+    ("bananas", include_str!("../presets/bananas.toml")),
+    ("class-zoom", include_str!("../presets/class-zoom.toml")),
+    ("guided", include_str!("../presets/guided.toml")),
 ];
 
 /// Where a preset came from.
@@ -111,6 +114,9 @@ fn load_file(path: &Path, origin: Origin) -> Result<Preset> {
         _ => Error::input(path, format!("cannot read: {e}")),
     })?;
     let mut patch = parse(&text, path)?;
+    if let Some(guide) = &patch.guide {
+        patch.guide = Some(path.parent().unwrap_or(Path::new("")).join(guide));
+    }
     if let Some(weights) = &patch.weights {
         patch.weights = Some(path.parent().unwrap_or(Path::new("")).join(weights));
     }

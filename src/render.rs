@@ -1,5 +1,5 @@
 //! The jobs a user runs, from checked settings to finished files.
-use crate::dream::{DreamParams, Dreamer, objective_value};
+use crate::dream::{DreamParams, Dreamer};
 use crate::error::{Error, Result};
 use crate::image_io::{image_to_tensor, load_image, save_image};
 use crate::network::{Network, NetworkOptions};
@@ -32,23 +32,7 @@ pub struct Engine {
 impl Engine {
     /// Resolves the device, sets torch's threads, loads the weights and checks the layers.
     pub fn load(settings: &Settings) -> Result<Engine> {
-        let device = crate::device::resolve_device(&settings.device)?;
-        if settings.threads > 0 {
-            tch::set_num_threads(settings.threads as i32);
-        }
-        tch::manual_seed(settings.seed as i64);
-        if device.is_cuda() {
-            // Off unless asked: autotuning costs 12-27 s on an H200 for each new shape (every
-            // octave, forward and backward), far more than it saves on a still or a short clip.
-            tch::Cuda::cudnn_set_benchmark(settings.cudnn_benchmark);
-        }
-        let options = NetworkOptions::default();
-        let mut network = match &settings.weights {
-            Some(path) if !path.is_file() => return Err(Error::input(path, "weights file not found (--weights)")),
-            Some(path) => Network::load(settings.model, path, device, options)?,
-            None => Network::load_installed(settings.model, device, options)?,
-        };
-        network.set_precision(settings.precision.kind_on(device))?;
+        let network = load_network(settings)?;
         let params = settings.dream_params(&network)?;
         Ok(Engine { network, params, seed: settings.seed, cuda_graphs: settings.cuda_graphs })
     }
@@ -58,6 +42,28 @@ impl Engine {
         dreamer.use_cuda_graphs(self.cuda_graphs && self.network.device().is_cuda());
         Ok(dreamer)
     }
+}
+
+/// Resolves the device, sets torch's threads and loads the settings' network.
+pub fn load_network(settings: &Settings) -> Result<Network> {
+    let device = crate::device::resolve_device(&settings.device)?;
+    if settings.threads > 0 {
+        tch::set_num_threads(settings.threads as i32);
+    }
+    tch::manual_seed(settings.seed as i64);
+    if device.is_cuda() {
+        // Off unless asked: autotuning costs 12-27 s on an H200 for each new shape (every
+        // octave, forward and backward), far more than it saves on a still or a short clip.
+        tch::Cuda::cudnn_set_benchmark(settings.cudnn_benchmark);
+    }
+    let options = NetworkOptions::default();
+    let mut network = match &settings.weights {
+        Some(path) if !path.is_file() => return Err(Error::input(path, "weights file not found (--weights)")),
+        Some(path) => Network::load(settings.model, path, device, options)?,
+        None => Network::load_installed(settings.model, device, options)?,
+    };
+    network.set_precision(settings.precision.kind_on(device))?;
+    Ok(network)
 }
 
 /// What a finished still render measured.
@@ -77,24 +83,41 @@ pub fn render_still(
     settings: &Settings,
     progress: &mut dyn Progress,
 ) -> Result<StillReport> {
-    check_output_path(output, &[input])?;
+    let from_noise = input == Path::new(NOISE);
+    let inputs: &[&Path] = if from_noise { &[] } else { &[input] };
+    check_output_path(output, inputs)?;
     crate::image_io::output_image_format(output)?;
-    let image = load_image(input, settings.width)?;
+    let image = if from_noise { None } else { Some(load_image(input, settings.width)?) };
     let engine = Engine::load(settings)?;
     let started = Instant::now();
     progress.start(Some(1));
-    let x = image_to_tensor(&image, engine.network.device())?;
-    let objective_before = objective_value(&engine.network, &x, &engine.params.layers)?;
+    let x = match &image {
+        Some(image) => image_to_tensor(image, engine.network.device())?,
+        None => noise_start(settings, engine.network.device())?,
+    };
+    let objective = &engine.params.objective;
+    let objective_before = objective.value_of(&engine.network, &x)?;
     let dreamed = engine.dreamer()?.dream(&x)?;
-    let objective_after = objective_value(&engine.network, &dreamed, &engine.params.layers)?;
+    let objective_after = objective.value_of(&engine.network, &dreamed)?;
     save_image(&dreamed, output)?;
     progress.advance(1);
     progress.finish();
+    let size = x.size();
     Ok(StillReport {
-        width: image.width(),
-        height: image.height(),
+        width: size[3] as u32,
+        height: size[2] as u32,
         objective_before,
         objective_after,
         elapsed: started.elapsed(),
     })
+}
+
+/// The input name that starts a still (or a zoom) from seeded noise instead of a file.
+pub const NOISE: &str = "noise";
+
+/// A still's noise start: `--width` x `--height` (square when only the width is given).
+fn noise_start(settings: &Settings, device: tch::Device) -> Result<tch::Tensor> {
+    let width = settings.width.ok_or_else(|| Error::setting("--width", "a still from noise needs --width"))?;
+    let height = settings.height.unwrap_or(width);
+    crate::transform::noise(height as i64, width as i64, settings.seed, device)
 }

@@ -39,17 +39,20 @@ impl std::fmt::Display for Codec {
     }
 }
 
+/// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
+pub const GOOGLENET_LAYERS: &str = "inception4c";
+
 /// Settings that may each be absent: one layer of defaults < preset < command line.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct SettingsPatch {
-    /// Network: EfficientNet-Lite0, -Lite1 or -Lite2 [default: lite0]
+    /// Network: EfficientNet-Lite0, -Lite1, -Lite2 or GoogLeNet (googlenet, with --weights or installed) [default: lite0]
     #[arg(long, value_enum, help_heading = "Dream")]
     pub model: Option<ModelKind>,
     /// A weights file (torch.save state dict) to use instead of the installed one
     #[arg(long, value_name = "FILE", help_heading = "Dream")]
     pub weights: Option<PathBuf>,
-    /// Layers whose activations the dream amplifies, comma-separated: stem, blocks.N, head [default: blocks.8,blocks.10]
+    /// Layers whose activations the dream amplifies, comma-separated: stem, blocks.N, head; GoogLeNet: conv1 ... inception5b [default: blocks.8,blocks.10; inception4c]
     #[arg(long, value_name = "L1,L2", help_heading = "Dream")]
     pub layers: Option<String>,
     /// Levels of the image pyramid [default: 4]
@@ -74,6 +77,19 @@ pub struct SettingsPatch {
     /// Dream in tiles of at most N x N pixels, to bound memory on big frames [default: whole frame]
     #[arg(long, value_name = "N", help_heading = "Dream")]
     pub tile: Option<u32>,
+
+    /// Amplify only these channels of a layer, e.g. blocks.10:3,17 (repeatable; instead of --layers)
+    #[arg(long, value_name = "LAYER:C1,C2", help_heading = "Objective")]
+    pub channels: Option<Vec<String>>,
+    /// Grow ImageNet classes, by name or index, comma-separated: banana,954 (`dreamreel classify --list`)
+    #[arg(long, value_name = "NAME|INDEX", help_heading = "Objective")]
+    pub class: Option<String>,
+    /// Take on this image's textures: match each position's features at --layers to the guide's
+    #[arg(long, value_name = "IMAGE", help_heading = "Objective")]
+    pub guide: Option<PathBuf>,
+    /// Image prior: share of a 3x3 blur mixed into the image after each step [default: 0.3 with --class, else 0]
+    #[arg(long, value_name = "F", help_heading = "Objective")]
+    pub blur: Option<f64>,
 
     /// Resize the input to this width, keeping the aspect ratio
     #[arg(long, help_heading = "Frame")]
@@ -155,6 +171,14 @@ pub struct Settings {
     pub seed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tile: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guide: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blur: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,6 +216,10 @@ impl Default for Settings {
             jitter: 16,
             seed: 0,
             tile: None,
+            channels: Vec::new(),
+            class: None,
+            guide: None,
+            blur: None,
             width: None,
             height: None,
             zoom: None,
@@ -217,7 +245,9 @@ impl Settings {
     /// Layers `patches` in order (later wins) over the defaults and checks the result.
     pub fn resolve<'a>(patches: impl IntoIterator<Item = &'a SettingsPatch>) -> Result<Settings> {
         let mut s = Settings::default();
+        let mut layers_given = false;
         for p in patches {
+            layers_given |= p.layers.is_some();
             macro_rules! take {
                 ($($field:ident),*) => { $( if let Some(v) = &p.$field { s.$field = v.clone(); } )* };
             }
@@ -245,10 +275,15 @@ impl Settings {
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
-            take_optional!(weights, tile, width, height, zoom, codec, crf);
+            take_optional!(weights, tile, width, height, zoom, codec, crf, blur);
+            crate::objective::take_objective(&mut s, p)?;
             if let Some(pan) = &p.pan {
                 s.pan = parse_pan(pan)?;
             }
+        }
+        if !layers_given && s.model == ModelKind::GoogLeNet {
+            // The 2015 look: the default layers are EfficientNet's, so GoogLeNet gets its own.
+            s.layers = GOOGLENET_LAYERS.into();
         }
         s.check()?;
         Ok(s)
@@ -267,6 +302,16 @@ impl Settings {
         let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
         ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
         ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
+        if let Some(classes) = &self.class {
+            crate::imagenet::parse_classes(classes)?;
+        }
+        if let Some(blur) = self.blur {
+            ensure(
+                blur.is_finite() && (0.0..=1.0).contains(&blur),
+                "--blur",
+                format!("{blur} must be between 0 and 1"),
+            )?;
+        }
         if let Some(tile) = self.tile {
             let min = crate::dream::MIN_TILE;
             ensure(tile >= min, "--tile", format!("{tile} must be at least {min} pixels"))?;
@@ -303,22 +348,19 @@ impl Settings {
         let mut layers = Vec::new();
         for name in self.layers.split(',').filter(|n| !n.trim().is_empty()) {
             let layer = network.parse_layer(name).ok_or_else(|| {
-                let names = network.layer_names();
                 Error::setting(
                     "--layers",
-                    format!(
-                        "'{}' is not a layer of {}: use stem, blocks.0 ... blocks.{}, head",
-                        name.trim(),
-                        network.kind().name(),
-                        names.len() - 3
-                    ),
+                    format!("'{}' is not a layer of {}: {}", name.trim(), network.kind().name(), network.layer_hint()),
                 )
             })?;
             if !layers.contains(&layer) {
                 layers.push(layer);
             }
         }
+        let (objective, blur) = crate::objective::from_settings(self, network, &layers)?;
         let params = DreamParams {
+            objective,
+            blur,
             layers,
             octaves: self.octaves,
             octave_scale: self.octave_scale,

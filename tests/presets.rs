@@ -46,8 +46,13 @@ fn every_shipped_preset_renders_with_its_own_network_and_layers() {
     for name in &names {
         let settings = show(&[name]);
         looks.insert(format!(
-            "{} {} {} {}",
-            settings["model"], settings["layers"], settings["step"], settings["jitter"]
+            "{} {} {} {} {:?} {:?}",
+            settings["model"],
+            settings["layers"],
+            settings["step"],
+            settings["jitter"],
+            settings.get("class"),
+            settings.get("blur")
         ));
         let out = dir.path().join(format!("{name}.png"));
         dreamreel()
@@ -61,7 +66,7 @@ fn every_shipped_preset_renders_with_its_own_network_and_layers() {
         assert_eq!(image.width(), 48, "{name}");
         renders.insert(image.into_raw());
     }
-    // Presets that dream differently (network, layers, step, jitter) give different pictures.
+    // Presets that dream differently (network, layers, step, jitter, class) give different pictures.
     assert_eq!(renders.len(), looks.len(), "{names:?}");
     assert!(looks.len() >= 5, "{looks:?}");
 }
@@ -121,7 +126,7 @@ fn bad_preset_files_name_the_file_line_and_key() {
     }
     refused(
         &["still", "samples/chelsea.png", "-o", out, "--preset", "nosuch"],
-        "--preset: no preset 'nosuch': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, or a .toml file",
+        "--preset: no preset 'nosuch': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, bananas, class-zoom, guided, or a .toml file",
     );
     assert!(!Path::new(out).exists());
 }
