@@ -307,7 +307,7 @@ pub fn check_jobs(jobs: &[Job], options: &RunOptions) -> Vec<String> {
 }
 
 fn check_job(job: &Job) -> Result<()> {
-    let from_noise = job.mode == Mode::Zoom && job.input == Path::new("noise");
+    let from_noise = matches!(job.mode, Mode::Zoom | Mode::Still) && job.input == Path::new("noise");
     if !from_noise {
         check_input(job)?;
     }
