@@ -203,11 +203,9 @@ impl GoogLeNet {
         Ok(GoogLeNet { layers, classifier, device, channels_last: options.channels_last, precision: Kind::Float })
     }
 
-    /// Converts the convolutions once to `kind`; the classifier stays fp32 (its input is cast).
-    pub fn set_precision(&mut self, kind: Kind) -> Result<()> {
-        if !matches!(kind, Kind::Float | Kind::BFloat16 | Kind::Half) {
-            return Err(Error::setting("--precision", format!("{kind:?} is not fp32, bf16 or fp16")));
-        }
+    /// Converts the convolutions once to `kind` (checked by [`Network::set_precision`]); the
+    /// classifier stays fp32 (its input is cast).
+    pub(crate) fn set_precision(&mut self, kind: Kind) -> Result<()> {
         for layer in &mut self.layers {
             match layer {
                 Layer::Conv(conv) => conv.convert(kind)?,

@@ -301,10 +301,7 @@ impl EfficientNet {
     /// loading, so BatchNorm is folded in fp32 first. [`Network::activations`] then feeds the
     /// network a copy of the image in that kind and returns activations in it; callers sum them in
     /// fp32. The classifier stays fp32.
-    pub fn set_precision(&mut self, kind: Kind) -> Result<()> {
-        if !matches!(kind, Kind::Float | Kind::BFloat16 | Kind::Half) {
-            return Err(Error::setting("--precision", format!("{kind:?} is not fp32, bf16 or fp16")));
-        }
+    pub(crate) fn set_precision(&mut self, kind: Kind) -> Result<()> {
         self.for_each_conv(|conv| conv.convert(kind))?;
         self.precision = kind;
         Ok(())
@@ -539,6 +536,9 @@ impl Network {
     /// Converts the network's convolutions once to `kind` (fp32, bf16 or fp16), after BatchNorm was
     /// folded in fp32; inputs are cast to it and activations come back in it.
     pub fn set_precision(&mut self, kind: Kind) -> Result<()> {
+        if !matches!(kind, Kind::Float | Kind::BFloat16 | Kind::Half) {
+            return Err(Error::setting("--precision", format!("{kind:?} is not fp32, bf16 or fp16")));
+        }
         match self {
             Network::EfficientNet(net) => net.set_precision(kind),
             Network::GoogLeNet(net) => net.set_precision(kind),
