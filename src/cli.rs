@@ -1,7 +1,7 @@
 //! The command line: every subcommand's arguments, as clap parses them (`main.rs` runs them).
 use clap::{Parser, Subcommand};
 #[cfg(feature = "video")]
-use dreamreel::pipeline::RenderOptions;
+use dreamreel::job::RenderOptions;
 use dreamreel::settings::{Settings, SettingsPatch};
 use dreamreel::{Error, presets};
 use std::path::{Path, PathBuf};
@@ -160,16 +160,8 @@ pub struct ResumeArgs {
 #[cfg(feature = "video")]
 impl ResumeArgs {
     /// The render's options; `overwrite` is `-y`, which belongs to the output's arguments.
-    pub fn options(&self, overwrite: bool) -> Result<RenderOptions, Error> {
-        if self.checkpoint_every == 0 {
-            return Err(Error::setting("--checkpoint-every", "must be at least 1 frame"));
-        }
-        Ok(RenderOptions {
-            resume: self.resume,
-            checkpoint_every: self.checkpoint_every,
-            restart: self.restart,
-            overwrite,
-        })
+    pub fn options(&self, overwrite: bool) -> RenderOptions {
+        RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every, restart: self.restart, overwrite }
     }
 }
 

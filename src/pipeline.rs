@@ -13,10 +13,11 @@ use crate::dream::Dreamer;
 use crate::error::{Error, Result};
 use crate::footage::{Carry, FollowedFrame, follow};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
+use crate::job::{Job, Mode};
 use crate::output::check_output_path;
 use crate::render::{Engine, Progress};
 use crate::settings::Settings;
-use crate::transform::{Motion, blend, noise};
+use crate::transform::{blend, noise};
 use crate::video::{
     self, AudioSource, ConcatOptions, Frame, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
 };
@@ -30,42 +31,7 @@ use tch::{Device, Tensor};
 /// Frames in flight between two stages: enough to overlap them, little enough to keep memory flat.
 const CHANNEL_FRAMES: usize = 2;
 
-/// Where a dream zoom starts.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ZoomStart {
-    Still(PathBuf),
-    /// Seeded colour noise of `--width` x `--height`.
-    Noise,
-}
-
-/// Which part of a footage file to dream.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Span {
-    pub start_seconds: f64,
-    pub frames: Option<u64>,
-    pub seconds: Option<f64>,
-}
-
-/// How a video render keeps its progress.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RenderOptions {
-    /// Continue from the checkpoint beside the output instead of frame 1.
-    pub resume: bool,
-    /// Frames per segment: what a crash can lose at most.
-    pub checkpoint_every: u64,
-    /// Discard a checkpoint beside the output and start afresh (without it or `resume`, a
-    /// checkpoint is refused, so a mistyped command never throws away finished work).
-    pub restart: bool,
-    /// Replace an existing output (`-y`); without it only `resume` may replace the partial
-    /// output of the interrupted render it continues.
-    pub overwrite: bool,
-}
-
-impl Default for RenderOptions {
-    fn default() -> Self {
-        RenderOptions { resume: false, checkpoint_every: 24, restart: false, overwrite: false }
-    }
-}
+pub use crate::job::{RenderOptions, Span};
 
 /// What a finished (or interrupted) video render did.
 #[derive(Clone, Debug)]
@@ -98,30 +64,21 @@ enum ToEncoder {
     Finish,
 }
 
-/// Renders a dream zoom of `frames` frames: frame 1 is the dreamed start, each next one the
-/// previous dreamed frame moved by the motion and dreamed again.
-pub fn render_zoom(
-    start: &ZoomStart,
-    output: &Path,
-    frames: u64,
-    settings: &Settings,
-    options: RenderOptions,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<VideoReport> {
+/// Renders a dream zoom of `job.span.frames` frames: frame 1 is the dreamed start, each next
+/// one the previous dreamed frame moved by the motion and dreamed again.
+pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
+    let (output, settings, options) = (job.output.as_path(), &job.settings, job.options);
+    let frames = job.span.frames.unwrap_or(0);
     if frames == 0 {
         return Err(Error::setting("--frames", "must be at least 1"));
     }
-    let input = match start {
-        ZoomStart::Still(path) => Some(path.as_path()),
-        ZoomStart::Noise => None,
-    };
+    let input = job.input.file();
     check_video_output(output, input.as_slice())?;
     let engine = Engine::load(settings)?;
     let device = engine.network.device();
-    let first = match start {
-        ZoomStart::Still(path) => image_to_tensor(&load_image(path, settings.width)?, device)?,
-        ZoomStart::Noise => {
+    let first = match input {
+        Some(path) => image_to_tensor(&load_image(path, settings.width)?, device)?,
+        None => {
             let (Some(width), Some(height)) = (settings.width, settings.height) else {
                 return Err(Error::setting("--width", "a zoom from noise needs both --width and --height"));
             };
@@ -133,11 +90,11 @@ pub fn render_zoom(
     let frame_rate = fps_rational(settings.fps);
     let time_base = Rational::new(frame_rate.den, frame_rate.num);
     check_overwrite(output, &options)?;
-    let job = job_description("zoom", input, serde_json::json!({ "frames": frames }), settings);
-    let mut state = Resumable::open(output, job, options, device)?;
+    let description = job_description(job, serde_json::json!({ "frames": frames }));
+    let mut state = Resumable::open(output, description, options, device)?;
     let write = write_options(output, settings, width, height, time_base, frame_rate);
     check_writable(output, &write)?;
-    let motion = motion_of(settings, 1.05);
+    let motion = job.motion();
     let started = Instant::now();
     progress.start(Some(frames));
     progress.advance(state.frames_done());
@@ -168,19 +125,11 @@ pub fn render_zoom(
 }
 
 /// Dreams footage: each decoded frame is blended with the previous dreamed frame (moved by the
-/// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `audio` is false,
-/// its sound, cut to the same span.
-#[allow(clippy::too_many_arguments)]
-pub fn render_footage(
-    input: &Path,
-    output: &Path,
-    span: &Span,
-    audio: bool,
-    settings: &Settings,
-    options: RenderOptions,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<VideoReport> {
+/// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `job.audio` is
+/// false, its sound, cut to the same span.
+pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
+    let (output, settings, options, span) = (job.output.as_path(), &job.settings, job.options, &job.span);
+    let input = job.input.path();
     check_video_output(output, &[input])?;
     video::init()?;
     let engine = Engine::load(settings)?;
@@ -193,14 +142,14 @@ pub fn render_footage(
         sequence_fps: Some(settings.fps),
     };
     let span_json = serde_json::json!({
-        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": audio,
+        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": job.audio,
     });
-    let job = job_description("video", Some(input), span_json, settings);
+    let description = job_description(job, span_json);
     // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
     drop(VideoReader::open(input, &read)?);
     check_overwrite(output, &options)?;
-    let mut state = Resumable::open(output, job, options, device)?;
-    let motion = motion_of(settings, 1.0);
+    let mut state = Resumable::open(output, description, options, device)?;
+    let motion = job.motion();
     let share_of_new = settings.blend;
     let carry = Carry { motion, share_of_new, scene_threshold: settings.scene_threshold, colors: settings.colors };
     let started = Instant::now();
@@ -222,7 +171,7 @@ pub fn render_footage(
         };
         let write = write_options(output, settings, info.width, info.height, info.time_base, info.frame_rate);
         check_writable(output, &write)?;
-        let sound = (audio && info.audio_streams > 0).then(|| AudioSource {
+        let sound = (job.audio && info.audio_streams > 0).then(|| AudioSource {
             path: input.to_owned(),
             start_seconds: info.start_seconds,
             duration_seconds: None,
@@ -626,29 +575,25 @@ fn write_options(
 }
 
 /// The job as a checkpoint records it: what must match for a resume to continue it. The device,
-/// thread count, cuDNN autotuning and CUDA graphs may change between runs.
-fn job_description(
-    mode: &str,
-    input: Option<&Path>,
-    span: serde_json::Value,
-    settings: &Settings,
-) -> serde_json::Value {
-    let mut job = serde_json::to_value(settings).unwrap_or_default();
-    if let Some(map) = job.as_object_mut() {
+/// thread count, cuDNN autotuning and CUDA graphs may change between runs, and settings that do
+/// not act on the job's mode (a footage file's `fps`: only image sequences take one) are left out.
+fn job_description(job: &Job, span: serde_json::Value) -> serde_json::Value {
+    let mut description = serde_json::to_value(&job.settings).unwrap_or_default();
+    if let Some(map) = description.as_object_mut() {
+        map.retain(|key, _| job.mode.takes(key));
         map.remove("device");
         map.remove("threads");
         map.remove("cudnn-benchmark");
         map.remove("cuda-graphs");
-        map.insert("mode".into(), mode.into());
-        let input = input.map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
+        if job.mode == Mode::Video && !job.input.file().is_some_and(video::is_sequence_input) {
+            map.remove("fps");
+        }
+        map.insert("mode".into(), job.mode.name().into());
+        let input = job.input.file().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
         map.insert("input".into(), input.unwrap_or_else(|| "noise".into()).into());
         map.insert("span".into(), span);
     }
-    job
-}
-
-fn motion_of(settings: &Settings, default_zoom: f64) -> Motion {
-    Motion { zoom: settings.zoom.unwrap_or(default_zoom), rotate_degrees: settings.rotate, pan: settings.pan }
+    description
 }
 
 /// A frame rate as a fraction: whole rates exactly, others to a thousandth (29.97 -> 29970/1000).
