@@ -549,5 +549,25 @@ mod tests {
         );
         assert_eq!(err(&format!("{ok}{ok}")), "m.toml:8: job 2: output: b.png is also job 1's output");
         assert!(err("jobs = 1").starts_with("m.toml:1: unknown key 'jobs'"));
+        assert_eq!(err(&format!("{ok}blend = 0.3\n")), "m.toml:5: job 1: blend: only for video jobs");
+        assert_eq!(err(&format!("{ok}codec = \"av1\"\n")), "m.toml:5: job 1: codec: only for zoom and video jobs");
+        let zoom = "[[job]]\nmode = \"zoom\"\ninput = \"a.png\"\noutput = \"z.mp4\"\n";
+        assert_eq!(err(&format!("{zoom}duration = 1\nblend = 0.3\n")), "m.toml:6: job 1: blend: only for video jobs");
+    }
+
+    #[cfg(feature = "video")]
+    #[test]
+    fn a_manifest_zoom_is_the_job_the_command_line_builds() {
+        let text = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nduration = 2.5\nfps = 12\nwidth = 32\nheight = 16\n";
+        let from_manifest = parse(text, Path::new("m.toml")).unwrap().jobs.remove(0).render;
+        let patch = SettingsPatch { fps: Some(12.0), width: Some(32), height: Some(16), ..Default::default() };
+        let settings = Settings::resolve([&patch]).unwrap();
+        let request = Request { duration: Some(2.5), ..Request::new(Mode::Zoom, "noise", "z.mp4", settings) };
+        let from_command_line = crate::job::Job::new(request).unwrap();
+        assert_eq!(from_manifest.span.frames, Some(30));
+        assert_eq!(
+            (from_manifest.input, from_manifest.output, from_manifest.span, from_manifest.settings),
+            (from_command_line.input, from_command_line.output, from_command_line.span, from_command_line.settings)
+        );
     }
 }

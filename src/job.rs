@@ -201,6 +201,24 @@ pub enum Report {
 }
 
 impl Report {
+    /// A still's report (`None` for a video's).
+    pub fn still(self) -> Option<StillReport> {
+        match self {
+            Report::Still(report) => Some(report),
+            #[cfg(feature = "video")]
+            Report::Video(_) => None,
+        }
+    }
+
+    /// A video's report (`None` for a still's).
+    #[cfg(feature = "video")]
+    pub fn video(self) -> Option<crate::pipeline::VideoReport> {
+        match self {
+            Report::Video(report) => Some(report),
+            Report::Still(_) => None,
+        }
+    }
+
     /// Frames written, and how many of them a checkpoint held.
     pub fn frames(&self) -> (u64, u64) {
         match self {

@@ -12,7 +12,7 @@ use cli::{CompareArgs, VideoArgs, ZoomArgs};
 use dreamreel::Error;
 use dreamreel::batch::{self, BatchProgress, Job, Outcome, RunOptions, Shard, Status};
 use dreamreel::bench::{BenchOptions, run_bench};
-use dreamreel::job::{Job as RenderJob, Mode, RenderOptions, Report, Request};
+use dreamreel::job::{Job as RenderJob, Mode, RenderOptions, Request};
 use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
 #[cfg(feature = "video")]
 use dreamreel::pipeline::VideoReport;
@@ -90,11 +90,13 @@ fn usage_error(error: clap::Error) -> ExitCode {
 fn still(args: StillArgs) -> Result<(), Error> {
     let request = Request {
         options: RenderOptions { overwrite: args.render.overwrite, ..Default::default() },
-        ..Request::new(Mode::Still, &args.input, &args.render.output, args.render.settings()?)
+        ..Request::new(Mode::Still, &args.input, &args.output, args.settings()?)
     };
     let job = RenderJob::new(request)?;
     let mut progress = Bar::new(args.render.quiet);
-    let Report::Still(report) = job.run(&mut progress, cancel_on_ctrl_c())? else { return Ok(()) };
+    let Some(report) = job.run(&mut progress, cancel_on_ctrl_c())?.still() else {
+        return Err(Error::setting("mode", "a still job rendered no still"));
+    };
     if !args.render.quiet {
         eprintln!(
             "{}: {}x{} dreamed in {:.1} s, objective {:.3} -> {:.3}",
@@ -115,7 +117,7 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
         frames: args.frames,
         duration: args.duration,
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Zoom, &args.input, &args.render.output, args.render.settings()?)
+        ..Request::new(Mode::Zoom, &args.input, &args.output, args.settings()?)
     };
     run_video(RenderJob::new(request)?, args.render.quiet)
 }
@@ -128,7 +130,7 @@ fn video(args: VideoArgs) -> Result<(), Error> {
         start: Some(args.start),
         no_audio: Some(args.no_audio),
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Video, &args.input, &args.render.output, args.render.settings()?)
+        ..Request::new(Mode::Video, &args.input, &args.output, args.settings()?)
     };
     run_video(RenderJob::new(request)?, args.render.quiet)
 }
@@ -136,10 +138,9 @@ fn video(args: VideoArgs) -> Result<(), Error> {
 #[cfg(feature = "video")]
 fn run_video(job: RenderJob, quiet: bool) -> Result<(), Error> {
     let mut progress = Bar::new(quiet);
-    let report = match job.run(&mut progress, cancel_on_ctrl_c())? {
-        Report::Video(report) => Ok(report),
-        Report::Still(_) => Err(Error::setting("mode", "a still is no video")),
-    };
+    let report = job
+        .run(&mut progress, cancel_on_ctrl_c())
+        .and_then(|report| report.video().ok_or_else(|| Error::setting("mode", "a video job rendered no video")));
     report_video(&job.output, report, quiet)
 }
 
@@ -190,7 +191,7 @@ fn cancel_on_ctrl_c() -> &'static AtomicBool {
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
-    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
+    let settings = args.settings()?;
     let width = settings.width.unwrap_or(320);
     let options = BenchOptions {
         input: args.input,
@@ -306,7 +307,7 @@ fn list_presets(args: PresetsArgs) -> Result<(), Error> {
         }
         Some(PresetsAction::Show(show)) => {
             let preset = presets::find(&show.preset, Path::new(""))?;
-            let settings = dreamreel::settings::Settings::resolve([&preset.patch, &show.settings])?;
+            let settings = dreamreel::settings::Settings::resolve([&preset.patch, &show.patch()])?;
             let description = toml::Value::String(preset.description().to_string());
             format!("description = {description}\n{}", settings.to_toml())
         }

@@ -600,3 +600,24 @@ fn job_description(job: &Job, span: serde_json::Value) -> serde_json::Value {
 pub fn fps_rational(fps: f64) -> Rational {
     if fps.fract() == 0.0 { Rational::new(fps as i32, 1) } else { Rational::new((fps * 1000.0).round() as i32, 1000) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::Request;
+
+    #[test]
+    fn a_checkpoint_compares_only_the_settings_of_the_jobs_mode() {
+        let describe = |mode, fps: f64, blend: f64| {
+            let settings = Settings { fps, blend, ..Default::default() };
+            let job = Job::new(Request { frames: Some(2), ..Request::new(mode, "clip.mp4", "out.mp4", settings) });
+            job_description(&job.unwrap(), serde_json::Value::Null)
+        };
+        // A footage file keeps its own rate: --fps (zoom and image sequences only) never blocks its resume.
+        assert_eq!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 30.0, 0.5));
+        assert_ne!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 12.0, 0.7));
+        // A zoom's rate is its own, and blend does not act on it.
+        assert_ne!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 30.0, 0.5));
+        assert_eq!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 12.0, 0.7));
+    }
+}
