@@ -138,27 +138,7 @@ fn parse_job(
     let input = keys.input.ok_or_else(|| fail(None, "missing key 'input'".into()))?;
     let output = keys.output.ok_or_else(|| fail(None, "missing key 'output'".into()))?;
 
-    let preset = match &keys.preset {
-        Some(spec) => {
-            crate::presets::find(spec, folder)
-                .map_err(|e| match e {
-                    Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
-                    other => other,
-                })?
-                .patch
-        }
-        None => SettingsPatch::default(),
-    };
-    let mut patch = patch;
-    patch.weights = patch.weights.map(|weights| folder.join(weights));
-    patch.guide = patch.guide.map(|guide| folder.join(guide));
-    let settings = Settings::resolve([&preset, &patch]).map_err(|e| match e {
-        Error::Setting { option, message } => {
-            let key = option.trim_start_matches("--").to_string();
-            fail(Some(&key), format!("{key}: {message}"))
-        }
-        other => fail(None, other.to_string()),
-    })?;
+    let settings = job_settings(keys.preset.as_deref(), patch, folder, &fail)?;
     let request = Request {
         folder: folder.to_owned(),
         frames: keys.frames,
@@ -173,6 +153,36 @@ fn parse_job(
             .map_err(|e| fail(Some("output"), format!("output: {}", e.to_string().lines().next().unwrap_or(""))))?;
     }
     Ok(Job { number, render })
+}
+
+/// A job's settings: its preset's (if any) under its own keys, relative paths taken from `folder`;
+/// `fail` places a mistake at its key.
+fn job_settings(
+    preset: Option<&str>,
+    mut patch: SettingsPatch,
+    folder: &Path,
+    fail: &dyn Fn(Option<&str>, String) -> Error,
+) -> Result<Settings> {
+    let preset = match preset {
+        Some(spec) => {
+            crate::presets::find(spec, folder)
+                .map_err(|e| match e {
+                    Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
+                    other => other,
+                })?
+                .patch
+        }
+        None => SettingsPatch::default(),
+    };
+    patch.weights = patch.weights.map(|weights| folder.join(weights));
+    patch.guide = patch.guide.map(|guide| folder.join(guide));
+    Settings::resolve([&preset, &patch]).map_err(|e| match e {
+        Error::Setting { option, message } => {
+            let key = option.trim_start_matches("--").to_string();
+            fail(Some(&key), format!("{key}: {message}"))
+        }
+        other => fail(None, other.to_string()),
+    })
 }
 
 /// `--shard I/N`: the jobs numbered I, I+N, I+2N ... (both counted from 1), so N runs of the

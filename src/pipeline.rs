@@ -11,6 +11,7 @@ use crate::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
 use crate::color::ColorMode;
 use crate::dream::Dreamer;
 use crate::error::{Error, Result};
+use crate::flow::FrameMotion;
 use crate::footage::{Carry, FollowedFrame, follow};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::job::{Job, Mode};
@@ -128,37 +129,23 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
 /// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `job.audio` is
 /// false, its sound, cut to the same span.
 pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
-    let (output, settings, options, span) = (job.output.as_path(), &job.settings, job.options, &job.span);
-    let input = job.input.path();
+    let (input, output, settings, options) = (job.input.path(), job.output.as_path(), &job.settings, job.options);
     check_video_output(output, &[input])?;
     video::init()?;
     let engine = Engine::load(settings)?;
     let device = engine.network.device();
-    let read = ReadOptions {
-        start_seconds: span.start_seconds,
-        max_frames: span.frames,
-        max_seconds: span.seconds,
-        width: settings.width,
-        sequence_fps: Some(settings.fps),
-    };
-    let span_json = serde_json::json!({
-        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": job.audio,
-    });
-    let description = job_description(job, span_json);
+    let (read, description) = footage_span(job);
     // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
     drop(VideoReader::open(input, &read)?);
     check_overwrite(output, &options)?;
     let mut state = Resumable::open(output, description, options, device)?;
-    let motion = job.motion();
-    let share_of_new = settings.blend;
-    let carry = Carry { motion, share_of_new, scene_threshold: settings.scene_threshold, colors: settings.colors };
     let started = Instant::now();
     let mut dreamer = engine.dreamer()?;
-    let resumed = state.last.take();
-    let skip = state.frames_done();
+    let (resumed, skip) = (state.last.take(), state.frames_done());
     // With flow, a resume decodes the frame before its first again: the flow starts from it.
     let decode_from = if settings.flow { skip.saturating_sub(1) } else { skip };
     let cuts = std::cell::RefCell::new(Vec::new());
+    let carry = carry_of(job);
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
@@ -169,33 +156,16 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(join(decoder).err().unwrap_or(Error::Interrupted)),
         };
-        let write = write_options(output, settings, info.width, info.height, info.time_base, info.frame_rate);
-        check_writable(output, &write)?;
-        let sound = (job.audio && info.audio_streams > 0).then(|| AudioSource {
-            path: input.to_owned(),
-            start_seconds: info.start_seconds,
-            duration_seconds: None,
-        });
-        let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
-        let sink = state.sink(write, sound);
-        let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
+        let (to_encoder, encoder) = spawn_footage_encoder(scope, job, &state, &info)?;
         progress.start(info.frame_count);
         progress.advance(skip);
         // The flow stage runs ahead of the dream; its motion for each frame waits in `pending`.
-        let followed: Box<dyn Iterator<Item = Result<FollowedFrame>>> = if settings.flow {
-            let (to_dream, flowed) = bounded(CHANNEL_FRAMES);
-            spawn_stage(scope, "flow", move || follow(decoded, skip, to_dream))?;
-            Box::new(flowed.into_iter())
-        } else {
-            Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None))))
+        let followed: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match settings.flow {
+            true => Box::new(spawn_flow(scope, decoded, skip)?.into_iter()),
+            false => Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None)))),
         };
         let pending = std::cell::RefCell::new(None);
-        let mut source = followed.map(|item| {
-            item.map(|(frame, frame_motion)| {
-                *pending.borrow_mut() = frame_motion;
-                frame
-            })
-        });
+        let mut source = followed.map(|item| item.map(|(frame, frame_motion)| keep(frame, frame_motion, &pending)));
         let stage = DreamStage {
             to_encoder: &to_encoder,
             checkpoint_every: options.checkpoint_every,
@@ -205,17 +175,12 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
-            if settings.flow {
-                let prepared = carry.prepare(previous, &new, pending.borrow_mut().take().as_ref())?;
-                if prepared.cut {
-                    cuts.borrow_mut().push(frame.index);
-                }
-                return Ok(prepared.image);
+            let frame_motion = pending.borrow_mut().take();
+            let (image, cut) = carry_into(&carry, settings.flow, previous, new, frame_motion.as_ref())?;
+            if cut {
+                cuts.borrow_mut().push(frame.index);
             }
-            match previous {
-                Some(previous) if previous.size() == new.size() => blend(&motion.apply(previous)?, &new, share_of_new),
-                _ => Ok(new),
-            }
+            Ok(image)
         });
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
         // closing the channel wakes it, so the joins in `finish` always return.
@@ -223,6 +188,93 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
         let report = state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started);
         report.map(|report| VideoReport { cuts: cuts.take(), ..report })
     })
+}
+
+/// Keeps a followed frame's motion in `pending` for the dream stage, and passes the frame on.
+fn keep(frame: Frame, frame_motion: Option<FrameMotion>, pending: &std::cell::RefCell<Option<FrameMotion>>) -> Frame {
+    *pending.borrow_mut() = frame_motion;
+    frame
+}
+
+/// How footage carries the previous dream into each frame.
+fn carry_of(job: &Job) -> Carry {
+    let settings = &job.settings;
+    Carry {
+        motion: job.motion(),
+        share_of_new: settings.blend,
+        scene_threshold: settings.scene_threshold,
+        colors: settings.colors,
+    }
+}
+
+/// Checks the footage's writer at the decoded size and starts the encode stage, with the
+/// source's sound unless the job leaves it out.
+fn spawn_footage_encoder<'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    job: &Job,
+    state: &Resumable,
+    info: &VideoInfo,
+) -> Result<(Sender<ToEncoder>, thread::ScopedJoinHandle<'scope, Result<()>>)> {
+    let output = job.output.as_path();
+    let write = write_options(output, &job.settings, info.width, info.height, info.time_base, info.frame_rate);
+    check_writable(output, &write)?;
+    let sound = (job.audio && info.audio_streams > 0).then(|| AudioSource {
+        path: job.input.path().to_owned(),
+        start_seconds: info.start_seconds,
+        duration_seconds: None,
+    });
+    let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
+    let sink = state.sink(write, sound);
+    let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
+    Ok((to_encoder, encoder))
+}
+
+/// What to read of a footage job's input, and its span as a checkpoint records it.
+fn footage_span(job: &Job) -> (ReadOptions, serde_json::Value) {
+    let span = &job.span;
+    let read = ReadOptions {
+        start_seconds: span.start_seconds,
+        max_frames: span.frames,
+        max_seconds: span.seconds,
+        width: job.settings.width,
+        sequence_fps: Some(job.settings.fps),
+    };
+    let span_json = serde_json::json!({
+        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": job.audio,
+    });
+    (read, job_description(job, span_json))
+}
+
+/// Starts the flow stage, which follows each decoded frame from the one before.
+fn spawn_flow<'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    decoded: Receiver<Result<Frame>>,
+    skip: u64,
+) -> Result<Receiver<Result<FollowedFrame>>> {
+    let (to_dream, flowed) = bounded(CHANNEL_FRAMES);
+    spawn_stage(scope, "flow", move || follow(decoded, skip, to_dream))?;
+    Ok(flowed)
+}
+
+/// The image to dream for footage frame `new`: the previous dream carried along the flow (and
+/// whether `new` starts a new shot), or without flow moved by the motion and blended.
+fn carry_into(
+    carry: &Carry,
+    flow: bool,
+    previous: Option<&Tensor>,
+    new: Tensor,
+    frame_motion: Option<&FrameMotion>,
+) -> Result<(Tensor, bool)> {
+    if flow {
+        let prepared = carry.prepare(previous, &new, frame_motion)?;
+        return Ok((prepared.image, prepared.cut));
+    }
+    match previous {
+        Some(previous) if previous.size() == new.size() => {
+            Ok((blend(&carry.motion.apply(previous)?, &new, carry.share_of_new)?, false))
+        }
+        _ => Ok((new, false)),
+    }
 }
 
 /// The output's lock, work folder and checkpoint, from the start of a render to its end.
