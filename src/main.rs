@@ -94,7 +94,9 @@ fn still(args: StillArgs) -> Result<(), Error> {
     };
     let job = RenderJob::new(request)?;
     let mut progress = Bar::new(args.render.quiet);
-    let Some(report) = job.run(&mut progress, cancel_on_ctrl_c())?.still() else {
+    // A still has no frame to finish: Ctrl-C stops it at once, as the default handler does.
+    let never = AtomicBool::new(false);
+    let Some(report) = job.run(&mut progress, &never)?.still() else {
         return Err(Error::setting("mode", "a still job rendered no still"));
     };
     if !args.render.quiet {
