@@ -5,8 +5,9 @@
 //! the command line (`frames`, `duration`, `start`, `no-audio`) and any setting under its preset's
 //! key name. Relative paths are taken from the manifest's folder.
 use crate::error::{Error, Result};
+use crate::job::{Problem, RenderOptions, Request};
 use crate::presets::{at, line_of_key, line_of_table, settings_from_table, syntax_error};
-use crate::render::{NoProgress, Progress, render_still};
+use crate::render::{NoProgress, Progress};
 use crate::settings::{Settings, SettingsPatch};
 use serde::Deserialize;
 use std::collections::VecDeque;
@@ -15,40 +16,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-/// What a job renders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Still,
-    Zoom,
-    Video,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Still => "still",
-            Mode::Zoom => "zoom",
-            Mode::Video => "video",
-        }
-    }
-}
+pub use crate::job::Mode;
 
 /// One checked job of a manifest.
 #[derive(Clone, Debug)]
 pub struct Job {
     /// Position in the manifest, from 1.
     pub number: usize,
-    pub mode: Mode,
-    /// The input file, or `noise` for a zoom from noise.
-    pub input: PathBuf,
-    pub output: PathBuf,
-    /// Zoom: frames to render; video: at most this many frames.
-    pub frames: Option<u64>,
-    /// Video: seconds to dream, and where to start.
-    pub duration: Option<f64>,
-    pub start: f64,
-    pub audio: bool,
-    pub settings: Settings,
+    pub render: crate::job::Job,
 }
 
 /// A checked manifest.
@@ -114,9 +89,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
         return Err(Error::input(path, "no jobs: add [[job]] tables with mode, input and output"));
     }
     for (index, job) in jobs.iter().enumerate() {
-        if let Some(earlier) = jobs[..index].iter().find(|other| other.output == job.output) {
-            let message =
-                format!("job {}: output: {} is also job {}'s output", job.number, job.output.display(), earlier.number);
+        if let Some(earlier) = jobs[..index].iter().find(|other| other.render.output == job.render.output) {
+            let output = job.render.output.display();
+            let message = format!("job {}: output: {output} is also job {}'s output", job.number, earlier.number);
             return Err(at(path, line_of_key(text, Some(("job", index)), "output"), message));
         }
     }
@@ -143,9 +118,6 @@ fn parse_job(
         }
     }
     let keys: JobKeys = toml::Value::Table(job_table).try_into().map_err(|e| fail(None, e.message().to_string()))?;
-    let patch = settings_from_table(settings_table, |key| here(Some(key)))
-        .map_err(|(line, message)| fail_at(line.or_else(|| here(None)), message))?;
-
     let mode = match keys.mode.as_deref() {
         Some("still") => Mode::Still,
         Some("zoom") => Mode::Zoom,
@@ -153,43 +125,45 @@ fn parse_job(
         Some(other) => return Err(fail(Some("mode"), format!("mode: '{other}' must be still, zoom or video"))),
         None => return Err(fail(None, "missing key 'mode' (still, zoom or video)".into())),
     };
-    if !cfg!(feature = "video") && mode != Mode::Still {
-        return Err(fail(Some("mode"), format!("mode: {} needs dreamreel built with the video feature", mode.name())));
+    let problem = |problem: Problem| match problem.key {
+        Some(key) => fail(Some(key), format!("{key}: {}", problem.message)),
+        None => fail(None, problem.message),
+    };
+    // A setting the job's mode does not use is a mistake here; a preset (shared between modes) may hold one.
+    for key in settings_table.keys() {
+        mode.check_key(key).map_err(problem)?;
     }
+    let patch = settings_from_table(settings_table, |key| here(Some(key)))
+        .map_err(|(line, message)| fail_at(line.or_else(|| here(None)), message))?;
     let input = keys.input.ok_or_else(|| fail(None, "missing key 'input'".into()))?;
     let output = keys.output.ok_or_else(|| fail(None, "missing key 'output'".into()))?;
-    let from_noise = matches!(mode, Mode::Zoom | Mode::Still) && input == "noise";
-    let input = if from_noise { PathBuf::from(input) } else { folder.join(input) };
-    let output = folder.join(output);
 
-    let only = |key: &str, given: bool, modes: &[Mode]| {
-        if given && !modes.contains(&mode) {
-            let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
-            return Err(fail(Some(key), format!("{key}: only for {} jobs", names.join(" and "))));
-        }
-        Ok(())
+    let settings = job_settings(keys.preset.as_deref(), patch, folder, &fail)?;
+    let request = Request {
+        folder: folder.to_owned(),
+        frames: keys.frames,
+        duration: keys.duration,
+        start: keys.start,
+        no_audio: keys.no_audio,
+        ..Request::new(mode, input, output, settings)
     };
-    only("frames", keys.frames.is_some(), &[Mode::Zoom, Mode::Video])?;
-    only("duration", keys.duration.is_some(), &[Mode::Zoom, Mode::Video])?;
-    only("start", keys.start.is_some(), &[Mode::Video])?;
-    only("no-audio", keys.no_audio.is_some(), &[Mode::Video])?;
-    if keys.frames.is_some() && keys.duration.is_some() {
-        return Err(fail(Some("duration"), "duration: give frames or duration, not both".into()));
+    let render = crate::job::Job::new(request).map_err(problem)?;
+    if mode == Mode::Still {
+        crate::image_io::output_image_format(&render.output)
+            .map_err(|e| fail(Some("output"), format!("output: {}", e.to_string().lines().next().unwrap_or(""))))?;
     }
-    if keys.frames == Some(0) {
-        return Err(fail(Some("frames"), "frames: must be at least 1".into()));
-    }
-    if let Some(seconds) = keys.duration
-        && !(seconds.is_finite() && seconds > 0.0)
-    {
-        return Err(fail(Some("duration"), format!("duration: {seconds} must be a positive number of seconds")));
-    }
-    let start = keys.start.unwrap_or(0.0);
-    if !(start.is_finite() && start >= 0.0) {
-        return Err(fail(Some("start"), format!("start: {start} must be zero or more seconds")));
-    }
+    Ok(Job { number, render })
+}
 
-    let preset = match &keys.preset {
+/// A job's settings: its preset's (if any) under its own keys, relative paths taken from `folder`;
+/// `fail` places a mistake at its key.
+fn job_settings(
+    preset: Option<&str>,
+    mut patch: SettingsPatch,
+    folder: &Path,
+    fail: &dyn Fn(Option<&str>, String) -> Error,
+) -> Result<Settings> {
+    let preset = match preset {
         Some(spec) => {
             crate::presets::find(spec, folder)
                 .map_err(|e| match e {
@@ -200,45 +174,14 @@ fn parse_job(
         }
         None => SettingsPatch::default(),
     };
-    let mut patch = patch;
     patch.weights = patch.weights.map(|weights| folder.join(weights));
     patch.guide = patch.guide.map(|guide| folder.join(guide));
-    let settings = Settings::resolve([&preset, &patch]).map_err(|e| match e {
+    Settings::resolve([&preset, &patch]).map_err(|e| match e {
         Error::Setting { option, message } => {
             let key = option.trim_start_matches("--").to_string();
             fail(Some(&key), format!("{key}: {message}"))
         }
         other => fail(None, other.to_string()),
-    })?;
-
-    let frames = match mode {
-        Mode::Zoom => match (keys.frames, keys.duration) {
-            (Some(frames), _) => Some(frames),
-            (None, Some(seconds)) => Some((seconds * settings.fps).round().max(1.0) as u64),
-            (None, None) => return Err(fail(None, "a zoom needs frames or duration".into())),
-        },
-        _ => keys.frames,
-    };
-    if mode == Mode::Zoom && input == Path::new("noise") && (settings.width.is_none() || settings.height.is_none()) {
-        return Err(fail(None, "a zoom from noise needs width and height".into()));
-    }
-    if mode == Mode::Still && input == Path::new("noise") && settings.width.is_none() {
-        return Err(fail(None, "a still from noise needs width".into()));
-    }
-    if mode == Mode::Still {
-        crate::image_io::output_image_format(&output)
-            .map_err(|e| fail(Some("output"), format!("output: {}", e.to_string().lines().next().unwrap_or(""))))?;
-    }
-    Ok(Job {
-        number,
-        mode,
-        input,
-        output,
-        frames,
-        duration: keys.duration,
-        start,
-        audio: !keys.no_audio.unwrap_or(false),
-        settings,
     })
 }
 
@@ -307,11 +250,11 @@ pub fn check_jobs(jobs: &[Job], options: &RunOptions) -> Vec<String> {
 }
 
 fn check_job(job: &Job) -> Result<()> {
-    let from_noise = matches!(job.mode, Mode::Zoom | Mode::Still) && job.input == Path::new("noise");
-    if !from_noise {
-        check_input(job)?;
+    let job = &job.render;
+    let inputs: Vec<&Path> = job.input.file().into_iter().collect();
+    if let Some(input) = job.input.file() {
+        check_input(job, input)?;
     }
-    let inputs: Vec<&Path> = if from_noise { vec![] } else { vec![&job.input] };
     #[cfg(feature = "video")]
     if crate::video::is_image_sequence(&job.output) {
         // The frames' own folder may be made, as a render does, but not a whole missing path.
@@ -327,31 +270,31 @@ fn check_job(job: &Job) -> Result<()> {
 }
 
 /// Opens the input and decodes its first image or frame.
-fn check_input(job: &Job) -> Result<()> {
-    if !job.input.is_file() {
-        let why = if job.input.exists() { "is not a file" } else { "file not found" };
-        return Err(Error::input(&job.input, why));
+fn check_input(job: &crate::job::Job, input: &Path) -> Result<()> {
+    if !input.is_file() {
+        let why = if input.exists() { "is not a file" } else { "file not found" };
+        return Err(Error::input(input, why));
     }
     match job.mode {
-        Mode::Still | Mode::Zoom => image::ImageReader::open(&job.input)
+        Mode::Still | Mode::Zoom => image::ImageReader::open(input)
             .and_then(|reader| reader.with_guessed_format())
-            .map_err(|e| Error::input(&job.input, format!("cannot read: {e}")))?
+            .map_err(|e| Error::input(input, format!("cannot read: {e}")))?
             .into_dimensions()
             .map(drop)
-            .map_err(|e| Error::input(&job.input, format!("not an image this build can read: {e}"))),
+            .map_err(|e| Error::input(input, format!("not an image this build can read: {e}"))),
         #[cfg(feature = "video")]
         Mode::Video => {
             let read = crate::video::ReadOptions {
-                start_seconds: job.start,
-                max_frames: job.frames,
-                max_seconds: job.duration,
+                start_seconds: job.span.start_seconds,
+                max_frames: job.span.frames,
+                max_seconds: job.span.seconds,
                 width: job.settings.width,
                 sequence_fps: Some(job.settings.fps),
             };
-            let mut reader = crate::video::VideoReader::open(&job.input, &read)?;
+            let mut reader = crate::video::VideoReader::open(input, &read)?;
             match reader.next_frame()? {
                 Some(_) => Ok(()),
-                None => Err(Error::input(&job.input, "has no video frames in the span asked for")),
+                None => Err(Error::input(input, "has no video frames in the span asked for")),
             }
         }
         #[cfg(not(feature = "video"))]
@@ -422,11 +365,11 @@ pub struct RunOptions {
 /// rendered again.
 pub fn is_complete(job: &Job) -> bool {
     #[cfg(feature = "video")]
-    if crate::video::is_image_sequence(&job.output) {
+    if crate::video::is_image_sequence(&job.render.output) {
         return false;
     }
-    let work = crate::checkpoint::WorkFolder::for_output(&job.output);
-    job.output.is_file() && !work.file(crate::checkpoint::CHECKPOINT).is_file()
+    let work = crate::checkpoint::WorkFolder::for_output(&job.render.output);
+    job.render.output.is_file() && !work.file(crate::checkpoint::CHECKPOINT).is_file()
 }
 
 /// Runs `jobs`, skipping complete ones unless forced. Once `cancel` is set no new job starts and
@@ -434,8 +377,8 @@ pub fn is_complete(job: &Job) -> bool {
 pub fn run(jobs: &[Job], options: &RunOptions, progress: &dyn BatchProgress, cancel: &AtomicBool) -> Vec<Outcome> {
     let outcome = |job: &Job, status| Outcome {
         number: job.number,
-        mode: job.mode,
-        input: job.input.clone(),
+        mode: job.render.mode,
+        input: job.render.input.path().to_owned(),
         status,
         frames: None,
         resumed_frames: 0,
@@ -501,13 +444,14 @@ fn run_job(
     resume: bool,
 ) -> Outcome {
     let started = Instant::now();
-    let mut settings = job.settings.clone();
+    let mut render = job.render.clone();
+    render.options = resume_batch(resume);
     if let Some(device) = device.filter(|_| !devices_on_cpu()) {
-        settings.device = format!("cuda:{device}");
+        render.settings.device = format!("cuda:{device}");
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut reporter = progress.job_progress(job, device);
-        render(job, &settings, &mut *reporter, cancel, resume)
+        render.run(&mut *reporter, cancel).map(|report| report.frames())
     }));
     let (status, frames) = match result {
         Ok(Ok(frames)) => (Status::Done, Some(frames)),
@@ -524,47 +468,12 @@ fn run_job(
     };
     Outcome {
         number: job.number,
-        mode: job.mode,
-        input: job.input.clone(),
+        mode: job.render.mode,
+        input: job.render.input.path().to_owned(),
         status,
         frames: frames.map(|(frames, _)| frames),
         resumed_frames: frames.map_or(0, |(_, resumed)| resumed),
         seconds: started.elapsed().as_secs_f64(),
-    }
-}
-
-/// Renders one job; returns the frames written and how many of them a checkpoint held.
-fn render(
-    job: &Job,
-    settings: &Settings,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-    resume: bool,
-) -> Result<(u64, u64)> {
-    match job.mode {
-        Mode::Still => render_still(&job.input, &job.output, settings, progress).map(|_| (1, 0)),
-        #[cfg(feature = "video")]
-        Mode::Zoom => {
-            use crate::pipeline::{ZoomStart, render_zoom};
-            let start =
-                if job.input == Path::new("noise") { ZoomStart::Noise } else { ZoomStart::Still(job.input.clone()) };
-            let frames = job.frames.unwrap_or(1);
-            render_zoom(&start, &job.output, frames, settings, resume_batch(resume), progress, cancel)
-                .map(|r| (r.frames, r.resumed_frames))
-        }
-        #[cfg(feature = "video")]
-        Mode::Video => {
-            use crate::pipeline::{Span, render_footage};
-            let span = Span { start_seconds: job.start, frames: job.frames, seconds: job.duration };
-            let options = resume_batch(resume);
-            render_footage(&job.input, &job.output, &span, job.audio, settings, options, progress, cancel)
-                .map(|r| (r.frames, r.resumed_frames))
-        }
-        #[cfg(not(feature = "video"))]
-        Mode::Zoom | Mode::Video => {
-            let _ = (cancel, resume);
-            Err(Error::setting("mode", "this dreamreel was built without video"))
-        }
     }
 }
 
@@ -609,10 +518,9 @@ pub fn summary(outcomes: &[Outcome]) -> String {
 }
 
 /// A batch rerun continues a job that an earlier run left with a checkpoint.
-#[cfg(feature = "video")]
-fn resume_batch(resume: bool) -> crate::pipeline::RenderOptions {
+fn resume_batch(resume: bool) -> RenderOptions {
     // Jobs with a complete output never get here unless --force: a batch may replace what it finds.
-    crate::pipeline::RenderOptions { resume, restart: !resume, overwrite: true, ..Default::default() }
+    RenderOptions { resume, restart: !resume, overwrite: true, ..Default::default() }
 }
 
 #[cfg(test)]
@@ -651,5 +559,25 @@ mod tests {
         );
         assert_eq!(err(&format!("{ok}{ok}")), "m.toml:8: job 2: output: b.png is also job 1's output");
         assert!(err("jobs = 1").starts_with("m.toml:1: unknown key 'jobs'"));
+        assert_eq!(err(&format!("{ok}blend = 0.3\n")), "m.toml:5: job 1: blend: only for video jobs");
+        assert_eq!(err(&format!("{ok}codec = \"av1\"\n")), "m.toml:5: job 1: codec: only for zoom and video jobs");
+        let zoom = "[[job]]\nmode = \"zoom\"\ninput = \"a.png\"\noutput = \"z.mp4\"\n";
+        assert_eq!(err(&format!("{zoom}duration = 1\nblend = 0.3\n")), "m.toml:6: job 1: blend: only for video jobs");
+    }
+
+    #[cfg(feature = "video")]
+    #[test]
+    fn a_manifest_zoom_is_the_job_the_command_line_builds() {
+        let text = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nduration = 2.5\nfps = 12\nwidth = 32\nheight = 16\n";
+        let from_manifest = parse(text, Path::new("m.toml")).unwrap().jobs.remove(0).render;
+        let patch = SettingsPatch { fps: Some(12.0), width: Some(32), height: Some(16), ..Default::default() };
+        let settings = Settings::resolve([&patch]).unwrap();
+        let request = Request { duration: Some(2.5), ..Request::new(Mode::Zoom, "noise", "z.mp4", settings) };
+        let from_command_line = crate::job::Job::new(request).unwrap();
+        assert_eq!(from_manifest.span.frames, Some(30));
+        assert_eq!(
+            (from_manifest.input, from_manifest.output, from_manifest.span, from_manifest.settings),
+            (from_command_line.input, from_command_line.output, from_command_line.span, from_command_line.settings)
+        );
     }
 }

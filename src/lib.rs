@@ -1,6 +1,6 @@
 //! dreamreel: DeepDream stills and videos on EfficientNet-Lite, with tch (libtorch) and FFmpeg.
 //!
-//! The binary (`src/main.rs`) parses arguments into [`settings::Settings`] and calls [`render`];
+//! The binary (`src/main.rs`) parses arguments into a [`job::Job`] and runs it;
 //! everything else lives here, one module per concern:
 //! - [`weights`]: reads `torch.save` state dicts (zip + pickle) without Python.
 //! - [`network`]: EfficientNet-Lite0/1/2 and its layers; [`googlenet`]: GoogLeNet (torchvision's).
@@ -16,7 +16,9 @@
 //! - [`pipeline`]: decode, dream and encode threads joined by bounded channels (feature `video`).
 //! - [`bench`]: in-memory timing of the dream, for `dreamreel bench` (no FFmpeg needed).
 //! - [`checkpoint`]: resumable renders (work folder, checkpoint, output lock).
-//! - [`render`]: the jobs a user runs (still, ...), reporting progress through [`render::Progress`].
+//! - [`job`]: a render job (still, zoom or footage) as one checked value, built from the command
+//!   line or a manifest and run by [`job::Job::run`].
+//! - [`render`]: a still's render and the dream engine, reporting progress through [`render::Progress`].
 //! - [`versions`]: libtorch, CUDA, cuDNN and FFmpeg versions for `--version`.
 //! - [`precision`]: `--precision`, the number format the network runs in.
 //! - [`cuda_graph`]: CUDA graphs and GPU memory statistics through a small C++ shim (eager fallback).
@@ -44,6 +46,7 @@ pub mod footage;
 pub mod googlenet;
 pub mod image_io;
 pub mod imagenet;
+pub mod job;
 pub mod network;
 pub mod objective;
 pub mod output;

@@ -12,11 +12,12 @@ use cli::{CompareArgs, VideoArgs, ZoomArgs};
 use dreamreel::Error;
 use dreamreel::batch::{self, BatchProgress, Job, Outcome, RunOptions, Shard, Status};
 use dreamreel::bench::{BenchOptions, run_bench};
+use dreamreel::job::{Job as RenderJob, Mode, RenderOptions, Request};
 use dreamreel::network::{ModelKind, Network, NetworkOptions, models_dir};
 #[cfg(feature = "video")]
-use dreamreel::pipeline::{Span, VideoReport, ZoomStart, render_footage, render_zoom};
+use dreamreel::pipeline::VideoReport;
 use dreamreel::presets;
-use dreamreel::render::{Progress, render_still};
+use dreamreel::render::Progress;
 use indicatif::MultiProgress;
 use progress::Bar;
 use std::path::Path;
@@ -87,16 +88,21 @@ fn usage_error(error: clap::Error) -> ExitCode {
 }
 
 fn still(args: StillArgs) -> Result<(), Error> {
-    let settings = args.render.settings()?;
-    // "is the input file" says more than "already exists" when both are true.
-    dreamreel::output::check_output_path(&args.render.output, &[&args.input])?;
-    dreamreel::output::check_overwrite(&args.render.output, args.render.overwrite)?;
+    let request = Request {
+        options: RenderOptions { overwrite: args.render.overwrite, ..Default::default() },
+        ..Request::new(Mode::Still, &args.input, &args.output, args.settings()?)
+    };
+    let job = RenderJob::new(request)?;
     let mut progress = Bar::new(args.render.quiet);
-    let report = render_still(&args.input, &args.render.output, &settings, &mut progress)?;
+    // A still has no frame to finish: Ctrl-C stops it at once, as the default handler does.
+    let never = AtomicBool::new(false);
+    let Some(report) = job.run(&mut progress, &never)?.still() else {
+        return Err(Error::setting("mode", "a still job rendered no still"));
+    };
     if !args.render.quiet {
         eprintln!(
             "{}: {}x{} dreamed in {:.1} s, objective {:.3} -> {:.3}",
-            args.render.output.display(),
+            job.output.display(),
             report.width,
             report.height,
             report.elapsed.as_secs_f64(),
@@ -109,41 +115,35 @@ fn still(args: StillArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
-    let cancel = cancel_on_ctrl_c();
-    let settings = args.render.settings()?;
-    let frames = match (args.frames, args.duration) {
-        (Some(frames), _) => frames,
-        (None, Some(seconds)) if seconds.is_finite() && seconds > 0.0 => {
-            (seconds * settings.fps).round().max(1.0) as u64
-        }
-        (None, _) => return Err(Error::setting("--duration", "must be a positive number of seconds")),
+    let request = Request {
+        frames: args.frames,
+        duration: args.duration,
+        options: args.resume.options(args.render.overwrite),
+        ..Request::new(Mode::Zoom, &args.input, &args.output, args.settings()?)
     };
-    let start = if args.input == "noise" { ZoomStart::Noise } else { ZoomStart::Still(args.input.into()) };
-    let mut progress = Bar::new(args.render.quiet);
-    let options = args.resume.options(args.render.overwrite)?;
-    let report = render_zoom(&start, &args.render.output, frames, &settings, options, &mut progress, cancel);
-    report_video(&args.render.output, report, args.render.quiet)
+    run_video(RenderJob::new(request)?, args.render.quiet)
 }
 
 #[cfg(feature = "video")]
 fn video(args: VideoArgs) -> Result<(), Error> {
-    let cancel = cancel_on_ctrl_c();
-    let settings = args.render.settings()?;
-    if !(args.start.is_finite() && args.start >= 0.0) {
-        return Err(Error::setting("--start", format!("{} must be zero or more seconds", args.start)));
-    }
-    if let Some(seconds) = args.duration
-        && !(seconds.is_finite() && seconds > 0.0)
-    {
-        return Err(Error::setting("--duration", "must be a positive number of seconds"));
-    }
-    let span = Span { start_seconds: args.start, frames: args.frames, seconds: args.duration };
-    let mut progress = Bar::new(args.render.quiet);
-    let options = args.resume.options(args.render.overwrite)?;
-    let audio = !args.no_audio;
-    let report =
-        render_footage(&args.input, &args.render.output, &span, audio, &settings, options, &mut progress, cancel);
-    report_video(&args.render.output, report, args.render.quiet)
+    let request = Request {
+        frames: args.frames,
+        duration: args.duration,
+        start: Some(args.start),
+        no_audio: Some(args.no_audio),
+        options: args.resume.options(args.render.overwrite),
+        ..Request::new(Mode::Video, &args.input, &args.output, args.settings()?)
+    };
+    run_video(RenderJob::new(request)?, args.render.quiet)
+}
+
+#[cfg(feature = "video")]
+fn run_video(job: RenderJob, quiet: bool) -> Result<(), Error> {
+    let mut progress = Bar::new(quiet);
+    let report = job
+        .run(&mut progress, cancel_on_ctrl_c())
+        .and_then(|report| report.video().ok_or_else(|| Error::setting("mode", "a video job rendered no video")));
+    report_video(&job.output, report, quiet)
 }
 
 #[cfg(feature = "video")]
@@ -193,14 +193,14 @@ fn cancel_on_ctrl_c() -> &'static AtomicBool {
 }
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
-    let settings = presets::resolve(args.preset.as_deref(), Path::new(""), &args.settings)?;
+    let settings = args.settings()?;
     let width = settings.width.unwrap_or(320);
     let options = BenchOptions {
         input: args.input,
         width,
         height: settings.height.unwrap_or(width * 2 / 3),
         frames: args.frames,
-        zoom: settings.zoom.unwrap_or(1.05),
+        zoom: settings.zoom.unwrap_or(Mode::Zoom.default_zoom()),
     };
     let report = run_bench(&settings, &options)?;
     let text = if args.json {
@@ -309,7 +309,7 @@ fn list_presets(args: PresetsArgs) -> Result<(), Error> {
         }
         Some(PresetsAction::Show(show)) => {
             let preset = presets::find(&show.preset, Path::new(""))?;
-            let settings = dreamreel::settings::Settings::resolve([&preset.patch, &show.settings])?;
+            let settings = dreamreel::settings::Settings::resolve([&preset.patch, &show.patch()])?;
             let description = toml::Value::String(preset.description().to_string());
             format!("description = {description}\n{}", settings.to_toml())
         }
@@ -377,8 +377,9 @@ impl BatchProgress for BatchLines {
     fn job_started(&self, job: &Job, device: Option<usize>) {
         if !self.quiet {
             let on = device.map(|d| format!(" on cuda:{d}")).unwrap_or_default();
+            let render = &job.render;
             let (number, mode, input, output) =
-                (job.number, job.mode.name(), job.input.display(), job.output.display());
+                (job.number, render.mode.name(), render.input.path().display(), render.output.display());
             self.say(format!("job {number}: {mode} {input} -> {output}{on}"));
         }
     }

@@ -11,12 +11,14 @@ use crate::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
 use crate::color::ColorMode;
 use crate::dream::Dreamer;
 use crate::error::{Error, Result};
+use crate::flow::FrameMotion;
 use crate::footage::{Carry, FollowedFrame, follow};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
+use crate::job::{Job, Mode};
 use crate::output::check_output_path;
 use crate::render::{Engine, Progress};
 use crate::settings::Settings;
-use crate::transform::{Motion, blend, noise};
+use crate::transform::{blend, noise};
 use crate::video::{
     self, AudioSource, ConcatOptions, Frame, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
 };
@@ -30,42 +32,7 @@ use tch::{Device, Tensor};
 /// Frames in flight between two stages: enough to overlap them, little enough to keep memory flat.
 const CHANNEL_FRAMES: usize = 2;
 
-/// Where a dream zoom starts.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ZoomStart {
-    Still(PathBuf),
-    /// Seeded colour noise of `--width` x `--height`.
-    Noise,
-}
-
-/// Which part of a footage file to dream.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Span {
-    pub start_seconds: f64,
-    pub frames: Option<u64>,
-    pub seconds: Option<f64>,
-}
-
-/// How a video render keeps its progress.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RenderOptions {
-    /// Continue from the checkpoint beside the output instead of frame 1.
-    pub resume: bool,
-    /// Frames per segment: what a crash can lose at most.
-    pub checkpoint_every: u64,
-    /// Discard a checkpoint beside the output and start afresh (without it or `resume`, a
-    /// checkpoint is refused, so a mistyped command never throws away finished work).
-    pub restart: bool,
-    /// Replace an existing output (`-y`); without it only `resume` may replace the partial
-    /// output of the interrupted render it continues.
-    pub overwrite: bool,
-}
-
-impl Default for RenderOptions {
-    fn default() -> Self {
-        RenderOptions { resume: false, checkpoint_every: 24, restart: false, overwrite: false }
-    }
-}
+pub use crate::job::{RenderOptions, Span};
 
 /// What a finished (or interrupted) video render did.
 #[derive(Clone, Debug)]
@@ -98,30 +65,21 @@ enum ToEncoder {
     Finish,
 }
 
-/// Renders a dream zoom of `frames` frames: frame 1 is the dreamed start, each next one the
-/// previous dreamed frame moved by the motion and dreamed again.
-pub fn render_zoom(
-    start: &ZoomStart,
-    output: &Path,
-    frames: u64,
-    settings: &Settings,
-    options: RenderOptions,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<VideoReport> {
+/// Renders a dream zoom of `job.span.frames` frames: frame 1 is the dreamed start, each next
+/// one the previous dreamed frame moved by the motion and dreamed again.
+pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
+    let (output, settings, options) = (job.output.as_path(), &job.settings, job.options);
+    let frames = job.span.frames.unwrap_or(0);
     if frames == 0 {
         return Err(Error::setting("--frames", "must be at least 1"));
     }
-    let input = match start {
-        ZoomStart::Still(path) => Some(path.as_path()),
-        ZoomStart::Noise => None,
-    };
+    let input = job.input.file();
     check_video_output(output, input.as_slice())?;
     let engine = Engine::load(settings)?;
     let device = engine.network.device();
-    let first = match start {
-        ZoomStart::Still(path) => image_to_tensor(&load_image(path, settings.width)?, device)?,
-        ZoomStart::Noise => {
+    let first = match input {
+        Some(path) => image_to_tensor(&load_image(path, settings.width)?, device)?,
+        None => {
             let (Some(width), Some(height)) = (settings.width, settings.height) else {
                 return Err(Error::setting("--width", "a zoom from noise needs both --width and --height"));
             };
@@ -133,11 +91,11 @@ pub fn render_zoom(
     let frame_rate = fps_rational(settings.fps);
     let time_base = Rational::new(frame_rate.den, frame_rate.num);
     check_overwrite(output, &options)?;
-    let job = job_description("zoom", input, serde_json::json!({ "frames": frames }), settings);
-    let mut state = Resumable::open(output, job, options, device)?;
+    let description = job_description(job, serde_json::json!({ "frames": frames }));
+    let mut state = Resumable::open(output, description, options, device)?;
     let write = write_options(output, settings, width, height, time_base, frame_rate);
     check_writable(output, &write)?;
-    let motion = motion_of(settings, 1.05);
+    let motion = job.motion();
     let started = Instant::now();
     progress.start(Some(frames));
     progress.advance(state.frames_done());
@@ -168,48 +126,26 @@ pub fn render_zoom(
 }
 
 /// Dreams footage: each decoded frame is blended with the previous dreamed frame (moved by the
-/// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `audio` is false,
-/// its sound, cut to the same span.
-#[allow(clippy::too_many_arguments)]
-pub fn render_footage(
-    input: &Path,
-    output: &Path,
-    span: &Span,
-    audio: bool,
-    settings: &Settings,
-    options: RenderOptions,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<VideoReport> {
+/// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `job.audio` is
+/// false, its sound, cut to the same span.
+pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
+    let (input, output, settings, options) = (job.input.path(), job.output.as_path(), &job.settings, job.options);
     check_video_output(output, &[input])?;
     video::init()?;
     let engine = Engine::load(settings)?;
     let device = engine.network.device();
-    let read = ReadOptions {
-        start_seconds: span.start_seconds,
-        max_frames: span.frames,
-        max_seconds: span.seconds,
-        width: settings.width,
-        sequence_fps: Some(settings.fps),
-    };
-    let span_json = serde_json::json!({
-        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": audio,
-    });
-    let job = job_description("video", Some(input), span_json, settings);
+    let (read, description) = footage_span(job);
     // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
     drop(VideoReader::open(input, &read)?);
     check_overwrite(output, &options)?;
-    let mut state = Resumable::open(output, job, options, device)?;
-    let motion = motion_of(settings, 1.0);
-    let share_of_new = settings.blend;
-    let carry = Carry { motion, share_of_new, scene_threshold: settings.scene_threshold, colors: settings.colors };
+    let mut state = Resumable::open(output, description, options, device)?;
     let started = Instant::now();
     let mut dreamer = engine.dreamer()?;
-    let resumed = state.last.take();
-    let skip = state.frames_done();
+    let (resumed, skip) = (state.last.take(), state.frames_done());
     // With flow, a resume decodes the frame before its first again: the flow starts from it.
     let decode_from = if settings.flow { skip.saturating_sub(1) } else { skip };
     let cuts = std::cell::RefCell::new(Vec::new());
+    let carry = carry_of(job);
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
@@ -220,33 +156,16 @@ pub fn render_footage(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(join(decoder).err().unwrap_or(Error::Interrupted)),
         };
-        let write = write_options(output, settings, info.width, info.height, info.time_base, info.frame_rate);
-        check_writable(output, &write)?;
-        let sound = (audio && info.audio_streams > 0).then(|| AudioSource {
-            path: input.to_owned(),
-            start_seconds: info.start_seconds,
-            duration_seconds: None,
-        });
-        let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
-        let sink = state.sink(write, sound);
-        let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
+        let (to_encoder, encoder) = spawn_footage_encoder(scope, job, &state, &info)?;
         progress.start(info.frame_count);
         progress.advance(skip);
         // The flow stage runs ahead of the dream; its motion for each frame waits in `pending`.
-        let followed: Box<dyn Iterator<Item = Result<FollowedFrame>>> = if settings.flow {
-            let (to_dream, flowed) = bounded(CHANNEL_FRAMES);
-            spawn_stage(scope, "flow", move || follow(decoded, skip, to_dream))?;
-            Box::new(flowed.into_iter())
-        } else {
-            Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None))))
+        let followed: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match settings.flow {
+            true => Box::new(spawn_flow(scope, decoded, skip)?.into_iter()),
+            false => Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None)))),
         };
         let pending = std::cell::RefCell::new(None);
-        let mut source = followed.map(|item| {
-            item.map(|(frame, frame_motion)| {
-                *pending.borrow_mut() = frame_motion;
-                frame
-            })
-        });
+        let mut source = followed.map(|item| item.map(|(frame, frame_motion)| keep(frame, frame_motion, &pending)));
         let stage = DreamStage {
             to_encoder: &to_encoder,
             checkpoint_every: options.checkpoint_every,
@@ -256,17 +175,12 @@ pub fn render_footage(
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
-            if settings.flow {
-                let prepared = carry.prepare(previous, &new, pending.borrow_mut().take().as_ref())?;
-                if prepared.cut {
-                    cuts.borrow_mut().push(frame.index);
-                }
-                return Ok(prepared.image);
+            let frame_motion = pending.borrow_mut().take();
+            let (image, cut) = carry_into(&carry, settings.flow, previous, new, frame_motion.as_ref())?;
+            if cut {
+                cuts.borrow_mut().push(frame.index);
             }
-            match previous {
-                Some(previous) if previous.size() == new.size() => blend(&motion.apply(previous)?, &new, share_of_new),
-                _ => Ok(new),
-            }
+            Ok(image)
         });
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
         // closing the channel wakes it, so the joins in `finish` always return.
@@ -274,6 +188,93 @@ pub fn render_footage(
         let report = state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started);
         report.map(|report| VideoReport { cuts: cuts.take(), ..report })
     })
+}
+
+/// Keeps a followed frame's motion in `pending` for the dream stage, and passes the frame on.
+fn keep(frame: Frame, frame_motion: Option<FrameMotion>, pending: &std::cell::RefCell<Option<FrameMotion>>) -> Frame {
+    *pending.borrow_mut() = frame_motion;
+    frame
+}
+
+/// How footage carries the previous dream into each frame.
+fn carry_of(job: &Job) -> Carry {
+    let settings = &job.settings;
+    Carry {
+        motion: job.motion(),
+        share_of_new: settings.blend,
+        scene_threshold: settings.scene_threshold,
+        colors: settings.colors,
+    }
+}
+
+/// Checks the footage's writer at the decoded size and starts the encode stage, with the
+/// source's sound unless the job leaves it out.
+fn spawn_footage_encoder<'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    job: &Job,
+    state: &Resumable,
+    info: &VideoInfo,
+) -> Result<(Sender<ToEncoder>, thread::ScopedJoinHandle<'scope, Result<()>>)> {
+    let output = job.output.as_path();
+    let write = write_options(output, &job.settings, info.width, info.height, info.time_base, info.frame_rate);
+    check_writable(output, &write)?;
+    let sound = (job.audio && info.audio_streams > 0).then(|| AudioSource {
+        path: job.input.path().to_owned(),
+        start_seconds: info.start_seconds,
+        duration_seconds: None,
+    });
+    let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
+    let sink = state.sink(write, sound);
+    let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
+    Ok((to_encoder, encoder))
+}
+
+/// What to read of a footage job's input, and its span as a checkpoint records it.
+fn footage_span(job: &Job) -> (ReadOptions, serde_json::Value) {
+    let span = &job.span;
+    let read = ReadOptions {
+        start_seconds: span.start_seconds,
+        max_frames: span.frames,
+        max_seconds: span.seconds,
+        width: job.settings.width,
+        sequence_fps: Some(job.settings.fps),
+    };
+    let span_json = serde_json::json!({
+        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": job.audio,
+    });
+    (read, job_description(job, span_json))
+}
+
+/// Starts the flow stage, which follows each decoded frame from the one before.
+fn spawn_flow<'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    decoded: Receiver<Result<Frame>>,
+    skip: u64,
+) -> Result<Receiver<Result<FollowedFrame>>> {
+    let (to_dream, flowed) = bounded(CHANNEL_FRAMES);
+    spawn_stage(scope, "flow", move || follow(decoded, skip, to_dream))?;
+    Ok(flowed)
+}
+
+/// The image to dream for footage frame `new`: the previous dream carried along the flow (and
+/// whether `new` starts a new shot), or without flow moved by the motion and blended.
+fn carry_into(
+    carry: &Carry,
+    flow: bool,
+    previous: Option<&Tensor>,
+    new: Tensor,
+    frame_motion: Option<&FrameMotion>,
+) -> Result<(Tensor, bool)> {
+    if flow {
+        let prepared = carry.prepare(previous, &new, frame_motion)?;
+        return Ok((prepared.image, prepared.cut));
+    }
+    match previous {
+        Some(previous) if previous.size() == new.size() => {
+            Ok((blend(&carry.motion.apply(previous)?, &new, carry.share_of_new)?, false))
+        }
+        _ => Ok((new, false)),
+    }
 }
 
 /// The output's lock, work folder and checkpoint, from the start of a render to its end.
@@ -626,32 +627,49 @@ fn write_options(
 }
 
 /// The job as a checkpoint records it: what must match for a resume to continue it. The device,
-/// thread count, cuDNN autotuning and CUDA graphs may change between runs.
-fn job_description(
-    mode: &str,
-    input: Option<&Path>,
-    span: serde_json::Value,
-    settings: &Settings,
-) -> serde_json::Value {
-    let mut job = serde_json::to_value(settings).unwrap_or_default();
-    if let Some(map) = job.as_object_mut() {
+/// thread count, cuDNN autotuning and CUDA graphs may change between runs, and settings that do
+/// not act on the job's mode (a footage file's `fps`: only image sequences take one) are left out.
+fn job_description(job: &Job, span: serde_json::Value) -> serde_json::Value {
+    let mut description = serde_json::to_value(&job.settings).unwrap_or_default();
+    if let Some(map) = description.as_object_mut() {
+        map.retain(|key, _| job.mode.takes(key));
         map.remove("device");
         map.remove("threads");
         map.remove("cudnn-benchmark");
         map.remove("cuda-graphs");
-        map.insert("mode".into(), mode.into());
-        let input = input.map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
+        if job.mode == Mode::Video && !job.input.file().is_some_and(video::is_sequence_input) {
+            map.remove("fps");
+        }
+        map.insert("mode".into(), job.mode.name().into());
+        let input = job.input.file().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
         map.insert("input".into(), input.unwrap_or_else(|| "noise".into()).into());
         map.insert("span".into(), span);
     }
-    job
-}
-
-fn motion_of(settings: &Settings, default_zoom: f64) -> Motion {
-    Motion { zoom: settings.zoom.unwrap_or(default_zoom), rotate_degrees: settings.rotate, pan: settings.pan }
+    description
 }
 
 /// A frame rate as a fraction: whole rates exactly, others to a thousandth (29.97 -> 29970/1000).
 pub fn fps_rational(fps: f64) -> Rational {
     if fps.fract() == 0.0 { Rational::new(fps as i32, 1) } else { Rational::new((fps * 1000.0).round() as i32, 1000) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::Request;
+
+    #[test]
+    fn a_checkpoint_compares_only_the_settings_of_the_jobs_mode() {
+        let describe = |mode, fps: f64, blend: f64| {
+            let settings = Settings { fps, blend, ..Default::default() };
+            let job = Job::new(Request { frames: Some(2), ..Request::new(mode, "clip.mp4", "out.mp4", settings) });
+            job_description(&job.unwrap(), serde_json::Value::Null)
+        };
+        // A footage file keeps its own rate: --fps (zoom and image sequences only) never blocks its resume.
+        assert_eq!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 30.0, 0.5));
+        assert_ne!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 12.0, 0.7));
+        // A zoom's rate is its own, and blend does not act on it.
+        assert_ne!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 30.0, 0.5));
+        assert_eq!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 12.0, 0.7));
+    }
 }

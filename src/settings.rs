@@ -1,7 +1,7 @@
 //! Every setting of a render, layered built-in defaults < preset < command line, then checked once.
 //!
-//! [`SettingsPatch`] is both the command line's dream options (clap) and a preset's or batch job's
-//! table (serde): the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
+//! [`SettingsPatch`] is what the command line's options (clap, in `src/cli.rs`) and a preset's or
+//! batch job's table (serde) give: the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
 //! and `--octave-scale 1.4` on the command line mean the same thing.
 use crate::color::ColorMode;
 use crate::dream::DreamParams;
@@ -42,116 +42,51 @@ impl std::fmt::Display for Codec {
 /// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
 pub const GOOGLENET_LAYERS: &str = "inception4c";
 
-/// Settings that may each be absent: one layer of defaults < preset < command line.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, clap::Args)]
+/// Settings that may each be absent: one layer of defaults < preset < command line. Each field
+/// is the [`Settings`] field of its name; the command line's help for each is in `src/cli.rs`,
+/// whose option groups fill a patch.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct SettingsPatch {
-    /// Network: EfficientNet-Lite0, -Lite1, -Lite2 or GoogLeNet (googlenet, with --weights or installed) [default: lite0]
-    #[arg(long, value_enum, help_heading = "Dream")]
     pub model: Option<ModelKind>,
-    /// A weights file (torch.save state dict) to use instead of the installed one
-    #[arg(long, value_name = "FILE", help_heading = "Dream")]
     pub weights: Option<PathBuf>,
-    /// Layers whose activations the dream amplifies, comma-separated: stem, blocks.N, head; GoogLeNet: conv1 ... inception5b [default: blocks.8,blocks.10; inception4c]
-    #[arg(long, value_name = "L1,L2", help_heading = "Dream")]
     pub layers: Option<String>,
-    /// Levels of the image pyramid [default: 4]
-    #[arg(long, help_heading = "Dream")]
     pub octaves: Option<u32>,
-    /// Size ratio between pyramid levels [default: 1.4]
-    #[arg(long, help_heading = "Dream")]
     pub octave_scale: Option<f64>,
-    /// Gradient-ascent steps per octave [default: 10]
-    #[arg(long, help_heading = "Dream")]
     pub iterations: Option<u32>,
-    /// Step size, relative to the mean gradient [default: 0.02]
-    #[arg(long, help_heading = "Dream")]
     pub step: Option<f64>,
-    /// Largest random shift in pixels before each step [default: 16]
-    #[arg(long, help_heading = "Dream")]
     pub jitter: Option<u32>,
-    /// Seed of the random shifts (and of `noise`): same seed, same device, same output [default: 0]
-    #[arg(long, help_heading = "Dream")]
     pub seed: Option<u64>,
 
-    /// Dream in tiles of at most N x N pixels, to bound memory on big frames [default: whole frame]
-    #[arg(long, value_name = "N", help_heading = "Dream")]
     pub tile: Option<u32>,
 
-    /// Amplify only these channels of a layer, e.g. blocks.10:3,17 (repeatable; instead of --layers)
-    #[arg(long, value_name = "LAYER:C1,C2", help_heading = "Objective")]
     pub channels: Option<Vec<String>>,
-    /// Grow ImageNet classes, by name or index, comma-separated: banana,954 (`dreamreel classify --list`)
-    #[arg(long, value_name = "NAME|INDEX", help_heading = "Objective")]
     pub class: Option<String>,
-    /// Take on this image's textures: match each position's features at --layers to the guide's
-    #[arg(long, value_name = "IMAGE", help_heading = "Objective")]
     pub guide: Option<PathBuf>,
-    /// Image prior: share of a 3x3 blur mixed into the image after each step [default: 0.3 with --class, else 0]
-    #[arg(long, value_name = "F", help_heading = "Objective")]
     pub blur: Option<f64>,
 
-    /// Resize the input to this width, keeping the aspect ratio
-    #[arg(long, help_heading = "Frame")]
     pub width: Option<u32>,
-    /// Height of a `noise` input (zoom)
-    #[arg(long, help_heading = "Frame")]
     pub height: Option<u32>,
 
-    /// Zoom about the centre per frame, e.g. 1.05 [default: 1.05 for zoom, 1 for video]
-    #[arg(long, help_heading = "Motion")]
     pub zoom: Option<f64>,
-    /// Rotation per frame in degrees [default: 0]
-    #[arg(long, value_name = "DEG", help_heading = "Motion")]
     pub rotate: Option<f64>,
-    /// Shift per frame in pixels, DX,DY [default: 0,0]
-    #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, help_heading = "Motion")]
     pub pan: Option<String>,
-    /// Share of the new footage frame in the blend with the previous dreamed frame [default: 0.5]
-    #[arg(long, help_heading = "Motion")]
     pub blend: Option<f64>,
-    /// Footage: keep the old behaviour, the previous dream moved only by zoom/rotate/pan, not
-    /// carried along the source's optical flow (preset key `flow = false`)
-    #[arg(long = "no-flow", num_args = 0, default_missing_value = "false", help_heading = "Motion")]
     pub flow: Option<bool>,
-    /// Footage: a pair of frames whose share of followed pixels is below F is a scene cut, where
-    /// the dream starts afresh (0: never) [default: 0.2]
-    #[arg(long, value_name = "F", help_heading = "Motion")]
     pub scene_threshold: Option<f64>,
-    /// Colours of each dreamed frame: match (Lab mean and spread of what it was dreamed from),
-    /// keep (its colours, the dream's lightness) or free (they drift) [default: match]
-    #[arg(long, value_enum, help_heading = "Dream")]
     pub colors: Option<ColorMode>,
 
-    /// Frame rate of a zoom, or of an image-sequence input to `video` [default: 24]
-    #[arg(long, help_heading = "Output")]
     pub fps: Option<f64>,
-    /// Video codec [default: h264, vp9 for .webm]
-    #[arg(long, value_enum, help_heading = "Output")]
     pub codec: Option<Codec>,
-    /// Constant rate factor: lower is better quality and bigger files [default: per codec]
-    #[arg(long, help_heading = "Output")]
     pub crf: Option<u32>,
 
-    /// auto (CUDA if there is one), cpu, cuda or cuda:N [default: auto]
-    #[arg(long, help_heading = "Machine")]
     pub device: Option<String>,
-    /// CPU threads for torch (0: torch's default) [default: 0]
-    #[arg(long, help_heading = "Machine")]
     pub threads: Option<u32>,
-    /// Number format of the network: auto is bf16 on CUDA, fp32 on the CPU [default: auto]
-    #[arg(long, value_enum, help_heading = "Machine")]
     pub precision: Option<Precision>,
-    /// Let cuDNN time its algorithms for each new frame shape: seconds per shape, so only worth
-    /// it for long renders [default: false]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Machine")]
     pub cudnn_benchmark: Option<bool>,
-    /// On CUDA, replay each octave's ascent step from a CUDA graph (eager if capture fails) [default: true]
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Machine")]
     pub cuda_graphs: Option<bool>,
 
-    /// One line saying what a preset is for (presets only)
-    #[arg(skip)]
+    /// One line saying what a preset is for (presets only).
     pub description: Option<String>,
 }
 

@@ -401,6 +401,7 @@ impl<'a> Unpickler<'a> {
         self.stack.last_mut().ok_or(WeightsError::Pickle { pos, msg: "stack underflow".into() })
     }
 
+    // Long: one match arm per pickle opcode, the table of the format.
     fn load(&mut self) -> Result<Value> {
         loop {
             let at = self.pos;

@@ -139,3 +139,42 @@ fn completions_and_man_pages_cover_every_subcommand() {
         assert!(text.starts_with(".ie") || text.contains(".TH"), "{page} is not a man page");
     }
 }
+
+#[test]
+fn each_subcommand_takes_only_its_own_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.png");
+    let out = out.to_str().unwrap();
+    for option in
+        ["--codec", "--crf", "--blend", "--fps", "--rotate", "--zoom", "--pan", "--scene-threshold", "--colors"]
+    {
+        let value = if option == "--codec" { "av1" } else { "1" };
+        refused(
+            &["still", "samples/chelsea.png", "-o", out, option, value],
+            &format!("unexpected argument '{option}'"),
+        );
+    }
+    refused(&["still", "samples/chelsea.png", "-o", out, "--no-flow"], "unexpected argument '--no-flow'");
+    refused(&["bench", "--codec", "av1"], "unexpected argument '--codec'");
+    refused(&["bench", "--blend", "0.3"], "unexpected argument '--blend'");
+    refused(&["video", "clip.mp4", "-o", "v.mp4", "--height", "32"], "unexpected argument '--height'");
+    assert!(!Path::new(out).exists(), "nothing written");
+
+    let help = |command: &str| {
+        let out = dreamreel().args([command, "--help"]).assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    let still = help("still");
+    for absent in ["--codec", "--crf", "--blend", "--fps", "--zoom", "--rotate", "--no-flow", "video"] {
+        assert!(!still.contains(absent), "still --help offers {absent}: {still}");
+    }
+    assert!(still.contains("Where to write the image"), "{still}");
+    let video = help("video");
+    assert!(!video.contains("--height") && !video.contains("Frame rate of the zoom"), "{video}");
+    assert!(video.contains("--blend") && video.contains("image-sequence input"), "{video}");
+    let zoom = help("zoom");
+    assert!(!zoom.contains("--blend") && !zoom.contains("--no-flow") && zoom.contains("--fps"), "{zoom}");
+    assert!(zoom.contains("a GIF (.gif), or PNG frames"), "{zoom}");
+    let bench = help("bench");
+    assert!(bench.contains("--preset") && bench.contains("--octaves") && !bench.contains("--crf"), "{bench}");
+}

@@ -7,7 +7,8 @@ use dreamreel::color::{clipped_share, saturation};
 use dreamreel::compare::compare;
 use dreamreel::flow::dis_flow;
 use dreamreel::image_io::{image_to_tensor, load_image};
-use dreamreel::pipeline::{RenderOptions, Span, VideoReport, ZoomStart, render_footage, render_zoom};
+use dreamreel::job::{Job, Mode, RenderOptions, Request, Span};
+use dreamreel::pipeline::{VideoReport, render_footage, render_zoom};
 use dreamreel::render::{NoProgress, Progress};
 use dreamreel::settings::{Settings, SettingsPatch};
 use dreamreel::video::{ReadOptions, VideoReader};
@@ -95,7 +96,21 @@ fn frame_of(video: &Path, index: u64) -> tch::Tensor {
 
 fn dream_footage(input: &Path, output: &Path, span: &Span, settings: &Settings) -> VideoReport {
     let cancel = AtomicBool::new(false);
-    render_footage(input, output, span, false, settings, RenderOptions::default(), &mut NoProgress, &cancel).unwrap()
+    let job = footage_job(input, output, span, settings, RenderOptions::default());
+    render_footage(&job, &mut NoProgress, &cancel).unwrap()
+}
+
+/// A footage job without sound, built as the command line builds it.
+fn footage_job(input: &Path, output: &Path, span: &Span, settings: &Settings, options: RenderOptions) -> Job {
+    Job::new(Request {
+        frames: span.frames,
+        duration: span.seconds,
+        start: Some(span.start_seconds),
+        no_audio: Some(true),
+        options,
+        ..Request::new(Mode::Video, input, output, settings.clone())
+    })
+    .unwrap()
 }
 
 fn frames(span: u64) -> Span {
@@ -193,12 +208,13 @@ fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
     let options = RenderOptions { resume: false, checkpoint_every: 3, ..Default::default() };
     let cancel = AtomicBool::new(false);
     let mut stop = StopAfter { after: 7, done: 0, cancel: &cancel };
-    let first = render_footage(&clip, &resumed, &span, false, &look, options, &mut stop, &cancel);
+    let first = render_footage(&footage_job(&clip, &resumed, &span, &look, options), &mut stop, &cancel);
     assert!(matches!(first, Err(dreamreel::Error::Interrupted)), "the first run stops midway");
     assert!(!png(resumed.parent().unwrap(), 12).exists());
     let cancel = AtomicBool::new(false);
     let options = RenderOptions { resume: true, ..options };
-    let report = render_footage(&clip, &resumed, &span, false, &look, options, &mut NoProgress, &cancel).unwrap();
+    let job = footage_job(&clip, &resumed, &span, &look, options);
+    let report = render_footage(&job, &mut NoProgress, &cancel).unwrap();
     assert!(report.resumed_frames >= 6 && report.resumed_frames < 12, "resumed mid-shot at {}", report.resumed_frames);
     for index in 1..=12 {
         let (a, b) = (png(whole.parent().unwrap(), index), png(resumed.parent().unwrap(), index));
@@ -213,7 +229,8 @@ fn colour_stays_in_band_over_a_long_tiny_zoom() {
     let look = settings(&[("width", "64"), ("height", "48"), ("octaves", "2"), ("iterations", "4"), ("jitter", "8")]);
     let count = 240;
     let cancel = AtomicBool::new(false);
-    render_zoom(&ZoomStart::Noise, &output, count, &look, RenderOptions::default(), &mut NoProgress, &cancel).unwrap();
+    let job = Job::new(Request { frames: Some(count), ..Request::new(Mode::Zoom, "noise", &output, look) }).unwrap();
+    render_zoom(&job, &mut NoProgress, &cancel).unwrap();
     let measure = |index: u64| {
         let frame =
             image_to_tensor(&load_image(&png(output.parent().unwrap(), index), None).unwrap(), Device::Cpu).unwrap();

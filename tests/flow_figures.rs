@@ -4,8 +4,9 @@
 use dreamreel::color::{clipped_share, saturation};
 use dreamreel::compare::compare;
 use dreamreel::dream::objective_value;
+use dreamreel::job::{Job, Mode, Request};
 use dreamreel::network::{Network, NetworkOptions};
-use dreamreel::pipeline::{RenderOptions, Span, ZoomStart, render_footage, render_zoom};
+use dreamreel::pipeline::{render_footage, render_zoom};
 use dreamreel::render::NoProgress;
 use dreamreel::settings::{Settings, SettingsPatch};
 use dreamreel::video::{ReadOptions, VideoReader};
@@ -42,10 +43,13 @@ fn mean_objective(video: &Path, settings: &Settings) -> f64 {
 
 fn footage(output: &Path, frames: u64, settings: &Settings) -> f64 {
     let started = Instant::now();
-    let span = Span { frames: Some(frames), ..Default::default() };
+    let request = Request {
+        frames: Some(frames),
+        no_audio: Some(true),
+        ..Request::new(Mode::Video, real_clip(), output, settings.clone())
+    };
     let cancel = AtomicBool::new(false);
-    let options = RenderOptions::default();
-    render_footage(&real_clip(), output, &span, false, settings, options, &mut NoProgress, &cancel).unwrap();
+    render_footage(&Job::new(request).unwrap(), &mut NoProgress, &cancel).unwrap();
     started.elapsed().as_secs_f64()
 }
 
@@ -93,16 +97,14 @@ fn real_footage_time_at_the_defaults() {
 fn colour_over_a_thousand_frame_zoom() {
     let frames: u64 = std::env::var("ZOOM_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let colors = std::env::var("ZOOM_COLORS").unwrap_or_else(|_| "match".into());
-    let start = match std::env::var("ZOOM_START") {
-        Ok(still) => ZoomStart::Still(PathBuf::from(still)),
-        Err(_) => ZoomStart::Noise,
-    };
+    let start = std::env::var("ZOOM_START").unwrap_or_else(|_| "noise".into());
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("zoom/%05d.png");
     let look = settings(&format!("width = 96\nheight = 64\ndevice = \"cpu\"\nthreads = 1\ncolors = \"{colors}\"\n"));
     let cancel = AtomicBool::new(false);
     let started = Instant::now();
-    render_zoom(&start, &output, frames, &look, RenderOptions::default(), &mut NoProgress, &cancel).unwrap();
+    let job = Job::new(Request { frames: Some(frames), ..Request::new(Mode::Zoom, &start, &output, look) }).unwrap();
+    render_zoom(&job, &mut NoProgress, &cancel).unwrap();
     let measure = |index: u64| {
         let path = output.parent().unwrap().join(format!("{index:05}.png"));
         let image = dreamreel::image_io::load_image(&path, None).unwrap();

@@ -209,6 +209,7 @@ impl AudioMux {
 }
 
 /// Copy one packet if it overlaps [0, end) of output time, shifted so the cut is at 0.
+// Eight parameters: the packet's place in both streams (time bases, index, cut, end), per packet.
 #[allow(clippy::too_many_arguments)]
 fn copy_packet(
     path: &Path,
@@ -242,6 +243,7 @@ fn copy_packet(
 
 impl Transcoder {
     /// Decoder -> filter (trim, shift, resample) -> encoder for one audio stream.
+    // Long: one FFmpeg set-up in its order; split, its halves would pass half-built contexts around.
     fn new(
         path: &Path,
         params: codec::Parameters,

@@ -87,6 +87,8 @@ struct Scaler {
 }
 
 impl VideoReader {
+    // Long: one FFmpeg set-up in its order (demuxer, stream, decoder, scaler); split, its halves would
+    // pass half-built contexts around.
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<Self, VideoError> {
         init()?;
         let sequence = super::sequence::find(path)?;

@@ -175,6 +175,7 @@ impl ContainerSink {
     }
 
     /// Everything after the muxer exists; split out so a failure can clean up the temp file.
+    // Long: one FFmpeg set-up in its order (codec, options per codec, stream, header).
     fn setup(
         path: &Path,
         opts: &WriteOptions,

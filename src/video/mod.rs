@@ -19,6 +19,11 @@ pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence, sequ
 
 use std::fmt;
 use std::path::Path;
+
+/// True when `path` names an image-sequence input: a `%d` pattern or a folder of numbered images.
+pub fn is_sequence_input(path: &Path) -> bool {
+    path.is_dir() || is_image_sequence(path)
+}
 use std::sync::OnceLock;
 
 use ffmpeg_next as ffmpeg;
