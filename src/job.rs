@@ -1,9 +1,10 @@
 //! A render job as one value: what `still`, `zoom` and `video` ask for on the command line and
 //! what a `[[job]]` of a batch manifest asks for, built alike from either by [`Job::new`], checked
 //! there once, and rendered by [`Job::run`]. Defaults that depend on the mode are decided here.
+use crate::color::ColorMode;
 use crate::error::{Error, Result};
 use crate::render::{NOISE, Progress, StillReport};
-use crate::settings::Settings;
+use crate::settings::{Codec, Settings};
 use crate::transform::Motion;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -190,7 +191,65 @@ pub struct Job {
     /// Footage: copy the sound.
     pub audio: bool,
     pub options: RenderOptions,
+    /// Everything resolved, as a checkpoint records it; the dream stage loads its engine from it.
     pub settings: Settings,
+    /// The size and rate of the frames: what the stages read, make and write.
+    pub frames: FrameFormat,
+    /// What carries one frame's dream into the next.
+    pub between_frames: BetweenFrames,
+    /// How the encoder compresses.
+    pub encode: EncodeSettings,
+}
+
+/// The frames' size and rate: what a still or zoom is made at and footage is read at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrameFormat {
+    /// Frames are scaled to this width (footage: keeping the aspect ratio).
+    pub width: Option<u32>,
+    /// A still's or zoom's height from noise.
+    pub height: Option<u32>,
+    /// Frames per second of a zoom, and of an image sequence read or written.
+    pub fps: f64,
+}
+
+/// What happens between frames: the motion applied to the previous dream, and how footage
+/// carries it into the next decoded frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BetweenFrames {
+    /// Zoom, rotate and pan, with the mode's default zoom.
+    pub motion: Motion,
+    /// `--blend`: the new frame's share.
+    pub blend: f64,
+    /// Follow the footage's optical flow.
+    pub flow: bool,
+    /// Below this share of followed pixels a pair of frames is a cut (0: never).
+    pub scene_threshold: f64,
+    pub colors: ColorMode,
+}
+
+/// How the encoder compresses; `None` leaves the choice to the output's format.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EncodeSettings {
+    pub codec: Option<Codec>,
+    pub crf: Option<u32>,
+}
+
+/// Splits resolved settings into the groups the stages take; each value is decided here once.
+fn stage_settings(mode: Mode, settings: &Settings) -> (FrameFormat, BetweenFrames, EncodeSettings) {
+    let frames = FrameFormat { width: settings.width, height: settings.height, fps: settings.fps };
+    let motion = Motion {
+        zoom: settings.zoom.unwrap_or(mode.default_zoom()),
+        rotate_degrees: settings.rotate,
+        pan: settings.pan,
+    };
+    let between_frames = BetweenFrames {
+        motion,
+        blend: settings.blend,
+        flow: settings.flow,
+        scene_threshold: settings.scene_threshold,
+        colors: settings.colors,
+    };
+    (frames, between_frames, EncodeSettings { codec: settings.codec, crf: settings.crf })
 }
 
 /// What a finished job did.
@@ -290,17 +349,14 @@ impl Job {
             }
             _ => {}
         }
-        Ok(Job { mode, input, output, span, audio: !no_audio.unwrap_or(false), options, settings })
+        let (frames, between_frames, encode) = stage_settings(mode, &settings);
+        let audio = !no_audio.unwrap_or(false);
+        Ok(Job { mode, input, output, span, audio, options, settings, frames, between_frames, encode })
     }
 
     /// The motion between frames, with the mode's default zoom.
     pub fn motion(&self) -> Motion {
-        let settings = &self.settings;
-        Motion {
-            zoom: settings.zoom.unwrap_or(self.mode.default_zoom()),
-            rotate_degrees: settings.rotate,
-            pan: settings.pan,
-        }
+        self.between_frames.motion
     }
 
     /// Renders the job; `cancel` stops a video after its frame in hand.

@@ -14,10 +14,9 @@ use crate::error::{Error, Result};
 use crate::flow::FrameMotion;
 use crate::footage::{Carry, FollowedFrame, follow};
 use crate::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
-use crate::job::{Job, Mode};
+use crate::job::{BetweenFrames, EncodeSettings, Job, Mode};
 use crate::output::check_output_path;
 use crate::render::{Engine, Progress};
-use crate::settings::Settings;
 use crate::transform::{blend, noise};
 use crate::video::{
     self, AudioSource, ConcatOptions, Frame, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
@@ -68,32 +67,32 @@ enum ToEncoder {
 /// Renders a dream zoom of `job.span.frames` frames: frame 1 is the dreamed start, each next
 /// one the previous dreamed frame moved by the motion and dreamed again.
 pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
-    let (output, settings, options) = (job.output.as_path(), &job.settings, job.options);
+    let (output, format, options) = (job.output.as_path(), job.frames, job.options);
     let frames = job.span.frames.unwrap_or(0);
     if frames == 0 {
         return Err(Error::setting("--frames", "must be at least 1"));
     }
     let input = job.input.file();
     check_video_output(output, input.as_slice())?;
-    let engine = Engine::load(settings)?;
+    let engine = Engine::load(&job.settings)?;
     let device = engine.network.device();
     let first = match input {
-        Some(path) => image_to_tensor(&load_image(path, settings.width)?, device)?,
+        Some(path) => image_to_tensor(&load_image(path, format.width)?, device)?,
         None => {
-            let (Some(width), Some(height)) = (settings.width, settings.height) else {
+            let (Some(width), Some(height)) = (format.width, format.height) else {
                 return Err(Error::setting("--width", "a zoom from noise needs both --width and --height"));
             };
-            noise(height as i64, width as i64, settings.seed, device)?
+            noise(height as i64, width as i64, engine.seed, device)?
         }
     };
     let size = first.size();
     let (width, height) = (size[3] as u32, size[2] as u32);
-    let frame_rate = fps_rational(settings.fps);
+    let frame_rate = fps_rational(format.fps);
     let time_base = Rational::new(frame_rate.den, frame_rate.num);
     check_overwrite(output, &options)?;
     let description = job_description(job, serde_json::json!({ "frames": frames }));
     let mut state = Resumable::open(output, description, options, device)?;
-    let write = write_options(output, settings, width, height, time_base, frame_rate);
+    let write = write_options(output, &job.encode, width, height, time_base, frame_rate);
     check_writable(output, &write)?;
     let motion = job.motion();
     let started = Instant::now();
@@ -111,7 +110,7 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
             to_encoder: &to_encoder,
             checkpoint_every: options.checkpoint_every,
             cancel,
-            colors: settings.colors,
+            colors: job.between_frames.colors,
             // A zoom keeps the colours of its start: zooming into it alone would grey them out.
             color_reference: Some(&first),
         };
@@ -129,10 +128,10 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
 /// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `job.audio` is
 /// false, its sound, cut to the same span.
 pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
-    let (input, output, settings, options) = (job.input.path(), job.output.as_path(), &job.settings, job.options);
+    let (input, output, between, options) = (job.input.path(), job.output.as_path(), job.between_frames, job.options);
     check_video_output(output, &[input])?;
     video::init()?;
-    let engine = Engine::load(settings)?;
+    let engine = Engine::load(&job.settings)?;
     let device = engine.network.device();
     let (read, description) = footage_span(job);
     // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
@@ -143,9 +142,9 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
     let mut dreamer = engine.dreamer()?;
     let (resumed, skip) = (state.last.take(), state.frames_done());
     // With flow, a resume decodes the frame before its first again: the flow starts from it.
-    let decode_from = if settings.flow { skip.saturating_sub(1) } else { skip };
+    let decode_from = if between.flow { skip.saturating_sub(1) } else { skip };
     let cuts = std::cell::RefCell::new(Vec::new());
-    let carry = carry_of(job);
+    let carry = carry_of(&between);
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
@@ -160,7 +159,7 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
         progress.start(info.frame_count);
         progress.advance(skip);
         // The flow stage runs ahead of the dream; its motion for each frame waits in `pending`.
-        let followed: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match settings.flow {
+        let followed: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match between.flow {
             true => Box::new(spawn_flow(scope, decoded, skip)?.into_iter()),
             false => Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None)))),
         };
@@ -170,13 +169,13 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             to_encoder: &to_encoder,
             checkpoint_every: options.checkpoint_every,
             cancel,
-            colors: settings.colors,
+            colors: between.colors,
             color_reference: None,
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
             let frame_motion = pending.borrow_mut().take();
-            let (image, cut) = carry_into(&carry, settings.flow, previous, new, frame_motion.as_ref())?;
+            let (image, cut) = carry_into(&carry, between.flow, previous, new, frame_motion.as_ref())?;
             if cut {
                 cuts.borrow_mut().push(frame.index);
             }
@@ -197,13 +196,12 @@ fn keep(frame: Frame, frame_motion: Option<FrameMotion>, pending: &std::cell::Re
 }
 
 /// How footage carries the previous dream into each frame.
-fn carry_of(job: &Job) -> Carry {
-    let settings = &job.settings;
+fn carry_of(between: &BetweenFrames) -> Carry {
     Carry {
-        motion: job.motion(),
-        share_of_new: settings.blend,
-        scene_threshold: settings.scene_threshold,
-        colors: settings.colors,
+        motion: between.motion,
+        share_of_new: between.blend,
+        scene_threshold: between.scene_threshold,
+        colors: between.colors,
     }
 }
 
@@ -216,7 +214,7 @@ fn spawn_footage_encoder<'scope>(
     info: &VideoInfo,
 ) -> Result<(Sender<ToEncoder>, thread::ScopedJoinHandle<'scope, Result<()>>)> {
     let output = job.output.as_path();
-    let write = write_options(output, &job.settings, info.width, info.height, info.time_base, info.frame_rate);
+    let write = write_options(output, &job.encode, info.width, info.height, info.time_base, info.frame_rate);
     check_writable(output, &write)?;
     let sound = (job.audio && info.audio_streams > 0).then(|| AudioSource {
         path: job.input.path().to_owned(),
@@ -236,8 +234,8 @@ fn footage_span(job: &Job) -> (ReadOptions, serde_json::Value) {
         start_seconds: span.start_seconds,
         max_frames: span.frames,
         max_seconds: span.seconds,
-        width: job.settings.width,
-        sequence_fps: Some(job.settings.fps),
+        width: job.frames.width,
+        sequence_fps: Some(job.frames.fps),
     };
     let span_json = serde_json::json!({
         "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": job.audio,
@@ -616,14 +614,14 @@ fn check_writable(output: &Path, write: &WriteOptions) -> Result<()> {
 /// written as .mkv whatever the output is.
 fn write_options(
     output: &Path,
-    settings: &Settings,
+    encode: &EncodeSettings,
     width: u32,
     height: u32,
     time_base: Rational,
     frame_rate: Rational,
 ) -> WriteOptions {
-    let codec = settings.codec.unwrap_or_else(|| video::container::Container::default_codec_for(output));
-    WriteOptions { width, height, time_base, frame_rate, codec: Some(codec), crf: settings.crf, audio: None }
+    let codec = encode.codec.unwrap_or_else(|| video::container::Container::default_codec_for(output));
+    WriteOptions { width, height, time_base, frame_rate, codec: Some(codec), crf: encode.crf, audio: None }
 }
 
 /// The job as a checkpoint records it: what must match for a resume to continue it. The device,
@@ -657,6 +655,7 @@ pub fn fps_rational(fps: f64) -> Rational {
 mod tests {
     use super::*;
     use crate::job::Request;
+    use crate::settings::Settings;
 
     #[test]
     fn a_checkpoint_compares_only_the_settings_of_the_jobs_mode() {
