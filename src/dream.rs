@@ -77,18 +77,10 @@ pub const TILE_BATCH_PIXELS_CUDA: i64 = 4 * 1280 * 1280;
 /// memory (2.6 GB against 8.2 GB for a 4K frame) and one such crop already keeps every core busy.
 pub const TILE_BATCH_PIXELS_CPU: i64 = 1280 * 1280;
 
-/// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]).
+/// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]): the classic
+/// objective, as [`Objective::Layers`] computes it.
 pub fn objective(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<Tensor> {
-    check_size(image)?;
-    let mut total: Option<Tensor> = None;
-    for activation in network.activations(image, layers)? {
-        let term = activation.f_to_kind(Kind::Float)?.f_square()?.f_mean(Kind::Float)?;
-        total = Some(match total {
-            Some(sum) => sum.f_add(&term)?,
-            None => term,
-        });
-    }
-    total.ok_or_else(|| Error::setting("--layers", "name at least one layer"))
+    Objective::Layers(layers.to_vec()).value(network, image)
 }
 
 /// Refuses a frame too small for the network, which torch would fail on deep inside.
@@ -106,8 +98,7 @@ pub fn check_size(image: &Tensor) -> Result<()> {
 
 /// The objective as a number, without building a graph.
 pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<f64> {
-    let _guard = tch::no_grad_guard();
-    Ok(objective(network, image, layers)?.f_double_value(&[])?)
+    Objective::Layers(layers.to_vec()).value_of(network, image)
 }
 
 /// Runs dreams with one random stream, so a seeded sequence of frames is repeatable.
