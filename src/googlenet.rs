@@ -71,12 +71,7 @@ impl BasicConv {
     }
 
     fn convert(&mut self, kind: Kind) -> Result<()> {
-        self.weight = self.weight.f_to_kind(kind)?;
-        self.bias = self.bias.as_ref().map(|b| b.f_to_kind(kind)).transpose()?;
-        if let Some((scale, shift)) = &self.norm {
-            self.norm = Some((scale.f_to_kind(kind)?, shift.f_to_kind(kind)?));
-        }
-        Ok(())
+        crate::network::convert_conv(&mut self.weight, &mut self.bias, &mut self.norm, kind)
     }
 
     fn prepare(&mut self, device: Device, options: NetworkOptions) -> Result<()> {

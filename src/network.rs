@@ -99,6 +99,21 @@ fn models_dir_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf 
     cache.join("dreamreel/models")
 }
 
+/// Converts one convolution's weight, bias and unfolded BatchNorm to `kind` (both networks' convolutions).
+pub(crate) fn convert_conv(
+    weight: &mut Tensor,
+    bias: &mut Option<Tensor>,
+    norm: &mut Option<(Tensor, Tensor)>,
+    kind: Kind,
+) -> Result<()> {
+    *weight = weight.f_to_kind(kind)?;
+    *bias = bias.as_ref().map(|b| b.f_to_kind(kind)).transpose()?;
+    if let Some((scale, shift)) = norm.as_ref() {
+        *norm = Some((scale.f_to_kind(kind)?, shift.f_to_kind(kind)?));
+    }
+    Ok(())
+}
+
 /// A layer the dream can maximise: 0 is the stem, 1..=n the blocks, n+1 the head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LayerId(pub usize);
@@ -141,12 +156,7 @@ impl ConvBn {
 
     /// Converts the weights (and an unfolded norm) to `kind`; strides (channels-last) are kept.
     fn convert(&mut self, kind: Kind) -> Result<()> {
-        self.weight = self.weight.f_to_kind(kind)?;
-        self.bias = self.bias.as_ref().map(|b| b.f_to_kind(kind)).transpose()?;
-        if let Some((scale, shift)) = &self.norm {
-            self.norm = Some((scale.f_to_kind(kind)?, shift.f_to_kind(kind)?));
-        }
-        Ok(())
+        convert_conv(&mut self.weight, &mut self.bias, &mut self.norm, kind)
     }
 
     fn move_to(&mut self, device: Device, channels_last: bool) -> Result<()> {
