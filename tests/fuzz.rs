@@ -106,7 +106,7 @@ fn preset_parser_never_panics_and_errors_are_one_line() {
     runner(256)
         .run(&preset_text(), |text| {
             ran.set(ran.get() + 1);
-            if let Err(e) = dreamreel::presets::parse(&text, Path::new("fuzz.toml")) {
+            if let Err(e) = dreamreel::config::presets::parse(&text, Path::new("fuzz.toml")) {
                 refused.set(refused.get() + 1);
                 check_message(&e, "fuzz.toml")?;
             }
@@ -122,7 +122,7 @@ fn manifest_parser_never_panics_and_errors_are_one_line() {
     runner(256)
         .run(&manifest_text(), |text| {
             ran.set(ran.get() + 1);
-            if let Err(e) = dreamreel::batch::parse(&text, Path::new("/nonexistent/fuzz/manifest.toml")) {
+            if let Err(e) = dreamreel::job::manifest::parse(&text, Path::new("/nonexistent/fuzz/manifest.toml")) {
                 refused.set(refused.get() + 1);
                 check_message(&e, "/nonexistent/fuzz/manifest.toml")?;
             }
@@ -202,7 +202,7 @@ fn image_loader_survives_corrupted_stills() {
             ran.set(ran.get() + 1);
             let path = dir.path().join("damaged.png");
             std::fs::write(&path, corrupt(&valid, &damage)).unwrap();
-            if let Err(e) = dreamreel::image_io::load_image(&path, Some(32)) {
+            if let Err(e) = dreamreel::frame::image_io::load_image(&path, Some(32)) {
                 refused.set(refused.get() + 1);
                 check_message(&e, &path.display().to_string())?;
             }

@@ -1,6 +1,10 @@
 //! GoogLeNet against torchvision itself: a random-init state dict saved by `torch.save` in the
 //! venv's Python, loaded here, must give torchvision's eval-mode logits (transform_input on).
-use dreamreel::network::{ModelKind, Network, NetworkOptions};
+mod common;
+
+use common::dreamreel_process;
+use dreamreel::model::layers::NetworkOptions;
+use dreamreel::model::network::{ModelKind, Network};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tch::{Device, Kind, Tensor};
@@ -91,9 +95,7 @@ fn googlenet_names_torchvisions_layers_and_refuses_other_files() {
 fn an_installed_googlenet_is_listed_classifies_and_dreams() {
     let dir = tempfile::tempdir().unwrap();
     reference(dir.path(), 5);
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_dreamreel")).args(args).env("DREAMREEL_MODELS", dir.path()).output().unwrap()
-    };
+    let run = |args: &[&str]| dreamreel_process().args(args).env("DREAMREEL_MODELS", dir.path()).output().unwrap();
     let listed = run(&["models"]);
     assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
     let text = String::from_utf8_lossy(&listed.stdout);

@@ -1,15 +1,18 @@
 //! Objectives: ImageNet classes grown from noise (seen by a network they were not dreamed with),
 //! guide images, chosen channels; and the objectives through zoom, tiling, resume and batch.
-use dreamreel::image_io::{image_to_tensor, load_image};
-use dreamreel::objective::GUIDE_WIDTH;
-use dreamreel::render::Engine;
-use dreamreel::settings::{Settings, SettingsPatch};
+mod common;
+
+use common::{chelsea, dreamreel_process};
+use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::engine::objective::GUIDE_WIDTH;
+use dreamreel::frame::image_io::{image_to_tensor, load_image};
+use dreamreel::run::engine::Engine;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use tch::{Device, Kind, Tensor};
 
 fn dreamreel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dreamreel")).args(args).output().unwrap()
+    dreamreel_process().args(args).output().unwrap()
 }
 
 fn stderr(output: &Output) -> String {
@@ -51,10 +54,6 @@ fn engine(patch: SettingsPatch) -> Engine {
     let base =
         SettingsPatch { octaves: Some(2), iterations: Some(10), device: Some("cpu".into()), ..Default::default() };
     Engine::load(&Settings::resolve([&base, &patch]).unwrap()).unwrap()
-}
-
-fn chelsea(width: u32) -> Tensor {
-    image_to_tensor(&load_image(Path::new("samples/chelsea.png"), Some(width)).unwrap(), Device::Cpu).unwrap()
 }
 
 /// Mean over positions of each channel of `layer`: `[C]`.
@@ -225,7 +224,7 @@ fn a_class_zoom_resumes_only_with_the_same_class() {
     let dir = tempfile::tempdir().unwrap();
     let frames = dir.path().join("zoom/%03d.png");
     let zoom = |class: &str| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
+        let mut cmd = dreamreel_process();
         cmd.args(["zoom", "noise", "-o", frames.to_str().unwrap(), "--frames", "6", "--checkpoint-every", "1"])
             .args(["--width", "96", "--height", "64", "--octaves", "2", "--iterations", "3", "--device", "cpu"])
             .args(["--threads", "1", "--quiet", "--class", class]);

@@ -1,14 +1,9 @@
 //! Presets through the binary: each shipped one renders, flags override them, bad files are named.
-use assert_cmd::Command;
+mod common;
+
+use common::dreamreel;
 use std::collections::HashSet;
 use std::path::Path;
-
-/// The binary, blind to any presets of the person running the tests.
-fn dreamreel() -> Command {
-    let mut command = Command::cargo_bin("dreamreel").unwrap();
-    command.env("XDG_CONFIG_HOME", "/nonexistent/dreamreel-tests");
-    command
-}
 
 /// Shrinks any preset to a quick render, leaving its model, layers, step and jitter alone.
 const TINY: [&str; 8] = ["--width", "48", "--octaves", "1", "--iterations", "1", "--device", "cpu"];

@@ -2,6 +2,9 @@
 //! option (exit 2; 1 for failures while working), never a panic, never a broken or clobbered
 //! output; odd but valid inputs render; Ctrl-C, kills and a full disk lose no finished work.
 #![cfg(feature = "video")]
+mod common;
+
+use common::{dreamreel_process, ffmpeg};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -9,18 +12,6 @@ use std::time::{Duration, Instant};
 
 /// The quickest dream: one octave of one step, on the CPU.
 const TINY: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu", "--threads", "1"];
-
-/// The binary, blind to any presets of the person running the tests.
-fn dreamreel() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
-    command.env("XDG_CONFIG_HOME", "/nonexistent/dreamreel-tests").stdin(Stdio::null());
-    command
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg").args(["-v", "error", "-nostdin", "-y"]).args(args).status().unwrap();
-    assert!(status.success(), "ffmpeg {args:?}");
-}
 
 /// (frames counted by decoding, width, height) of the first video stream, by ffprobe.
 fn probe(path: &Path) -> (u64, u32, u32) {
@@ -567,7 +558,7 @@ fn bad_input_is_one_line_and_odd_input_renders() {
     let mut failures = Vec::new();
     for case in &cases {
         let before = std::fs::read(&case.output).ok();
-        let mut command = dreamreel();
+        let mut command = dreamreel_process();
         command.args(&case.args);
         if case.name == "output option missing" {
             command.args(TINY);
@@ -630,7 +621,7 @@ fn bad_input_is_one_line_and_odd_input_renders() {
 
 /// A zoom that can be stopped midway; `iterations` sets how long each frame takes.
 fn zoom(output: &Path, frames: u64, iterations: u32, extra: &[&str]) -> Command {
-    let mut cmd = dreamreel();
+    let mut cmd = dreamreel_process();
     cmd.args(["zoom", "samples/chelsea.png", "-o"]).arg(output);
     cmd.args(["--frames", &frames.to_string(), "--iterations", &iterations.to_string()]);
     cmd.args(["--width", "64", "--octaves", "1", "--device", "cpu", "--threads", "1", "--seed", "4", "--quiet"]);
@@ -745,7 +736,8 @@ fn a_full_disk_is_a_clear_error_that_keeps_the_checkpoint() {
     assert!(!video.exists());
     assert_eq!(checkpoint_frames(&video), Some(60), "the checkpoint is intact");
     assert_eq!(leftovers(dir.path()), [".long.mp4.dreamreel"]);
-    let out = dreamreel().args(args).arg("-o").arg(&video).args(TINY).args(["--quiet", "--resume"]).output().unwrap();
+    let out =
+        dreamreel_process().args(args).arg("-o").arg(&video).args(TINY).args(["--quiet", "--resume"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(probe(&video).0, 60);
 }

@@ -2,6 +2,9 @@
 //! no frame missing or doubled and the sound in sync; changed settings and a second render of the
 //! same output are refused.
 #![cfg(feature = "video")]
+mod common;
+
+use common::dreamreel_process;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -9,7 +12,7 @@ use std::time::{Duration, Instant};
 const FAST: [&str; 10] = ["--octaves", "2", "--iterations", "3", "--device", "cpu", "--threads", "1", "--seed", "4"];
 
 fn zoom(output: &Path, frames: &str, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
+    let mut cmd = dreamreel_process();
     cmd.args(["zoom", "samples/chelsea.png", "-o"]).arg(output);
     cmd.args(["--width", "96", "--frames", frames, "--checkpoint-every", "3", "--quiet"]).args(FAST).args(extra);
     cmd
@@ -112,7 +115,7 @@ fn killed_footage_resumes_with_every_frame_and_the_sound_in_sync() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("dreamed.mp4");
     let footage = |extra: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dreamreel"));
+        let mut cmd = dreamreel_process();
         cmd.args(["video", "samples/clip.mp4", "-o"]).arg(&output);
         cmd.args(["--width", "64", "--frames", "18", "--checkpoint-every", "4", "--quiet"]).args(FAST).args(extra);
         cmd

@@ -1,22 +1,15 @@
 //! Video renders through the binary, on small generated clips: counts, rates, sizes, sound,
 //! smoothness and flat memory.
 #![cfg(feature = "video")]
-use assert_cmd::Command;
+mod common;
+
+use common::{dreamreel, dreamreel_process, ffmpeg};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 /// Fast dream settings: one small octave pair, two steps.
 const FAST: [&str; 8] = ["--octaves", "2", "--iterations", "2", "--device", "cpu", "--threads", "2"];
-
-fn dreamreel() -> Command {
-    Command::cargo_bin("dreamreel").unwrap()
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = std::process::Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).status().unwrap();
-    assert!(status.success(), "ffmpeg {args:?}");
-}
 
 /// A clip of `seconds` at 24 fps with a 440 Hz tone; `audio_first` puts the audio stream first.
 fn make_clip(dir: &Path, name: &str, seconds: &str, audio_first: bool) -> PathBuf {
@@ -166,7 +159,7 @@ fn rss_samples_kib(mut cmd: std::process::Command) -> Vec<u64> {
 fn memory_stays_flat_over_ten_thousand_frames() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("long.mp4");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_dreamreel"));
+    let mut cmd = dreamreel_process();
     cmd.args(["zoom", "noise", "-o"]).arg(&output);
     cmd.args(["--width", "48", "--height", "48", "--frames", "10000", "--octaves", "1", "--iterations", "1"]);
     cmd.args(["--device", "cpu", "--threads", "1", "--quiet"]);

@@ -28,18 +28,7 @@ use std::sync::OnceLock;
 
 use ffmpeg_next as ffmpeg;
 
-/// One RGB frame moving between pipeline stages.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Frame {
-    /// 0-based position in the span that was read (or rendered).
-    pub index: u64,
-    /// Presentation time in the stream's time base; the first frame of the span is 0.
-    pub pts: i64,
-    pub width: u32,
-    pub height: u32,
-    /// Packed RGB24, `width * height * 3` bytes, rows top to bottom.
-    pub rgb: Vec<u8>,
-}
+pub use crate::frame::rgb::Frame;
 
 /// A time base or frame rate as a fraction.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -155,7 +144,7 @@ pub(crate) fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
-pub use crate::settings::Codec;
+pub use crate::config::codec::Codec;
 
 /// Initialise FFmpeg once and quiet its log to fatal errors only (our own errors name the file
 /// and the problem in one line); safe to call repeatedly.

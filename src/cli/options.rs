@@ -1,0 +1,558 @@
+//! The command line: every subcommand's arguments, as clap parses them (`main.rs` runs them).
+use crate::cli::choices::choice;
+use clap::{Parser, Subcommand};
+use dreamreel::Error;
+use dreamreel::config::codec::Codec;
+use dreamreel::config::presets;
+use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::frame::color::ColorMode;
+#[cfg(feature = "video")]
+use dreamreel::job::render_job::RenderOptions;
+use dreamreel::model::network::ModelKind;
+use dreamreel::model::precision::Precision;
+use std::path::{Path, PathBuf};
+
+/// Renders DeepDream ("inceptionism") stills and videos.
+#[derive(Parser)]
+#[command(name = "dreamreel", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// Parsed once at start-up: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+pub enum Command {
+    /// Dream one still image
+    Still(StillArgs),
+    #[cfg(feature = "video")]
+    /// Dream zoom: dream a still (or noise), then again and again, zooming into each dream
+    Zoom(ZoomArgs),
+    #[cfg(feature = "video")]
+    /// Dream existing footage frame by frame, keeping its timing and sound
+    Video(VideoArgs),
+    #[cfg(feature = "video")]
+    /// Measure a dreamed video against its source: warping error (flicker along the motion), brightness flicker, colour drift, cuts
+    Compare(CompareArgs),
+    /// List every network, whether its weights are installed, and its layers with their shapes at 224x224
+    Models,
+    /// What a network sees in an image: its top ImageNet classes and their probabilities
+    Classify(ClassifyArgs),
+    /// Time the dream on noise or a still, in memory: seconds per frame, frames per second, peak memory
+    Bench(BenchArgs),
+    /// List the presets, or show one's settings with `presets show NAME`
+    Presets(PresetsArgs),
+    /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
+    Batch(BatchArgs),
+    /// Print a shell completion script: `dreamreel completions bash > ~/.local/share/bash-completion/completions/dreamreel`
+    Completions(CompletionsArgs),
+    /// Write the man pages (dreamreel.1, dreamreel-still.1, ...) into a folder, e.g. ~/.local/share/man/man1
+    Manpages(ManpagesArgs),
+}
+
+/// Declares a group of options, each an `Option` of the [`SettingsPatch`] field of its name, and
+/// how the group fills a patch: one list of fields per group, none written twice.
+macro_rules! option_group {
+    ($(#[$attr:meta])* $group:ident { $($(#[$field_attr:meta])* $field:ident: $type:ty,)* }) => {
+        $(#[$attr])*
+        #[derive(clap::Args)]
+        pub struct $group {
+            $($(#[$field_attr])* pub $field: Option<$type>,)*
+        }
+
+        impl OptionGroup for $group {
+            fn fill(&self, patch: &mut SettingsPatch) {
+                $(if self.$field.is_some() { patch.$field = self.$field.clone(); })*
+            }
+        }
+    };
+}
+
+/// A group of options that fills part of a [`SettingsPatch`].
+pub trait OptionGroup {
+    fn fill(&self, patch: &mut SettingsPatch);
+}
+
+/// The patch that `groups` give, in order.
+fn patch_of(groups: &[&dyn OptionGroup]) -> SettingsPatch {
+    let mut patch = SettingsPatch::default();
+    for group in groups {
+        group.fill(&mut patch);
+    }
+    patch
+}
+
+option_group! {
+    /// What to amplify and how: the network, its layers, the ascent, and its objective.
+    DreamOptions {
+        /// Network: EfficientNet-Lite0, -Lite1, -Lite2 or GoogLeNet (googlenet, with --weights or installed) [default: lite0]
+        #[arg(long, value_parser = choice::<ModelKind>(), help_heading = "Dream")]
+        model: ModelKind,
+        /// A weights file (torch.save state dict) to use instead of the installed one
+        #[arg(long, value_name = "FILE", help_heading = "Dream")]
+        weights: PathBuf,
+        /// Layers whose activations the dream amplifies, comma-separated: stem, blocks.N, head; GoogLeNet: conv1 ... inception5b [default: blocks.8,blocks.10; inception4c]
+        #[arg(long, value_name = "L1,L2", help_heading = "Dream")]
+        layers: String,
+        /// Levels of the image pyramid [default: 4]
+        #[arg(long, help_heading = "Dream")]
+        octaves: u32,
+        /// Size ratio between pyramid levels [default: 1.4]
+        #[arg(long, help_heading = "Dream")]
+        octave_scale: f64,
+        /// Gradient-ascent steps per octave [default: 10]
+        #[arg(long, help_heading = "Dream")]
+        iterations: u32,
+        /// Step size, relative to the mean gradient [default: 0.02]
+        #[arg(long, help_heading = "Dream")]
+        step: f64,
+        /// Largest random shift in pixels before each step [default: 16]
+        #[arg(long, help_heading = "Dream")]
+        jitter: u32,
+        /// Seed of the random shifts (and of `noise`): same seed, same device, same output [default: 0]
+        #[arg(long, help_heading = "Dream")]
+        seed: u64,
+        /// Dream in tiles of at most N x N pixels, to bound memory on big frames [default: whole frame]
+        #[arg(long, value_name = "N", help_heading = "Dream")]
+        tile: u32,
+        /// Amplify only these channels of a layer, e.g. blocks.10:3,17 (repeatable; instead of --layers)
+        #[arg(long, value_name = "LAYER:C1,C2", help_heading = "Objective")]
+        channels: Vec<String>,
+        /// Grow ImageNet classes, by name or index, comma-separated: banana,954 (`dreamreel classify --list`)
+        #[arg(long, value_name = "NAME|INDEX", help_heading = "Objective")]
+        class: String,
+        /// Take on this image's textures: match each position's features at --layers to the guide's
+        #[arg(long, value_name = "IMAGE", help_heading = "Objective")]
+        guide: PathBuf,
+        /// Image prior: share of a 3x3 blur mixed into the image after each step [default: 0.3 with --class, else 0]
+        #[arg(long, value_name = "F", help_heading = "Objective")]
+        blur: f64,
+    }
+}
+
+option_group! {
+    /// The size of an input that is read.
+    WidthOption {
+        /// Resize the input to this width, keeping the aspect ratio
+        #[arg(long, help_heading = "Frame")]
+        width: u32,
+    }
+}
+
+option_group! {
+    /// The height of a `noise` input.
+    HeightOption {
+        /// Height of a `noise` input [default: the width for a still]
+        #[arg(long, help_heading = "Frame")]
+        height: u32,
+    }
+}
+
+option_group! {
+    /// How each frame moves from the last.
+    MotionOptions {
+        /// Zoom about the centre per frame, e.g. 1.05 [default: 1.05 for zoom, 1 for video]
+        #[arg(long, help_heading = "Motion")]
+        zoom: f64,
+        /// Rotation per frame in degrees [default: 0]
+        #[arg(long, value_name = "DEG", help_heading = "Motion")]
+        rotate: f64,
+        /// Shift per frame in pixels, DX,DY [default: 0,0]
+        #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, help_heading = "Motion")]
+        pan: String,
+        /// Colours of each dreamed frame: match (Lab mean and spread of what it was dreamed from),
+        /// keep (its colours, the dream's lightness) or free (they drift) [default: match]
+        #[arg(long, value_parser = choice::<ColorMode>(), help_heading = "Dream")]
+        colors: ColorMode,
+    }
+}
+
+option_group! {
+    /// How footage carries the dream from frame to frame.
+    FootageOptions {
+        /// Share of the new footage frame in the blend with the previous dreamed frame [default: 0.5]
+        #[arg(long, help_heading = "Motion")]
+        blend: f64,
+        /// Keep the old behaviour, the previous dream moved only by zoom/rotate/pan, not
+        /// carried along the source's optical flow (preset key `flow = false`)
+        #[arg(long = "no-flow", num_args = 0, default_missing_value = "false", help_heading = "Motion")]
+        flow: bool,
+        /// A pair of frames whose share of followed pixels is below F is a scene cut, where
+        /// the dream starts afresh (0: never) [default: 0.2]
+        #[arg(long, value_name = "F", help_heading = "Motion")]
+        scene_threshold: f64,
+    }
+}
+
+option_group! {
+    /// How a video is written.
+    EncodeOptions {
+        /// Video codec [default: h264, vp9 for .webm]
+        #[arg(long, value_parser = choice::<Codec>(), help_heading = "Output")]
+        codec: Codec,
+        /// Constant rate factor: lower is better quality and bigger files [default: per codec]
+        #[arg(long, help_heading = "Output")]
+        crf: u32,
+    }
+}
+
+option_group! {
+    /// The frame rate of a zoom.
+    FpsOption {
+        /// Frame rate of the zoom [default: 24]
+        #[arg(long, help_heading = "Output")]
+        fps: f64,
+    }
+}
+
+option_group! {
+    /// The frame rate of footage given as images, which have none of their own.
+    SequenceFpsOption {
+        /// Frame rate of an image-sequence input (a video file keeps its own) [default: 24]
+        #[arg(long, help_heading = "Frame")]
+        fps: f64,
+    }
+}
+
+option_group! {
+    /// Where and how the network runs.
+    MachineOptions {
+        /// auto (CUDA if there is one), cpu, cuda or cuda:N [default: auto]
+        #[arg(long, help_heading = "Machine")]
+        device: String,
+        /// CPU threads for torch (0: torch's default) [default: 0]
+        #[arg(long, help_heading = "Machine")]
+        threads: u32,
+        /// Number format of the network: auto is bf16 on CUDA, fp32 on the CPU [default: auto]
+        #[arg(long, value_parser = choice::<Precision>(), help_heading = "Machine")]
+        precision: Precision,
+        /// Let cuDNN time its algorithms for each new frame shape: seconds per shape, so only worth
+        /// it for long renders [default: false]
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Machine")]
+        cudnn_benchmark: bool,
+        /// On CUDA, replay each octave's ascent step from a CUDA graph (eager if capture fails) [default: true]
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Machine")]
+        cuda_graphs: bool,
+    }
+}
+
+#[derive(clap::Args)]
+pub struct ManpagesArgs {
+    /// Folder to write the pages into (made if missing)
+    pub folder: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct BenchArgs {
+    /// Still to dream instead of noise (resized to --width)
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Frames to dream, each zoomed from the last; the first is a warm-up and not counted
+    #[arg(long, default_value_t = 5)]
+    pub frames: u32,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here override it
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
+    pub preset: Option<String>,
+    #[command(flatten)]
+    pub dream: DreamOptions,
+    #[command(flatten)]
+    pub width: WidthOption,
+    #[command(flatten)]
+    pub height: HeightOption,
+    #[command(flatten)]
+    pub machine: MachineOptions,
+}
+
+impl BenchArgs {
+    /// Defaults < preset < command line, checked.
+    pub fn settings(&self) -> Result<Settings, Error> {
+        let patch = patch_of(&[&self.dream, &self.width, &self.height, &self.machine]);
+        presets::resolve(self.preset.as_deref(), Path::new(""), &patch)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct ClassifyArgs {
+    /// Image to classify (PNG, JPEG, WebP or TIFF)
+    #[arg(required_unless_present = "list")]
+    pub image: Option<PathBuf>,
+    /// Network: lite0, lite1, lite2 or googlenet [default: lite0]
+    #[arg(long, value_parser = choice::<ModelKind>())]
+    pub model: Option<ModelKind>,
+    /// A weights file (torch.save state dict) to use instead of the installed one
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// How many classes to print, best first
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: u32,
+    /// Print a JSON list of {index, name, probability} instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Print the 1,000 ImageNet class names with their indices (what --class takes) instead
+    #[arg(long, conflicts_with = "image")]
+    pub list: bool,
+    /// auto (CUDA if there is one), cpu, cuda or cuda:N [default: auto]
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct BatchArgs {
+    /// TOML file of [[job]] tables: mode, input, output, preset, settings; paths relative to it
+    pub manifest: PathBuf,
+    /// Render jobs again even when their output exists
+    #[arg(long)]
+    pub force: bool,
+    /// Run only jobs I, I+N, I+2N ... of the manifest (both counted from 1), e.g. one Slurm array task's share
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// CUDA GPUs to use, one job on each at once, e.g. 0,1 [default: one job at a time]
+    #[arg(long, value_name = "0,1,...", value_delimiter = ',')]
+    pub devices: Vec<usize>,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PresetsArgs {
+    #[command(subcommand)]
+    pub action: Option<PresetsAction>,
+}
+
+#[derive(Subcommand)]
+pub enum PresetsAction {
+    /// Print a preset's settings, resolved over the defaults, as TOML (a preset file itself)
+    Show(ShowArgs),
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct ShowArgs {
+    /// A preset name or a .toml file
+    pub preset: String,
+    #[command(flatten)]
+    pub dream: DreamOptions,
+    #[command(flatten)]
+    pub width: WidthOption,
+    #[command(flatten)]
+    pub height: HeightOption,
+    #[command(flatten)]
+    pub motion: MotionOptions,
+    #[command(flatten)]
+    pub footage: FootageOptions,
+    #[command(flatten)]
+    pub fps: FpsOption,
+    #[command(flatten)]
+    pub encode: EncodeOptions,
+    #[command(flatten)]
+    pub machine: MachineOptions,
+}
+
+impl ShowArgs {
+    /// The options given, which override the preset (as on `still`, `zoom` and `video`).
+    pub fn patch(&self) -> SettingsPatch {
+        patch_of(&[
+            &self.dream,
+            &self.width,
+            &self.height,
+            &self.motion,
+            &self.footage,
+            &self.fps,
+            &self.encode,
+            &self.machine,
+        ])
+    }
+}
+
+/// Checkpoints of a video render.
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct ResumeArgs {
+    /// Continue an interrupted render from its checkpoint beside the output
+    #[arg(long, help_heading = "Output")]
+    pub resume: bool,
+    /// Discard the checkpoint an earlier render left beside the output and start from frame 1
+    #[arg(long, conflicts_with = "resume", help_heading = "Output")]
+    pub restart: bool,
+    /// Frames between checkpoints: what a crash can lose at most
+    #[arg(long, value_name = "N", default_value_t = 24, help_heading = "Output")]
+    pub checkpoint_every: u64,
+}
+
+#[cfg(feature = "video")]
+impl ResumeArgs {
+    /// The render's options; `overwrite` is `-y`, which belongs to the output's arguments.
+    pub fn options(&self, overwrite: bool) -> RenderOptions {
+        RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every, restart: self.restart, overwrite }
+    }
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct ZoomArgs {
+    /// Still to start from, or `noise` (then --width and --height give the size)
+    pub input: String,
+    /// Where to write: a video (.mp4, .mov, .mkv, .webm), a GIF (.gif), or PNG frames such as frames/%05d.png
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Number of frames to render
+    #[arg(long, required_unless_present = "duration", conflicts_with = "duration")]
+    pub frames: Option<u64>,
+    /// Length in seconds, instead of --frames (frames = duration x fps)
+    #[arg(long)]
+    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub resume: ResumeArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub dream: DreamOptions,
+    #[command(flatten)]
+    pub width: WidthOption,
+    #[command(flatten)]
+    pub height: HeightOption,
+    #[command(flatten)]
+    pub motion: MotionOptions,
+    #[command(flatten)]
+    pub fps: FpsOption,
+    #[command(flatten)]
+    pub encode: EncodeOptions,
+    #[command(flatten)]
+    pub machine: MachineOptions,
+}
+
+#[cfg(feature = "video")]
+impl ZoomArgs {
+    pub fn settings(&self) -> Result<Settings, Error> {
+        let groups: [&dyn OptionGroup; 7] =
+            [&self.dream, &self.width, &self.height, &self.motion, &self.fps, &self.encode, &self.machine];
+        self.render.settings(&groups)
+    }
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct VideoArgs {
+    /// Footage to dream: any file FFmpeg reads, PNG frames such as frames/%05d.png, or a folder of numbered images
+    pub input: PathBuf,
+    /// Where to write: a video (.mp4, .mov, .mkv, .webm), a GIF (.gif), or PNG frames such as frames/%05d.png
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Start this many seconds into the footage
+    #[arg(long, default_value_t = 0.0)]
+    pub start: f64,
+    /// Dream only this many frames
+    #[arg(long, conflicts_with = "duration")]
+    pub frames: Option<u64>,
+    /// Dream only this many seconds
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Leave the sound out
+    #[arg(long)]
+    pub no_audio: bool,
+    #[command(flatten)]
+    pub resume: ResumeArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub dream: DreamOptions,
+    #[command(flatten)]
+    pub width: WidthOption,
+    #[command(flatten)]
+    pub motion: MotionOptions,
+    #[command(flatten)]
+    pub footage: FootageOptions,
+    #[command(flatten)]
+    pub fps: SequenceFpsOption,
+    #[command(flatten)]
+    pub encode: EncodeOptions,
+    #[command(flatten)]
+    pub machine: MachineOptions,
+}
+
+#[cfg(feature = "video")]
+impl VideoArgs {
+    pub fn settings(&self) -> Result<Settings, Error> {
+        let groups: [&dyn OptionGroup; 7] =
+            [&self.dream, &self.width, &self.motion, &self.footage, &self.fps, &self.encode, &self.machine];
+        self.render.settings(&groups)
+    }
+}
+
+/// What every render command takes besides its options: a preset, -y, and how much to say.
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    /// Replace the output if it exists (as ffmpeg's -y); without it an existing output is refused
+    #[arg(short = 'y', long)]
+    pub overwrite: bool,
+    /// Preset to start from: a name (see `dreamreel presets`) or a .toml file; options given here
+    /// override it, and its keys for other commands are ignored
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Dream")]
+    pub preset: Option<String>,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl RenderArgs {
+    /// Defaults < preset < the options of `groups`, checked.
+    fn settings(&self, groups: &[&dyn OptionGroup]) -> Result<Settings, Error> {
+        presets::resolve(self.preset.as_deref(), Path::new(""), &patch_of(groups))
+    }
+}
+
+#[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct StillArgs {
+    /// Image to dream (PNG, JPEG, WebP or TIFF), or `noise` (seeded, --width x --height, square if no height)
+    pub input: PathBuf,
+    /// Where to write the image: .png, .jpg, .webp or .tiff
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub dream: DreamOptions,
+    #[command(flatten)]
+    pub width: WidthOption,
+    #[command(flatten)]
+    pub height: HeightOption,
+    #[command(flatten)]
+    pub machine: MachineOptions,
+}
+
+impl StillArgs {
+    pub fn settings(&self) -> Result<Settings, Error> {
+        self.render.settings(&[&self.dream, &self.width, &self.height, &self.machine])
+    }
+}
+
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    /// The footage that was dreamed (read at the dreamed video's size)
+    pub source: PathBuf,
+    /// The dreamed video, from the same first frame
+    pub dreamed: PathBuf,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Pairs of frames with a share of followed pixels below F are cuts, left out of E_warp
+    #[arg(long, value_name = "F", default_value_t = 0.2)]
+    pub scene_threshold: f64,
+}

@@ -1,0 +1,5 @@
+//! Settings: built-in defaults < preset < command line, resolved and range-checked in one place
+//! ([`settings::Settings::resolve`]); the named looks ([`presets`]); the codecs ([`codec`]).
+pub mod codec;
+pub mod presets;
+pub mod settings;

@@ -1,0 +1,345 @@
+//! Every setting of a render, layered built-in defaults < preset < command line, then checked once.
+//!
+//! [`SettingsPatch`] is what the command line's options (clap, in `src/cli/options.rs`) and a preset's or
+//! batch job's table (serde) give: the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
+//! and `--octave-scale 1.4` on the command line mean the same thing.
+use crate::config::codec::Codec;
+use crate::error::{Error, Result};
+use crate::frame::color::ColorMode;
+use crate::model::network::ModelKind;
+use crate::model::precision::Precision;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
+pub const GOOGLENET_LAYERS: &str = "inception4c";
+
+/// Settings that may each be absent: one layer of defaults < preset < command line. Each field
+/// is the [`Settings`] field of its name; the command line's help for each is in `src/cli/options.rs`,
+/// whose option groups fill a patch.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub model: Option<ModelKind>,
+    pub weights: Option<PathBuf>,
+    pub layers: Option<String>,
+    pub octaves: Option<u32>,
+    pub octave_scale: Option<f64>,
+    pub iterations: Option<u32>,
+    pub step: Option<f64>,
+    pub jitter: Option<u32>,
+    pub seed: Option<u64>,
+
+    pub tile: Option<u32>,
+
+    pub channels: Option<Vec<String>>,
+    pub class: Option<String>,
+    pub guide: Option<PathBuf>,
+    pub blur: Option<f64>,
+
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+
+    pub zoom: Option<f64>,
+    pub rotate: Option<f64>,
+    pub pan: Option<String>,
+    pub blend: Option<f64>,
+    pub flow: Option<bool>,
+    pub scene_threshold: Option<f64>,
+    pub colors: Option<ColorMode>,
+
+    pub fps: Option<f64>,
+    pub codec: Option<Codec>,
+    pub crf: Option<u32>,
+
+    pub device: Option<String>,
+    pub threads: Option<u32>,
+    pub precision: Option<Precision>,
+    pub cudnn_benchmark: Option<bool>,
+    pub cuda_graphs: Option<bool>,
+
+    /// One line saying what a preset is for (presets only).
+    pub description: Option<String>,
+}
+
+/// Every setting with a value: the result of layering patches over the built-in defaults.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Settings {
+    pub model: ModelKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<PathBuf>,
+    pub layers: String,
+    pub octaves: u32,
+    pub octave_scale: f64,
+    pub iterations: u32,
+    pub step: f64,
+    pub jitter: u32,
+    pub seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tile: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guide: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blur: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<f64>,
+    pub rotate: f64,
+    pub pan: (f64, f64),
+    pub blend: f64,
+    pub flow: bool,
+    pub scene_threshold: f64,
+    pub colors: ColorMode,
+    pub fps: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec: Option<Codec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crf: Option<u32>,
+    pub device: String,
+    pub threads: u32,
+    pub precision: Precision,
+    pub cudnn_benchmark: bool,
+    pub cuda_graphs: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            model: ModelKind::Lite0,
+            weights: None,
+            layers: "blocks.8,blocks.10".into(),
+            octaves: 4,
+            octave_scale: 1.4,
+            iterations: 10,
+            step: 0.02,
+            jitter: 16,
+            seed: 0,
+            tile: None,
+            channels: Vec::new(),
+            class: None,
+            guide: None,
+            blur: None,
+            width: None,
+            height: None,
+            zoom: None,
+            rotate: 0.0,
+            pan: (0.0, 0.0),
+            blend: 0.5,
+            flow: true,
+            scene_threshold: 0.2,
+            colors: ColorMode::Match,
+            fps: 24.0,
+            codec: None,
+            crf: None,
+            device: "auto".into(),
+            threads: 0,
+            precision: Precision::Auto,
+            cudnn_benchmark: false,
+            cuda_graphs: true,
+        }
+    }
+}
+
+impl Settings {
+    /// Layers `patches` in order (later wins) over the defaults and checks the result.
+    pub fn resolve<'a>(patches: impl IntoIterator<Item = &'a SettingsPatch>) -> Result<Settings> {
+        let mut s = Settings::default();
+        let mut layers_given = false;
+        for p in patches {
+            layers_given |= p.layers.is_some();
+            macro_rules! take {
+                ($($field:ident),*) => { $( if let Some(v) = &p.$field { s.$field = v.clone(); } )* };
+            }
+            take!(
+                model,
+                layers,
+                octaves,
+                octave_scale,
+                iterations,
+                step,
+                jitter,
+                seed,
+                rotate,
+                blend,
+                flow,
+                scene_threshold,
+                colors,
+                fps,
+                device,
+                threads,
+                precision,
+                cudnn_benchmark,
+                cuda_graphs
+            );
+            macro_rules! take_optional {
+                ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
+            }
+            take_optional!(weights, tile, width, height, zoom, codec, crf, blur);
+            take_objective(&mut s, p)?;
+            if let Some(pan) = &p.pan {
+                s.pan = parse_pan(pan)?;
+            }
+        }
+        if !layers_given && s.model == ModelKind::GoogLeNet {
+            // The 2015 look: the default layers are EfficientNet's, so GoogLeNet gets its own.
+            s.layers = GOOGLENET_LAYERS.into();
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Range checks that name the option at fault.
+    fn check(&self) -> Result<()> {
+        fn ensure(ok: bool, option: &str, message: String) -> Result<()> {
+            if ok { Ok(()) } else { Err(Error::setting(option, message)) }
+        }
+        ensure(self.octaves >= 1, "--octaves", format!("{} must be at least 1", self.octaves))?;
+        ensure(self.octaves <= 20, "--octaves", format!("{} is more than 20", self.octaves))?;
+        let scale_ok = self.octave_scale.is_finite() && (1.0..=4.0).contains(&self.octave_scale);
+        ensure(scale_ok, "--octave-scale", format!("{} must be between 1 and 4", self.octave_scale))?;
+        ensure(self.iterations <= 10_000, "--iterations", format!("{} is more than 10000", self.iterations))?;
+        let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
+        ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
+        ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
+        if let Some(classes) = &self.class {
+            crate::model::imagenet::parse_classes(classes)?;
+        }
+        if let Some(blur) = self.blur {
+            ensure(
+                blur.is_finite() && (0.0..=1.0).contains(&blur),
+                "--blur",
+                format!("{blur} must be between 0 and 1"),
+            )?;
+        }
+        if let Some(tile) = self.tile {
+            let min = crate::engine::tiles::MIN_TILE;
+            ensure(tile >= min, "--tile", format!("{tile} must be at least {min} pixels"))?;
+        }
+        for (option, value) in [("--width", self.width), ("--height", self.height)] {
+            if let Some(v) = value {
+                ensure((1..=16384).contains(&v), option, format!("{v} must be between 1 and 16384"))?;
+            }
+        }
+        if let Some(zoom) = self.zoom {
+            let ok = zoom.is_finite() && (0.5..=2.0).contains(&zoom);
+            ensure(ok, "--zoom", format!("{zoom} must be between 0.5 and 2"))?;
+        }
+        ensure(
+            self.rotate.is_finite() && self.rotate.abs() <= 180.0,
+            "--rotate",
+            format!("{} must be within ±180 degrees", self.rotate),
+        )?;
+        let blend_ok = self.blend.is_finite() && (0.0..=1.0).contains(&self.blend);
+        ensure(blend_ok, "--blend", format!("{} must be between 0 and 1", self.blend))?;
+        let threshold_ok = self.scene_threshold.is_finite() && (0.0..=1.0).contains(&self.scene_threshold);
+        ensure(threshold_ok, "--scene-threshold", format!("{} must be between 0 and 1", self.scene_threshold))?;
+        let fps_ok = self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0;
+        ensure(fps_ok, "--fps", format!("{} must be above 0 and at most 1000", self.fps))?;
+        if let Some(crf) = self.crf {
+            ensure(crf <= 63, "--crf", format!("{crf} must be between 0 and 63"))?;
+        }
+        crate::model::device::check_device_name(&self.device)?;
+        // A typo such as 5000 would start thousands of threads that fight over the cores.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        ensure(
+            self.threads <= cores,
+            "--threads",
+            format!(
+                "{} is more than the {cores} processors of this machine (0, the default, uses them all)",
+                self.threads
+            ),
+        )?;
+        Ok(())
+    }
+
+    /// The settings as TOML, as a preset file would hold them.
+    pub fn to_toml(&self) -> String {
+        let mut text = toml::to_string(self).unwrap_or_default();
+        // `pan` is written as the command line takes it, not as an array.
+        text = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("pan = ") {
+                    format!("pan = \"{},{}\"", self.pan.0, self.pan.1)
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        text + "\n"
+    }
+}
+
+/// Layers `patch`'s objective over `settings`: one that names channels, classes or a guide
+/// replaces the objective of the layers below it (a preset's), so the command line can change it.
+pub fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
+    let given = [patch.channels.is_some(), patch.class.is_some(), patch.guide.is_some()];
+    match given.iter().filter(|&&g| g).count() {
+        0 => Ok(()),
+        1 => {
+            settings.channels = patch.channels.clone().unwrap_or_default();
+            settings.class = patch.class.clone();
+            settings.guide = patch.guide.clone();
+            Ok(())
+        }
+        _ => Err(Error::setting("--class", "give one of --channels, --class and --guide")),
+    }
+}
+
+fn parse_pan(text: &str) -> Result<(f64, f64)> {
+    let bad = || Error::setting("--pan", format!("'{text}' must be two numbers DX,DY such as 2,-1"));
+    let (dx, dy) = text.split_once(',').ok_or_else(bad)?;
+    let dx: f64 = dx.trim().parse().map_err(|_| bad())?;
+    let dy: f64 = dy.trim().parse().map_err(|_| bad())?;
+    if !(dx.is_finite() && dy.is_finite() && dx.abs() <= 10_000.0 && dy.abs() <= 10_000.0) {
+        return Err(bad());
+    }
+    Ok((dx, dy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win_and_unset_fields_fall_through() {
+        let preset = SettingsPatch { octaves: Some(6), step: Some(0.05), ..Default::default() };
+        let command_line = SettingsPatch { octaves: Some(2), ..Default::default() };
+        let s = Settings::resolve([&preset, &command_line]).unwrap();
+        assert_eq!((s.octaves, s.step, s.iterations), (2, 0.05, 10));
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_option() {
+        let cases = [
+            (SettingsPatch { octaves: Some(0), ..Default::default() }, "--octaves: 0 must be at least 1"),
+            (SettingsPatch { step: Some(-1.0), ..Default::default() }, "--step: -1 must be between 0 and 10"),
+            (SettingsPatch { pan: Some("3".into()), ..Default::default() }, "--pan: '3' must be two numbers"),
+            (SettingsPatch { device: Some("gpu".into()), ..Default::default() }, "--device: 'gpu' is not a device"),
+        ];
+        for (patch, expected) in cases {
+            let err = Settings::resolve([&patch]).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn toml_keys_are_the_long_option_names() {
+        let patch: SettingsPatch = toml::from_str("octave-scale = 1.3\npan = \"1,-2\"\nmodel = \"lite1\"").unwrap();
+        let s = Settings::resolve([&patch]).unwrap();
+        assert_eq!((s.octave_scale, s.pan, s.model), (1.3, (1.0, -2.0), ModelKind::Lite1));
+        let err = toml::from_str::<SettingsPatch>("octave_scale = 1.3").unwrap_err().to_string();
+        assert!(err.contains("unknown field `octave_scale`"), "{err}");
+        let round_trip: SettingsPatch = toml::from_str(&s.to_toml()).unwrap();
+        assert_eq!(Settings::resolve([&round_trip]).unwrap(), s);
+    }
+}

@@ -1,0 +1,266 @@
+//! The dream itself: gradient ascent on the chosen layers' activations, octave by octave.
+//!
+//! The canonical algorithm (the 2015 notebook, `deepdream_ref.py`): an image pyramid `octave_scale`
+//! apart, smallest first; on each level `iterations` steps on `sum over layers of mean(act^2)`,
+//! each under a random roll of up to `jitter` pixels, the gradient divided by its mean absolute
+//! value times `step`, pixels clamped to [0, 1]; the detail added on a level is carried up.
+use crate::engine::cuda_graph::GraphCache;
+use crate::engine::objective::{MIN_SIDE, Objective, blur_prior, check_size};
+use crate::engine::tiles::{TILE_BATCH_PIXELS_CPU, TILE_BATCH_PIXELS_CUDA, tile_plan};
+use crate::error::{Error, Result};
+use crate::frame::transform::resize;
+use crate::model::layers::LayerId;
+use crate::model::network::Network;
+use rand::{Rng, SeedableRng};
+// ChaCha8 rather than StdRng: its output is fixed by its specification, while StdRng's algorithm
+// may change in any rand release, which would change every seeded render.
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeSet;
+use tch::{Kind, Tensor};
+
+/// The settings of one dream, already checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DreamParams {
+    pub layers: Vec<LayerId>,
+    pub octaves: u32,
+    pub octave_scale: f64,
+    pub iterations: u32,
+    pub step: f64,
+    pub jitter: u32,
+    /// Ascend in tiles of at most this many pixels a side (bounds memory on big frames).
+    pub tile: Option<u32>,
+    /// What the ascent maximises (`Objective::Layers(layers)` unless channels, classes or a guide).
+    pub objective: Objective,
+    /// Share of a 3x3 blur mixed into the image after each step (the image prior; 0 for none).
+    pub blur: f64,
+}
+
+impl DreamParams {
+    /// What a value built by hand (not through the settings, which check every range with the
+    /// option's name) must still hold for the ascent to run at all.
+    pub fn validate(&self) -> Result<()> {
+        if self.layers.is_empty() {
+            return Err(Error::setting("--layers", "name at least one layer"));
+        }
+        Ok(())
+    }
+}
+
+/// fp16's smallest normal number is 6e-5: the gradient of a mean over millions of activations
+/// lies far below it and would flush to zero, so an fp16 network's objective is scaled up before
+/// the backward pass. The step divides by the mean |gradient|, so the scale cancels. bf16 has
+/// fp32's exponent range and needs none.
+pub const FP16_LOSS_SCALE: f64 = 1024.0;
+
+/// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]): the classic
+/// objective, as [`Objective::Layers`] computes it.
+pub fn objective(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<Tensor> {
+    Objective::Layers(layers.to_vec()).value(network, image)
+}
+
+/// The objective as a number, without building a graph.
+pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) -> Result<f64> {
+    Objective::Layers(layers.to_vec()).value_of(network, image)
+}
+
+/// Runs dreams with one random stream, so a seeded sequence of frames is repeatable.
+pub struct Dreamer<'a> {
+    network: &'a Network,
+    params: DreamParams,
+    seed: u64,
+    rng: ChaCha8Rng,
+    /// On CUDA, each octave shape's step captured as a CUDA graph (None: always eager).
+    graphs: Option<GraphCache>,
+    /// The input shapes of the forward passes of the last dream, per octave.
+    forward_shapes: Vec<BTreeSet<Vec<i64>>>,
+}
+
+impl<'a> Dreamer<'a> {
+    pub fn new(network: &'a Network, params: DreamParams, seed: u64) -> Result<Self> {
+        params.validate()?;
+        let rng = ChaCha8Rng::seed_from_u64(seed);
+        Ok(Dreamer { network, params, seed, rng, graphs: None, forward_shapes: Vec::new() })
+    }
+
+    /// Replays each untiled ascent step from a CUDA graph captured per octave shape, falling back
+    /// to eager on any failure (off CUDA, capture fails at once and every step runs eagerly). The
+    /// random roll stays outside the graph.
+    pub fn use_cuda_graphs(&mut self, on: bool) {
+        self.graphs = on.then(GraphCache::default);
+    }
+
+    /// The graphs' record (replays, eager steps, first failure), when they are in use.
+    pub fn cuda_graphs(&self) -> Option<&GraphCache> {
+        self.graphs.as_ref()
+    }
+
+    /// The input shapes (N, C, H, W) of the forward passes of the last dream, per octave: what
+    /// cuDNN autotunes and CUDA graphs capture once each.
+    pub fn forward_shapes(&self) -> &[BTreeSet<Vec<i64>>] {
+        &self.forward_shapes
+    }
+
+    /// Gives frame `index` its own random stream, so a resumed render dreams exactly what an
+    /// uninterrupted one would have.
+    pub fn start_frame(&mut self, index: u64) {
+        self.rng = frame_rng(self.seed, index);
+    }
+
+    pub fn params(&self) -> &DreamParams {
+        &self.params
+    }
+
+    pub fn network(&self) -> &Network {
+        self.network
+    }
+
+    /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).
+    pub fn dream(&mut self, image: &Tensor) -> Result<Tensor> {
+        let size = image.size();
+        let (height, width) = (size[2], size[3]);
+        check_size(image)?;
+        // Octaves smaller than the network can see are left out rather than failing.
+        let mut sizes = octave_sizes(height, width, self.params.octaves, self.params.octave_scale);
+        sizes.retain(|&(h, w)| h.min(w) >= MIN_SIDE);
+        let mut detail: Option<Tensor> = None;
+        let mut x = image.shallow_clone();
+        self.forward_shapes.clear();
+        for &(h, w) in &sizes {
+            self.forward_shapes.push(BTreeSet::new());
+            let base = resize(image, h, w)?;
+            x = match &detail {
+                Some(detail) => base.f_add(&resize(detail, h, w)?)?,
+                None => base.shallow_clone(),
+            };
+            for _ in 0..self.params.iterations {
+                x = self.ascent_step(&x)?;
+            }
+            detail = Some(x.f_sub(&base)?);
+        }
+        Ok(x)
+    }
+
+    /// One step: roll, gradient of the objective, normalised step, clamp, roll back.
+    fn ascent_step(&mut self, x: &Tensor) -> Result<Tensor> {
+        let jitter = self.params.jitter as i64;
+        let (dy, dx) = (self.rng.random_range(-jitter..=jitter), self.rng.random_range(-jitter..=jitter));
+        let rolled = x.f_roll([dy, dx], [2, 3])?;
+        let size = rolled.size();
+        let stepped = match self.params.tile.map(i64::from) {
+            Some(tile) if size[2] > tile || size[3] > tile => {
+                let grad = self.tiled_gradient(&rolled, tile)?;
+                normalised_step(&rolled, &grad, &self.params)?
+            }
+            _ => {
+                self.log_shape(&size);
+                let (network, params) = (self.network, &self.params);
+                let step = |rolled: &Tensor| whole_step(network, params, rolled);
+                match &mut self.graphs {
+                    Some(graphs) => graphs.run(&rolled, step)?,
+                    None => step(&rolled)?,
+                }
+            }
+        };
+        Ok(stepped.f_roll([-dy, -dx], [2, 3])?)
+    }
+
+    fn log_shape(&mut self, shape: &[i64]) {
+        if let Some(seen) = self.forward_shapes.last_mut() {
+            seen.insert(shape.to_vec());
+        }
+    }
+
+    /// The gradient tile by tile, bounding memory: each tile is dreamed with a margin of context
+    /// that is then dropped, and the tile grid moves by a random shift each step so no seams
+    /// settle in one place. Every crop has the same shape and each step the same number of crops
+    /// (see [`tile_plan`]), batched up to [`TILE_BATCH_PIXELS_CUDA`] (or `_CPU`) pixels at a time,
+    /// so an octave sees at most two input shapes (full batches and the rest): cuDNN and CUDA
+    /// graphs meet few new shapes.
+    fn tiled_gradient(&mut self, x: &Tensor, tile: i64) -> Result<Tensor> {
+        let size = x.size();
+        let plan = tile_plan(size[2], size[3], tile, &mut self.rng);
+        let budget = if x.device().is_cuda() { TILE_BATCH_PIXELS_CUDA } else { TILE_BATCH_PIXELS_CPU };
+        let per_batch = (budget / (plan.crop.0 * plan.crop.1)).max(1) as usize;
+        let grad = x.f_zeros_like()?;
+        for batch in plan.tiles.chunks(per_batch) {
+            let crops: Vec<Tensor> = batch
+                .iter()
+                .map(|t| x.f_narrow(2, t.crop_y, plan.crop.0)?.f_narrow(3, t.crop_x, plan.crop.1))
+                .collect::<std::result::Result<_, _>>()?;
+            let crops = Tensor::f_cat(&crops, 0)?;
+            self.log_shape(&crops.size());
+            // The objective is the mean over the batch; every crop weighs the same, as whole.
+            let crop_grads = crop_gradient(self.network, &self.params.objective, &crops)?;
+            for (index, t) in batch.iter().enumerate() {
+                let (height, width) = (t.cell_y.1 - t.cell_y.0, t.cell_x.1 - t.cell_x.0);
+                let inner = crop_grads
+                    .f_narrow(0, index as i64, 1)?
+                    .f_narrow(2, t.cell_y.0 - t.crop_y, height)?
+                    .f_narrow(3, t.cell_x.0 - t.crop_x, width)?;
+                grad.f_narrow(2, t.cell_y.0, height)?.f_narrow(3, t.cell_x.0, width)?.f_copy_(&inner)?;
+            }
+        }
+        Ok(grad)
+    }
+}
+
+/// One untiled step in rolled space: gradient, normalised step, clamp. It draws no random
+/// numbers and syncs nothing to the host, so a CUDA graph can capture it.
+fn whole_step(network: &Network, params: &DreamParams, rolled: &Tensor) -> Result<Tensor> {
+    let grad = crop_gradient(network, &params.objective, rolled)?;
+    normalised_step(rolled, &grad, params)
+}
+
+/// `x + step * grad / mean|grad|`, clamped to [0, 1]. The mean |gradient| is the same rolled or
+/// not, so the caller steps in rolled space and rolls back once.
+fn normalised_step(x: &Tensor, grad: &Tensor, params: &DreamParams) -> Result<Tensor> {
+    let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
+    let stepped = x.f_add(&grad.f_mul(&scale)?.f_mul_scalar(params.step)?)?;
+    Ok(blur_prior(&stepped, params.blur)?.f_clamp(0.0, 1.0)?)
+}
+
+/// Gradient of the objective at `crops` (fp32, any batch size), through the network in its own
+/// precision; fp16 scales the objective first ([`FP16_LOSS_SCALE`]).
+fn crop_gradient(network: &Network, objective: &Objective, crops: &Tensor) -> Result<Tensor> {
+    let crops = crops.f_detach()?.f_set_requires_grad(true)?;
+    let value = objective.value(network, &crops)?;
+    let value = if network.precision() == Kind::Half { value.f_mul_scalar(FP16_LOSS_SCALE)? } else { value };
+    Ok(Tensor::f_run_backward(&[value], &[&crops], false, false)?.remove(0))
+}
+
+/// The random stream of frame `index` of a render seeded with `seed`.
+fn frame_rng(seed: u64, index: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Pyramid sizes from smallest to full, each `scale` apart, rounded as Python's `round` does.
+pub fn octave_sizes(height: i64, width: i64, octaves: u32, scale: f64) -> Vec<(i64, i64)> {
+    let mut sizes = vec![(height, width)];
+    for _ in 1..octaves {
+        let (h, w) = sizes[sizes.len() - 1];
+        let shrink = |v: i64| ((v as f64 / scale).round_ties_even() as i64).max(1);
+        sizes.push((shrink(h), shrink(w)));
+    }
+    sizes.reverse();
+    sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jitter_stream_of_a_seed_never_changes() {
+        // Pinned: a different sequence here means every seeded render changes its bytes.
+        let mut rng = frame_rng(0, 7);
+        let rolls: Vec<i64> = (0..8).map(|_| rng.random_range(-16..=16)).collect();
+        assert_eq!(rolls, [2, -10, -4, 12, 13, 15, 6, -11]);
+    }
+
+    #[test]
+    fn octave_sizes_shrink_like_the_reference() {
+        assert_eq!(octave_sizes(100, 140, 3, 1.4), vec![(51, 71), (71, 100), (100, 140)]);
+        assert_eq!(octave_sizes(10, 10, 1, 1.4), vec![(10, 10)]);
+        assert_eq!(octave_sizes(2, 2, 4, 2.0), vec![(1, 1), (1, 1), (1, 1), (2, 2)]);
+    }
+}

@@ -1,0 +1,191 @@
+//! Dreamed footage that follows the motion: the dream of frame t-1 is carried into frame t along
+//! the source's optical flow, as its residual (dream minus source), so patterns move with the
+//! scene and colours re-anchor on every new frame; where the flow says occluded the new frame is
+//! used raw, and at a scene cut the feedback starts afresh.
+use crate::error::Result;
+use crate::frame::color::{ColorMode, settle};
+use crate::frame::flow::{FrameMotion, frame_motion, warp};
+use crate::frame::rgb::Frame;
+use crate::frame::transform::Motion;
+use crossbeam_channel::{Receiver, Sender};
+use tch::Tensor;
+
+/// A decoded frame with the source's motion from the frame before it (none for the first).
+pub type FollowedFrame = (Frame, Option<FrameMotion>);
+
+/// How the previous dream is carried into the next frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Carry {
+    /// The zoom/rotate/pan applied on top of the flow.
+    pub motion: Motion,
+    /// `--blend`: the new frame's share; the carried residual is weighted by the rest.
+    pub share_of_new: f64,
+    /// Below this share of followed pixels a pair of frames is a cut (0: never).
+    pub scene_threshold: f64,
+    /// How the carried frame's colours are tied to the new frame.
+    pub colors: ColorMode,
+}
+
+/// The image to dream for one frame, and whether the frame starts a new shot.
+pub struct Prepared {
+    pub image: Tensor,
+    pub cut: bool,
+}
+
+impl Carry {
+    /// Share of the previous dream's residual carried: all of it at the default blend of 0.5,
+    /// none at 1. The blend-only path halves the previous dream at 0.5 because it drags the old
+    /// scene along; flow and the occlusion mask keep the scene out, so the residual can stay whole.
+    pub fn carried_share(&self) -> f64 {
+        (2.0 * (1.0 - self.share_of_new)).clamp(0.0, 1.0)
+    }
+
+    /// `new` plus the previous dream's residual carried along the flow, faded out where occluded.
+    pub fn prepare(
+        &self,
+        previous_dream: Option<&Tensor>,
+        new: &Tensor,
+        motion: Option<&FrameMotion>,
+    ) -> Result<Prepared> {
+        let (Some(dream), Some(motion)) = (previous_dream, motion) else {
+            return Ok(Prepared { image: new.shallow_clone(), cut: false });
+        };
+        if dream.size() != new.size() {
+            return Ok(Prepared { image: new.shallow_clone(), cut: false });
+        }
+        if self.scene_threshold > 0.0 && motion.consistent < self.scene_threshold {
+            return Ok(Prepared { image: new.shallow_clone(), cut: true });
+        }
+        let device = new.device();
+        let residual = dream.f_sub(&motion.previous.f_to_device(device)?)?;
+        let carried = self.motion.apply(&warp(&residual, &motion.backward)?)?;
+        // Colours re-anchor on the new frame, so a carried colour cast cannot build up.
+        let anchored = settle(new.f_add(&carried)?.f_clamp(0.0, 1.0)?, new, self.colors)?;
+        let weight = motion.weight.f_to_device(device)?.f_mul_scalar(self.carried_share())?;
+        let image = new.f_add(&anchored.f_sub(new)?.f_mul(&weight)?)?;
+        Ok(Prepared { image, cut: false })
+    }
+}
+
+/// The flow stage: for each decoded frame, the motion from the frame before. Frames before
+/// `first_index` (the one a resume decodes again to have its previous frame) only serve as that.
+/// Errors travel down the channel like frames, so the dream stage reports the first one.
+pub fn follow(decoded: Receiver<Result<Frame>>, first_index: u64, out: Sender<Result<FollowedFrame>>) -> Result<()> {
+    let mut previous: Option<Frame> = None;
+    for frame in decoded {
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(e) => {
+                let _ = out.send(Err(e));
+                return Ok(());
+            }
+        };
+        let motion = match &previous {
+            Some(p) if p.width == frame.width && p.height == frame.height => {
+                match frame_motion(&p.rgb, &frame.rgb, frame.width, frame.height) {
+                    Ok(motion) => Some(motion),
+                    Err(e) => {
+                        let _ = out.send(Err(e));
+                        return Ok(());
+                    }
+                }
+            }
+            _ => None,
+        };
+        previous = Some(frame.clone());
+        if frame.index >= first_index && out.send(Ok((frame, motion))).is_err() {
+            return Ok(()); // the dream stage stopped
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    fn motion_with(weight: Tensor, consistent: f64) -> FrameMotion {
+        FrameMotion {
+            backward: Tensor::zeros([1, 2, 8, 8], (Kind::Float, Device::Cpu)),
+            weight,
+            consistent,
+            previous: Tensor::full([1, 3, 8, 8], 0.4, (Kind::Float, Device::Cpu)),
+        }
+    }
+
+    fn carry(scene_threshold: f64) -> Carry {
+        // Free colours: matching would rightly remove the flat residual of these flat frames.
+        Carry { motion: Motion::NONE, share_of_new: 0.75, scene_threshold, colors: ColorMode::Free }
+    }
+
+    #[test]
+    fn the_residual_is_carried_where_followed_and_the_new_frame_is_raw_where_occluded() {
+        let dream = Tensor::full([1, 3, 8, 8], 0.6, (Kind::Float, Device::Cpu)); // residual 0.2
+        let new = Tensor::full([1, 3, 8, 8], 0.3, (Kind::Float, Device::Cpu));
+        let followed = Tensor::ones([1, 1, 8, 8], (Kind::Float, Device::Cpu));
+        let _ = followed.narrow(3, 0, 4).fill_(0.0); // the left half is occluded
+        let weight = crate::frame::flow::soften(&followed).unwrap();
+        let prepared = carry(0.2).prepare(Some(&dream), &new, Some(&motion_with(weight, 0.5))).unwrap();
+        assert!(!prepared.cut);
+        let left = prepared.image.narrow(3, 0, 4);
+        assert_eq!(
+            (left - &new.narrow(3, 0, 4)).abs().max().double_value(&[]),
+            0.0,
+            "occluded pixels are the new frame"
+        );
+        let right = prepared.image.double_value(&[0, 1, 4, 7]);
+        assert!((right - (0.3 + 0.5 * 0.2)).abs() < 1e-5, "blend 0.75 carries half the residual: {right}");
+    }
+
+    /// A textured background with a differently textured square at `left`: moving the square
+    /// uncovers background that the previous frame did not show.
+    fn square_scene(left: usize) -> Vec<u8> {
+        let (width, height) = (96usize, 64usize);
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        for y in 0..height {
+            for x in 0..width {
+                let inside = (left..left + 24).contains(&x) && (20..44).contains(&y);
+                let (u, v) = if inside { ((x - left) as f64, y as f64) } else { (x as f64, y as f64) };
+                let value = if inside {
+                    128.0 + 100.0 * (u * 0.9).sin() * (v * 0.7).sin()
+                } else {
+                    128.0 + 60.0 * (u * 0.21).sin() * (v * 0.17).cos() + 40.0 * ((u + v) * 0.05).sin()
+                };
+                rgb.extend([value as u8, (255.0 - value) as u8, (value * 0.6) as u8]);
+            }
+        }
+        rgb
+    }
+
+    #[test]
+    fn pixels_uncovered_by_a_moving_object_take_the_new_frame() {
+        let (before, after) = (square_scene(30), square_scene(38));
+        let motion = frame_motion(&before, &after, 96, 64).unwrap();
+        // Columns 30..38 of the square's rows showed the square and now show background (the
+        // middle of that strip: DIS smooths the flow over an edge).
+        let uncovered = motion.weight.narrow(2, 26, 12).narrow(3, 32, 4);
+        assert_eq!(uncovered.max().double_value(&[]), 0.0, "the uncovered strip is occluded");
+        assert!(motion.consistent > 0.5, "the rest is followed: {}", motion.consistent);
+        let new = crate::frame::image_io::rgb8_to_tensor(&after, 96, 64, tch::Device::Cpu).unwrap();
+        let dream =
+            (crate::frame::image_io::rgb8_to_tensor(&before, 96, 64, tch::Device::Cpu).unwrap() + 0.2).clamp(0.0, 1.0);
+        let prepared = carry(0.2).prepare(Some(&dream), &new, Some(&motion)).unwrap();
+        let strip = |t: &Tensor| t.narrow(2, 26, 12).narrow(3, 32, 4);
+        assert_eq!((strip(&prepared.image) - strip(&new)).abs().max().double_value(&[]), 0.0);
+        let followed = (prepared.image - &new).abs().mean(Kind::Float).double_value(&[]);
+        assert!(followed > 0.02, "elsewhere the dream is carried: {followed}");
+    }
+
+    #[test]
+    fn a_cut_resets_the_feedback_unless_turned_off() {
+        let dream = Tensor::full([1, 3, 8, 8], 0.9, (Kind::Float, Device::Cpu));
+        let new = Tensor::full([1, 3, 8, 8], 0.1, (Kind::Float, Device::Cpu));
+        let weight = Tensor::ones([1, 1, 8, 8], (Kind::Float, Device::Cpu));
+        let at_cut = carry(0.2).prepare(Some(&dream), &new, Some(&motion_with(weight.copy(), 0.05))).unwrap();
+        assert!(at_cut.cut);
+        assert_eq!((at_cut.image - &new).abs().max().double_value(&[]), 0.0);
+        let off = carry(0.0).prepare(Some(&dream), &new, Some(&motion_with(weight, 0.05))).unwrap();
+        assert!(!off.cut && (off.image - &new).abs().max().double_value(&[]) > 0.1);
+    }
+}

@@ -1,0 +1,228 @@
+//! Batch manifests: `[[job]]` tables, each checked into a [`Job`] with the line of any mistake.
+//!
+//! A job has `mode` (still, zoom, video), `input`, `output`, an optional `preset`, the span keys of
+//! the command line (`frames`, `duration`, `start`, `no-audio`) and any setting under its preset's
+//! key name. Relative paths are taken from the manifest's folder. `crate::run::batch` runs them.
+use crate::config::presets::{at, find, line_of_key, line_of_table, settings_from_table, syntax_error};
+use crate::config::settings::{Settings, SettingsPatch};
+use crate::error::{Error, Result};
+use crate::frame::image_io::output_image_format;
+use crate::job::render_job::{Job, Mode, Problem, Request};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// One checked job of a manifest.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Position in the manifest, from 1.
+    pub number: usize,
+    pub render: Job,
+}
+
+/// A checked manifest.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub jobs: Vec<Entry>,
+}
+
+/// The keys of a job that are not settings, as they arrive from TOML.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct JobKeys {
+    mode: Option<String>,
+    input: Option<String>,
+    output: Option<PathBuf>,
+    preset: Option<String>,
+    frames: Option<u64>,
+    duration: Option<f64>,
+    start: Option<f64>,
+    no_audio: Option<bool>,
+}
+
+const JOB_KEYS: [&str; 8] = ["mode", "input", "output", "preset", "frames", "duration", "start", "no-audio"];
+
+/// Reads and checks a whole manifest: any mistake is `file:line: job N: key: problem`, exit code 2.
+pub fn load(path: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(path, "no such manifest"),
+        _ => Error::input(path, format!("cannot read: {e}")),
+    })?;
+    parse(&text, path)
+}
+
+/// Checks the manifest `text` read from `path` (whose folder relative paths are taken from).
+pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(text, path, &e))?;
+    let mut jobs = Vec::new();
+    for (key, value) in table {
+        let tables = match (key.as_str(), value) {
+            ("job", toml::Value::Array(tables)) => tables,
+            ("job", _) => {
+                let message = "job: must be a list of [[job]] tables".to_string();
+                return Err(at(path, line_of_key(text, None, &key), message));
+            }
+            _ => {
+                let message = format!("unknown key '{key}': a manifest holds [[job]] tables");
+                return Err(at(path, line_of_key(text, None, &key), message));
+            }
+        };
+        for (index, value) in tables.into_iter().enumerate() {
+            let here = |key: Option<&str>| {
+                key.and_then(|key| line_of_key(text, Some(("job", index)), key))
+                    .or_else(|| line_of_table(text, "job", index))
+            };
+            let toml::Value::Table(table) = value else {
+                return Err(at(path, here(None), format!("job {}: must be a table", index + 1)));
+            };
+            jobs.push(parse_job(table, index + 1, path, &here)?);
+        }
+    }
+    if jobs.is_empty() {
+        return Err(Error::input(path, "no jobs: add [[job]] tables with mode, input and output"));
+    }
+    for (index, job) in jobs.iter().enumerate() {
+        if let Some(earlier) = jobs[..index].iter().find(|other| other.render.output == job.render.output) {
+            let output = job.render.output.display();
+            let message = format!("job {}: output: {output} is also job {}'s output", job.number, earlier.number);
+            return Err(at(path, line_of_key(text, Some(("job", index)), "output"), message));
+        }
+    }
+    Ok(Manifest { path: path.to_owned(), jobs })
+}
+
+/// Checks job `number` of the manifest at `path`; `here` gives the line of a key (or of the job).
+fn parse_job(
+    table: toml::Table,
+    number: usize,
+    path: &Path,
+    here: &dyn Fn(Option<&str>) -> Option<usize>,
+) -> Result<Entry> {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let fail_at = |line: Option<usize>, message: String| at(path, line, format!("job {number}: {message}"));
+    let fail = |key: Option<&str>, message: String| fail_at(here(key), message);
+    let (job_table, settings_table): (toml::Table, toml::Table) =
+        table.into_iter().partition(|(key, _)| JOB_KEYS.contains(&key.as_str()));
+    for (key, value) in &job_table {
+        let mut one = toml::Table::new();
+        one.insert(key.clone(), value.clone());
+        if let Err(e) = toml::Value::Table(one).try_into::<JobKeys>() {
+            return Err(fail(Some(key), format!("{key}: {}", e.message().lines().next().unwrap_or(""))));
+        }
+    }
+    let keys: JobKeys = toml::Value::Table(job_table).try_into().map_err(|e| fail(None, e.message().to_string()))?;
+    let mode = match keys.mode.as_deref() {
+        Some("still") => Mode::Still,
+        Some("zoom") => Mode::Zoom,
+        Some("video") => Mode::Video,
+        Some(other) => return Err(fail(Some("mode"), format!("mode: '{other}' must be still, zoom or video"))),
+        None => return Err(fail(None, "missing key 'mode' (still, zoom or video)".into())),
+    };
+    let problem = |problem: Problem| match problem.key {
+        Some(key) => fail(Some(key), format!("{key}: {}", problem.message)),
+        None => fail(None, problem.message),
+    };
+    // A setting the job's mode does not use is a mistake here; a preset (shared between modes) may hold one.
+    for key in settings_table.keys() {
+        mode.check_key(key).map_err(problem)?;
+    }
+    let patch = settings_from_table(settings_table, |key| here(Some(key)))
+        .map_err(|(line, message)| fail_at(line.or_else(|| here(None)), message))?;
+    let input = keys.input.ok_or_else(|| fail(None, "missing key 'input'".into()))?;
+    let output = keys.output.ok_or_else(|| fail(None, "missing key 'output'".into()))?;
+
+    let settings = job_settings(keys.preset.as_deref(), patch, folder, &fail)?;
+    let request = Request {
+        folder: folder.to_owned(),
+        frames: keys.frames,
+        duration: keys.duration,
+        start: keys.start,
+        no_audio: keys.no_audio,
+        ..Request::new(mode, input, output, settings)
+    };
+    let render = Job::new(request).map_err(problem)?;
+    if mode == Mode::Still {
+        output_image_format(&render.output)
+            .map_err(|e| fail(Some("output"), format!("output: {}", e.to_string().lines().next().unwrap_or(""))))?;
+    }
+    Ok(Entry { number, render })
+}
+
+/// A job's settings: its preset's (if any) under its own keys, relative paths taken from `folder`;
+/// `fail` places a mistake at its key.
+fn job_settings(
+    preset: Option<&str>,
+    mut patch: SettingsPatch,
+    folder: &Path,
+    fail: &dyn Fn(Option<&str>, String) -> Error,
+) -> Result<Settings> {
+    let preset = match preset {
+        Some(spec) => {
+            find(spec, folder)
+                .map_err(|e| match e {
+                    Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
+                    other => other,
+                })?
+                .patch
+        }
+        None => SettingsPatch::default(),
+    };
+    patch.weights = patch.weights.map(|weights| folder.join(weights));
+    patch.guide = patch.guide.map(|guide| folder.join(guide));
+    Settings::resolve([&preset, &patch]).map_err(|e| match e {
+        Error::Setting { option, message } => {
+            let key = option.trim_start_matches("--").to_string();
+            fail(Some(&key), format!("{key}: {message}"))
+        }
+        other => fail(None, other.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistakes_name_the_manifest_line_and_job() {
+        let path = Path::new("m.toml");
+        let err = |text: &str| parse(text, path).unwrap_err().to_string();
+        let ok = "[[job]]\nmode = \"still\"\ninput = \"a.png\"\noutput = \"b.png\"\n";
+        assert_eq!(parse(ok, path).unwrap().jobs.len(), 1);
+        assert_eq!(
+            err(&format!("{ok}\n[[job]]\nmode = \"film\"\n")),
+            "m.toml:7: job 2: mode: 'film' must be still, zoom or video"
+        );
+        assert_eq!(
+            err(&format!("{ok}octave_scale = 2\n")),
+            "m.toml:5: job 1: unknown key 'octave_scale' (did you mean 'octave-scale'?)"
+        );
+        assert_eq!(err(&format!("{ok}octaves = 0\n")), "m.toml:5: job 1: octaves: 0 must be at least 1");
+        assert_eq!(err(&format!("{ok}frames = 3\n")), "m.toml:5: job 1: frames: only for zoom and video jobs");
+        assert_eq!(
+            err("[[job]]\nmode = \"zoom\"\ninput = \"a.png\"\noutput = \"b.mp4\"\n"),
+            "m.toml:1: job 1: a zoom needs frames or duration"
+        );
+        assert_eq!(err(&format!("{ok}{ok}")), "m.toml:8: job 2: output: b.png is also job 1's output");
+        assert!(err("jobs = 1").starts_with("m.toml:1: unknown key 'jobs'"));
+        assert_eq!(err(&format!("{ok}blend = 0.3\n")), "m.toml:5: job 1: blend: only for video jobs");
+        assert_eq!(err(&format!("{ok}codec = \"av1\"\n")), "m.toml:5: job 1: codec: only for zoom and video jobs");
+        let zoom = "[[job]]\nmode = \"zoom\"\ninput = \"a.png\"\noutput = \"z.mp4\"\n";
+        assert_eq!(err(&format!("{zoom}duration = 1\nblend = 0.3\n")), "m.toml:6: job 1: blend: only for video jobs");
+    }
+
+    #[cfg(feature = "video")]
+    #[test]
+    fn a_manifest_zoom_is_the_job_the_command_line_builds() {
+        let text = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nduration = 2.5\nfps = 12\nwidth = 32\nheight = 16\n";
+        let from_manifest = parse(text, Path::new("m.toml")).unwrap().jobs.remove(0).render;
+        let patch = SettingsPatch { fps: Some(12.0), width: Some(32), height: Some(16), ..Default::default() };
+        let settings = Settings::resolve([&patch]).unwrap();
+        let request = Request { duration: Some(2.5), ..Request::new(Mode::Zoom, "noise", "z.mp4", settings) };
+        let from_command_line = crate::job::render_job::Job::new(request).unwrap();
+        assert_eq!(from_manifest.span.frames, Some(30));
+        assert_eq!(
+            (from_manifest.input, from_manifest.output, from_manifest.span, from_manifest.settings),
+            (from_command_line.input, from_command_line.output, from_command_line.span, from_command_line.settings)
+        );
+    }
+}

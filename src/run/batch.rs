@@ -1,0 +1,382 @@
+//! Batch renders: a manifest's jobs (`crate::job::manifest`), checked whole before anything runs,
+//! then run one after another (or one per GPU), a failing job never stopping the others.
+use crate::config::settings::Settings;
+use crate::error::{Error, Result};
+use crate::job::manifest::Entry;
+use crate::job::render_job::RenderOptions;
+use crate::model::network::ModelKind;
+use crate::run::engine::{dream_params, load_network_on};
+use crate::run::progress::{NoProgress, Progress};
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+pub use crate::job::render_job::Mode;
+
+/// `--shard I/N`: the jobs numbered I, I+N, I+2N ... (both counted from 1), so N runs of the
+/// same manifest with I = 1..N share its jobs with no overlap and nothing lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Shard> {
+        let bad = |why: &str| Error::setting("--shard", format!("'{text}' {why}"));
+        let (index, count) = text.split_once('/').ok_or_else(|| bad("must be I/N, such as 1/4"))?;
+        let index: usize = index.trim().parse().map_err(|_| bad("must be I/N with whole numbers, such as 1/4"))?;
+        let count: usize = count.trim().parse().map_err(|_| bad("must be I/N with whole numbers, such as 1/4"))?;
+        if count == 0 {
+            return Err(bad("has no shards: N must be at least 1"));
+        }
+        if !(1..=count).contains(&index) {
+            return Err(bad(&format!("is out of range: shards are numbered 1 to {count}")));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    pub fn takes(&self, job: &Entry) -> bool {
+        (job.number - 1) % self.count == self.index - 1
+    }
+}
+
+/// Checks `--devices` against the GPUs of this machine.
+pub fn check_devices(devices: &[usize]) -> Result<()> {
+    for (index, device) in devices.iter().enumerate() {
+        if devices[..index].contains(device) {
+            return Err(Error::setting("--devices", format!("GPU {device} is listed twice")));
+        }
+    }
+    if devices.is_empty() || devices_on_cpu() {
+        return Ok(());
+    }
+    if !tch::Cuda::is_available() {
+        return Err(Error::setting("--devices", "no CUDA GPU is available on this machine: leave --devices out"));
+    }
+    let count = tch::Cuda::device_count() as usize;
+    if let Some(missing) = devices.iter().find(|&&d| d >= count) {
+        return Err(Error::setting(
+            "--devices",
+            format!("there is no GPU {missing}: this machine has {count} CUDA GPU(s), numbered from 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every job that `run` would start (inputs there and decoding, outputs writable,
+/// weights present, layers, channels, classes and guides against their network) before any
+/// starts; returns one line per bad job, empty when all can run. Each network is loaded once.
+pub fn check_jobs(jobs: &[Entry], options: &RunOptions) -> Vec<String> {
+    let mut networks = HashMap::new();
+    jobs.iter()
+        .filter(|job| options.force || !is_complete(job))
+        .filter_map(|job| {
+            check_job(job)
+                .and_then(|()| check_objective(&job.render.settings, &mut networks))
+                .err()
+                .map(|e| format!("job {}: {e}", job.number))
+        })
+        .collect()
+}
+
+/// Networks loaded on the CPU for the pre-check, one per model and weights file.
+type CheckNetworks = HashMap<(ModelKind, Option<PathBuf>), crate::model::network::Network>;
+
+/// The job's layers, channels, classes and guide, checked against its network as the render will.
+fn check_objective(settings: &Settings, networks: &mut CheckNetworks) -> Result<()> {
+    let key = (settings.model, settings.weights.clone());
+    if !networks.contains_key(&key) {
+        networks.insert(key.clone(), load_network_on(settings, tch::Device::Cpu)?);
+    }
+    dream_params(settings, &networks[&key]).map(drop)
+}
+
+fn check_job(job: &Entry) -> Result<()> {
+    let job = &job.render;
+    let inputs: Vec<&Path> = job.input.file().into_iter().collect();
+    if let Some(input) = job.input.file() {
+        check_input(job, input)?;
+    }
+    #[cfg(feature = "video")]
+    if crate::video::is_image_sequence(&job.output) {
+        // The frames' own folder may be made, as a render does, but not a whole missing path.
+        let folder = crate::output::parent_folder(&job.output);
+        let base = crate::output::parent_folder(&folder);
+        if !folder.is_dir() && !base.is_dir() {
+            return Err(Error::output(&job.output, format!("folder '{}' does not exist", base.display())));
+        }
+        return check_weights(&job.settings);
+    }
+    crate::output::check_output_path(&job.output, &inputs)?;
+    check_weights(&job.settings)
+}
+
+/// Opens the input and decodes its first image or frame.
+fn check_input(job: &crate::job::render_job::Job, input: &Path) -> Result<()> {
+    if !input.is_file() {
+        let why = if input.exists() { "is not a file" } else { "file not found" };
+        return Err(Error::input(input, why));
+    }
+    match job.mode {
+        Mode::Still | Mode::Zoom => image::ImageReader::open(input)
+            .and_then(|reader| reader.with_guessed_format())
+            .map_err(|e| Error::input(input, format!("cannot read: {e}")))?
+            .into_dimensions()
+            .map(drop)
+            .map_err(|e| Error::input(input, format!("not an image this build can read: {e}"))),
+        #[cfg(feature = "video")]
+        Mode::Video => {
+            let (read, _) = crate::run::pipeline::footage_span(job);
+            let mut reader = crate::video::VideoReader::open(input, &read)?;
+            match reader.next_frame()? {
+                Some(_) => Ok(()),
+                None => Err(Error::input(input, "has no video frames in the span asked for")),
+            }
+        }
+        #[cfg(not(feature = "video"))]
+        Mode::Video => Ok(()),
+    }
+}
+
+fn check_weights(settings: &Settings) -> Result<()> {
+    match &settings.weights {
+        Some(path) if !path.is_file() => Err(Error::input(path, "weights file not found")),
+        _ => Ok(()),
+    }
+}
+
+/// Test hook: `DREAMREEL_TEST_DEVICES_ON_CPU=1` lets `--devices` run its workers with each job's
+/// own device, so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
+fn devices_on_cpu() -> bool {
+    std::env::var_os("DREAMREEL_TEST_DEVICES_ON_CPU").is_some_and(|v| v == "1")
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    Done,
+    Failed(String),
+    /// Its output was already there (a complete render): not run again without `--force`.
+    Skipped,
+    /// Stopped by Ctrl-C; a video keeps its checkpoint and a rerun continues it.
+    Interrupted,
+    /// Not started: the batch was interrupted first.
+    NotRun,
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub number: usize,
+    pub mode: Mode,
+    pub input: PathBuf,
+    pub status: Status,
+    pub frames: Option<u64>,
+    /// Frames a video took from an earlier run's checkpoint instead of dreaming them.
+    pub resumed_frames: u64,
+    pub seconds: f64,
+}
+
+/// How a batch run tells the caller about its jobs; called from the worker threads.
+pub trait BatchProgress: Sync {
+    fn job_started(&self, _job: &Entry, _device: Option<usize>) {}
+    /// The progress reporter for one job's frames on `device` (under `--devices`).
+    fn job_progress(&self, _job: &Entry, _device: Option<usize>) -> Box<dyn Progress + '_> {
+        Box::new(NoProgress)
+    }
+    fn job_finished(&self, _outcome: &Outcome) {}
+}
+
+/// Options of a batch run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Rerun jobs whose output is already there.
+    pub force: bool,
+    /// CUDA GPUs to run on, one job on each at once; empty: one job at a time on each job's device.
+    pub devices: Vec<usize>,
+}
+
+/// True when a job's output is complete: outputs are only renamed into place when finished, so a
+/// file that exists is complete, unless a checkpoint beside it says an interrupted render wrote
+/// it with the frames it had (then the job continues). Image sequences (`%05d`) are always
+/// rendered again.
+pub fn is_complete(job: &Entry) -> bool {
+    #[cfg(feature = "video")]
+    if crate::video::is_image_sequence(&job.render.output) {
+        return false;
+    }
+    let work = crate::run::checkpoint::WorkFolder::for_output(&job.render.output);
+    job.render.output.is_file() && !work.file(crate::run::checkpoint::CHECKPOINT).is_file()
+}
+
+/// Runs `jobs`, skipping complete ones unless forced. Once `cancel` is set no new job starts and
+/// the videos running stop after their frame, as a single render does. Returns an outcome per job, in job order.
+pub fn run(jobs: &[Entry], options: &RunOptions, progress: &dyn BatchProgress, cancel: &AtomicBool) -> Vec<Outcome> {
+    let outcome = |job: &Entry, status| Outcome {
+        number: job.number,
+        mode: job.render.mode,
+        input: job.render.input.path().to_owned(),
+        status,
+        frames: None,
+        resumed_frames: 0,
+        seconds: 0.0,
+    };
+    let mut outcomes = Vec::new();
+    let mut queue = VecDeque::new();
+    for job in jobs {
+        if !options.force && is_complete(job) {
+            let skipped = outcome(job, Status::Skipped);
+            progress.job_finished(&skipped);
+            outcomes.push(skipped);
+        } else {
+            queue.push_back(job);
+        }
+    }
+    let queue = Mutex::new(queue);
+    let outcomes = Mutex::new(outcomes);
+    let worker = |device: Option<usize>| {
+        loop {
+            if cancel.load(Ordering::SeqCst) {
+                break;
+            }
+            let Some(job) = queue.lock().ok().and_then(|mut q| q.pop_front()) else { break };
+            progress.job_started(job, device);
+            let done = run_job(job, device, progress, cancel, !options.force);
+            progress.job_finished(&done);
+            if let Ok(mut outcomes) = outcomes.lock() {
+                outcomes.push(done);
+            }
+        }
+    };
+    if options.devices.is_empty() {
+        worker(None);
+    } else {
+        std::thread::scope(|scope| {
+            for &device in &options.devices {
+                let worker = &worker;
+                let spawned = std::thread::Builder::new()
+                    .name(format!("cuda:{device}"))
+                    .spawn_scoped(scope, move || worker(Some(device)));
+                if spawned.is_err() {
+                    worker(Some(device));
+                }
+            }
+        });
+    }
+    let mut outcomes = outcomes.into_inner().unwrap_or_default();
+    for job in queue.into_inner().unwrap_or_default() {
+        outcomes.push(outcome(job, Status::NotRun));
+    }
+    outcomes.sort_by_key(|o| o.number);
+    outcomes
+}
+
+/// Runs one job on `device` (or its own), turning errors and panics into a failed outcome.
+/// `resume`: continue from a checkpoint an earlier run left (not under `--force`, which starts afresh).
+fn run_job(
+    job: &Entry,
+    device: Option<usize>,
+    progress: &dyn BatchProgress,
+    cancel: &AtomicBool,
+    resume: bool,
+) -> Outcome {
+    let started = Instant::now();
+    let mut render = job.render.clone();
+    render.options = resume_batch(resume);
+    if let Some(device) = device.filter(|_| !devices_on_cpu()) {
+        render.settings.device = format!("cuda:{device}");
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut reporter = progress.job_progress(job, device);
+        crate::run::render::render(&render, &mut *reporter, cancel).map(|report| report.frames())
+    }));
+    let (status, frames) = match result {
+        Ok(Ok(frames)) => (Status::Done, Some(frames)),
+        Ok(Err(Error::Interrupted)) => (Status::Interrupted, None),
+        Ok(Err(e)) => (Status::Failed(e.to_string().lines().next().unwrap_or("").to_string()), None),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            (Status::Failed(format!("panicked: {}", message.lines().next().unwrap_or(""))), None)
+        }
+    };
+    Outcome {
+        number: job.number,
+        mode: job.render.mode,
+        input: job.render.input.path().to_owned(),
+        status,
+        frames: frames.map(|(frames, _)| frames),
+        resumed_frames: frames.map_or(0, |(_, resumed)| resumed),
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// The end-of-batch table: job, mode, input, status, frames, seconds, error.
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let rows: Vec<[String; 7]> = outcomes
+        .iter()
+        .map(|o| {
+            let (status, error) = match &o.status {
+                Status::Done => ("ok", String::new()),
+                Status::Failed(error) => ("failed", error.clone()),
+                Status::Skipped => ("skipped", "output exists (--force to rerun)".into()),
+                Status::Interrupted => ("interrupted", "stopped by Ctrl-C or SIGTERM: rerun to continue".into()),
+                Status::NotRun => ("not run", "batch interrupted".into()),
+            };
+            let ran = matches!(o.status, Status::Done | Status::Failed(_));
+            [
+                o.number.to_string(),
+                o.mode.name().into(),
+                o.input.display().to_string(),
+                status.into(),
+                o.frames.map_or("-".into(), |f| f.to_string()),
+                if ran { format!("{:.1}", o.seconds) } else { "-".into() },
+                error,
+            ]
+        })
+        .collect();
+    let header = ["job", "mode", "input", "status", "frames", "seconds", "error"].map(String::from);
+    let mut widths = [0; 7];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        text += cells.join("  ").trim_end();
+        text += "\n";
+    }
+    text
+}
+
+/// A batch rerun continues a job that an earlier run left with a checkpoint.
+fn resume_batch(resume: bool) -> RenderOptions {
+    // Jobs with a complete output never get here unless --force: a batch may replace what it finds.
+    RenderOptions { resume, restart: !resume, overwrite: true, ..Default::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_counted_from_one_and_checked() {
+        assert_eq!("2/3".parse::<Shard>().unwrap(), Shard { index: 2, count: 3 });
+        for bad in ["0/3", "4/3", "1/0", "1", "a/b"] {
+            let err = bad.parse::<Shard>().unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().starts_with("--shard: "), "{err}");
+        }
+    }
+}

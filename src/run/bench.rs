@@ -1,0 +1,166 @@
+//! `dreamreel bench`: dreams a short zoom in memory (no video I/O, so it runs in a build without
+//! FFmpeg, e.g. on a GPU machine) and reports seconds per frame, frames per second and peak memory.
+use crate::config::settings::Settings;
+use crate::engine::cuda_graph::GraphCache;
+use crate::error::{Error, Result};
+use crate::frame::image_io::{image_to_tensor, load_image};
+use crate::frame::transform::{Motion, noise};
+use crate::job::render_job::Mode;
+use crate::run::engine::Engine;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+use tch::{Device, Kind};
+
+/// What to dream: `frames` frames of `input` (or noise of `width` x `height`), zooming by `zoom`.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    pub input: Option<PathBuf>,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    pub zoom: f64,
+}
+
+/// A bench's frame width when none is given: the reference's 320 (BENCHMARKS.md).
+pub const DEFAULT_WIDTH: u32 = 320;
+
+impl BenchOptions {
+    /// The bench of `settings`: their size (320 wide, 2:3, unless given) and zoom (a zoom's
+    /// default unless given), `frames` frames of `input` or noise.
+    pub fn new(settings: &Settings, input: Option<PathBuf>, frames: u32) -> BenchOptions {
+        let width = settings.width.unwrap_or(DEFAULT_WIDTH);
+        BenchOptions {
+            input,
+            width,
+            height: settings.height.unwrap_or(width * 2 / 3),
+            frames,
+            zoom: settings.zoom.unwrap_or(Mode::Zoom.default_zoom()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub device: String,
+    /// The GPU's name on CUDA (None on the CPU).
+    pub gpu: Option<String>,
+    /// The network's number format: fp32, bf16 or fp16.
+    pub precision: String,
+    pub model: String,
+    pub width: i64,
+    pub height: i64,
+    pub frames: u32,
+    /// Median over the frames after the first (a warm-up), as the reference counts.
+    pub seconds_per_frame: f64,
+    pub frames_per_second: f64,
+    pub first_frame_seconds: f64,
+    /// Peak resident memory of the process.
+    pub peak_rss_bytes: Option<u64>,
+    /// Peak bytes allocated by torch's CUDA caching allocator (tensors), and reserved by it
+    /// (what the process holds on the card), over the frames; None on the CPU.
+    pub peak_gpu_allocated_bytes: Option<u64>,
+    pub peak_gpu_reserved_bytes: Option<u64>,
+    /// CUDA graphs: "off", "replayed N of M steps", or why they fell back to eager.
+    pub cuda_graphs: String,
+    /// The dream's own objective (layers, channels, classes or guide) of the last frame.
+    pub objective: f64,
+}
+
+pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchReport> {
+    if options.frames == 0 {
+        return Err(Error::setting("--frames", "must be at least 1"));
+    }
+    let engine = Engine::load(settings)?;
+    let device = engine.network.device();
+    // Peak memory from here on (weights included, start-up probing not); errors mean "no CUDA".
+    let _ = crate::engine::cuda_graph::reset_peak_memory(device);
+    let mut x = match &options.input {
+        Some(path) => image_to_tensor(&load_image(path, Some(options.width))?, device)?,
+        None => noise(options.height as i64, options.width as i64, settings.seed, device)?,
+    };
+    let motion = Motion { zoom: options.zoom, ..Motion::NONE };
+    let mut dreamer = engine.dreamer()?;
+    let mut times = Vec::with_capacity(options.frames as usize);
+    for index in 0..options.frames {
+        let started = Instant::now();
+        dreamer.start_frame(index as u64);
+        if index > 0 {
+            x = motion.apply(&x)?;
+        }
+        x = dreamer.dream(&x)?;
+        synchronize(device);
+        times.push(started.elapsed().as_secs_f64());
+    }
+    let counted = if times.len() > 1 { &times[1..] } else { &times[..] };
+    let seconds_per_frame = median(counted);
+    let size = x.size();
+    let gpu_memory = crate::engine::cuda_graph::peak_memory(device).ok();
+    Ok(BenchReport {
+        device: crate::model::device::device_name(device),
+        gpu: crate::engine::cuda_graph::device_name(device).ok(),
+        precision: precision_name(engine.network.precision()).into(),
+        model: settings.model.name().into(),
+        width: size[3],
+        height: size[2],
+        frames: options.frames,
+        seconds_per_frame,
+        frames_per_second: 1.0 / seconds_per_frame,
+        first_frame_seconds: times[0],
+        peak_rss_bytes: peak_rss_bytes(),
+        peak_gpu_allocated_bytes: gpu_memory.map(|(allocated, _)| allocated),
+        peak_gpu_reserved_bytes: gpu_memory.map(|(_, reserved)| reserved),
+        cuda_graphs: graphs_summary(dreamer.cuda_graphs()),
+        objective: engine.params.objective.value_of(&engine.network, &x)?,
+    })
+}
+
+fn precision_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::BFloat16 => "bf16",
+        Kind::Half => "fp16",
+        _ => "fp32",
+    }
+}
+
+fn graphs_summary(graphs: Option<&GraphCache>) -> String {
+    match graphs {
+        None => "off".into(),
+        Some(g) => match &g.first_error {
+            Some(error) if g.replays == 0 => format!("eager ({error})"),
+            _ => format!("replayed {} of {} steps", g.replays, g.replays + g.eager_steps),
+        },
+    }
+}
+
+fn synchronize(device: Device) {
+    if let Device::Cuda(index) = device {
+        tch::Cuda::synchronize(index as i64);
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len().is_multiple_of(2) { (sorted[middle - 1] + sorted[middle]) / 2.0 } else { sorted[middle] }
+}
+
+/// VmHWM from /proc (Linux); None elsewhere.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

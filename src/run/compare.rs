@@ -1,0 +1,193 @@
+//! `dreamreel compare SOURCE DREAMED`: how steady a dreamed video is, against its source.
+//!
+//! - E_warp (Lai et al. 2018): each pair of consecutive dreamed frames, the earlier warped to the
+//!   later along the SOURCE's flow, mean squared difference in [0, 1] RGB over the pixels the
+//!   source's occlusion test follows; pairs across a scene cut are left out. The same on the
+//!   source is the floor a perfectly steady dream would reach.
+//! - Brightness flicker: mean change of mean luma between consecutive frames.
+//! - Colour drift: mean CIE Lab distance (ΔE76) of each dreamed frame to its source frame, and
+//!   its slope over the video (per 100 frames).
+use crate::error::{Error, Result};
+use crate::frame::color::{clipped_share, rgb_to_lab, saturation};
+use crate::frame::flow::{frame_motion, warp};
+use crate::frame::image_io::{rgb8_to_tensor, tensor_to_rgb8};
+use crate::video::{self, ReadOptions, VideoReader};
+use serde::Serialize;
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// What `compare` measured.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Comparison {
+    /// Frames compared (the shorter of the two videos).
+    pub frames: u64,
+    /// Consecutive pairs measured (not across a cut).
+    pub pairs: u64,
+    pub e_warp: f64,
+    pub e_warp_source: f64,
+    pub flicker: f64,
+    pub flicker_source: f64,
+    /// Mean ΔE76 between each dreamed frame and its source frame.
+    pub color_distance: f64,
+    /// Slope of that distance, per 100 frames.
+    pub color_drift_per_100_frames: f64,
+    pub saturation: f64,
+    pub saturation_source: f64,
+    /// Largest share of a frame's pixels with a channel at 0 or 255.
+    pub clipped_max: f64,
+    /// Frames (from 0) that start a new shot.
+    pub cuts: Vec<u64>,
+}
+
+/// Running sums over the frames.
+#[derive(Default)]
+struct Sums {
+    e_warp: f64,
+    e_warp_source: f64,
+    flicker: f64,
+    flicker_source: f64,
+    distances: Vec<f64>,
+    saturation: f64,
+    saturation_source: f64,
+    clipped_max: f64,
+}
+
+/// Compares `dreamed` with its `source` (read at the dreamed frames' size), frame by frame from
+/// the start of both; a pair is a cut below `scene_threshold` followed pixels.
+pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Comparison> {
+    video::init()?;
+    let mut dreamed_reader = VideoReader::open(dreamed, &ReadOptions::default())?;
+    let (width, height) = (dreamed_reader.info().width, dreamed_reader.info().height);
+    let read = ReadOptions { width: Some(width), ..Default::default() };
+    let mut source_reader = VideoReader::open(source, &read)?;
+    let mut sums = Sums::default();
+    let mut report = Comparison::default();
+    let mut previous: Option<(Vec<u8>, Tensor, Tensor)> = None;
+    while let (Some(source_frame), Some(dreamed_frame)) = (source_reader.next_frame()?, dreamed_reader.next_frame()?) {
+        let out = rgb8_to_tensor(&dreamed_frame.rgb, width, height, Device::Cpu)?;
+        let src = rgb8_to_tensor(&source_frame.rgb, source_frame.width, source_frame.height, Device::Cpu)?;
+        let src = crate::frame::transform::resize(&src, height as i64, width as i64)?;
+        let (_, _, src_rgb) = tensor_to_rgb8(&src)?;
+        add_frame(&mut sums, &out, &src)?;
+        if let Some((previous_rgb, previous_src, previous_out)) = &previous {
+            let motion = frame_motion(previous_rgb, &src_rgb, width, height)?;
+            if scene_threshold > 0.0 && motion.consistent < scene_threshold {
+                report.cuts.push(report.frames);
+            } else {
+                sums.e_warp += warping_error(previous_out, &out, &motion.backward, &motion.weight)?;
+                sums.e_warp_source += warping_error(previous_src, &src, &motion.backward, &motion.weight)?;
+                report.pairs += 1;
+            }
+            sums.flicker += (mean_luma(&out)? - mean_luma(previous_out)?).abs();
+            sums.flicker_source += (mean_luma(&src)? - mean_luma(previous_src)?).abs();
+        }
+        previous = Some((src_rgb, src, out));
+        report.frames += 1;
+    }
+    if report.frames == 0 {
+        return Err(Error::input(dreamed, "no frames to compare"));
+    }
+    Ok(finish(report, &sums))
+}
+
+fn add_frame(sums: &mut Sums, out: &Tensor, src: &Tensor) -> Result<()> {
+    let distance =
+        rgb_to_lab(out)?.f_sub(&rgb_to_lab(src)?)?.f_square()?.f_sum_dim_intlist(&[1i64][..], false, Kind::Float)?;
+    sums.distances.push(distance.f_sqrt()?.f_mean(Kind::Float)?.f_double_value(&[])?);
+    sums.saturation += saturation(out)?;
+    sums.saturation_source += saturation(src)?;
+    sums.clipped_max = sums.clipped_max.max(clipped_share(out)?);
+    Ok(())
+}
+
+fn finish(mut report: Comparison, sums: &Sums) -> Comparison {
+    let frames = report.frames as f64;
+    let pairs = report.pairs.max(1) as f64;
+    let changes = (report.frames.saturating_sub(1)).max(1) as f64;
+    report.e_warp = sums.e_warp / pairs;
+    report.e_warp_source = sums.e_warp_source / pairs;
+    report.flicker = sums.flicker / changes;
+    report.flicker_source = sums.flicker_source / changes;
+    report.color_distance = sums.distances.iter().sum::<f64>() / frames;
+    report.color_drift_per_100_frames = slope(&sums.distances) * 100.0;
+    report.saturation = sums.saturation / frames;
+    report.saturation_source = sums.saturation_source / frames;
+    report.clipped_max = sums.clipped_max;
+    report
+}
+
+/// Mean squared difference of `later` and `earlier` warped onto it, over the followed pixels.
+pub fn warping_error(earlier: &Tensor, later: &Tensor, backward: &Tensor, weight: &Tensor) -> Result<f64> {
+    let warped = warp(earlier, backward)?;
+    let squared = warped.f_sub(later)?.f_square()?.f_mean_dim(&[1i64][..], true, Kind::Float)?;
+    let total = weight.f_sum(Kind::Float)?.f_double_value(&[])?;
+    if total <= 0.0 {
+        return Ok(0.0);
+    }
+    Ok(squared.f_mul(weight)?.f_sum(Kind::Float)?.f_double_value(&[])? / total)
+}
+
+/// Rec. 601 luma of an RGB image, averaged.
+fn mean_luma(rgb: &Tensor) -> Result<f64> {
+    let weights = Tensor::f_from_slice(&[0.299f32, 0.587, 0.114])?.f_view([1, 3, 1, 1])?;
+    Ok(rgb.f_mul(&weights)?.f_sum(Kind::Float)?.f_double_value(&[])? / (rgb.numel() / 3) as f64)
+}
+
+/// Least-squares slope of `values` against their index.
+pub fn slope(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = values.iter().sum::<f64>() / n;
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for (i, y) in values.iter().enumerate() {
+        let dx = i as f64 - mean_x;
+        covariance += dx * (y - mean_y);
+        variance += dx * dx;
+    }
+    covariance / variance
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ratio = if self.e_warp_source > 0.0 { self.e_warp / self.e_warp_source } else { 0.0 };
+        writeln!(f, "frames            {} ({} pairs measured)", self.frames, self.pairs)?;
+        writeln!(f, "E_warp            {:.6} (source {:.6}, {ratio:.1}x)", self.e_warp, self.e_warp_source)?;
+        writeln!(f, "flicker           {:.5} (source {:.5})", self.flicker, self.flicker_source)?;
+        writeln!(
+            f,
+            "colour distance   {:.2} ΔE, drift {:+.3} per 100 frames",
+            self.color_distance, self.color_drift_per_100_frames
+        )?;
+        writeln!(f, "saturation        {:.3} (source {:.3})", self.saturation, self.saturation_source)?;
+        writeln!(f, "clipped (worst)   {:.1}% of pixels", self.clipped_max * 100.0)?;
+        let cuts: Vec<String> = self.cuts.iter().map(|c| c.to_string()).collect();
+        write!(f, "cuts at frames    {}", if cuts.is_empty() { "none".into() } else { cuts.join(", ") })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slope_of_a_line() {
+        assert!((slope(&[1.0, 3.0, 5.0, 7.0]) - 2.0).abs() < 1e-12);
+        assert_eq!(slope(&[4.0]), 0.0);
+    }
+
+    #[test]
+    fn warping_error_is_zero_for_a_followed_shift_and_ignores_masked_pixels() {
+        let earlier = Tensor::rand([1, 3, 6, 8], (Kind::Float, Device::Cpu));
+        let later = earlier.roll([1], [3]);
+        let backward = Tensor::zeros([1, 2, 6, 8], (Kind::Float, Device::Cpu));
+        let _ = backward.narrow(1, 0, 1).fill_(-1.0);
+        let weight = Tensor::ones([1, 1, 6, 8], (Kind::Float, Device::Cpu));
+        let _ = weight.narrow(3, 0, 1).fill_(0.0); // the wrapped-in column is not followed
+        assert!(warping_error(&earlier, &later, &backward, &weight).unwrap() < 1e-10);
+        let still = backward.zeros_like();
+        assert!(warping_error(&earlier, &later, &still, &weight).unwrap() > 0.01);
+    }
+}
