@@ -1,21 +1,11 @@
 //! The `dreamreel` binary as a user runs it, on the tiny files in `samples/`.
 mod common;
 
-use common::dreamreel;
+use common::{dreamreel, refused};
 use std::path::Path;
 
 /// Fast settings for a still: tiny image, two octaves, a few steps.
 const TINY: [&str; 8] = ["--width", "48", "--octaves", "2", "--iterations", "3", "--device", "cpu"];
-
-/// Runs a command that must fail with exit code 2 and a one-line message containing `expected`.
-fn refused(args: &[&str], expected: &str) {
-    let out = dreamreel().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stderr.contains(expected), "{args:?}: expected '{expected}' in: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-}
 
 #[test]
 fn still_renders_a_png_of_the_asked_width() {
@@ -57,6 +47,9 @@ fn bad_settings_are_refused_naming_the_option() {
     let still =
         |extra: &[&'static str]| -> Vec<&str> { [&["still", "samples/chelsea.png", "-o", out], extra].concat() };
     refused(&still(&["--octaves", "0"]), "--octaves: 0 must be at least 1");
+    // A typo must not start thousands of threads: refused before anything loads.
+    refused(&still(&["--threads", "5000"]), "--threads: 5000 is more than the");
+    refused(&still(&["--threads", "100000"]), "--threads: 100000 is more than the");
     refused(&still(&["--layers", "blocks.99", "--device", "cpu"]), "--layers: 'blocks.99' is not a layer of lite0");
     refused(&still(&["--step", "-1"]), "--step");
     refused(&still(&["--device", "tpu"]), "--device: 'tpu' is not a device");

@@ -5,9 +5,9 @@
 #![cfg(feature = "video")]
 mod common;
 
-use common::{dreamreel_process, ffmpeg, sample};
+use common::{checkpoint_frames, dreamreel_process, ffmpeg, finish, sample, work_folder};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The quickest dream: one octave of one step, on the CPU.
@@ -17,7 +17,7 @@ const TINY: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu
 const STOP_LIMIT: Duration = Duration::from_secs(3);
 
 /// A 64x48 test pattern clip of `frames` frames at 12 fps.
-fn make_clip(path: &Path, frames: u32) {
+fn tiny_clip(path: &Path, frames: u32) {
     let frames = frames.to_string();
     let source = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=12", "-frames:v", &frames];
     ffmpeg(&[&source[..], &["-pix_fmt", "yuv420p", path.to_str().unwrap()]].concat());
@@ -33,20 +33,10 @@ fn frames_of(path: &Path) -> u64 {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
 }
 
-fn work_folder(output: &Path) -> PathBuf {
-    let name = output.file_name().unwrap().to_string_lossy().replace('%', "_");
-    output.parent().unwrap().join(format!(".{name}.dreamreel"))
-}
-
 /// The lock a render takes once its network is loaded and its input opened, just before frame 1.
 fn lock_file(output: &Path) -> PathBuf {
     let name = output.file_name().unwrap().to_string_lossy().replace('%', "_");
     output.parent().unwrap().join(format!(".{name}.dreamreel.lock"))
-}
-
-fn checkpoint_frames(output: &Path) -> Option<u64> {
-    let bytes = std::fs::read(work_folder(output).join("checkpoint.json")).ok()?;
-    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?["frames_done"].as_u64()
 }
 
 /// Every file of the work folder with its bytes: what a refused run must leave as it was.
@@ -77,22 +67,6 @@ fn wait_until(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// Waits for the process to end; returns its status, stderr and how long it took.
-fn finish(mut child: Child) -> (ExitStatus, String, Duration) {
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("the render did not stop within a minute of the signal");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let elapsed = started.elapsed();
-    let Output { status, stderr, .. } = child.wait_with_output().unwrap();
-    (status, String::from_utf8_lossy(&stderr).into_owned(), elapsed)
 }
 
 /// Where in a render the signal comes.
@@ -188,7 +162,7 @@ fn run_interrupt(case: &Interrupt) -> Vec<String> {
 fn ctrl_c_stops_every_pipeline_at_every_point_in_time() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    make_clip(&clip, 48);
+    tiny_clip(&clip, 48);
     let real = sample("vtest.avi");
     let chelsea = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chelsea.png");
     let s = |text: &str| text.to_string();
@@ -259,7 +233,7 @@ fn a_batch_stops_on_ctrl_c_within_the_frame_in_hand_and_keeps_the_checkpoint() {
     // One job at a time, then two at once as under `--devices 0,1` (run on the CPU by a test hook).
     for devices in [None, Some("0,1")] {
         let dir = tempfile::tempdir().unwrap();
-        make_clip(&dir.path().join("clip.mp4"), 48);
+        tiny_clip(&dir.path().join("clip.mp4"), 48);
         let job = |output: &str| {
             format!(
                 "[[job]]\nmode = \"video\"\ninput = \"clip.mp4\"\noutput = \"{output}\"\noctaves = 1\niterations = 1\n\
@@ -335,7 +309,7 @@ fn sigterm_stops_like_ctrl_c_with_143_and_a_second_signal_stops_at_once() {
 fn a_checkpoint_is_kept_by_every_run_that_does_not_start_rendering() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    make_clip(&clip, 24);
+    tiny_clip(&clip, 24);
     std::fs::write(dir.path().join("notes.mp4"), "not a video\n").unwrap();
     std::fs::create_dir(dir.path().join("folder.mp4")).unwrap();
     let output = dir.path().join("film.mp4");
@@ -414,7 +388,7 @@ fn a_checkpoint_is_kept_by_every_run_that_does_not_start_rendering() {
 fn an_existing_output_is_refused_without_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    make_clip(&clip, 3);
+    tiny_clip(&clip, 3);
     let chelsea = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chelsea.png");
     let chelsea = chelsea.to_str().unwrap();
     let clip = clip.to_str().unwrap();
@@ -469,7 +443,7 @@ fn an_existing_output_is_refused_without_overwrite() {
 #[test]
 fn a_batch_checks_every_job_before_the_first_starts() {
     let dir = tempfile::tempdir().unwrap();
-    make_clip(&dir.path().join("clip.mp4"), 3);
+    tiny_clip(&dir.path().join("clip.mp4"), 3);
     std::fs::write(dir.path().join("notes.mp4"), "not a video\n").unwrap();
     let chelsea = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chelsea.png");
     let job = |mode: &str, input: &str, output: &str| {
@@ -485,6 +459,9 @@ fn a_batch_checks_every_job_before_the_first_starts() {
         job("zoom", chelsea.to_str().unwrap(), "gone/c.mp4"),
         job("still", "notes.mp4", "d.png"),
         job("still", chelsea.to_str().unwrap(), "e.png") + "weights = \"nothing.pth\"\n",
+        job("still", chelsea.to_str().unwrap(), "f.png") + "layers = \"blocks.99\"\n",
+        job("zoom", chelsea.to_str().unwrap(), "g.mp4") + "channels = [\"blocks.3:9999\"]\n",
+        job("still", chelsea.to_str().unwrap(), "h.png") + "guide = \"no-guide.png\"\n",
     ];
     std::fs::write(&manifest, jobs.join("\n")).unwrap();
     let out = dreamreel_process().arg("batch").arg(&manifest).output().unwrap();
@@ -502,12 +479,18 @@ fn a_batch_checks_every_job_before_the_first_starts() {
         "notes.mp4: not an image",
         "job 7: ",
         "nothing.pth: weights file not found",
+        "job 8: ",
+        "--layers: 'blocks.99' is not a layer of lite0",
+        "job 9: ",
+        "--channels: channel 9999 of blocks.3",
+        "job 10: ",
+        "no-guide.png",
     ];
-    assert_eq!(lines.len(), 6, "one line per bad job and a total: {stderr}");
+    assert_eq!(lines.len(), 9, "one line per bad job and a total: {stderr}");
     for (line, pair) in lines.iter().zip(expected.chunks(2)) {
         assert!(line.contains(pair[0]) && line.contains(pair[1]), "{line} should hold {pair:?}");
     }
-    assert!(lines[5].contains("5 job(s) cannot run: nothing was started"), "{stderr}");
+    assert!(lines[8].contains("8 job(s) cannot run: nothing was started"), "{stderr}");
     assert!(!dir.path().join("first.png").exists(), "job 1 ran before the check");
 }
 

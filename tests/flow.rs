@@ -63,7 +63,7 @@ fn cut_clip(dir: &Path) -> PathBuf {
 
 /// A short dream on the CPU; `extra` (preset keys and values) overrides it. Lossless video
 /// (crf 0) so that frames can be compared after encoding.
-fn settings(extra: &[(&str, &str)]) -> Settings {
+fn flow_settings(extra: &[(&str, &str)]) -> Settings {
     let base = "octaves = 1\niterations = 3\njitter = 4\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
     let base: SettingsPatch = toml::from_str(base).unwrap();
     let extra: String = extra.iter().map(|(key, value)| format!("{key} = {value}\n")).collect();
@@ -130,7 +130,7 @@ fn flow_steadies_the_dream_and_a_cut_resets_it() {
     let clip = cut_clip(dir.path());
     let (with_flow, without) = (dir.path().join("flow.mkv"), dir.path().join("blend.mkv"));
     // No jitter: the dream of a frame then depends only on its input, whatever its index.
-    let look = settings(&[("width", "96"), ("jitter", "0")]);
+    let look = flow_settings(&[("width", "96"), ("jitter", "0")]);
     let report = dream_footage(&clip, &with_flow, &Span::default(), &look);
     assert_eq!(report.cuts, vec![CUT_AT], "the cut is found at its frame");
     let blend_only = Settings { flow: false, ..look.clone() };
@@ -159,7 +159,7 @@ fn on_real_footage_flow_lowers_the_warping_error_and_finds_the_cut() {
     let dir = tempfile::tempdir().unwrap();
     let clip = sample("bikes.mp4");
     let (with_flow, without) = (dir.path().join("flow.mkv"), dir.path().join("blend.mkv"));
-    let look = settings(&[("width", "128")]);
+    let look = flow_settings(&[("width", "128")]);
     let report = dream_footage(&clip, &with_flow, &frames(36), &look);
     assert_eq!(report.cuts, vec![30], "bikes.mp4 cuts at frame 30");
     dream_footage(&clip, &without, &frames(36), &Settings { flow: false, ..look });
@@ -189,7 +189,7 @@ impl Progress for StopAfter<'_> {
 fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
     let clip = pan_clip(dir.path());
-    let look = settings(&[("width", "96")]);
+    let look = flow_settings(&[("width", "96")]);
     let span = frames(12);
     let whole = dir.path().join("whole/%04d.png");
     dream_footage(&clip, &whole, &span, &look);
@@ -215,7 +215,8 @@ fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
 fn colour_stays_in_band_over_a_long_tiny_zoom() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("zoom/%04d.png");
-    let look = settings(&[("width", "64"), ("height", "48"), ("octaves", "2"), ("iterations", "4"), ("jitter", "8")]);
+    let look =
+        flow_settings(&[("width", "64"), ("height", "48"), ("octaves", "2"), ("iterations", "4"), ("jitter", "8")]);
     let count = 240;
     let cancel = AtomicBool::new(false);
     let job = Job::new(Request { frames: Some(count), ..Request::new(Mode::Zoom, "noise", &output, look) }).unwrap();

@@ -19,7 +19,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use tch::Device;
 
-fn settings(text: &str) -> Settings {
+fn figure_settings(text: &str) -> Settings {
     let patch: SettingsPatch = toml::from_str(text).unwrap();
     Settings::resolve([&patch]).unwrap()
 }
@@ -57,7 +57,7 @@ fn real_footage_warping_error_and_strength() {
     let dir = tempfile::tempdir().unwrap();
     let look = "width = 320\noctaves = 2\niterations = 4\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
     for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", "")] {
-        let settings = settings(&format!("{look}{extra}"));
+        let settings = figure_settings(&format!("{look}{extra}"));
         let output = dir.path().join("out.mkv");
         let seconds = footage(&output, 90, &settings);
         let report = compare(&sample("bikes.mp4"), &output, 0.2).unwrap();
@@ -84,7 +84,7 @@ fn real_footage_time_at_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
     for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", ""), ("--no-flow", "flow = false\n"), ("flow", "")]
     {
-        let settings = settings(&format!("width = 320\ndevice = \"cpu\"\n{extra}"));
+        let settings = figure_settings(&format!("width = 320\ndevice = \"cpu\"\n{extra}"));
         let seconds = footage(&dir.path().join("out.mp4"), 16, &settings);
         println!("{name}: 16 frames at 320 wide, defaults: {seconds:.1} s");
     }
@@ -98,7 +98,8 @@ fn colour_over_a_thousand_frame_zoom() {
     let start = std::env::var("ZOOM_START").unwrap_or_else(|_| "noise".into());
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("zoom/%05d.png");
-    let look = settings(&format!("width = 96\nheight = 64\ndevice = \"cpu\"\nthreads = 1\ncolors = \"{colors}\"\n"));
+    let look =
+        figure_settings(&format!("width = 96\nheight = 64\ndevice = \"cpu\"\nthreads = 1\ncolors = \"{colors}\"\n"));
     let cancel = AtomicBool::new(false);
     let started = Instant::now();
     let job = Job::new(Request { frames: Some(frames), ..Request::new(Mode::Zoom, &start, &output, look) }).unwrap();

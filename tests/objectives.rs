@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 use tch::{Device, Kind, Tensor};
 
-fn dreamreel(args: &[&str]) -> Output {
+fn run_dreamreel(args: &[&str]) -> Output {
     dreamreel_process().args(args).output().unwrap()
 }
 
@@ -21,8 +21,17 @@ fn stderr(output: &Output) -> String {
 
 /// `classify --json`: (index, name) best first.
 fn classify(image: &Path, model: &str, top: &str) -> Vec<(i64, String)> {
-    let output =
-        dreamreel(&["classify", image.to_str().unwrap(), "--model", model, "--top", top, "--json", "--device", "cpu"]);
+    let output = run_dreamreel(&[
+        "classify",
+        image.to_str().unwrap(),
+        "--model",
+        model,
+        "--top",
+        top,
+        "--json",
+        "--device",
+        "cpu",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let list = json.as_array().unwrap();
@@ -40,7 +49,7 @@ fn classes_grown_from_noise_are_seen_by_lite0_and_by_lite2() {
     for (class, index) in [("banana", 954), ("goldfish", 1), ("flamingo", 130)] {
         let out = dir.path().join(format!("{class}.png"));
         let args = ["still", "noise", "--width", "320", "--preset", "bananas", "--class", class, "--device", "cpu"];
-        let output = dreamreel(&[&args[..], &["--quiet", "-o", out.to_str().unwrap()]].concat());
+        let output = run_dreamreel(&[&args[..], &["--quiet", "-o", out.to_str().unwrap()]].concat());
         assert!(output.status.success(), "{}", stderr(&output));
         let lite0 = classify(&out, "lite0", "1");
         assert_eq!(lite0[0], (index, class.to_string()), "Lite0's top class for the {class} dream");
@@ -134,14 +143,14 @@ fn bad_objectives_are_one_line_naming_the_option() {
     ];
     for (extra, expected) in cases {
         let args = [&["still", "samples/chelsea.png", "-o", out, "--width", "64", "--device", "cpu"], extra].concat();
-        let output = dreamreel(&args);
+        let output = run_dreamreel(&args);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{extra:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains(expected), "{extra:?}: {err}");
         assert!(!Path::new(out).exists());
     }
-    let output = dreamreel(&["classify", "no-such.png"]);
+    let output = run_dreamreel(&["classify", "no-such.png"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no-such.png: no such file"), "{}", stderr(&output));
 }
@@ -152,7 +161,7 @@ fn a_preset_objective_gives_way_to_the_command_lines() {
     let line = SettingsPatch { channels: Some(vec!["blocks.8:1".into()]), ..Default::default() };
     let s = Settings::resolve([&preset, &line]).unwrap();
     assert_eq!((s.class, s.channels, s.blur), (None, vec!["blocks.8:1".to_string()], Some(0.2)));
-    let listed = dreamreel(&["classify", "--list"]);
+    let listed = run_dreamreel(&["classify", "--list"]);
     let text = String::from_utf8_lossy(&listed.stdout);
     assert_eq!(text.lines().count(), 1000);
     assert!(text.lines().any(|l| l.trim() == "954  banana"), "{}", text.lines().nth(954).unwrap_or(""));
@@ -208,7 +217,7 @@ device = "cpu"
     );
     let path = dir.path().join("manifest.toml");
     std::fs::write(&path, manifest).unwrap();
-    let output = dreamreel(&["batch", path.to_str().unwrap(), "--quiet"]);
+    let output = run_dreamreel(&["batch", path.to_str().unwrap(), "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let still = image::open(dir.path().join("class.png")).unwrap();
     assert_eq!((still.width(), still.height()), (160, 96));
@@ -310,4 +319,28 @@ fn objective_step_cost() {
     for ((name, _), ns) in engines.iter().zip(&total) {
         println!("{name:<32} {:.1} ms CPU per step", *ns as f64 / 1e6 / (rounds * steps) as f64);
     }
+}
+
+#[test]
+fn bench_reports_the_objective_it_dreams() {
+    // No step, one octave, one frame: bench's frame is its noise start, so its objective must be
+    // the banana logit of that noise, not the layers' objective.
+    let args = ["bench", "--json", "--frames", "1", "--width", "64", "--height", "48", "--octaves", "1"];
+    let out = run_dreamreel(
+        &[&args[..], &["--iterations", "0", "--class", "banana", "--seed", "5", "--device", "cpu"]].concat(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let network = common::lite0();
+    let start = dreamreel::frame::transform::noise(48, 64, 5, Device::Cpu).unwrap();
+    let banana = dreamreel::model::imagenet::parse_classes("banana").unwrap();
+    let logit = dreamreel::engine::objective::Objective::Class(banana).value_of(&network, &start).unwrap();
+    let layers =
+        dreamreel::engine::ascent::objective_value(&network, &start, &[dreamreel::model::layers::LayerId(9)]).unwrap();
+    let reported = report["objective"].as_f64().unwrap();
+    assert!(
+        (reported - logit).abs() < 1e-3 * logit.abs().max(1.0),
+        "bench said {reported}, the banana logit is {logit}"
+    );
+    assert!((reported - layers).abs() > 1e-3, "the layer objective is {layers}");
 }

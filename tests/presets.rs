@@ -1,7 +1,7 @@
 //! Presets through the binary: each shipped one renders, flags override them, bad files are named.
 mod common;
 
-use common::dreamreel;
+use common::{dreamreel, refused_exactly};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -21,14 +21,6 @@ fn show(args: &[&str]) -> toml::Table {
     let out = dreamreel().args(["presets", "show"]).args(args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     toml::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap()
-}
-
-/// Runs a command that must fail with exit code 2 and exactly the one-line message `expected`.
-fn refused(args: &[&str], expected: &str) {
-    let out = dreamreel().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end(), format!("dreamreel: {expected}"), "{args:?}");
 }
 
 #[test]
@@ -116,10 +108,10 @@ fn bad_preset_files_name_the_file_line_and_key() {
     ];
     for (name, text, expected) in cases {
         let path = write(name, text);
-        refused(&["still", "samples/chelsea.png", "-o", out, "--preset", &path], &format!("{path}:{expected}"));
-        refused(&["presets", "show", &path], &format!("{path}:{expected}"));
+        refused_exactly(&["still", "samples/chelsea.png", "-o", out, "--preset", &path], &format!("{path}:{expected}"));
+        refused_exactly(&["presets", "show", &path], &format!("{path}:{expected}"));
     }
-    refused(
+    refused_exactly(
         &["still", "samples/chelsea.png", "-o", out, "--preset", "nosuch"],
         "--preset: no preset 'nosuch': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, bananas, class-zoom, guided, or a .toml file",
     );

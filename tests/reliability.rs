@@ -4,7 +4,7 @@
 #![cfg(feature = "video")]
 mod common;
 
-use common::{dreamreel_process, ffmpeg};
+use common::{checkpoint_frames, dreamreel_process, ffmpeg, finish};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 const TINY: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu", "--threads", "1"];
 
 /// (frames counted by decoding, width, height) of the first video stream, by ffprobe.
-fn probe(path: &Path) -> (u64, u32, u32) {
+fn probe_video(path: &Path) -> (u64, u32, u32) {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
         .args(["-show_entries", "stream=nb_read_frames,width,height", "-of", "json"])
@@ -51,16 +51,6 @@ fn message_problems(stderr: &str, expected: &str) -> Vec<String> {
     problems
 }
 
-fn work_folder(output: &Path) -> PathBuf {
-    output.parent().unwrap().join(format!(".{}.dreamreel", output.file_name().unwrap().to_string_lossy()))
-}
-
-/// Frames the checkpoint beside `output` records, if there is one.
-fn checkpoint_frames(output: &Path) -> Option<u64> {
-    let bytes = std::fs::read(work_folder(output).join("checkpoint.json")).ok()?;
-    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?["frames_done"].as_u64()
-}
-
 /// Waits until the running render's checkpoint records more than `after` frames; returns the count.
 fn wait_for_checkpoint(child: &mut Child, output: &Path, after: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -78,20 +68,6 @@ fn wait_for_checkpoint(child: &mut Child, output: &Path, after: u64) -> u64 {
 fn interrupt(child: &Child) {
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
-}
-
-/// Waits for a render to end (at most two minutes) and returns its status and stderr.
-fn finish(mut child: Child) -> (ExitStatus, String) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("the render did not stop");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let Output { status, stderr, .. } = child.wait_with_output().unwrap();
-    (status, String::from_utf8_lossy(&stderr).into_owned())
 }
 
 /// What a case must do.
@@ -594,7 +570,7 @@ fn bad_input_is_one_line_and_odd_input_renders() {
                         got => problems.push(format!("size {got:?}, expected {size:?}")),
                     },
                     Some(frames) => {
-                        let (got, width, height) = probe(&case.output);
+                        let (got, width, height) = probe_video(&case.output);
                         if (width, height) != *size {
                             problems.push(format!("size {width}x{height}, expected {size:?}"));
                         }
@@ -620,7 +596,7 @@ fn bad_input_is_one_line_and_odd_input_renders() {
 }
 
 /// A zoom that can be stopped midway; `iterations` sets how long each frame takes.
-fn zoom(output: &Path, frames: u64, iterations: u32, extra: &[&str]) -> Command {
+fn tiny_zoom(output: &Path, frames: u64, iterations: u32, extra: &[&str]) -> Command {
     let mut cmd = dreamreel_process();
     cmd.args(["zoom", "samples/chelsea.png", "-o"]).arg(output);
     cmd.args(["--frames", &frames.to_string(), "--iterations", &iterations.to_string()]);
@@ -633,32 +609,32 @@ fn zoom(output: &Path, frames: u64, iterations: u32, extra: &[&str]) -> Command 
 fn first_ctrl_c_closes_a_playable_output_keeps_the_checkpoint_and_resume_finishes() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("dive.mp4");
-    let render = |extra: &[&str]| zoom(&output, 150, 1, &[&["--checkpoint-every", "3"], extra].concat());
+    let render = |extra: &[&str]| tiny_zoom(&output, 150, 1, &[&["--checkpoint-every", "3"], extra].concat());
     let mut child = render(&[]).spawn().unwrap();
     wait_for_checkpoint(&mut child, &output, 2);
     interrupt(&child);
-    let (status, stderr) = finish(child);
+    let (status, stderr, _) = finish(child);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("stopping after this frame") && stderr.ends_with("dreamreel: interrupted\n"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let done = checkpoint_frames(&output).expect("the checkpoint is kept");
-    let (frames, width, height) = probe(&output);
+    let (frames, width, height) = probe_video(&output);
     assert!((3..150).contains(&frames), "{frames} frames");
     assert_eq!(frames, done, "the output holds exactly the checkpointed frames");
     assert_eq!((width, height), (64, 42));
     assert_eq!(leftovers(dir.path()), [".dive.mp4.dreamreel"], "only the work folder stays");
 
-    let (status, stderr) = finish(render(&["--resume"]).spawn().unwrap());
+    let (status, stderr, _) = finish(render(&["--resume"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
-    assert_eq!(probe(&output).0, 150);
+    assert_eq!(probe_video(&output).0, 150);
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
 }
 
 /// Starts a slow render and, just after a checkpoint, sends two quick Ctrl-Cs (or a SIGKILL).
-fn stop_at_once(output: &Path, kill: bool) -> (ExitStatus, String) {
+fn stop_at_once(output: &Path, kill: bool) -> (ExitStatus, String, Duration) {
     // About a quarter of a second per frame, so both signals land inside one frame.
     // Each run replaces what the one before left: its output (-y) and its checkpoint (--restart).
-    let mut child = zoom(output, 8, 40, &["--checkpoint-every", "1", "-y", "--restart"]).spawn().unwrap();
+    let mut child = tiny_zoom(output, 8, 40, &["--checkpoint-every", "1", "-y", "--restart"]).spawn().unwrap();
     let seen = wait_for_checkpoint(&mut child, output, 0);
     wait_for_checkpoint(&mut child, output, seen);
     if kill {
@@ -675,26 +651,27 @@ fn stop_at_once(output: &Path, kill: bool) -> (ExitStatus, String) {
 fn a_second_ctrl_c_or_a_kill_stops_at_once_leaving_nothing_broken() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("dive.mp4");
-    let (status, stderr) = stop_at_once(&output, false);
+    let (status, stderr, _) = stop_at_once(&output, false);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!output.exists(), "nothing under the output name");
 
     // A previous complete render survives both a double Ctrl-C and a kill of the next one.
-    let (status, stderr) = finish(zoom(&output, 2, 1, &["--restart"]).spawn().unwrap());
+    let (status, stderr, _) = finish(tiny_zoom(&output, 2, 1, &["--restart"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
     let previous = std::fs::read(&output).unwrap();
-    let (status, stderr) = stop_at_once(&output, false);
+    let (status, stderr, _) = stop_at_once(&output, false);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert_eq!(std::fs::read(&output).unwrap(), previous, "a double Ctrl-C clobbered the previous output");
-    let (status, _) = stop_at_once(&output, true);
+    let (status, _, _) = stop_at_once(&output, true);
     assert_eq!(status.code(), None, "killed");
     assert_eq!(std::fs::read(&output).unwrap(), previous, "a kill clobbered the previous output");
     assert!(checkpoint_frames(&output).is_some_and(|done| done >= 2), "the checkpoint survives");
 
-    let (status, stderr) = finish(zoom(&output, 8, 40, &["--checkpoint-every", "1", "--resume"]).spawn().unwrap());
+    let (status, stderr, _) =
+        finish(tiny_zoom(&output, 8, 40, &["--checkpoint-every", "1", "--resume"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
-    assert_eq!(probe(&output).0, 8);
+    assert_eq!(probe_video(&output).0, 8);
 }
 
 /// Runs the binary with writes past `blocks` 512-byte blocks failing with EFBIG (as on a full disk).
@@ -739,7 +716,7 @@ fn a_full_disk_is_a_clear_error_that_keeps_the_checkpoint() {
     let out =
         dreamreel_process().args(args).arg("-o").arg(&video).args(TINY).args(["--quiet", "--resume"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(probe(&video).0, 60);
+    assert_eq!(probe_video(&video).0, 60);
 }
 
 #[test]
@@ -747,13 +724,13 @@ fn two_renders_of_different_outputs_at_once_do_not_interfere() {
     let dir = tempfile::tempdir().unwrap();
     let outputs = [dir.path().join("a.mp4"), dir.path().join("b.mkv")];
     let children: Vec<Child> =
-        outputs.iter().map(|output| zoom(output, 12, 1, &["--checkpoint-every", "3"]).spawn().unwrap()).collect();
+        outputs.iter().map(|output| tiny_zoom(output, 12, 1, &["--checkpoint-every", "3"]).spawn().unwrap()).collect();
     for child in children {
-        let (status, stderr) = finish(child);
+        let (status, stderr, _) = finish(child);
         assert!(status.success(), "{stderr}");
     }
     for output in &outputs {
-        assert_eq!(probe(output), (12, 64, 42), "{}", output.display());
+        assert_eq!(probe_video(output), (12, 64, 42), "{}", output.display());
     }
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
 }

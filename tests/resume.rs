@@ -4,14 +4,14 @@
 #![cfg(feature = "video")]
 mod common;
 
-use common::dreamreel_process;
+use common::{dreamreel_process, work_folder};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const FAST: [&str; 10] = ["--octaves", "2", "--iterations", "3", "--device", "cpu", "--threads", "1", "--seed", "4"];
 
-fn zoom(output: &Path, frames: &str, extra: &[&str]) -> Command {
+fn resumable_zoom(output: &Path, frames: &str, extra: &[&str]) -> Command {
     let mut cmd = dreamreel_process();
     cmd.args(["zoom", "samples/chelsea.png", "-o"]).arg(output);
     cmd.args(["--width", "96", "--frames", frames, "--checkpoint-every", "3", "--quiet"]).args(FAST).args(extra);
@@ -20,11 +20,6 @@ fn zoom(output: &Path, frames: &str, extra: &[&str]) -> Command {
 
 fn run(mut cmd: Command) -> Output {
     cmd.output().unwrap()
-}
-
-fn work_folder(output: &Path) -> PathBuf {
-    let name = output.file_name().unwrap().to_string_lossy().replace('%', "_");
-    output.parent().unwrap().join(format!(".{name}.dreamreel"))
 }
 
 /// Starts `cmd` and SIGKILLs it once its checkpoint records at least `frames` frames.
@@ -60,14 +55,14 @@ fn a_killed_zoom_resumes_to_the_same_frames_faster_than_a_fresh_render() {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("whole/%04d.png");
     let started = Instant::now();
-    assert!(run(zoom(&whole, "12", &[])).status.success());
+    assert!(run(resumable_zoom(&whole, "12", &[])).status.success());
     let fresh = started.elapsed();
 
     let resumed = dir.path().join("resumed/%04d.png");
-    kill_after_checkpoint(zoom(&resumed, "12", &[]), &resumed, 6);
+    kill_after_checkpoint(resumable_zoom(&resumed, "12", &[]), &resumed, 6);
     assert!(work_folder(&resumed).join("checkpoint.json").exists(), "the checkpoint survives the kill");
     let started = Instant::now();
-    let out = run(zoom(&resumed, "12", &["--resume"]));
+    let out = run(resumable_zoom(&resumed, "12", &["--resume"]));
     let resuming = started.elapsed();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(resuming < fresh, "resuming took {resuming:?}, a fresh render {fresh:?}");
@@ -136,8 +131,8 @@ fn killed_footage_resumes_with_every_frame_and_the_sound_in_sync() {
 fn a_resume_with_other_settings_is_refused_saying_which() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("z.mkv");
-    kill_after_checkpoint(zoom(&output, "40", &[]), &output, 3);
-    let out = run(zoom(&output, "40", &["--resume", "--zoom", "1.1", "--step", "0.05"]));
+    kill_after_checkpoint(resumable_zoom(&output, "40", &[]), &output, 3);
+    let out = run(resumable_zoom(&output, "40", &["--resume", "--zoom", "1.1", "--step", "0.05"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--resume: the checkpoint was made with other settings"), "{stderr}");
@@ -149,19 +144,19 @@ fn a_resume_with_other_settings_is_refused_saying_which() {
 fn two_renders_of_the_same_output_are_refused_by_a_lock() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("busy.mp4");
-    let mut first = zoom(&output, "200", &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut first = resumable_zoom(&output, "200", &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let lock = dir.path().join(".busy.mp4.dreamreel.lock");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !lock.exists() {
         assert!(Instant::now() < deadline, "the first render never took its lock");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let second = run(zoom(&output, "200", &[]));
+    let second = run(resumable_zoom(&output, "200", &[]));
     first.kill().unwrap();
     first.wait().unwrap();
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("busy.mp4: another dreamreel render is writing this output"), "{stderr}");
     let other = dir.path().join("other.mp4");
-    assert!(run(zoom(&other, "2", &[])).status.success(), "a different output is not blocked");
+    assert!(run(resumable_zoom(&other, "2", &[])).status.success(), "a different output is not blocked");
 }

@@ -68,10 +68,8 @@ enum ToEncoder {
 /// one the previous dreamed frame moved by the motion and dreamed again.
 pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
     let (output, format, options) = (job.output.as_path(), job.frames, job.options);
-    let frames = job.span.frames.unwrap_or(0);
-    if frames == 0 {
-        return Err(Error::setting("--frames", "must be at least 1"));
-    }
+    // `Job::new` gives every zoom its frames (at least one).
+    let frames = job.span.frames.unwrap_or(1);
     let input = job.input.file();
     check_video_output(output, input.as_slice())?;
     let engine = Engine::load(&job.settings)?;

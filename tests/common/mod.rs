@@ -6,7 +6,8 @@ use dreamreel::frame::image_io::{image_to_tensor, load_image};
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::{ModelKind, Network};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Child, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 use tch::{Device, Tensor};
 
 /// The binary under test, as `assert_cmd` runs it, isolated from the user's config.
@@ -57,4 +58,51 @@ pub fn sample(name: &str) -> PathBuf {
     let path = home.join("samples").join(name);
     assert!(path.is_file(), "{} is missing: run scripts/test.sh", path.display());
     path
+}
+
+/// Waits for a render that was signalled to stop (two minutes at most, else it is killed and the
+/// test fails): its exit status, its stderr, and how long it took to stop.
+pub fn finish(mut child: Child) -> (ExitStatus, String, Duration) {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the render did not stop within two minutes of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let elapsed = started.elapsed();
+    let Output { status, stderr, .. } = child.wait_with_output().unwrap();
+    (status, String::from_utf8_lossy(&stderr).into_owned(), elapsed)
+}
+
+/// The work folder a resumable render keeps beside `output` (a `%` of a pattern becomes `_`).
+pub fn work_folder(output: &Path) -> PathBuf {
+    let name = output.file_name().unwrap().to_string_lossy().replace('%', "_");
+    output.parent().unwrap().join(format!(".{name}.dreamreel"))
+}
+
+/// The frames a render's checkpoint says are done, if it has one.
+pub fn checkpoint_frames(output: &Path) -> Option<u64> {
+    let bytes = std::fs::read(work_folder(output).join("checkpoint.json")).ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?["frames_done"].as_u64()
+}
+
+/// Asserts that `dreamreel ARGS` is refused: exit 2, one line naming `expected`, no panic.
+pub fn refused(args: &[&str], expected: &str) {
+    let out = dreamreel().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(expected), "{args:?}: expected '{expected}' in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+}
+
+/// Asserts that `dreamreel ARGS` is refused with exit 2 and exactly `dreamreel: MESSAGE`.
+pub fn refused_exactly(args: &[&str], message: &str) {
+    let out = dreamreel().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end(), format!("dreamreel: {message}"), "{args:?}");
 }

@@ -1,0 +1,160 @@
+//! The layout holds: no import circle among the library's modules, each layer importing only the
+//! layers below it, at most 12 entries under `src/`, and no test helper defined twice.
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The layers from the top down: a file may import from its own folder's files and from the
+/// folders after its own, never from one before it.
+const LAYERS: [&str; 8] = ["run", "job", "config", "engine", "frame", "video", "model", "output"];
+
+fn rust_files(folder: &Path, found: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// `src/run/batch.rs` -> `run::batch`; `src/video/mod.rs` -> `video`.
+fn module_of(path: &Path) -> String {
+    let relative = path.strip_prefix("src").unwrap().with_extension("");
+    let parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let parts: Vec<&str> = parts.iter().map(String::as_str).filter(|p| *p != "mod").collect();
+    parts.join("::")
+}
+
+/// The library modules a file names through `crate::` paths (in `use` lines or inline), outside
+/// its unit tests, resolved to the longest module that exists.
+fn imports(text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut found = BTreeSet::new();
+    for line in code.lines().filter(|line| !line.trim_start().starts_with("//")) {
+        let mut rest = line;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            let path: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+            let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+            if let Some(module) =
+                (1..=segments.len()).rev().map(|n| segments[..n].join("::")).find(|m| modules.contains(m))
+            {
+                found.insert(module);
+            }
+        }
+    }
+    found
+}
+
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    files.retain(|f| !f.starts_with("src/cli") && !f.ends_with("main.rs"));
+    let modules: BTreeSet<String> = files.iter().map(|f| module_of(f)).collect();
+    files
+        .iter()
+        .map(|file| {
+            let module = module_of(file);
+            let mut used = imports(&fs::read_to_string(file).unwrap(), &modules);
+            used.remove(&module);
+            (module, used)
+        })
+        .collect()
+}
+
+#[test]
+fn no_module_imports_itself_back_through_others() {
+    let graph = graph();
+    // Depth-first search for a back edge, reporting the circle it closes.
+    fn visit(
+        module: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            return Some(path[at..].iter().cloned().chain([module.to_string()]).collect());
+        }
+        if done.contains(module) {
+            return None;
+        }
+        path.push(module.to_string());
+        for next in graph.get(module).into_iter().flatten() {
+            if let Some(circle) = visit(next, graph, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        done.insert(module.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    assert!(graph.len() > 30, "found only {} modules", graph.len());
+    for module in graph.keys() {
+        if let Some(circle) = visit(module, &graph, &mut Vec::new(), &mut done) {
+            panic!("import circle: {}", circle.join(" -> "));
+        }
+    }
+}
+
+#[test]
+fn each_layer_imports_only_the_layers_below_it() {
+    let rank = |module: &str| {
+        let top = module.split("::").next().unwrap();
+        LAYERS.iter().position(|layer| *layer == top).unwrap_or(LAYERS.len())
+    };
+    let mut wrong = Vec::new();
+    for (module, used) in graph() {
+        for other in used {
+            let (from, to) = (rank(&module), rank(&other));
+            let same_folder = module.split("::").next() == other.split("::").next();
+            if !same_folder && to <= from {
+                wrong.push(format!("{module} -> {other}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "imports pointing up or sideways: {wrong:?}");
+}
+
+#[test]
+fn src_has_at_most_twelve_entries() {
+    let entries: Vec<String> =
+        fs::read_dir("src").unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(entries.len() <= 12, "{} entries under src/: {entries:?}", entries.len());
+}
+
+#[test]
+fn no_test_helper_is_defined_twice() {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut twice = Vec::new();
+    let mut files = Vec::new();
+    rust_files(Path::new("tests"), &mut files);
+    for file in files {
+        let text = fs::read_to_string(&file).unwrap();
+        // Top-level helpers only: test functions and nested helpers are each file's own.
+        let mut after_test_attribute = false;
+        for line in text.lines() {
+            if line.starts_with("#[test]") {
+                after_test_attribute = true;
+                continue;
+            }
+            let Some(rest) = line.strip_prefix("fn ").or_else(|| line.strip_prefix("pub fn ")) else {
+                if !line.starts_with("#[") {
+                    after_test_attribute = false;
+                }
+                continue;
+            };
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if !after_test_attribute {
+                let place = file.display().to_string();
+                if let Some(first) = seen.insert(name.clone(), place.clone()) {
+                    twice.push(format!("{name} in {first} and {place}"));
+                }
+            }
+            after_test_attribute = false;
+        }
+    }
+    assert!(twice.is_empty(), "test helpers defined twice: {twice:?}");
+}
