@@ -11,7 +11,7 @@
 //! - [`engine`]: the octave gradient ascent, tiles, objectives, CUDA graphs.
 //! - [`frame`]: stills in and out, transforms between frames, colour, optical flow, footage carry,
 //!   `compare`.
-//! - [`video`]: FFmpeg decode and encode, sound copied or transcoded (feature `video`).
+//! - [`video`]: FFmpeg decode and encode, sound copied or transcoded (feature `video`), the codecs.
 //! - [`model`]: the networks (EfficientNet-Lite, GoogLeNet), their weights, ImageNet classes,
 //!   devices and precision.
 //! - [`output`]: safe writing (temporary name, rename on success); [`error`]: the error type.
@@ -25,7 +25,6 @@ pub mod job;
 pub mod model;
 pub mod output;
 pub mod run;
-#[cfg(feature = "video")]
 pub mod video;
 
 pub use error::{Error, Result};

@@ -5,8 +5,9 @@ use common::{chelsea, lite0, lite0_with};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::ascent::{Dreamer, objective_value};
 use dreamreel::frame::image_io::tensor_to_rgb8;
+use dreamreel::model::kind::ModelKind;
 use dreamreel::model::layers::NetworkOptions;
-use dreamreel::model::network::{ModelKind, Network};
+use dreamreel::model::network::Network;
 use tch::{Device, Kind};
 
 #[test]
@@ -103,7 +104,7 @@ fn lite1_and_lite2_load_with_every_key_used() {
     }
     let wrong = Network::load(
         ModelKind::Lite1,
-        &dreamreel::model::network::models_dir().join("efficientnet-lite0.pth"),
+        &dreamreel::model::kind::models_dir().join("efficientnet-lite0.pth"),
         Device::Cpu,
         NetworkOptions::default(),
     );

@@ -3,8 +3,9 @@
 mod common;
 
 use common::dreamreel_process;
+use dreamreel::model::kind::ModelKind;
 use dreamreel::model::layers::NetworkOptions;
-use dreamreel::model::network::{ModelKind, Network};
+use dreamreel::model::network::Network;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tch::{Device, Kind, Tensor};

@@ -1,9 +1,9 @@
 //! The library's enums as clap choices, with their help, so the library itself needs no clap.
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use dreamreel::config::codec::Codec;
 use dreamreel::frame::color::ColorMode;
-use dreamreel::model::network::ModelKind;
+use dreamreel::model::kind::ModelKind;
 use dreamreel::model::precision::Precision;
+use dreamreel::video::codec::Codec;
 use std::marker::PhantomData;
 
 /// An enum the command line offers by name.

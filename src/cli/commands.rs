@@ -11,8 +11,9 @@ use dreamreel::Error;
 use dreamreel::config::presets;
 use dreamreel::job::manifest::{self, Entry};
 use dreamreel::job::render_job::{Job as RenderJob, Mode, RenderOptions, Request};
+use dreamreel::model::kind::{ModelKind, models_dir};
 use dreamreel::model::layers::NetworkOptions;
-use dreamreel::model::network::{ModelKind, Network, models_dir};
+use dreamreel::model::network::Network;
 use dreamreel::run::batch::{self, BatchProgress, Outcome, RunOptions, Shard, Status};
 use dreamreel::run::bench::{BenchOptions, run_bench};
 #[cfg(feature = "video")]

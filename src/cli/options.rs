@@ -2,14 +2,14 @@
 use crate::cli::choices::choice;
 use clap::{Parser, Subcommand};
 use dreamreel::Error;
-use dreamreel::config::codec::Codec;
 use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::frame::color::ColorMode;
 #[cfg(feature = "video")]
 use dreamreel::job::render_job::RenderOptions;
-use dreamreel::model::network::ModelKind;
+use dreamreel::model::kind::ModelKind;
 use dreamreel::model::precision::Precision;
+use dreamreel::video::codec::Codec;
 use std::path::{Path, PathBuf};
 
 /// Renders DeepDream ("inceptionism") stills and videos.

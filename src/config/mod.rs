@@ -1,5 +1,4 @@
 //! Settings: built-in defaults < preset < command line, resolved and range-checked in one place
-//! ([`settings::Settings::resolve`]); the named looks ([`presets`]); the codecs ([`codec`]).
-pub mod codec;
+//! ([`settings::Settings::resolve`]); the named looks ([`presets`]).
 pub mod presets;
 pub mod settings;

@@ -3,13 +3,16 @@
 //! [`SettingsPatch`] is what the command line's options (clap, in `src/cli/options.rs`) and a preset's or
 //! batch job's table (serde) give: the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
 //! and `--octave-scale 1.4` on the command line mean the same thing.
-use crate::config::codec::Codec;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
-use crate::model::network::ModelKind;
+use crate::model::kind::ModelKind;
 use crate::model::precision::Precision;
+use crate::video::codec::Codec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+
+/// The smallest `--tile` worth its overlap (a tile reads a margin of at least 16 pixels each side).
+pub const MIN_TILE: u32 = 64;
 
 /// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
 pub const GOOGLENET_LAYERS: &str = "inception4c";
@@ -220,7 +223,7 @@ impl Settings {
             )?;
         }
         if let Some(tile) = self.tile {
-            let min = crate::engine::tiles::MIN_TILE;
+            let min = MIN_TILE;
             ensure(tile >= min, "--tile", format!("{tile} must be at least {min} pixels"))?;
         }
         for (option, value) in [("--width", self.width), ("--height", self.height)] {

@@ -2,9 +2,6 @@
 //! with a margin of context, their borders shifted at random each step so no seam stays put.
 use rand::Rng;
 
-/// The smallest tile worth its overlap.
-pub const MIN_TILE: u32 = 64;
-
 /// Pixels (crops x height x width) batched into one forward pass of a tiled ascent on CUDA: 4
 /// tiles of 1024 + margins. It bounds the activations kept for the backward pass to a few GB
 /// while feeding the GPU batches big enough to keep it busy (it is launch-bound on small ones).

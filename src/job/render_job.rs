@@ -1,11 +1,11 @@
 //! A render job as one value: what `still`, `zoom` and `video` ask for on the command line and
 //! what a `[[job]]` of a batch manifest asks for, built alike from either by [`Job::new`], checked
 //! there once, and rendered by `crate::run::render`. Defaults that depend on the mode are decided here.
-use crate::config::codec::Codec;
 use crate::config::settings::Settings;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
 use crate::frame::transform::Motion;
+use crate::video::codec::Codec;
 use std::path::{Path, PathBuf};
 
 /// The input name that starts a still (or a zoom) from seeded noise instead of a file.

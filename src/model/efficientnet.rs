@@ -4,8 +4,8 @@
 //! Matches `efficientnet_lite_pytorch` exactly: TensorFlow "SAME" padding computed once for the
 //! model's nominal input size (asymmetric at stride 2), BatchNorm eps 1e-3, ReLU6, input `(x - 0.5) / 0.5`.
 use crate::error::{Error, Result};
+use crate::model::kind::ModelKind;
 use crate::model::layers::{LayerId, NetworkOptions, Store, channels_last, convert_conv};
-use crate::model::network::ModelKind;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 

@@ -1,4 +1,4 @@
-//! The networks a dream runs through: [`network::Network`] over [`efficientnet`] and
+//! The networks a dream runs through: [`kind::ModelKind`] names them, [`network::Network`] over [`efficientnet`] and
 //! [`googlenet`], the layers they share ([`layers`]), `torch.save` [`weights`], the ImageNet
 //! classes ([`imagenet`], [`classify`]), the [`device`] and the [`precision`].
 pub mod classify;
@@ -6,6 +6,7 @@ pub mod device;
 pub mod efficientnet;
 pub mod googlenet;
 pub mod imagenet;
+pub mod kind;
 pub mod layers;
 pub mod network;
 pub mod precision;

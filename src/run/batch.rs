@@ -4,7 +4,7 @@ use crate::config::settings::Settings;
 use crate::error::{Error, Result};
 use crate::job::manifest::Entry;
 use crate::job::render_job::RenderOptions;
-use crate::model::network::ModelKind;
+use crate::model::kind::ModelKind;
 use crate::run::engine::{dream_params, load_network_on};
 use crate::run::progress::{NoProgress, Progress};
 use std::collections::{HashMap, VecDeque};

@@ -265,7 +265,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::codec::Codec;
+    use crate::video::codec::Codec;
     use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, stream_span};
     use crate::video::{Frame, ReadOptions, VideoReader, VideoWriter, WriteOptions};
     use std::process::Command;

@@ -7,7 +7,7 @@ use ffmpeg::format;
 use ffmpeg_next as ffmpeg;
 
 use super::{VideoError, show};
-use crate::config::codec::Codec;
+use crate::video::codec::Codec;
 
 /// One output container dreamreel writes.
 #[derive(Debug, PartialEq)]

@@ -4,6 +4,18 @@
 //!
 //! All FFmpeg objects stay on the thread that created them: `VideoReader` and
 //! `VideoWriter` are not `Send`; only plain data (`Frame`, infos, options) is.
+//!
+//! [`codec`] (the codecs a render can ask for) is always built, so settings can name a codec in a
+//! build without FFmpeg; everything else needs the `video` feature.
+
+pub mod codec;
+
+/// Items that need FFmpeg (feature `video`), as `cfg_if` would gate them.
+macro_rules! with_ffmpeg {
+    ($($item:item)*) => { $( #[cfg(feature = "video")] $item )* };
+}
+
+with_ffmpeg! {
 
 mod audio;
 mod concat;
@@ -144,7 +156,7 @@ pub(crate) fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
-pub use crate::config::codec::Codec;
+pub use codec::Codec;
 
 /// Initialise FFmpeg once and quiet its log to fatal errors only (our own errors name the file
 /// and the problem in one line); safe to call repeatedly.
@@ -286,4 +298,5 @@ pub(crate) mod testutil {
         }
         (first <= end).then_some((first, end))
     }
+}
 }

@@ -3,8 +3,9 @@
 #![allow(dead_code)]
 
 use dreamreel::frame::image_io::{image_to_tensor, load_image};
+use dreamreel::model::kind::ModelKind;
 use dreamreel::model::layers::NetworkOptions;
-use dreamreel::model::network::{ModelKind, Network};
+use dreamreel::model::network::Network;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
