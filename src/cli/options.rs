@@ -1,4 +1,4 @@
-//! The command line: every subcommand's arguments, as clap parses them (`main.rs` runs them).
+//! The command line: every subcommand's arguments, as clap parses them (`commands.rs` runs them).
 use crate::cli::choices::choice;
 use clap::{Parser, Subcommand};
 use dreamreel::Error;
