@@ -62,32 +62,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// compare equal.
 pub fn resolved(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    // The deepest part that exists is canonicalised; the rest is normalised by hand.
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    let base = loop {
-        if let Ok(canonical) = existing.canonicalize() {
-            break canonical;
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
+    let components: Vec<std::path::Component> = absolute.components().collect();
+    // The deepest part that exists is canonicalised; the rest (not there yet) is normalised by hand.
+    for split in (1..=components.len()).rev() {
+        let head: PathBuf = components[..split].iter().collect();
+        if let Ok(mut out) = head.canonicalize() {
+            for component in &components[split..] {
+                match component {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => out.push(other),
+                }
             }
-            _ => break existing.to_owned(),
-        }
-    };
-    let mut out = base;
-    for name in rest.iter().rev() {
-        match name.to_str() {
-            Some("..") => {
-                out.pop();
-            }
-            Some(".") => {}
-            _ => out.push(name),
+            return out;
         }
     }
-    out
+    absolute
 }
 
 pub fn parent_folder(path: &Path) -> PathBuf {
