@@ -6,9 +6,9 @@
 #![cfg(feature = "video")]
 mod common;
 
-use common::{checkpoint_frames, dreamreel, dreamreel_process, ffmpeg, finish, refused, work_folder};
+use common::{checkpoint_frames, dreamreel, dreamreel_process, ffmpeg, finish, refused, signal, work_folder};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TINY: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu", "--threads", "1"];
@@ -39,7 +39,7 @@ fn run_within_a_minute(args: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-fn probe(path: &Path, stream: &str, entries: &str) -> String {
+fn stream_entries(path: &Path, stream: &str, entries: &str) -> String {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-count_frames", "-select_streams", stream, "-show_entries", entries, "-of", "csv=p=0"])
         .arg(path)
@@ -56,11 +56,6 @@ fn names(folder: &Path) -> Vec<String> {
     names
 }
 
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-}
-
 #[test]
 fn av1_zooms_finish_and_quiet_means_quiet() {
     let dir = tempfile::tempdir().unwrap();
@@ -72,7 +67,7 @@ fn av1_zooms_finish_and_quiet_means_quiet() {
         assert_eq!(code, Some(0), "{name}: {stderr}");
         assert_eq!(stderr, "", "--quiet lets nothing through, not even the AV1 encoder's banner");
         assert_eq!(
-            probe(&output, "v:0", "stream=codec_name,width,height,nb_read_frames"),
+            stream_entries(&output, "v:0", "stream=codec_name,width,height,nb_read_frames"),
             format!("av1,{width},{height},{frames}")
         );
     }
@@ -86,10 +81,10 @@ fn av1_footage_keeps_its_sound() {
     let args = ["video", "samples/clip.mp4", "-o", s(&output), "--width", "128", "--frames", "6", "--codec", "av1"];
     let (code, stderr) = run_within_a_minute(&with_tiny(&[&args[..], &["--quiet"]].concat()));
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(probe(&output, "v:0", "stream=codec_name,nb_read_frames"), "av1,6");
-    let audio: f64 = probe(&output, "a:0", "stream=duration").parse().unwrap_or_else(|_| {
+    assert_eq!(stream_entries(&output, "v:0", "stream=codec_name,nb_read_frames"), "av1,6");
+    let audio: f64 = stream_entries(&output, "a:0", "stream=duration").parse().unwrap_or_else(|_| {
         // Matroska keeps the duration in the stream's tags.
-        let tags = probe(&output, "a:0", "stream_tags=DURATION");
+        let tags = stream_entries(&output, "a:0", "stream_tags=DURATION");
         let parts: Vec<f64> = tags.split(':').map(|p| p.parse().unwrap()).collect();
         parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
     });
@@ -122,7 +117,7 @@ fn an_interrupted_av1_render_keeps_its_checkpoint_and_resumes() {
     assert!((2..6).contains(&kept), "{kept} frames kept");
     let out = zoom(&["--resume"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(probe(&output, "v:0", "stream=codec_name,nb_read_frames"), "av1,6");
+    assert_eq!(stream_entries(&output, "v:0", "stream=codec_name,nb_read_frames"), "av1,6");
     assert!(!work_folder(&output).exists());
     assert_eq!(names(dir.path()), ["z.mkv"]);
 }
@@ -333,7 +328,7 @@ fn zoom_noise_is_square_without_a_height_as_still_noise_is() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(probe(&output, "v:0", "stream=width,height"), "64,64");
+    assert_eq!(stream_entries(&output, "v:0", "stream=width,height"), "64,64");
 }
 
 #[test]

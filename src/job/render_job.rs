@@ -335,7 +335,8 @@ impl Job {
         }
         #[cfg(feature = "video")]
         if mode != Mode::Still {
-            crate::job::encode_check::check_encode(&output, &settings)?;
+            crate::job::encode_check::check_encode(&output, &settings)
+                .map_err(|(key, message)| Problem::at(key, message))?;
         }
         let (frames, between_frames, encode) = stage_settings(mode, &settings);
         let audio = !no_audio.unwrap_or(false);

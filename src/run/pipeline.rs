@@ -602,7 +602,8 @@ fn check_codec_size(output: &Path, encode: &EncodeSettings, width: u32, height: 
         return Ok(());
     }
     let codec = encode.codec.unwrap_or_else(|| video::container::Container::default_codec_for(output));
-    crate::job::encode_check::check_codec(codec, encode.crf, Some(width), Some(height)).map_err(Error::from)
+    crate::job::encode_check::check_codec(codec, encode.crf, Some(width), Some(height))
+        .map_err(|(key, message)| Error::setting(format!("--{key}"), message))
 }
 
 /// Refuses an output format or codec that cannot be written before any frame is dreamed, by

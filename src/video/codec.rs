@@ -37,6 +37,7 @@ impl Codec {
     /// Refuses a frame size the codec's encoder would refuse when it opens (after the odd last
     /// column and row are cropped): SVT-AV1 takes 64x64 to 16384x8704, x265 16x16 and up. A side
     /// not known yet (footage's height follows its aspect) is left to the check at its real size.
+    /// A refusal is the option's name (`width`, `height`) and why.
     pub fn check_size(self, width: Option<u32>, height: Option<u32>) -> Result<(), (&'static str, String)> {
         let (min, max_height) = match self {
             Codec::Av1 => (64, 8704),
@@ -47,7 +48,7 @@ impl Codec {
             (Some(w), Some(h)) => format!("; this one is {}x{}", w & !1, h & !1),
             _ => String::new(),
         };
-        for (option, side) in [("--width", width), ("--height", height)] {
+        for (option, side) in [("width", width), ("height", height)] {
             if let Some(side) = side.map(|s| s & !1)
                 && side < min
             {
