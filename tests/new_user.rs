@@ -353,9 +353,12 @@ fn messages_say_what_is_wrong() {
         (zoom(&["--pan", "1e9,1e9"]), "--pan: '1e9,1e9': each must be within ±10000 pixels per frame"),
         (
             ["still", "noise", "-o", "a.png", "--codec", "h264"].iter().map(|a| a.to_string()).collect(),
-            "--codec: `still` takes no --codec (only zoom and video do)",
+            "unexpected argument '--codec': `still` takes no --codec (only zoom and video do)",
         ),
-        (zoom(&["--cdec", "h264"]), "--cdec: `zoom` has no such option (did you mean '--codec'?)"),
+        (
+            zoom(&["--cdec", "h264"]),
+            "unexpected argument '--cdec' (did you mean '--codec'?): see dreamreel zoom --help",
+        ),
     ];
     for (args, expected) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

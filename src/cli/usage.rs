@@ -25,7 +25,10 @@ pub fn unknown_argument(error: &clap::Error, command: &clap::Command, args: &[St
             [] => unreachable!(),
         };
         let verb = if takers.len() == 1 { "does" } else { "do" };
-        return Some(format!("{name}: `{}` takes no {name} (only {which} {verb})", sub.get_name()));
+        return Some(format!(
+            "unexpected argument '{name}': `{}` takes no {name} (only {which} {verb})",
+            sub.get_name()
+        ));
     }
     let tip = match error.get(ContextKind::SuggestedArg) {
         Some(ContextValue::String(suggested)) if near_miss(long, suggested.trim_start_matches('-')) => {
@@ -33,7 +36,7 @@ pub fn unknown_argument(error: &clap::Error, command: &clap::Command, args: &[St
         }
         _ => String::new(),
     };
-    Some(format!("{name}: `{}` has no such option{tip}; see dreamreel {} --help", sub.get_name(), sub.get_name()))
+    Some(format!("unexpected argument '{name}'{tip}: see dreamreel {} --help", sub.get_name()))
 }
 
 /// A typo: at most two letters changed, added or dropped (one for short names).
