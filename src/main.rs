@@ -3,5 +3,8 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // While there is one thread: it sets the codec library's log level (a failure is reported where FFmpeg is used).
+    #[cfg(feature = "video")]
+    let _ = dreamreel::video::init();
     cli::commands::run()
 }

@@ -25,6 +25,22 @@ pub fn check_output_path(output: &Path, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
+/// The same checks for an image sequence `folder/%05d.png`: its folder may be made, as a render
+/// does, but not a whole missing path, and the folder that holds the frames must be writable.
+pub fn check_sequence_output(output: &Path) -> Result<()> {
+    let folder = parent_folder(output);
+    let base = parent_folder(&folder);
+    let existing = if folder.is_dir() { &folder } else { &base };
+    if !existing.is_dir() {
+        return Err(Error::output(output, format!("folder '{}' does not exist", base.display())));
+    }
+    let metadata = std::fs::metadata(existing).map_err(|e| Error::output(output, e.to_string()))?;
+    if metadata.permissions().readonly() {
+        return Err(Error::output(output, format!("folder '{}' is not writable", existing.display())));
+    }
+    Ok(())
+}
+
 /// Refuses to replace an existing output unless asked to (`-y`, as ffmpeg): a repeated command
 /// must not silently destroy hours of an earlier render.
 pub fn check_overwrite(output: &Path, overwrite: bool) -> Result<()> {
@@ -39,6 +55,31 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// `path` as the file system resolves it, whether or not it exists yet: absolute, through
+/// symlinks, without `.` and `..`, so `./out/a.png`, `out/../out/a.png` and a link to `out`
+/// compare equal.
+pub fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let components: Vec<std::path::Component> = absolute.components().collect();
+    // The deepest part that exists is canonicalised; the rest (not there yet) is normalised by hand.
+    for split in (1..=components.len()).rev() {
+        let head: PathBuf = components[..split].iter().collect();
+        if let Ok(mut out) = head.canonicalize() {
+            for component in &components[split..] {
+                match component {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => out.push(other),
+                }
+            }
+            return out;
+        }
+    }
+    absolute
 }
 
 pub fn parent_folder(path: &Path) -> PathBuf {
@@ -95,6 +136,18 @@ mod tests {
         assert!(!temporary_path(&path).exists());
         write_atomically(&path, |w| w.write_all(b"new").map_err(|e| Error::io(&path, e))).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn spellings_of_one_path_resolve_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("out")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("out"), dir.path().join("link")).unwrap();
+        let a = resolved(&dir.path().join("out/a.png"));
+        assert_eq!(resolved(&dir.path().join("./out/../out/a.png")), a);
+        assert_eq!(resolved(&dir.path().join("link/a.png")), a);
+        assert_eq!(resolved(&dir.path().join("new/../out/./a.png")), a);
+        assert_ne!(resolved(&dir.path().join("out/b.png")), a);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 #![cfg(feature = "video")]
 mod common;
 
-use common::{checkpoint_frames, dreamreel_process, ffmpeg, finish, sample, work_folder};
+use common::{checkpoint_frames, dreamreel_process, ffmpeg, finish, sample, signal, work_folder};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,11 +50,6 @@ fn snapshot(folder: &Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     files.sort();
     files
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
 }
 
 /// Waits (at most 2 minutes) until `ready` holds while the render still runs.

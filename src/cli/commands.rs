@@ -6,6 +6,7 @@ use crate::cli::options::{BatchArgs, BenchArgs, ClassifyArgs, Cli, Command, Pres
 use crate::cli::options::{CompareArgs, VideoArgs, ZoomArgs};
 use crate::cli::progress::Bar;
 use crate::cli::signals;
+use crate::cli::usage;
 use clap::{CommandFactory, Parser};
 use dreamreel::Error;
 use dreamreel::config::presets;
@@ -75,6 +76,11 @@ fn usage_error(error: clap::Error) -> ExitCode {
     if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
         error.exit();
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(message) = usage::unknown_argument(&error, &Cli::command(), &args) {
+        eprintln!("dreamreel: {message}");
+        return ExitCode::from(2);
+    }
     // clap's text is the message, indented details and tips, then usage: keep all but the usage.
     let text = error.to_string();
     let message: Vec<String> = text
@@ -128,6 +134,9 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn video(args: VideoArgs) -> Result<(), Error> {
+    if args.fps.fps.is_some() && args.input.is_file() {
+        return Err(dreamreel::job::fps_of_a_file(&args.input).into());
+    }
     let request = Request {
         frames: args.frames,
         duration: args.duration,
@@ -179,6 +188,9 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
         return Err(Error::setting("--scene-threshold", format!("{threshold} must be between 0 and 1")));
     }
     let report = dreamreel::run::compare::compare(&args.source, &args.dreamed, threshold)?;
+    for warning in &report.warnings {
+        eprintln!("dreamreel: warning: {warning}");
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {
@@ -288,7 +300,9 @@ fn list_presets(args: PresetsArgs) -> Result<(), Error> {
     let text = match args.action {
         None => {
             let all = presets::list()?;
-            let width = all.iter().map(|p| p.name.len()).max().unwrap_or(0);
+            let broken = presets::broken();
+            let names = all.iter().map(|p| &p.name).chain(broken.iter().map(|(name, _)| name));
+            let width = names.map(|name| name.len()).max().unwrap_or(0);
             let mut text = String::new();
             for preset in all {
                 let mark = match &preset.origin {
@@ -298,6 +312,9 @@ fn list_presets(args: PresetsArgs) -> Result<(), Error> {
                     }
                 };
                 text += &format!("{:<width$}  {}{mark}\n", preset.name, preset.description());
+            }
+            for (name, error) in broken {
+                text += &format!("{name:<width$}  BROKEN: {}\n", format!("{error:#}").replace('\n', " "));
             }
             text
         }

@@ -5,4 +5,5 @@ pub mod commands;
 pub mod options;
 pub mod progress;
 pub mod signals;
+pub mod usage;
 pub mod versions;

@@ -192,8 +192,17 @@ option_group! {
         #[arg(long, value_parser = choice::<Codec>(), help_heading = "Output")]
         codec: Codec,
         /// Constant rate factor: lower is better quality and bigger files [default: per codec]
-        #[arg(long, help_heading = "Output")]
+        #[arg(long, value_parser = parse_crf, help_heading = "Output")]
         crf: u32,
+    }
+}
+
+/// `--crf`: a whole number within what some codec takes (each codec's own range is checked with the settings).
+fn parse_crf(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<i64>() {
+        Ok(crf) if (0..=63).contains(&crf) => Ok(crf as u32),
+        Ok(_) => Err("must be between 0 and 63 (0 to 51 for h264 and h265)".into()),
+        Err(_) => Err("must be a whole number between 0 and 63".into()),
     }
 }
 

@@ -98,13 +98,33 @@ pub fn list() -> Result<Vec<Preset>> {
         .collect();
     files.sort();
     for path in files {
-        let user = load_file(&path, Origin::User(path.clone()))?;
+        // A broken user preset is left out here; `list_all` names it with its error.
+        let Ok(user) = load_file(&path, Origin::User(path.clone())) else { continue };
         match presets.iter_mut().find(|p| p.name == user.name) {
             Some(shipped) => *shipped = user,
             None => presets.push(user),
         }
     }
     Ok(presets)
+}
+
+/// The user presets that cannot be loaded, each with its error, so `dreamreel presets` lists
+/// the others and marks these instead of failing as a whole.
+pub fn broken() -> Vec<(String, Error)> {
+    let Some(dir) = user_dir() else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "toml") && path.is_file())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let error = load_file(&path, Origin::User(path.clone())).err()?;
+            Some((path.file_stem()?.to_string_lossy().into_owned(), error))
+        })
+        .collect()
 }
 
 /// Reads and checks a preset file; a relative `weights` is taken from the file's folder.

@@ -156,8 +156,24 @@ impl Settings {
     pub fn resolve<'a>(patches: impl IntoIterator<Item = &'a SettingsPatch>) -> Result<Settings> {
         let mut s = Settings::default();
         let mut layers_given = false;
-        for p in patches {
+        // Where --class and --layers were last given: layers given with or over a class would be dropped.
+        let (mut class_at, mut layers_at) = (None, None);
+        for (index, p) in patches.into_iter().enumerate() {
             layers_given |= p.layers.is_some();
+            class_at = if p.class.is_some() {
+                Some(index)
+            } else {
+                class_at.filter(|_| p.channels.is_none() && p.guide.is_none())
+            };
+            layers_at = if p.layers.is_some() { Some(index) } else { layers_at };
+            if let (Some(class), Some(layers)) = (class_at, layers_at)
+                && layers >= class
+            {
+                return Err(Error::setting(
+                    "--layers",
+                    "a --class objective raises the class's score, not layers: drop --layers or --class",
+                ));
+            }
             macro_rules! take {
                 ($($field:ident),*) => { $( if let Some(v) = &p.$field { s.$field = v.clone(); } )* };
             }
@@ -228,7 +244,8 @@ impl Settings {
         }
         for (option, value) in [("--width", self.width), ("--height", self.height)] {
             if let Some(v) = value {
-                ensure((1..=16384).contains(&v), option, format!("{v} must be between 1 and 16384"))?;
+                let min = crate::engine::objective::MIN_SIDE as u32;
+                ensure((min..=16384).contains(&v), option, format!("{v} must be between {min} and 16384"))?;
             }
         }
         if let Some(zoom) = self.zoom {
@@ -247,7 +264,9 @@ impl Settings {
         let fps_ok = self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0;
         ensure(fps_ok, "--fps", format!("{} must be above 0 and at most 1000", self.fps))?;
         if let Some(crf) = self.crf {
-            ensure(crf <= 63, "--crf", format!("{crf} must be between 0 and 63"))?;
+            let range = self.codec.map_or(0..=63, Codec::crf_range);
+            let of = self.codec.map_or(String::new(), |codec| format!(" for {codec}"));
+            ensure(range.contains(&crf), "--crf", format!("{crf} must be between 0 and {}{of}", range.end()))?;
         }
         crate::model::device::check_device_name(&self.device)?;
         // A typo such as 5000 would start thousands of threads that fight over the cores.
@@ -303,8 +322,11 @@ fn parse_pan(text: &str) -> Result<(f64, f64)> {
     let (dx, dy) = text.split_once(',').ok_or_else(bad)?;
     let dx: f64 = dx.trim().parse().map_err(|_| bad())?;
     let dy: f64 = dy.trim().parse().map_err(|_| bad())?;
-    if !(dx.is_finite() && dy.is_finite() && dx.abs() <= 10_000.0 && dy.abs() <= 10_000.0) {
+    if !(dx.is_finite() && dy.is_finite()) {
         return Err(bad());
+    }
+    if dx.abs() > 10_000.0 || dy.abs() > 10_000.0 {
+        return Err(Error::setting("--pan", format!("'{text}': each must be within ±10000 pixels per frame")));
     }
     Ok((dx, dy))
 }

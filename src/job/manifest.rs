@@ -81,8 +81,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
     if jobs.is_empty() {
         return Err(Error::input(path, "no jobs: add [[job]] tables with mode, input and output"));
     }
+    // Compared as the file system resolves them: `./out/a.png`, `out/../out/a.png` and a link to `out` are one file.
+    let outputs: Vec<PathBuf> = jobs.iter().map(|job| crate::output::resolved(&job.render.output)).collect();
     for (index, job) in jobs.iter().enumerate() {
-        if let Some(earlier) = jobs[..index].iter().find(|other| other.render.output == job.render.output) {
+        if let Some(earlier) = (0..index).find(|&other| outputs[other] == outputs[index]).map(|other| &jobs[other]) {
             let output = job.render.output.display();
             let message = format!("job {}: output: {output} is also job {}'s output", job.number, earlier.number);
             return Err(at(path, line_of_key(text, Some(("job", index)), "output"), message));
@@ -130,6 +132,9 @@ fn parse_job(
         .map_err(|(line, message)| fail_at(line.or_else(|| here(None)), message))?;
     let input = keys.input.ok_or_else(|| fail(None, "missing key 'input'".into()))?;
     let output = keys.output.ok_or_else(|| fail(None, "missing key 'output'".into()))?;
+    if mode == Mode::Video && patch.fps.is_some() && folder.join(&input).is_file() {
+        return Err(problem(crate::job::fps_of_a_file(Path::new(&input))));
+    }
 
     let settings = job_settings(keys.preset.as_deref(), patch, folder, &fail)?;
     let request = Request {
@@ -213,9 +218,9 @@ mod tests {
     #[cfg(feature = "video")]
     #[test]
     fn a_manifest_zoom_is_the_job_the_command_line_builds() {
-        let text = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nduration = 2.5\nfps = 12\nwidth = 32\nheight = 16\n";
+        let text = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nduration = 2.5\nfps = 12\nwidth = 32\nheight = 48\n";
         let from_manifest = parse(text, Path::new("m.toml")).unwrap().jobs.remove(0).render;
-        let patch = SettingsPatch { fps: Some(12.0), width: Some(32), height: Some(16), ..Default::default() };
+        let patch = SettingsPatch { fps: Some(12.0), width: Some(32), height: Some(48), ..Default::default() };
         let settings = Settings::resolve([&patch]).unwrap();
         let request = Request { duration: Some(2.5), ..Request::new(Mode::Zoom, "noise", "z.mp4", settings) };
         let from_command_line = crate::job::render_job::Job::new(request).unwrap();

@@ -182,6 +182,16 @@ impl From<Problem> for Error {
     }
 }
 
+/// `--fps` given for footage that is a video file, which keeps its own rate (only an image
+/// sequence takes one): refused rather than ignored.
+pub fn fps_of_a_file(input: &Path) -> Problem {
+    let message = format!(
+        "'{}' is a video file, which keeps its own frame rate: --fps is for image-sequence inputs",
+        input.display()
+    );
+    Problem::at("fps", message)
+}
+
 /// A checked render job.
 #[derive(Clone, Debug)]
 pub struct Job {
@@ -314,14 +324,19 @@ impl Job {
             }
             Mode::Video => Span { start_seconds, frames, seconds: duration },
         };
+        let mut settings = settings;
         match (mode, from_noise) {
-            (Mode::Zoom, true) if settings.width.is_none() || settings.height.is_none() => {
-                return Err(Problem::at("width", "a zoom from noise needs both width and height"));
+            (Mode::Still | Mode::Zoom, true) if settings.width.is_none() => {
+                return Err(Problem::at("width", format!("a {} from noise needs width", mode.name())));
             }
-            (Mode::Still, true) if settings.width.is_none() => {
-                return Err(Problem::at("width", "a still from noise needs width"));
-            }
+            // Square, as a still from noise is.
+            (Mode::Zoom, true) if settings.height.is_none() => settings.height = settings.width,
             _ => {}
+        }
+        #[cfg(feature = "video")]
+        if mode != Mode::Still {
+            crate::job::encode_check::check_encode(&output, &settings)
+                .map_err(|(key, message)| Problem::at(key, message))?;
         }
         let (frames, between_frames, encode) = stage_settings(mode, &settings);
         let audio = !no_audio.unwrap_or(false);

@@ -106,12 +106,7 @@ fn check_job(job: &Entry) -> Result<()> {
     }
     #[cfg(feature = "video")]
     if crate::video::is_image_sequence(&job.output) {
-        // The frames' own folder may be made, as a render does, but not a whole missing path.
-        let folder = crate::output::parent_folder(&job.output);
-        let base = crate::output::parent_folder(&folder);
-        if !folder.is_dir() && !base.is_dir() {
-            return Err(Error::output(&job.output, format!("folder '{}' does not exist", base.display())));
-        }
+        crate::output::check_sequence_output(&job.output)?;
         return check_weights(&job.settings);
     }
     crate::output::check_output_path(&job.output, &inputs)?;

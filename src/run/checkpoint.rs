@@ -112,9 +112,22 @@ pub fn differences(saved: &serde_json::Value, current: &serde_json::Value) -> Ve
     keys.dedup();
     keys.into_iter()
         .filter(|key| saved.get(*key) != current.get(*key))
-        .map(|key| {
-            let show = |v: Option<&serde_json::Value>| v.map_or("unset".to_string(), |v| v.to_string());
-            format!("{key} (was {}, now {})", show(saved.get(key)), show(current.get(key)))
+        .flat_map(|key| match (saved.get(key), current.get(key)) {
+            // The span's parts are options of their own (--frames, --start, ...): name those.
+            (Some(inner_saved), Some(inner_current)) if inner_saved.is_object() && inner_current.is_object() => {
+                differences(inner_saved, inner_current)
+            }
+            (was, now) => {
+                let show = |v: Option<&serde_json::Value>| v.map_or("unset".to_string(), |v| v.to_string());
+                let not =
+                    |v: Option<&serde_json::Value>| v.and_then(|v| v.as_bool()).map(|b| serde_json::Value::Bool(!b));
+                match key.as_str() {
+                    "audio" => {
+                        vec![format!("--no-audio (was {}, now {})", show(not(was).as_ref()), show(not(now).as_ref()))]
+                    }
+                    _ => vec![format!("--{key} (was {}, now {})", show(was), show(now))],
+                }
+            }
         })
         .collect()
 }
@@ -185,7 +198,7 @@ mod tests {
     fn differences_name_each_changed_setting() {
         let saved = serde_json::json!({"zoom": 1.05, "octaves": 4});
         let current = serde_json::json!({"zoom": 1.1, "octaves": 4, "rotate": 2});
-        assert_eq!(differences(&saved, &current), vec!["rotate (was unset, now 2)", "zoom (was 1.05, now 1.1)"]);
+        assert_eq!(differences(&saved, &current), vec!["--rotate (was unset, now 2)", "--zoom (was 1.05, now 1.1)"]);
     }
 
     #[test]

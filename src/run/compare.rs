@@ -37,6 +37,9 @@ pub struct Comparison {
     pub clipped_max: f64,
     /// Frames (from 0) that start a new shot.
     pub cuts: Vec<u64>,
+    /// What makes the two videos a doubtful pair: different frame counts, shapes or rates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Running sums over the frames.
@@ -63,7 +66,15 @@ pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Co
     let mut sums = Sums::default();
     let mut report = Comparison::default();
     let mut previous: Option<(Vec<u8>, Tensor, Tensor)> = None;
-    while let (Some(source_frame), Some(dreamed_frame)) = (source_reader.next_frame()?, dreamed_reader.next_frame()?) {
+    let rest: (u64, u64);
+    loop {
+        let (source_frame, dreamed_frame) = match (source_reader.next_frame()?, dreamed_reader.next_frame()?) {
+            (Some(source_frame), Some(dreamed_frame)) => (source_frame, dreamed_frame),
+            (source_left, dreamed_left) => {
+                rest = (source_left.is_some() as u64, dreamed_left.is_some() as u64);
+                break;
+            }
+        };
         let out = rgb8_to_tensor(&dreamed_frame.rgb, width, height, Device::Cpu)?;
         let src = rgb8_to_tensor(&source_frame.rgb, source_frame.width, source_frame.height, Device::Cpu)?;
         let src = crate::frame::transform::resize(&src, height as i64, width as i64)?;
@@ -84,10 +95,56 @@ pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Co
         previous = Some((src_rgb, src, out));
         report.frames += 1;
     }
-    if report.frames == 0 {
-        return Err(Error::input(dreamed, "no frames to compare"));
+    let count_rest = |reader: &mut VideoReader| -> Result<u64> {
+        let mut left = 0;
+        while reader.next_frame()?.is_some() {
+            left += 1;
+        }
+        Ok(left)
+    };
+    let source_frames = report.frames + rest.0 + if rest.0 > 0 { count_rest(&mut source_reader)? } else { 0 };
+    let dreamed_frames = report.frames + rest.1 + if rest.1 > 0 { count_rest(&mut dreamed_reader)? } else { 0 };
+    for (path, frames) in [(source, source_frames), (dreamed, dreamed_frames)] {
+        if frames < 2 {
+            let what =
+                format!("has {frames} frame(s): compare measures the change between frames, so it needs two or more");
+            return Err(Error::input(path, what));
+        }
     }
+    report.warnings = mismatches(source_reader.info(), dreamed_reader.info(), source_frames, dreamed_frames);
     Ok(finish(report, &sums))
+}
+
+/// Differences between the two videos that make the comparison doubtful, one line each.
+fn mismatches(
+    source: &video::VideoInfo,
+    dreamed: &video::VideoInfo,
+    source_frames: u64,
+    dreamed_frames: u64,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if source_frames != dreamed_frames {
+        let shorter = source_frames.min(dreamed_frames);
+        warnings.push(format!(
+            "the source has {source_frames} frames and the dreamed video {dreamed_frames}: only the first {shorter} are compared"
+        ));
+    }
+    let aspect = |info: &video::VideoInfo| info.width as f64 / info.height.max(1) as f64;
+    // The source is read at the dreamed width keeping its aspect: its rounding is no mismatch.
+    if (aspect(source) / aspect(dreamed) - 1.0).abs() > 0.02 {
+        warnings.push(format!(
+            "the source's aspect ratio ({:.3}) is not the dreamed video's ({:.3}): is this its source?",
+            aspect(source),
+            aspect(dreamed)
+        ));
+    }
+    let (source_rate, dreamed_rate) = (source.frame_rate.as_f64(), dreamed.frame_rate.as_f64());
+    if (source_rate / dreamed_rate - 1.0).abs() > 0.001 {
+        warnings.push(format!(
+            "the source runs at {source_rate:.3} frames/s and the dreamed video at {dreamed_rate:.3}: frames are paired by number, not time"
+        ));
+    }
+    warnings
 }
 
 fn add_frame(sums: &mut Sums, out: &Tensor, src: &Tensor) -> Result<()> {

@@ -87,6 +87,7 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     let (width, height) = (size[3] as u32, size[2] as u32);
     let frame_rate = fps_rational(format.fps);
     let time_base = Rational::new(frame_rate.den, frame_rate.num);
+    check_codec_size(output, &job.encode, width, height)?;
     check_overwrite(output, &options)?;
     let description = job_description(job, serde_json::json!({ "frames": frames }));
     let mut state = Resumable::open(output, description, options, device)?;
@@ -133,7 +134,9 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
     let device = engine.network.device();
     let (read, description) = footage_span(job);
     // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
-    drop(VideoReader::open(input, &read)?);
+    let probe = VideoReader::open(input, &read)?;
+    check_codec_size(output, &job.encode, probe.info().width, probe.info().height)?;
+    drop(probe);
     check_overwrite(output, &options)?;
     let mut state = Resumable::open(output, description, options, device)?;
     let started = Instant::now();
@@ -346,6 +349,9 @@ impl Resumable {
         encoded?;
         if done.interrupted {
             return Err(Error::Interrupted);
+        }
+        if video::is_image_sequence(&self.output) {
+            video::remove_frames_after(&self.output, done.frames + self.frames_done())?;
         }
         self.work.remove();
         Ok(VideoReport {
@@ -568,12 +574,8 @@ fn decode(
 /// Checks the output's folder before any work.
 fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
     if video::is_image_sequence(output) {
-        // The frames' own folder may be made, but not a whole missing path.
+        crate::output::check_sequence_output(output)?;
         let folder = crate::output::parent_folder(output);
-        let base = crate::output::parent_folder(&folder);
-        if !folder.is_dir() && !base.is_dir() {
-            return Err(Error::output(output, format!("folder '{}' does not exist", base.display())));
-        }
         return std::fs::create_dir_all(&folder)
             .map_err(|e| Error::output(output, format!("cannot make its folder: {e}")));
     }
@@ -585,9 +587,23 @@ fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
 /// own refusal (which names `--resume` and `--restart`) says more.
 fn check_overwrite(output: &Path, options: &RenderOptions) -> Result<()> {
     let checkpoint = WorkFolder::for_output(output).file(crate::run::checkpoint::CHECKPOINT).is_file();
-    // An image sequence exists when its first frame does.
-    let target = video::sequence_frame(output, 1).unwrap_or_else(|| output.to_owned());
+    // An image sequence exists when any frame of its pattern does.
+    let target = match video::is_image_sequence(output) {
+        true => video::existing_frames(output).into_iter().next().map_or_else(|| output.to_owned(), |(_, path)| path),
+        false => output.to_owned(),
+    };
     crate::output::check_overwrite(&target, options.overwrite || (checkpoint && !options.restart))
+}
+
+/// The codec's CRF range and size limits at the frames' real size (a footage's height follows
+/// its aspect), before the checkpoint is looked at.
+fn check_codec_size(output: &Path, encode: &EncodeSettings, width: u32, height: u32) -> Result<()> {
+    if video::is_image_sequence(output) || video::container::Container::of(output).is_ok_and(|c| c.is_gif) {
+        return Ok(());
+    }
+    let codec = encode.codec.unwrap_or_else(|| video::container::Container::default_codec_for(output));
+    crate::job::encode_check::check_codec(codec, encode.crf, Some(width), Some(height))
+        .map_err(|(key, message)| Error::setting(format!("--{key}"), message))
 }
 
 /// Refuses an output format or codec that cannot be written before any frame is dreamed, by

@@ -183,16 +183,13 @@ impl VideoReader {
         };
 
         // Decode the first frame now: its real time is needed for cutting audio, and an empty span is an error.
-        let first = reader.decode_next()?.ok_or_else(|| {
-            VideoError::invalid(
-                path,
-                match file_seconds {
-                    Some(len) if start > 0.0 => {
-                        format!("no video frames at or after {start:.3}s (video is {len:.3}s long)")
-                    }
-                    _ => "no decodable video frames".to_string(),
-                },
-            )
+        let first = reader.decode_next()?.ok_or_else(|| match file_seconds {
+            // The user's --start, past the end: bad input (exit 2), as a batch job says.
+            Some(len) if start > 0.0 => VideoError::PastTheEnd {
+                path: show(path),
+                what: format!("--start {start}: no video frames at or after {start:.3}s (the video is {len:.3}s long)"),
+            },
+            _ => VideoError::invalid(path, "no decodable video frames"),
         })?;
         if let Some(first_pts) = reader.first_pts {
             reader.info.start_seconds = first_pts as f64 * tick - origin_seconds;

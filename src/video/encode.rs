@@ -219,12 +219,13 @@ impl ContainerSink {
         }
         let encoder = enc
             .open_as_with(codec, encoder_options(chosen, opts.crf))
+            .map(|opened| EndedOnDrop::new(opened, codec.name()))
             .map_err(|e| VideoError::ffmpeg(path, format!("cannot open video encoder {}", codec.name()), e))?;
 
         let stream_index = {
             let mut ost =
                 octx.add_stream(codec).map_err(|e| VideoError::ffmpeg(path, "cannot add the video stream", e))?;
-            ost.set_parameters(&encoder);
+            ost.set_parameters(&*encoder);
             ost.set_time_base(enc_tb);
             ost.set_avg_frame_rate(ffmpeg::Rational::from(opts.frame_rate));
             ost.set_rate(ffmpeg::Rational::from(opts.frame_rate));
@@ -326,7 +327,7 @@ impl ContainerSink {
 /// A set-up container sink, minus the muxer context (which `create` owns until setup succeeds).
 struct ContainerParts {
     temp: PathBuf,
-    encoder: encoder::Video,
+    encoder: EndedOnDrop,
     enc_tb: ffmpeg::Rational,
     stream_index: usize,
     stream_tb: ffmpeg::Rational,
@@ -334,6 +335,64 @@ struct ContainerParts {
     frame_ticks: i64,
     tick_seconds: f64,
     audio: Option<AudioMux>,
+}
+
+/// A video encoder that is sent the end of its stream before it is freed, however it is dropped
+/// (an unused writer, a failed setup, an interrupted render); its last packets are discarded.
+/// SVT-AV1 freed without an end of stream waits for one for ever (its deinit drains its output
+/// queue), and so does an end of stream after no frame: that hung every AV1 render on the
+/// writability check's unused writer. Other encoders are freed as they are, so an interrupt
+/// does not wait for x264 to encode its lookahead.
+struct EndedOnDrop {
+    encoder: encoder::Video,
+    needs_end: bool,
+    frames_sent: bool,
+}
+
+impl EndedOnDrop {
+    fn new(encoder: encoder::Video, name: &str) -> Self {
+        EndedOnDrop { encoder, needs_end: name == "libsvtav1", frames_sent: false }
+    }
+
+    fn send_frame(&mut self, frame: &frame::Video) -> Result<(), ffmpeg::Error> {
+        self.encoder.send_frame(frame)?;
+        self.frames_sent = true;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for EndedOnDrop {
+    type Target = encoder::Video;
+    fn deref(&self) -> &encoder::Video {
+        &self.encoder
+    }
+}
+
+impl std::ops::DerefMut for EndedOnDrop {
+    fn deref_mut(&mut self) -> &mut encoder::Video {
+        &mut self.encoder
+    }
+}
+
+impl Drop for EndedOnDrop {
+    fn drop(&mut self) {
+        if !self.needs_end {
+            return;
+        }
+        if !self.frames_sent {
+            let mut blank = frame::Video::new(self.encoder.format(), self.encoder.width(), self.encoder.height());
+            for plane in 0..blank.planes() {
+                blank.data_mut(plane).fill(0);
+            }
+            blank.set_pts(Some(0));
+            let _ = self.encoder.send_frame(&blank);
+        }
+        // After `finish` the stream has ended already and this is refused at once.
+        if self.encoder.send_eof().is_ok() {
+            let mut packet = Packet::empty();
+            while self.encoder.receive_packet(&mut packet).is_ok() {}
+        }
+    }
 }
 
 impl ContainerParts {
@@ -505,6 +564,36 @@ pub fn is_image_sequence(path: &Path) -> bool {
 pub fn sequence_frame(path: &Path, number: u64) -> Option<PathBuf> {
     let name = format_pattern(path.file_name()?.to_str()?, number)?;
     Some(path.with_file_name(name))
+}
+
+/// The numbered frames of the image sequence `pattern` found on disk, by number.
+pub fn existing_frames(pattern: &Path) -> Vec<(u64, PathBuf)> {
+    let Some(name_pattern) = pattern.file_name().and_then(|n| n.to_str()) else { return Vec::new() };
+    let folder = crate::output::parent_folder(pattern);
+    let Ok(entries) = std::fs::read_dir(&folder) else { return Vec::new() };
+    let mut frames: Vec<(u64, PathBuf)> = entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            // The number is the name's digits; the name must be exactly what the pattern makes of it.
+            let digits: String = name.chars().filter(char::is_ascii_digit).collect();
+            let number = (1..=digits.len())
+                .flat_map(|len| (0..=digits.len() - len).map(move |at| (at, len)))
+                .filter_map(|(at, len)| digits[at..at + len].parse::<u64>().ok())
+                .find(|&number| format_pattern(name_pattern, number).as_deref() == Some(name.as_str()))?;
+            Some((number, pattern.with_file_name(&name)))
+        })
+        .collect();
+    frames.sort();
+    frames
+}
+
+/// Removes the frames of the image sequence `pattern` numbered after `last`: what an earlier,
+/// longer render left, which a finished render must not keep beside its own.
+pub fn remove_frames_after(pattern: &Path, last: u64) -> Result<(), VideoError> {
+    for (_, path) in existing_frames(pattern).into_iter().filter(|(number, _)| *number > last) {
+        std::fs::remove_file(&path).map_err(|e| VideoError::io(&path, "cannot remove an old frame", e))?;
+    }
+    Ok(())
 }
 
 /// Substitute `number` into the first `%d` / `%0Nd` / `%Nd` of `pattern` (`%%` is a literal %).
@@ -784,6 +873,27 @@ mod tests {
     }
 
     #[test]
+    fn unfinished_av1_writers_close_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = WriteOptions { codec: Some(Codec::Av1), ..generated_options(64, 64) };
+        let (done, finished) = std::sync::mpsc::channel();
+        let folder = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            // Unused, interrupted after frames, and failing after the encoder opened (bad audio).
+            drop(VideoWriter::create(&folder.join("unused.mkv"), &opts).unwrap());
+            let mut writer = VideoWriter::create(&folder.join("cut.mkv"), &opts).unwrap();
+            writer.write_frame(&synthetic(0, 64, 64)).unwrap();
+            drop(writer);
+            let audio = AudioSource { path: folder.join("nope.wav"), start_seconds: 0.0, duration_seconds: None };
+            let failed = VideoWriter::create(&folder.join("bad.mkv"), &WriteOptions { audio: Some(audio), ..opts });
+            done.send(failed.is_err()).unwrap();
+        });
+        let failed = finished.recv_timeout(std::time::Duration::from_secs(30)).expect("an AV1 writer hung on close");
+        assert!(failed);
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
     fn image_sequence() {
         let dir = tempfile::tempdir().unwrap();
         let pattern = dir.path().join("frames").join("%05d.png");
@@ -791,6 +901,15 @@ mod tests {
         assert!(!is_image_sequence(Path::new("out.mp4")));
         assert!(is_image_sequence(Path::new("f%d.png")));
         assert!(!is_image_sequence(Path::new("100%%.png")));
+        for name in ["00007.png", "00012.png", "0001.png", "x00003.png", "00002.jpg"] {
+            std::fs::create_dir_all(dir.path().join("frames")).unwrap();
+            std::fs::write(dir.path().join("frames").join(name), b"").unwrap();
+        }
+        let numbers: Vec<u64> = existing_frames(&pattern).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(numbers, [7, 12]);
+        remove_frames_after(&pattern, 7).unwrap();
+        assert_eq!(existing_frames(&pattern).len(), 1);
+        std::fs::remove_dir_all(dir.path().join("frames")).unwrap();
         let frames: Vec<Frame> = (0..4).map(|i| synthetic(i, 33, 17)).collect();
         write_all(&pattern, &generated_options(33, 17), &frames).unwrap();
         let mut names: Vec<String> = std::fs::read_dir(dir.path().join("frames"))

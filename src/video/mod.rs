@@ -27,7 +27,9 @@ mod sequence;
 
 pub use concat::{ConcatOptions, concat_segments};
 pub use decode::{ReadOptions, VideoInfo, VideoReader};
-pub use encode::{AudioSource, VideoWriter, WriteOptions, is_image_sequence, sequence_frame};
+pub use encode::{
+    AudioSource, VideoWriter, WriteOptions, existing_frames, is_image_sequence, remove_frames_after, sequence_frame,
+};
 
 use std::fmt;
 use std::path::Path;
@@ -96,7 +98,7 @@ pub enum VideoError {
     /// `what` is "audio only" or "no audio or video streams".
     #[error("{path}: no video stream ({what})")]
     NoVideoStream { path: String, what: String },
-    #[error("{path}: no output format for extension .{ext}")]
+    #[error("{path}: {}", unknown_extension(ext))]
     UnknownExtension { path: String, ext: String },
     #[error("{path}: codec {codec} cannot be written in .{ext}")]
     IncompatibleCodec { path: String, codec: Codec, ext: String },
@@ -104,6 +106,9 @@ pub enum VideoError {
     NoEncoder { path: String, what: String },
     #[error("{path}: {what}")]
     Invalid { path: String, what: String },
+    /// A span that starts after the input's last frame.
+    #[error("{path}: {what}")]
+    PastTheEnd { path: String, what: String },
     /// An image-sequence input with a gap, mixed names or no numbered images.
     #[error("{path}: {what}")]
     BadSequence { path: String, what: String },
@@ -123,6 +128,14 @@ pub enum VideoError {
     },
 }
 
+/// "no output format for extension .avi", or for a name without one what it could be.
+fn unknown_extension(ext: &str) -> String {
+    if ext.is_empty() {
+        return "has no extension: end it in .mp4, .mov, .mkv, .webm or .gif, or write a %05d.png sequence".into();
+    }
+    format!("no output format for extension .{ext}")
+}
+
 impl VideoError {
     /// The user's file or choice was wrong (exit 2), not the work (exit 1).
     pub fn is_bad_input(&self) -> bool {
@@ -135,6 +148,7 @@ impl VideoError {
                 | VideoError::UnknownExtension { .. }
                 | VideoError::IncompatibleCodec { .. }
                 | VideoError::BadSequence { .. }
+                | VideoError::PastTheEnd { .. }
         )
     }
 
@@ -177,10 +191,29 @@ pub fn init() -> Result<(), VideoError> {
     INIT.get_or_init(|| {
         ffmpeg::init().map_err(|e| e.to_string())?;
         ffmpeg::log::set_level(ffmpeg::log::Level::Fatal);
+        route_svt_log(ffmpeg::log::Level::Fatal);
         Ok(())
     })
     .clone()
     .map_err(VideoError::Init)
+}
+
+/// SVT-AV1 prints to stderr past FFmpeg's log, at its own level read from `SVT_LOG` when an
+/// encoder opens: give it FFmpeg's level (SVT: 0 fatal, 1 error, 2 warning, 3 info), unless the
+/// user set one. The binary calls `init` first thing, while it has one thread.
+fn route_svt_log(level: ffmpeg::log::Level) {
+    use ffmpeg::log::Level;
+    if std::env::var_os("SVT_LOG").is_some() {
+        return;
+    }
+    let svt = match level {
+        Level::Quiet | Level::Panic | Level::Fatal => "0",
+        Level::Error => "1",
+        Level::Warning => "2",
+        _ => "3",
+    };
+    // SAFETY: set before any encoder opens; the binary gets here before it starts a thread.
+    unsafe { std::env::set_var("SVT_LOG", svt) };
 }
 
 /// Point a swscale context's YUV side at the given matrix/range (RGB side is full range).

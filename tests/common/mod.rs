@@ -107,3 +107,10 @@ pub fn refused_exactly(args: &[&str], message: &str) {
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
     assert_eq!(stderr.trim_end(), format!("dreamreel: {message}"), "{args:?}");
 }
+
+/// Sends the signal `name` (`TERM`, `INT`, `KILL`) to a running render.
+pub fn signal(child: &Child, name: &str) {
+    let status =
+        std::process::Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
