@@ -57,11 +57,11 @@ impl Carry {
             return Ok(Prepared { image: new.shallow_clone(), cut: true });
         }
         let device = new.device();
-        let residual = dream.f_sub(&motion.previous.f_to_device(device)?)?;
-        let carried = self.motion.apply(&warp(&residual, &motion.backward)?)?;
+        let residual = dream.f_sub(&motion.previous_tensor(device)?)?;
+        let carried = self.motion.apply(&warp(&residual, &motion.backward_tensor(device)?)?)?;
         // Colours re-anchor on the new frame, so a carried colour cast cannot build up.
         let anchored = settle(new.f_add(&carried)?.f_clamp(0.0, 1.0)?, new, self.colors)?;
-        let weight = motion.weight.f_to_device(device)?.f_mul_scalar(self.carried_share())?;
+        let weight = motion.weight_tensor(device)?.f_mul_scalar(self.carried_share())?;
         let image = new.f_add(&anchored.f_sub(new)?.f_mul(&weight)?)?;
         Ok(Prepared { image, cut: false })
     }
@@ -105,12 +105,12 @@ mod tests {
     use super::*;
     use tch::{Device, Kind};
 
-    fn motion_with(weight: Tensor, consistent: f64) -> FrameMotion {
+    fn motion_with(weight: Vec<f32>, consistent: f64) -> FrameMotion {
         FrameMotion {
-            backward: Tensor::zeros([1, 2, 8, 8], (Kind::Float, Device::Cpu)),
+            backward: crate::frame::flow::FlowField { width: 8, height: 8, vectors: vec![0.0; 128] },
             weight,
             consistent,
-            previous: Tensor::full([1, 3, 8, 8], 0.4, (Kind::Float, Device::Cpu)),
+            previous: vec![102; 8 * 8 * 3], // 0.4
         }
     }
 
@@ -123,9 +123,9 @@ mod tests {
     fn the_residual_is_carried_where_followed_and_the_new_frame_is_raw_where_occluded() {
         let dream = Tensor::full([1, 3, 8, 8], 0.6, (Kind::Float, Device::Cpu)); // residual 0.2
         let new = Tensor::full([1, 3, 8, 8], 0.3, (Kind::Float, Device::Cpu));
-        let followed = Tensor::ones([1, 1, 8, 8], (Kind::Float, Device::Cpu));
-        let _ = followed.narrow(3, 0, 4).fill_(0.0); // the left half is occluded
-        let weight = crate::frame::flow::soften(&followed).unwrap();
+        // The left half is occluded.
+        let followed: Vec<f32> = (0..64).map(|i| if i % 8 < 4 { 0.0 } else { 1.0 }).collect();
+        let weight = crate::frame::flow::soften(&followed, 8, 8);
         let prepared = carry(0.2).prepare(Some(&dream), &new, Some(&motion_with(weight, 0.5))).unwrap();
         assert!(!prepared.cut);
         let left = prepared.image.narrow(3, 0, 4);
@@ -164,7 +164,8 @@ mod tests {
         let motion = frame_motion(&before, &after, 96, 64).unwrap();
         // Columns 30..38 of the square's rows showed the square and now show background (the
         // middle of that strip: DIS smooths the flow over an edge).
-        let uncovered = motion.weight.narrow(2, 26, 12).narrow(3, 32, 4);
+        let weight = motion.weight_tensor(Device::Cpu).unwrap();
+        let uncovered = weight.narrow(2, 26, 12).narrow(3, 32, 4);
         assert_eq!(uncovered.max().double_value(&[]), 0.0, "the uncovered strip is occluded");
         assert!(motion.consistent > 0.5, "the rest is followed: {}", motion.consistent);
         let new = crate::frame::image_io::rgb8_to_tensor(&after, 96, 64, tch::Device::Cpu).unwrap();
@@ -181,8 +182,8 @@ mod tests {
     fn a_cut_resets_the_feedback_unless_turned_off() {
         let dream = Tensor::full([1, 3, 8, 8], 0.9, (Kind::Float, Device::Cpu));
         let new = Tensor::full([1, 3, 8, 8], 0.1, (Kind::Float, Device::Cpu));
-        let weight = Tensor::ones([1, 1, 8, 8], (Kind::Float, Device::Cpu));
-        let at_cut = carry(0.2).prepare(Some(&dream), &new, Some(&motion_with(weight.copy(), 0.05))).unwrap();
+        let weight = vec![1f32; 64];
+        let at_cut = carry(0.2).prepare(Some(&dream), &new, Some(&motion_with(weight.clone(), 0.05))).unwrap();
         assert!(at_cut.cut);
         assert_eq!((at_cut.image - &new).abs().max().double_value(&[]), 0.0);
         let off = carry(0.0).prepare(Some(&dream), &new, Some(&motion_with(weight, 0.05))).unwrap();

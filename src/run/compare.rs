@@ -85,8 +85,9 @@ pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Co
             if scene_threshold > 0.0 && motion.consistent < scene_threshold {
                 report.cuts.push(report.frames);
             } else {
-                sums.e_warp += warping_error(previous_out, &out, &motion.backward, &motion.weight)?;
-                sums.e_warp_source += warping_error(previous_src, &src, &motion.backward, &motion.weight)?;
+                let (backward, weight) = (motion.backward_tensor(Device::Cpu)?, motion.weight_tensor(Device::Cpu)?);
+                sums.e_warp += warping_error(previous_out, &out, &backward, &weight)?;
+                sums.e_warp_source += warping_error(previous_src, &src, &backward, &weight)?;
                 report.pairs += 1;
             }
             sums.flicker += (mean_luma(&out)? - mean_luma(previous_out)?).abs();
