@@ -63,6 +63,8 @@ pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) ->
     Objective::Layers(layers.to_vec()).value_of(network, image)
 }
 
+pub static CARRIED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Runs dreams with one random stream, so a seeded sequence of frames is repeatable.
 pub struct Dreamer<'a> {
     network: &'a Network,
@@ -132,11 +134,15 @@ impl<'a> Dreamer<'a> {
                 Some(detail) => base.f_add(&resize(detail, h, w)?)?,
                 None => base.shallow_clone(),
             };
-            for _ in 0..self.params.iterations {
+            let carried = CARRIED.load(std::sync::atomic::Ordering::SeqCst);
+            let k: Option<u32> = std::env::var("DR_K").ok().and_then(|v| v.parse().ok());
+            let iterations = if carried { k.unwrap_or(self.params.iterations) } else { self.params.iterations };
+            for _ in 0..iterations {
                 x = self.ascent_step(&x)?;
             }
             detail = Some(x.f_sub(&base)?);
         }
+        CARRIED.store(false, std::sync::atomic::Ordering::SeqCst);
         Ok(x)
     }
 

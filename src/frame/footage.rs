@@ -37,6 +37,9 @@ impl Carry {
     /// none at 1. The blend-only path halves the previous dream at 0.5 because it drags the old
     /// scene along; flow and the occlusion mask keep the scene out, so the residual can stay whole.
     pub fn carried_share(&self) -> f64 {
+        if let Some(c) = std::env::var("DR_C").ok().and_then(|v| v.parse().ok()) {
+            return c;
+        }
         (2.0 * (1.0 - self.share_of_new)).clamp(0.0, 1.0)
     }
 
@@ -58,13 +61,45 @@ impl Carry {
         }
         let device = new.device();
         let residual = dream.f_sub(&motion.previous_tensor(device)?)?;
-        let carried = self.motion.apply(&warp(&residual, &motion.backward_tensor(device)?)?)?;
+        let mut carried = self.motion.apply(&warp(&residual, &motion.backward_tensor(device)?)?)?;
+        let hp: f64 = std::env::var("DR_HP").ok().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        if hp > 0.0 {
+            let sigma = new.size()[3] as f64 / hp;
+            carried = carried.f_sub(&gaussian_blur(&carried, sigma)?)?;
+        }
+        crate::dream::CARRIED.store(true, std::sync::atomic::Ordering::SeqCst);
         // Colours re-anchor on the new frame, so a carried colour cast cannot build up.
         let anchored = settle(new.f_add(&carried)?.f_clamp(0.0, 1.0)?, new, self.colors)?;
         let weight = motion.weight_tensor(device)?.f_mul_scalar(self.carried_share())?;
         let image = new.f_add(&anchored.f_sub(new)?.f_mul(&weight)?)?;
         Ok(Prepared { image, cut: false })
     }
+}
+
+/// `image` (N x C x H x W) blurred by a Gaussian of `sigma` pixels, channel by channel, edges
+/// repeating the border: its low frequencies.
+pub fn gaussian_blur(image: &Tensor, sigma: f64) -> Result<Tensor> {
+    let size = image.size();
+    let (channels, height, width) = (size[0] * size[1], size[2], size[3]);
+    let planes = image.f_reshape([channels, 1, height, width])?;
+    // The kernel's reach, cut to the picture (replicate padding cannot pad wider than it).
+    let kernel = |radius: i64| -> Result<Tensor> {
+        let taps: Vec<f32> =
+            (-radius..=radius).map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp() as f32).collect();
+        let total: f32 = taps.iter().sum();
+        let taps: Vec<f32> = taps.iter().map(|t| t / total).collect();
+        Ok(Tensor::f_from_slice(&taps)?.f_to_device(image.device())?)
+    };
+    let reach = (3.0 * sigma).ceil() as i64;
+    let (rx, ry) = (reach.min(width - 1), reach.min(height - 1));
+    let horizontal = kernel(rx)?.f_view([1, 1, 1, 2 * rx + 1])?;
+    let vertical = kernel(ry)?.f_view([1, 1, 2 * ry + 1, 1])?;
+    let convolve = |planes: &Tensor, kernel: &Tensor, pad: [i64; 4]| -> Result<Tensor> {
+        let padded = planes.f_pad(&pad[..], "replicate", None)?;
+        Ok(padded.f_conv2d(kernel, None::<&Tensor>, [1, 1], [0, 0], [1, 1], 1)?)
+    };
+    let rows = convolve(&planes, &horizontal, [rx, rx, 0, 0])?;
+    Ok(convolve(&rows, &vertical, [0, 0, ry, ry])?.f_reshape(size.as_slice())?)
 }
 
 /// The flow stage: for each decoded frame, the motion from the frame before. Frames before
