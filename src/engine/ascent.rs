@@ -63,8 +63,6 @@ pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) ->
     Objective::Layers(layers.to_vec()).value_of(network, image)
 }
 
-pub static CARRIED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
 /// Runs dreams with one random stream, so a seeded sequence of frames is repeatable.
 pub struct Dreamer<'a> {
     network: &'a Network,
@@ -118,6 +116,12 @@ impl<'a> Dreamer<'a> {
 
     /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).
     pub fn dream(&mut self, image: &Tensor) -> Result<Tensor> {
+        self.dream_iterations(image, self.params.iterations)
+    }
+
+    /// [`Dreamer::dream`] with `iterations` per octave instead of the settings' (footage dreams a
+    /// frame that carries the previous dream for fewer).
+    pub fn dream_iterations(&mut self, image: &Tensor, iterations: u32) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
@@ -134,15 +138,11 @@ impl<'a> Dreamer<'a> {
                 Some(detail) => base.f_add(&resize(detail, h, w)?)?,
                 None => base.shallow_clone(),
             };
-            let carried = CARRIED.load(std::sync::atomic::Ordering::SeqCst);
-            let k: Option<u32> = std::env::var("DR_K").ok().and_then(|v| v.parse().ok());
-            let iterations = if carried { k.unwrap_or(self.params.iterations) } else { self.params.iterations };
             for _ in 0..iterations {
                 x = self.ascent_step(&x)?;
             }
             detail = Some(x.f_sub(&base)?);
         }
-        CARRIED.store(false, std::sync::atomic::Ordering::SeqCst);
         Ok(x)
     }
 
