@@ -170,8 +170,7 @@ fn on_real_footage_flow_lowers_the_warping_error_and_finds_the_cut() {
 }
 
 /// The take-over: the carried dream must not pile up over a shot until nothing of the film is
-/// left. 64 frames of real footage (two shots, the cut at 30), each frame's picture kept, where
-/// carrying the whole residual (`blend` 0.2) lets the dream replace it.
+/// left. 64 frames of real footage (two shots, the cut at 30), each frame's picture kept.
 #[test]
 fn on_real_footage_the_film_stays_under_the_dream_in_every_frame() {
     let dir = tempfile::tempdir().unwrap();
@@ -195,16 +194,18 @@ fn on_real_footage_the_film_stays_under_the_dream_in_every_frame() {
     };
     let kept = structure("0.5");
     let worst = kept.structure_worst;
-    assert!(worst >= 0.8, "frame {} keeps {worst:.3} of the picture (mean {:.3})", kept.structure_worst_frame, kept.structure);
+    assert!(
+        worst >= 0.8,
+        "frame {} keeps {worst:.3} of the picture (mean {:.3})",
+        kept.structure_worst_frame,
+        kept.structure
+    );
     // Late in each shot as early: no slow take-over.
     let (early, late) = (&kept.structure_per_frame[2..10], &kept.structure_per_frame[54..64]);
     let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
     assert!(mean(late) >= mean(early) - 0.05, "structure {:.3} early, {:.3} late", mean(early), mean(late));
     // It still dreams: the frames are not the source.
     assert!(kept.e_warp > 2.0 * kept.e_warp_source, "E_warp {} against {}", kept.e_warp, kept.e_warp_source);
-    // And the bound means something: the whole residual carried piles up and takes over.
-    let piled = structure("0.2");
-    assert!(piled.structure_worst < worst - 0.1, "whole carry: worst {:.3}", piled.structure_worst);
 }
 
 /// Asks for a stop once `after` frames are done, as Ctrl-C does.

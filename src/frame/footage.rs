@@ -199,7 +199,11 @@ mod tests {
         let prepared = carry(0.2).prepare(Some(&dream), &new, Some(&motion_with(weight, 0.5))).unwrap();
         assert!(!prepared.cut && prepared.carried);
         let left = prepared.image.narrow(3, 0, 40);
-        assert_eq!((left - new.narrow(3, 0, 40)).abs().max().double_value(&[]), 0.0, "occluded pixels are the new frame");
+        assert_eq!(
+            (left - new.narrow(3, 0, 40)).abs().max().double_value(&[]),
+            0.0,
+            "occluded pixels are the new frame"
+        );
         // Inside the followed half: the new frame plus 0.7 of the residual (lift and pattern).
         let inner = (&prepared.image - &new).narrow(3, 50, 20).narrow(2, 10, 28);
         let expected = (flat(0.07) + checkers(0.07)).narrow(3, 50, 20).narrow(2, 10, 28);

@@ -265,7 +265,9 @@ fn carry_into(
         return carry.prepare(previous, &new, frame_motion);
     }
     let image = match previous {
-        Some(previous) if previous.size() == new.size() => blend(&carry.motion.apply(previous)?, &new, carry.share_of_new)?,
+        Some(previous) if previous.size() == new.size() => {
+            blend(&carry.motion.apply(previous)?, &new, carry.share_of_new)?
+        }
         _ => new,
     };
     Ok(Prepared { image, cut: false, carried: false })
@@ -430,7 +432,8 @@ impl DreamStage<'_> {
                 Some((carrying, iterations)) if carrying.take() => iterations,
                 _ => dreamer.params().iterations,
             };
-            let dreamed = crate::frame::color::settle(dreamer.dream_iterations(&image, iterations)?, reference, self.colors)?;
+            let dreamed =
+                crate::frame::color::settle(dreamer.dream_iterations(&image, iterations)?, reference, self.colors)?;
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
             let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
