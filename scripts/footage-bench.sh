@@ -4,7 +4,7 @@
 #
 #   scripts/footage-bench.sh quality [FRAMES]   # default 60: the looks against frame by frame
 #   scripts/footage-bench.sh speed [RUNS]       # default 2: flow's wall-time cost, by thread count
-#   scripts/footage-bench.sh long [FRAMES]      # default 1000: structure and colour over a long render
+#   scripts/footage-bench.sh long [FRAMES [OPTIONS]]  # default 1000: structure and colour over a long render
 #   scripts/footage-bench.sh one NAME [OPTIONS]  # one look's quality figures, OPTIONS passed on
 #
 # quality: 320 wide, the default look (flow) and others, each against the same clip dreamed frame
@@ -132,7 +132,7 @@ elif mode == "long":
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", clip, "-frames:v", str(frames), "-an",
                     "-vf", "scale=96:-2", "-c:v", "libx264", "-crf", "12", looped], check=True)
     clip = looped
-    options = ["--octaves", "1", "--iterations", "4"]
+    options = ["--octaves", "1", "--iterations", "4"] + args[1:]
     pattern, wall, _ = render("long", frames, options, width=96)
     report = compare(pattern)
     per_frame = report["structure_per_frame"]
