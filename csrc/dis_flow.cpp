@@ -33,6 +33,10 @@ void copy_message(const std::string& text, char* message, int capacity) {
 extern "C" int dreamreel_dis_flow(const uint8_t* from_rgb, const uint8_t* to_rgb, int width, int height,
                                   int max_width, float* flow_out, char* message, int capacity) {
     try {
+        // One thread: the flow runs on its own thread beside the dream, whose torch threads have
+        // the cores; a pool of OpenCV's own would only take turns with them.
+        static const bool single = (cv::setNumThreads(1), true);
+        (void)single;
         cv::Mat from = small_gray(from_rgb, width, height, max_width);
         cv::Mat to = small_gray(to_rgb, width, height, max_width);
         cv::Ptr<cv::DISOpticalFlow> dis = cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_MEDIUM);

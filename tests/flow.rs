@@ -169,6 +169,45 @@ fn on_real_footage_flow_lowers_the_warping_error_and_finds_the_cut() {
     assert!(steady.e_warp_source < steady.e_warp, "the source is steadier than any dream");
 }
 
+/// The take-over: the carried dream must not pile up over a shot until nothing of the film is
+/// left. 64 frames of real footage (two shots, the cut at 30), each frame's picture kept.
+#[test]
+fn on_real_footage_the_film_stays_under_the_dream_in_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = sample("bikes.mp4");
+    let structure = |blend: &str| {
+        let output = dir.path().join(format!("dreamed-{blend}.mkv"));
+        let look = flow_settings(&[("width", "160"), ("iterations", "10"), ("jitter", "8"), ("blend", blend)]);
+        let report = dream_footage(&clip, &output, &frames(64), &look);
+        assert_eq!(report.cuts, vec![30]);
+        let measured = compare(&clip, &output, 0.2).unwrap();
+        assert_eq!(measured.structure_per_frame.len(), 64);
+        println!(
+            "blend {blend}: structure {:.3}, worst {:.3} at {}, E_warp {:.5} (source {:.5})",
+            measured.structure,
+            measured.structure_worst,
+            measured.structure_worst_frame,
+            measured.e_warp,
+            measured.e_warp_source
+        );
+        measured
+    };
+    let kept = structure("0.5");
+    let worst = kept.structure_worst;
+    assert!(
+        worst >= 0.8,
+        "frame {} keeps {worst:.3} of the picture (mean {:.3})",
+        kept.structure_worst_frame,
+        kept.structure
+    );
+    // Late in each shot as early: no slow take-over.
+    let (early, late) = (&kept.structure_per_frame[2..10], &kept.structure_per_frame[54..64]);
+    let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+    assert!(mean(late) >= mean(early) - 0.05, "structure {:.3} early, {:.3} late", mean(early), mean(late));
+    // It still dreams: the frames are not the source.
+    assert!(kept.e_warp > 2.0 * kept.e_warp_source, "E_warp {} against {}", kept.e_warp, kept.e_warp_source);
+}
+
 /// Asks for a stop once `after` frames are done, as Ctrl-C does.
 struct StopAfter<'a> {
     after: u64,
@@ -250,6 +289,14 @@ fn compare_reports_json_and_names_a_missing_file() {
     assert_eq!(json["frames"], 20);
     assert_eq!(json["e_warp"], json["e_warp_source"], "a video compared with itself is its own baseline");
     assert!(json["e_warp"].as_f64().unwrap() < 0.01 && json["cuts"].as_array().unwrap().is_empty());
+    // The picture compared with itself keeps all of its structure, blurred at width / 40.
+    assert!((json["structure"].as_f64().unwrap() - 1.0).abs() < 1e-4, "{}", json["structure"]);
+    assert!((json["structure_worst"].as_f64().unwrap() - 1.0).abs() < 1e-4);
+    assert_eq!(json["structure_blur_px"], 8.0);
+    assert_eq!(json["structure_per_frame"].as_array().unwrap().len(), 20);
+    let text = Command::new(binary).arg("compare").arg(&clip).arg(&clip).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("structure") && text.contains("sigma 8.0 px"), "{text}");
     let missing = dir.path().join("missing.mp4");
     let out = Command::new(binary).arg("compare").arg(&missing).arg(&clip).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -116,6 +116,12 @@ impl<'a> Dreamer<'a> {
 
     /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).
     pub fn dream(&mut self, image: &Tensor) -> Result<Tensor> {
+        self.dream_iterations(image, self.params.iterations)
+    }
+
+    /// [`Dreamer::dream`] with `iterations` per octave instead of the settings' (footage dreams a
+    /// frame that carries the previous dream for fewer).
+    pub fn dream_iterations(&mut self, image: &Tensor, iterations: u32) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
@@ -132,7 +138,7 @@ impl<'a> Dreamer<'a> {
                 Some(detail) => base.f_add(&resize(detail, h, w)?)?,
                 None => base.shallow_clone(),
             };
-            for _ in 0..self.params.iterations {
+            for _ in 0..iterations {
                 x = self.ascent_step(&x)?;
             }
             detail = Some(x.f_sub(&base)?);

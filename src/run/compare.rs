@@ -7,9 +7,14 @@
 //! - Brightness flicker: mean change of mean luma between consecutive frames.
 //! - Colour drift: mean CIE Lab distance (ΔE76) of each dreamed frame to its source frame, and
 //!   its slope over the video (per 100 frames).
+//! - Structure: how much of the film is left under the dream. Per frame, the correlation of the
+//!   source's and the dream's luma after a Gaussian blur of sigma width/40 (the dream's fine
+//!   patterns blur away, the picture's shapes and shading stay); its mean and worst frame. 1 is
+//!   the source's picture kept whole, near 0 a picture replaced by the dream.
 use crate::error::{Error, Result};
 use crate::frame::color::{clipped_share, rgb_to_lab, saturation};
 use crate::frame::flow::{frame_motion, warp};
+use crate::frame::footage::gaussian_blur;
 use crate::frame::image_io::{rgb8_to_tensor, tensor_to_rgb8};
 use crate::video::{self, ReadOptions, VideoReader};
 use serde::Serialize;
@@ -40,6 +45,15 @@ pub struct Comparison {
     /// What makes the two videos a doubtful pair: different frame counts, shapes or rates.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Mean over the frames of the blurred-luma correlation of source and dream.
+    pub structure: f64,
+    /// The lowest frame's correlation, and that frame (from 0).
+    pub structure_worst: f64,
+    pub structure_worst_frame: u64,
+    /// Sigma of the Gaussian blur the correlation was taken after, in pixels (width / 40).
+    pub structure_blur_px: f64,
+    /// Each frame's correlation, in order.
+    pub structure_per_frame: Vec<f64>,
 }
 
 /// Running sums over the frames.
@@ -53,6 +67,7 @@ struct Sums {
     saturation: f64,
     saturation_source: f64,
     clipped_max: f64,
+    structure: Vec<f64>,
 }
 
 /// Compares `dreamed` with its `source` (read at the dreamed frames' size), frame by frame from
@@ -66,6 +81,7 @@ pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Co
     let mut sums = Sums::default();
     let mut report = Comparison::default();
     let mut previous: Option<(Vec<u8>, Tensor, Tensor)> = None;
+    let blur = StructureBlur::new(width)?;
     let rest: (u64, u64);
     loop {
         let (source_frame, dreamed_frame) = match (source_reader.next_frame()?, dreamed_reader.next_frame()?) {
@@ -80,13 +96,15 @@ pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Co
         let src = crate::frame::transform::resize(&src, height as i64, width as i64)?;
         let (_, _, src_rgb) = tensor_to_rgb8(&src)?;
         add_frame(&mut sums, &out, &src)?;
+        sums.structure.push(blur.correlation(&src, &out)?);
         if let Some((previous_rgb, previous_src, previous_out)) = &previous {
             let motion = frame_motion(previous_rgb, &src_rgb, width, height)?;
             if scene_threshold > 0.0 && motion.consistent < scene_threshold {
                 report.cuts.push(report.frames);
             } else {
-                sums.e_warp += warping_error(previous_out, &out, &motion.backward, &motion.weight)?;
-                sums.e_warp_source += warping_error(previous_src, &src, &motion.backward, &motion.weight)?;
+                let (backward, weight) = (motion.backward_tensor(Device::Cpu)?, motion.weight_tensor(Device::Cpu)?);
+                sums.e_warp += warping_error(previous_out, &out, &backward, &weight)?;
+                sums.e_warp_source += warping_error(previous_src, &src, &backward, &weight)?;
                 report.pairs += 1;
             }
             sums.flicker += (mean_luma(&out)? - mean_luma(previous_out)?).abs();
@@ -112,6 +130,7 @@ pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Co
         }
     }
     report.warnings = mismatches(source_reader.info(), dreamed_reader.info(), source_frames, dreamed_frames);
+    report.structure_blur_px = blur.sigma;
     Ok(finish(report, &sums))
 }
 
@@ -170,7 +189,47 @@ fn finish(mut report: Comparison, sums: &Sums) -> Comparison {
     report.saturation = sums.saturation / frames;
     report.saturation_source = sums.saturation_source / frames;
     report.clipped_max = sums.clipped_max;
+    report.structure = sums.structure.iter().sum::<f64>() / frames;
+    let worst = sums.structure.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1));
+    if let Some((frame, &value)) = worst {
+        (report.structure_worst, report.structure_worst_frame) = (value, frame as u64);
+    }
+    report.structure_per_frame = sums.structure.clone();
     report
+}
+
+/// The blur that [`StructureBlur::correlation`] compares pictures after: Gaussian, sigma width/40.
+pub struct StructureBlur {
+    pub sigma: f64,
+}
+
+impl StructureBlur {
+    pub fn new(width: u32) -> Result<StructureBlur> {
+        Ok(StructureBlur { sigma: (width as f64 / 40.0).max(0.5) })
+    }
+
+    /// Rec. 601 luma of `rgb` (1 x 3 x H x W), blurred, edges repeating the border.
+    fn blurred_luma(&self, rgb: &Tensor) -> Result<Tensor> {
+        let weights = Tensor::f_from_slice(&[0.299f32, 0.587, 0.114])?.f_view([1, 3, 1, 1])?;
+        let luma = rgb.f_mul(&weights.f_to_device(rgb.device())?)?.f_sum_dim_intlist(&[1i64][..], true, Kind::Float)?;
+        gaussian_blur(&luma, self.sigma)
+    }
+
+    /// Pearson correlation of `source`'s and `dreamed`'s blurred luma (1 x 3 x H x W each). A
+    /// flat source frame has no picture to lose: 1.
+    pub fn correlation(&self, source: &Tensor, dreamed: &Tensor) -> Result<f64> {
+        let centred = |t: &Tensor| -> Result<Tensor> {
+            let luma = self.blurred_luma(t)?;
+            Ok(luma.f_sub(&luma.f_mean(Kind::Float)?)?)
+        };
+        let (a, b) = (centred(source)?, centred(dreamed)?);
+        let value = |t: Tensor| t.f_sum(Kind::Float)?.f_double_value(&[]);
+        let (covariance, var_a, var_b) = (value(a.f_mul(&b)?)?, value(a.f_square()?)?, value(b.f_square()?)?);
+        if var_a <= 1e-9 * a.numel() as f64 {
+            return Ok(1.0);
+        }
+        Ok(covariance / (var_a * var_b).sqrt().max(1e-12))
+    }
 }
 
 /// Mean squared difference of `later` and `earlier` warped onto it, over the followed pixels.
@@ -220,6 +279,11 @@ impl std::fmt::Display for Comparison {
         )?;
         writeln!(f, "saturation        {:.3} (source {:.3})", self.saturation, self.saturation_source)?;
         writeln!(f, "clipped (worst)   {:.1}% of pixels", self.clipped_max * 100.0)?;
+        writeln!(
+            f,
+            "structure         {:.3} mean, {:.3} worst (frame {}), blurred luma correlation (sigma {:.1} px)",
+            self.structure, self.structure_worst, self.structure_worst_frame, self.structure_blur_px
+        )?;
         let cuts: Vec<String> = self.cuts.iter().map(|c| c.to_string()).collect();
         write!(f, "cuts at frames    {}", if cuts.is_empty() { "none".into() } else { cuts.join(", ") })
     }
@@ -228,6 +292,28 @@ impl std::fmt::Display for Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn structure_is_one_for_the_picture_itself_and_falls_as_a_dream_replaces_it() {
+        let blur = StructureBlur::new(96).unwrap();
+        assert!((blur.sigma - 2.4).abs() < 1e-12);
+        let ys = Tensor::arange(64, (Kind::Float, Device::Cpu)).view([1, 1, 64, 1]);
+        let xs = Tensor::arange(96, (Kind::Float, Device::Cpu)).view([1, 1, 1, 96]);
+        // Broad shapes (a picture) and a fine texture (a dream's pattern).
+        let picture = ((&xs * 0.05).sin() * (&ys * 0.07).cos() * 0.3 + 0.5).expand([1, 3, 64, 96], false);
+        let pattern = ((&xs * 2.1).sin() * (&ys * 1.9).sin() * 0.3).expand([1, 3, 64, 96], false);
+        let same = blur.correlation(&picture, &picture).unwrap();
+        assert!((same - 1.0).abs() < 1e-5, "{same}");
+        let patterned = blur.correlation(&picture, &(&picture + &pattern)).unwrap();
+        assert!(patterned > 0.95, "fine patterns blur away: {patterned}");
+        let other = ((&xs * 0.09 + 1.0).cos() * (&ys * 0.03).sin() * 0.3 + 0.5).expand([1, 3, 64, 96], false);
+        let replaced = blur.correlation(&picture, &other).unwrap();
+        assert!(replaced < 0.5, "another picture: {replaced}");
+        let half = blur.correlation(&picture, &((&picture + &other) * 0.5)).unwrap();
+        assert!(replaced < half && half < patterned, "{replaced} < {half} < {patterned}");
+        let flat = Tensor::full([1, 3, 64, 96], 0.5, (Kind::Float, Device::Cpu));
+        assert_eq!(blur.correlation(&flat, &picture).unwrap(), 1.0);
+    }
 
     #[test]
     fn slope_of_a_line() {

@@ -11,7 +11,7 @@ use crate::engine::ascent::Dreamer;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
 use crate::frame::flow::FrameMotion;
-use crate::frame::footage::{Carry, FollowedFrame, follow};
+use crate::frame::footage::{Carry, FollowedFrame, Prepared, carried_iterations, follow};
 use crate::frame::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::frame::rgb::Frame;
 use crate::frame::transform::{blend, noise};
@@ -112,6 +112,7 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
             colors: job.between_frames.colors,
             // A zoom keeps the colours of its start: zooming into it alone would grey them out.
             color_reference: Some(&first),
+            carried_iterations: None,
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, _, _| {
             Ok(match previous {
@@ -146,6 +147,9 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
     let decode_from = if between.flow { skip.saturating_sub(1) } else { skip };
     let mut cuts = Vec::new();
     let carry = carry_of(&between);
+    // Set by `prepare` for a frame that carries the previous dream: it takes fewer iterations.
+    let carrying = std::cell::Cell::new(false);
+    let fewer = carried_iterations(dreamer.params().iterations);
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
@@ -170,14 +174,16 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             cancel,
             colors: between.colors,
             color_reference: None,
+            carried_iterations: Some((&carrying, fewer)),
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame, frame_motion| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
-            let (image, cut) = carry_into(&carry, between.flow, previous, new, frame_motion)?;
-            if cut {
+            let prepared = carry_into(&carry, between.flow, previous, new, frame_motion)?;
+            if prepared.cut {
                 cuts.push(frame.index);
             }
-            Ok(image)
+            carrying.set(prepared.carried);
+            Ok(prepared.image)
         });
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
         // closing the channel wakes it, so the joins in `finish` always return.
@@ -254,17 +260,17 @@ fn carry_into(
     previous: Option<&Tensor>,
     new: Tensor,
     frame_motion: Option<&FrameMotion>,
-) -> Result<(Tensor, bool)> {
+) -> Result<Prepared> {
     if flow {
-        let prepared = carry.prepare(previous, &new, frame_motion)?;
-        return Ok((prepared.image, prepared.cut));
+        return carry.prepare(previous, &new, frame_motion);
     }
-    match previous {
+    let image = match previous {
         Some(previous) if previous.size() == new.size() => {
-            Ok((blend(&carry.motion.apply(previous)?, &new, carry.share_of_new)?, false))
+            blend(&carry.motion.apply(previous)?, &new, carry.share_of_new)?
         }
-        _ => Ok((new, false)),
-    }
+        _ => new,
+    };
+    Ok(Prepared { image, cut: false, carried: false })
 }
 
 /// The output's lock, work folder and checkpoint, from the start of a render to its end.
@@ -393,6 +399,9 @@ struct DreamStage<'a> {
     /// from), so feedback cannot drift.
     colors: ColorMode,
     color_reference: Option<&'a Tensor>,
+    /// Footage with flow: set (and read once) for each frame that carries the previous dream,
+    /// which is dreamed for this many iterations per octave.
+    carried_iterations: Option<(&'a std::cell::Cell<bool>, u32)>,
 }
 
 impl DreamStage<'_> {
@@ -419,7 +428,12 @@ impl DreamStage<'_> {
             dreamer.start_frame(frame.index);
             let image = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
             let reference = self.color_reference.unwrap_or(&image);
-            let dreamed = crate::frame::color::settle(dreamer.dream(&image)?, reference, self.colors)?;
+            let iterations = match self.carried_iterations {
+                Some((carrying, iterations)) if carrying.take() => iterations,
+                _ => dreamer.params().iterations,
+            };
+            let dreamed =
+                crate::frame::color::settle(dreamer.dream_iterations(&image, iterations)?, reference, self.colors)?;
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
             let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
