@@ -321,7 +321,7 @@ mod tests {
         let x = Tensor::from_slice(&[1.0f32, 2.0]);
         let factor = Tensor::from_slice(&[3.0f32]);
         let mut constant = 2.0;
-        let mut run = |cache: &mut GraphCache, factor: &Tensor, constant: f64| {
+        let run = |cache: &mut GraphCache, factor: &Tensor, constant: f64| {
             let out = cache.run(0, &[&x, factor], move |t| Ok(t[0].f_mul(&t[1])?.f_add_scalar(constant)?)).unwrap();
             Vec::<f32>::try_from(&out).unwrap()
         };
