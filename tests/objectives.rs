@@ -60,8 +60,12 @@ fn classes_grown_from_noise_are_seen_by_lite0_and_by_lite2() {
 
 /// An engine for `patch` over fast defaults, on the CPU.
 fn engine(patch: SettingsPatch) -> Engine {
-    let base =
-        SettingsPatch { octaves: Some(2), iterations: Some(10.into()), device: Some("cpu".into()), ..Default::default() };
+    let base = SettingsPatch {
+        octaves: Some(2),
+        iterations: Some(10.into()),
+        device: Some("cpu".into()),
+        ..Default::default()
+    };
     Engine::load(&Settings::resolve([&base, &patch]).unwrap()).unwrap()
 }
 

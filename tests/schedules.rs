@@ -60,11 +60,7 @@ fn mean_abs_difference(a: &[f64], b: &[f64]) -> f64 {
 
 /// (duration of the video stream, of the audio stream) in seconds.
 fn stream_seconds(path: &Path) -> (f64, Option<f64>) {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_streams", "-of", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
+    let out = Command::new("ffprobe").args(["-v", "error", "-show_streams", "-of", "json"]).arg(path).output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let streams = json["streams"].as_array().unwrap();
     let seconds = |kind: &str| {
@@ -104,7 +100,10 @@ fn a_click_track_pulses_the_zoom_on_every_click_and_is_the_soundtrack() {
     assert!(on_time * 10 >= click_frames.len() * 9, "{on_time} of {} clicks: {change:?}", click_frames.len());
     let (video, audio) = stream_seconds(&output);
     let audio = audio.expect("the output has the click track");
-    assert!((video - seconds).abs() <= 1.0 / fps && (audio - video).abs() <= 1.0 / fps, "video {video} s, audio {audio} s");
+    assert!(
+        (video - seconds).abs() <= 1.0 / fps && (audio - video).abs() <= 1.0 / fps,
+        "video {video} s, audio {audio} s"
+    );
 }
 
 /// The zoom between two frames: the factor whose centre crop of `before`, scaled back up, is
@@ -124,7 +123,10 @@ fn measured_zoom(before: &[f64], after: &[f64], width: u32, height: u32) -> f64 
         // The middle of the frame only: the edges are where bilinear and the crop's rounding differ.
         for y in (height / 6)..(height * 5 / 6) {
             for x in (width / 6)..(width * 5 / 6) {
-                let (sx, sy) = ((x as f64 + 0.5 - w / 2.0) / zoom + w / 2.0 - 0.5, (y as f64 + 0.5 - h / 2.0) / zoom + h / 2.0 - 0.5);
+                let (sx, sy) = (
+                    (x as f64 + 0.5 - w / 2.0) / zoom + w / 2.0 - 0.5,
+                    (y as f64 + 0.5 - h / 2.0) / zoom + h / 2.0 - 0.5,
+                );
                 total += (sample(sx, sy) - after[(y * width + x) as usize]).abs();
             }
         }
@@ -167,7 +169,11 @@ fn blurred(frame: &[f64], width: usize, height: usize, sigma: f64) -> Vec<f64> {
                 let mut sum = 0.0;
                 for (k, weight) in kernel.iter().enumerate() {
                     let d = k as i64 - radius;
-                    let (sx, sy) = if horizontal { ((x + d).clamp(0, width as i64 - 1), y) } else { (x, (y + d).clamp(0, height as i64 - 1)) };
+                    let (sx, sy) = if horizontal {
+                        ((x + d).clamp(0, width as i64 - 1), y)
+                    } else {
+                        (x, (y + d).clamp(0, height as i64 - 1))
+                    };
                     sum += weight * source[(sy * width as i64 + sx) as usize];
                 }
                 out[(y * width as i64 + x) as usize] = sum / total;
@@ -196,7 +202,9 @@ fn a_looping_zoom_has_no_seam() {
         let output = dir.path().join(name);
         let mut cmd = dreamreel_process();
         cmd.args(["zoom", "noise", "-o"]).arg(output.join("%03d.png"));
-        cmd.args(["--width", "128", "--height", "96", "--frames", "32", "--zoom", "1.04", "--quiet"]).args(FAST).args(extra);
+        cmd.args(["--width", "128", "--height", "96", "--frames", "32", "--zoom", "1.04", "--quiet"])
+            .args(FAST)
+            .args(extra);
         succeeds(cmd);
         output
     };
@@ -235,7 +243,14 @@ fn a_resumed_scheduled_loop_has_the_frames_of_an_uninterrupted_one() {
         let mut cmd = dreamreel_process();
         cmd.args(["zoom", "samples/chelsea.png", "-o"]).arg(output);
         cmd.args(["--width", "64", "--frames", "12", "--checkpoint-every", "2", "--quiet", "--seed", "3", "--loop"]);
-        cmd.args(["--zoom", "0:(1.0), 11:(1.08)", "--step", "0.02 + 0.01*sin(t)", "--layers", "0:(blocks.8), 6:(blocks.10)"]);
+        cmd.args([
+            "--zoom",
+            "0:(1.0), 11:(1.08)",
+            "--step",
+            "0.02 + 0.01*sin(t)",
+            "--layers",
+            "0:(blocks.8), 6:(blocks.10)",
+        ]);
         cmd.args(FAST).args(extra);
         cmd
     };
@@ -262,7 +277,8 @@ fn plans_print_every_frame_as_a_table_json_and_a_plot() {
     let clicks = click_track(dir.path(), 3.0);
     let plan = |extra: &[&str]| {
         let mut cmd = dreamreel_process();
-        cmd.args(["plan", "zoom", "noise", "-o", "never.mp4", "--duration", "3", "--fps", "12", "--audio"]).arg(&clicks);
+        cmd.args(["plan", "zoom", "noise", "-o", "never.mp4", "--duration", "3", "--fps", "12", "--audio"])
+            .arg(&clicks);
         cmd.args(["--zoom", "1.01 + 0.06*beat", "--rotate", "0:(0), 1s:(2)", "--interpolation", "cubic"]).args(extra);
         succeeds(cmd)
     };
@@ -291,8 +307,14 @@ fn plans_print_every_frame_as_a_table_json_and_a_plot() {
 fn schedule_mistakes_name_the_option_and_the_character() {
     let cases: [(&[&str], &str); 4] = [
         (&["--zoom", "1 + 0.1*bet"], "dreamreel: --zoom: at character 9 of '1 + 0.1*bet': unknown name 'bet'"),
-        (&["--step", "0:(0.02), 10:(0.03"], "dreamreel: --step: at character 14 of '0:(0.02), 10:(0.03': this '(' is never closed"),
-        (&["--zoom", "1 + 0.1*beat"], "dreamreel: --zoom: '1 + 0.1*beat': 'beat' is an audio signal: give --audio FILE"),
+        (
+            &["--step", "0:(0.02), 10:(0.03"],
+            "dreamreel: --step: at character 14 of '0:(0.02), 10:(0.03': this '(' is never closed",
+        ),
+        (
+            &["--zoom", "1 + 0.1*beat"],
+            "dreamreel: --zoom: '1 + 0.1*beat': 'beat' is an audio signal: give --audio FILE",
+        ),
         (&["--zoom", "1 + t/2"], "dreamreel: --zoom: at frame 3: 2.5 must be between 0.5 and 2"),
     ];
     let dir = tempfile::tempdir().unwrap();
@@ -306,8 +328,15 @@ fn schedule_mistakes_name_the_option_and_the_character() {
         assert!(stderr.starts_with(expected), "{stderr} vs {expected}");
         assert!(!output.exists() && !work_folder(&output).exists(), "nothing is left behind");
     }
-    let still = dreamreel_process().args(["still", "noise", "-o", "x.png", "--width", "64", "--step", "0:(0.01), 4:(0.02)"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&still.stderr).contains("--step: a still has one frame"), "{}", String::from_utf8_lossy(&still.stderr));
+    let still = dreamreel_process()
+        .args(["still", "noise", "-o", "x.png", "--width", "64", "--step", "0:(0.01), 4:(0.02)"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&still.stderr).contains("--step: a still has one frame"),
+        "{}",
+        String::from_utf8_lossy(&still.stderr)
+    );
 }
 
 #[test]
@@ -356,11 +385,11 @@ fn presets_and_manifests_take_schedules_under_the_same_keys() {
 }
 
 mod library {
+    use dreamreel::config::settings::{Settings, SettingsPatch};
     use dreamreel::engine::ascent::Dreamer;
     use dreamreel::frame::image_io::{image_to_tensor, load_image, tensor_to_rgb8};
     use dreamreel::job::{Job, Mode, Request};
     use dreamreel::model::network::Network;
-    use dreamreel::config::settings::{Settings, SettingsPatch};
     use std::path::Path;
     use tch::Device;
 
@@ -390,7 +419,8 @@ mod library {
         let plan = dreamreel::run::scheduled::scheduled_plan(&job, 24.0, 3).unwrap().unwrap();
         let params = dreamreel::run::scheduled::frame_params(&plan, &job.settings, &network).unwrap();
         assert_eq!((params[0].step, params[1].step, params[2].step), (0.01, 0.105, 0.2));
-        let image = image_to_tensor(&load_image(Path::new("samples/chelsea.png"), Some(96)).unwrap(), Device::Cpu).unwrap();
+        let image =
+            image_to_tensor(&load_image(Path::new("samples/chelsea.png"), Some(96)).unwrap(), Device::Cpu).unwrap();
         let mut graphed = Dreamer::new(&network, params[0].clone(), 5).unwrap();
         graphed.use_emulated_graphs();
         for (frame, frame_params) in params.iter().enumerate() {

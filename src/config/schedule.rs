@@ -26,13 +26,32 @@ const VARIABLES: [&str; 6] = ["t", "s", "n", "bpm", "pi", "tau"];
 
 /// Functions an expression may call (`if` is evalexpr's own; the rest are defined here).
 const FUNCTIONS: [&str; 22] = [
-    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "abs", "sqrt", "exp", "ln", "log", "pow", "min", "max",
-    "clamp", "smoothstep", "floor", "ceil", "round", "fract", "if",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "abs",
+    "sqrt",
+    "exp",
+    "ln",
+    "log",
+    "pow",
+    "min",
+    "max",
+    "clamp",
+    "smoothstep",
+    "floor",
+    "ceil",
+    "round",
+    "fract",
+    "if",
 ];
 
 /// How values are drawn between numeric keyframes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[derive(clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Interpolation {
     /// Straight lines between keyframes (Deforum's default).
@@ -217,9 +236,10 @@ impl Schedule {
     }
 
     fn audio_name(&self) -> Option<&'static str> {
-        AUDIO_SIGNALS.into_iter().chain(["bpm"]).find(|name| {
-            self.expressions().any(|e| e.node.iter_variable_identifiers().any(|id| id == *name))
-        })
+        AUDIO_SIGNALS
+            .into_iter()
+            .chain(["bpm"])
+            .find(|name| self.expressions().any(|e| e.node.iter_variable_identifiers().any(|id| id == *name)))
     }
 
     /// The value at `frame` between numeric keyframes (sorted by frame), held at both ends.
@@ -262,7 +282,8 @@ impl Schedule {
                 let (m0, m1) = (tangent(i), tangent(j));
                 let h = p1 - p0;
                 let (w2, w3) = (w * w, w * w * w);
-                let (h00, h10, h01, h11) = (2.0 * w3 - 3.0 * w2 + 1.0, w3 - 2.0 * w2 + w, -2.0 * w3 + 3.0 * w2, w3 - w2);
+                let (h00, h10, h01, h11) =
+                    (2.0 * w3 - 3.0 * w2 + 1.0, w3 - 2.0 * w2 + w, -2.0 * w3 + 3.0 * w2, w3 - w2);
                 Ok((0..self.dimensions)
                     .map(|d| h00 * value(i)[d] + h10 * h * m0[d] + h01 * value(j)[d] + h11 * h * m1[d])
                     .collect())
@@ -485,7 +506,7 @@ fn parse_expression(text: &str, start: usize, end: usize) -> Result<Expression, 
                 }
                 prefix.push_str(&token.text);
                 let closers = ")".repeat(token.depth);
-                if [""," 1"].iter().all(|tail| read(&format!("{prefix}{tail}{closers}")).is_err()) {
+                if ["", " 1"].iter().all(|tail| read(&format!("{prefix}{tail}{closers}")).is_err()) {
                     let message = format!("cannot read the expression here ({})", describe(&error));
                     return Err(ScheduleError::at(text, token.start, message));
                 }
@@ -838,65 +859,12 @@ pub fn is_linear(interpolation: &Interpolation) -> bool {
 }
 
 /// A schedule's mistake as a setting's error: `--zoom: at character 5 of '1 + foo': ...`.
-fn setting_error(key: &str, text: &str, error: &ScheduleError) -> crate::Error {
+pub fn setting_error(key: &str, text: &str, error: &ScheduleError) -> crate::Error {
     let message = match error.position {
         Some(position) => format!("at character {position} of '{text}': {}", error.message),
         None => format!("'{text}' {}", error.message),
     };
     crate::Error::setting(format!("--{key}"), message)
-}
-
-/// Layers the numeric per-frame settings of `patch` over `settings`: a number sets the setting's
-/// constant (and drops a schedule an earlier layer gave it), any other text is parsed as a schedule.
-pub fn take_numbers(settings: &mut crate::config::settings::Settings, patch: &crate::config::settings::SettingsPatch) -> crate::Result<()> {
-    let given = [
-        ("zoom", &patch.zoom),
-        ("rotate", &patch.rotate),
-        ("blend", &patch.blend),
-        ("step", &patch.step),
-        ("iterations", &patch.iterations),
-        ("jitter", &patch.jitter),
-        ("octave-scale", &patch.octave_scale),
-        ("blur", &patch.blur),
-    ];
-    for (key, value) in given {
-        let Some(value) = value else { continue };
-        match value.number() {
-            Some(number) => {
-                set_constant(settings, key, number)?;
-                settings.schedules.set_number(key, None);
-            }
-            None => {
-                let text = value.to_string();
-                let schedule = Schedule::parse(&text, 1).map_err(|e| setting_error(key, &text, &e))?;
-                settings.schedules.set_number(key, Some(schedule));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Sets the constant of the numeric setting `key`.
-pub fn set_constant(settings: &mut crate::config::settings::Settings, key: &str, value: f64) -> crate::Result<()> {
-    let whole = |value: f64| -> crate::Result<u32> {
-        if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
-            Ok(value as u32)
-        } else {
-            Err(crate::Error::setting(format!("--{key}"), format!("{value} must be a whole number, 0 or more")))
-        }
-    };
-    match key {
-        "zoom" => settings.zoom = Some(value),
-        "rotate" => settings.rotate = value,
-        "blend" => settings.blend = value,
-        "step" => settings.step = value,
-        "iterations" => settings.iterations = whole(value)?,
-        "jitter" => settings.jitter = whole(value)?,
-        "octave-scale" => settings.octave_scale = value,
-        "blur" => settings.blur = Some(value),
-        _ => {}
-    }
-    Ok(())
 }
 
 /// A `--pan` that is a schedule (keyframes or expressions of DX, DY); `None` for two plain numbers,
@@ -907,35 +875,6 @@ pub fn pan_schedule(text: &str) -> crate::Result<Option<Schedule>> {
         return Ok(None);
     }
     Schedule::parse(text, 2).map(Some).map_err(|e| setting_error("pan", text, &e))
-}
-
-/// After all layers: layers, channels and classes given as keyframes become switches, and the
-/// settings keep the values of frame 0 (which the checks and a first engine see).
-pub fn take_switches(settings: &mut crate::config::settings::Settings) -> crate::Result<()> {
-    let fps = settings.fps;
-    let parse = |key: &str, text: &str| Switches::parse(text).map_err(|e| setting_error(key, text, &e));
-    let layers = parse("layers", &settings.layers.clone())?;
-    if let Some(layers) = &layers {
-        settings.layers = layers.at(0, fps).to_string();
-    }
-    settings.schedules.set_switches("layers", layers);
-    let class = match settings.class.clone() {
-        Some(text) => parse("class", &text)?,
-        None => None,
-    };
-    if let Some(class) = &class {
-        settings.class = Some(class.at(0, fps).to_string());
-    }
-    settings.schedules.set_switches("class", class);
-    let channels = match settings.channels.as_slice() {
-        [one] => parse("channels", &one.clone())?,
-        _ => None,
-    };
-    if let Some(channels) = &channels {
-        settings.channels = channel_sets(channels.at(0, fps));
-    }
-    settings.schedules.set_switches("channels", channels);
-    Ok(())
 }
 
 /// A keyframe of `--channels` may name several layers' channels, separated by ';'.
@@ -1047,8 +986,15 @@ mod tests {
 
     #[test]
     fn errors_name_the_character_where_parsing_failed() {
-        assert_eq!(error("1 + foo"), "at character 5: unknown name 'foo' (use t, s, n, loud, beat, bass, mid, high, bpm, pi)");
-        assert!(error("0:(1), 10:(2 2)").starts_with("at character 14: cannot read the expression here"), "{}", error("0:(1), 10:(2 2)"));
+        assert_eq!(
+            error("1 + foo"),
+            "at character 5: unknown name 'foo' (use t, s, n, loud, beat, bass, mid, high, bpm, pi)"
+        );
+        assert!(
+            error("0:(1), 10:(2 2)").starts_with("at character 14: cannot read the expression here"),
+            "{}",
+            error("0:(1), 10:(2 2)")
+        );
         assert!(error("sin(t").starts_with("at character 4: this '(' is never closed"));
         assert!(error("t)").starts_with("at character 2: this ')' closes nothing"));
         assert!(error("0:(1), 10(2)").starts_with("at character 10: expected ':'"), "{}", error("0:(1), 10(2)"));

@@ -3,8 +3,8 @@
 //! [`SettingsPatch`] is what the command line's options (clap, in `src/cli/options.rs`) and a preset's or
 //! batch job's table (serde) give: the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
 //! and `--octave-scale 1.4` on the command line mean the same thing.
-use crate::error::{Error, Result};
 use crate::config::schedule::{Interpolation, Scheduled, Schedules};
+use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
 use crate::model::kind::ModelKind;
 use crate::model::precision::Precision;
@@ -219,7 +219,7 @@ impl Settings {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
             take_optional!(weights, tile, width, height, codec, crf, audio);
-            crate::config::schedule::take_numbers(&mut s, p)?;
+            take_numbers(&mut s, p)?;
             if let Some(looped) = p.looped {
                 s.looped = looped;
             }
@@ -238,7 +238,7 @@ impl Settings {
             // The 2015 look: the default layers are EfficientNet's, so GoogLeNet gets its own.
             s.layers = GOOGLENET_LAYERS.into();
         }
-        crate::config::schedule::take_switches(&mut s)?;
+        take_switches(&mut s)?;
         s.check()?;
         Ok(s)
     }
@@ -343,6 +343,94 @@ pub fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> Result<
         }
         _ => Err(Error::setting("--class", "give one of --channels, --class and --guide")),
     }
+}
+
+// Schedules (src/config/schedule.rs): how the per-frame settings take them.
+
+/// Layers the numeric per-frame settings of `patch` over `settings`: a number sets the setting's
+/// constant (and drops a schedule an earlier layer gave it), any other text is parsed as a schedule.
+pub fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
+    let given = [
+        ("zoom", &patch.zoom),
+        ("rotate", &patch.rotate),
+        ("blend", &patch.blend),
+        ("step", &patch.step),
+        ("iterations", &patch.iterations),
+        ("jitter", &patch.jitter),
+        ("octave-scale", &patch.octave_scale),
+        ("blur", &patch.blur),
+    ];
+    for (key, value) in given {
+        let Some(value) = value else { continue };
+        match value.number() {
+            Some(number) => {
+                set_constant(settings, key, number)?;
+                settings.schedules.set_number(key, None);
+            }
+            None => {
+                let text = value.to_string();
+                let schedule = crate::config::schedule::Schedule::parse(&text, 1)
+                    .map_err(|e| crate::config::schedule::setting_error(key, &text, &e))?;
+                settings.schedules.set_number(key, Some(schedule));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets the constant of the numeric setting `key`.
+pub fn set_constant(settings: &mut Settings, key: &str, value: f64) -> Result<()> {
+    let whole = |value: f64| -> Result<u32> {
+        if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+            Ok(value as u32)
+        } else {
+            Err(Error::setting(format!("--{key}"), format!("{value} must be a whole number, 0 or more")))
+        }
+    };
+    match key {
+        "zoom" => settings.zoom = Some(value),
+        "rotate" => settings.rotate = value,
+        "blend" => settings.blend = value,
+        "step" => settings.step = value,
+        "iterations" => settings.iterations = whole(value)?,
+        "jitter" => settings.jitter = whole(value)?,
+        "octave-scale" => settings.octave_scale = value,
+        "blur" => settings.blur = Some(value),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// After all layers: layers, channels and classes given as keyframes become switches, and the
+/// settings keep the values of frame 0 (which the checks and a first engine see).
+pub fn take_switches(settings: &mut Settings) -> Result<()> {
+    let fps = settings.fps;
+    let parse = |key: &str, text: &str| {
+        crate::config::schedule::Switches::parse(text)
+            .map_err(|e| crate::config::schedule::setting_error(key, text, &e))
+    };
+    let layers = parse("layers", &settings.layers.clone())?;
+    if let Some(layers) = &layers {
+        settings.layers = layers.at(0, fps).to_string();
+    }
+    settings.schedules.set_switches("layers", layers);
+    let class = match settings.class.clone() {
+        Some(text) => parse("class", &text)?,
+        None => None,
+    };
+    if let Some(class) = &class {
+        settings.class = Some(class.at(0, fps).to_string());
+    }
+    settings.schedules.set_switches("class", class);
+    let channels = match settings.channels.as_slice() {
+        [one] => parse("channels", &one.clone())?,
+        _ => None,
+    };
+    if let Some(channels) = &channels {
+        settings.channels = crate::config::schedule::channel_sets(channels.at(0, fps));
+    }
+    settings.schedules.set_switches("channels", channels);
+    Ok(())
 }
 
 fn parse_pan(text: &str) -> Result<(f64, f64)> {

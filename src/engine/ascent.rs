@@ -197,7 +197,8 @@ impl<'a> Dreamer<'a> {
                         // blur and the objective are frozen into the graph (the blur in its key;
                         // a new objective drops the graphs, see `set_params`).
                         let objective = self.params.objective.clone();
-                        let step = move |inputs: &[Tensor]| whole_step(network, &objective, blur, &inputs[0], &inputs[1]);
+                        let step =
+                            move |inputs: &[Tensor]| whole_step(network, &objective, blur, &inputs[0], &inputs[1]);
                         graphs.run(blur.to_bits(), &[&rolled, &step_size], step)?
                     }
                     None => whole_step(network, &self.params.objective, blur, &rolled, &step_size)?,
@@ -249,7 +250,13 @@ impl<'a> Dreamer<'a> {
 
 /// One untiled step in rolled space: gradient, normalised step, clamp. It draws no random
 /// numbers and syncs nothing to the host, so a CUDA graph can capture it.
-fn whole_step(network: &Network, objective: &Objective, blur: f64, rolled: &Tensor, step_size: &Tensor) -> Result<Tensor> {
+fn whole_step(
+    network: &Network,
+    objective: &Objective,
+    blur: f64,
+    rolled: &Tensor,
+    step_size: &Tensor,
+) -> Result<Tensor> {
     let grad = crop_gradient(network, objective, rolled)?;
     normalised_step(rolled, &grad, step_size, blur)
 }

@@ -240,7 +240,8 @@ impl<'a> GraphCache<'a> {
                 inputs.iter().map(|t| t.f_detach_copy().map_err(|e| GraphError(e.to_string()))).collect();
             if self.emulate {
                 let copies = copies.map_err(|e| crate::Error::setting("internal", e.0))?;
-                self.graphs.insert(key.clone(), Some(Captured::Emulated(Emulated { inputs: copies, step: Box::new(step) })));
+                self.graphs
+                    .insert(key.clone(), Some(Captured::Emulated(Emulated { inputs: copies, step: Box::new(step) })));
                 self.captures += 1;
                 // The stand-in holds the step now; its failures are the step's own.
                 return self.replay(&key, inputs).map_err(|e| crate::Error::setting("internal", e.0));

@@ -93,11 +93,8 @@ impl AudioSignals {
                 counts[k] += 1;
             }
         }
-        let mut amplitude: Vec<[f64; 3]> = bands
-            .iter()
-            .zip(&counts)
-            .map(|(e, &n)| e.map(|energy| (energy / n.max(1) as f64).sqrt()))
-            .collect();
+        let mut amplitude: Vec<[f64; 3]> =
+            bands.iter().zip(&counts).map(|(e, &n)| e.map(|energy| (energy / n.max(1) as f64).sqrt())).collect();
         // Frames shorter than a hop (high frame rates) take the nearest spectrum's bands.
         for k in 0..frame_count {
             if counts[k] == 0 {
@@ -151,13 +148,13 @@ impl Spectra {
     fn of(samples: &[f32]) -> Spectra {
         let mut planner = FftPlanner::<f32>::new();
         let fft = planner.plan_fft_forward(WINDOW);
-        let hann: Vec<f32> = (0..WINDOW)
-            .map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / WINDOW as f32).cos())
-            .collect();
+        let hann: Vec<f32> =
+            (0..WINDOW).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / WINDOW as f32).cos()).collect();
         let bin_hz = f64::from(SAMPLE_RATE) / WINDOW as f64;
         let bass_top = (BASS_TOP / bin_hz).round() as usize;
         let mid_top = (MID_TOP / bin_hz).round() as usize;
-        let count = if samples.len() < WINDOW { usize::from(!samples.is_empty()) } else { (samples.len() - WINDOW) / HOP + 1 };
+        let count =
+            if samples.len() < WINDOW { usize::from(!samples.is_empty()) } else { (samples.len() - WINDOW) / HOP + 1 };
         let mut compressed = Vec::with_capacity(count);
         let mut bands = Vec::with_capacity(count);
         let mut buffer = vec![Complex::new(0.0f32, 0.0); WINDOW];
@@ -173,7 +170,13 @@ impl Spectra {
             let mut energy = [0.0f64; 3];
             // Bin 0 (DC) belongs to no band.
             for (bin, m) in magnitudes.iter().enumerate().skip(1) {
-                let b = if bin < bass_top { 0 } else if bin < mid_top { 1 } else { 2 };
+                let b = if bin < bass_top {
+                    0
+                } else if bin < mid_top {
+                    1
+                } else {
+                    2
+                };
                 energy[b] += f64::from(m * m);
             }
             // Energies per window sample, so their scale does not depend on the FFT size.
@@ -246,8 +249,7 @@ fn tempo(flux: &[f64], hop_seconds: f64) -> f64 {
         centred.iter().zip(&centred[lag..]).map(|(a, b)| a * b).sum::<f64>() / (centred.len() - lag) as f64
     };
     let scores: Vec<f64> = (shortest..=longest).map(correlation).collect();
-    let (best, &score) =
-        scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap_or((0, &0.0));
+    let (best, &score) = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap_or((0, &0.0));
     if score <= 0.0 {
         return 0.0;
     }
@@ -322,7 +324,9 @@ pub mod synthetic {
     /// A steady sine of `hz` at amplitude `amplitude`.
     pub fn sine(seconds: f64, hz: f64, amplitude: f64) -> Vec<f32> {
         let rate = f64::from(SAMPLE_RATE);
-        (0..(seconds * rate) as usize).map(|i| (amplitude * (std::f64::consts::TAU * hz * i as f64 / rate).sin()) as f32).collect()
+        (0..(seconds * rate) as usize)
+            .map(|i| (amplitude * (std::f64::consts::TAU * hz * i as f64 / rate).sin()) as f32)
+            .collect()
     }
 }
 
@@ -344,7 +348,11 @@ mod tests {
             let frame = (click * fps).floor() as usize;
             assert!(signals.beat[frame] > 0.95, "frame {frame}: {}", signals.beat[frame]);
             // Between clicks the pulse has died away.
-            assert!(signals.beat[frame + 6] < 0.1 && signals.beat[frame - 3] < 0.05, "{:?}", &signals.beat[frame - 3..frame + 7]);
+            assert!(
+                signals.beat[frame + 6] < 0.1 && signals.beat[frame - 3] < 0.05,
+                "{:?}",
+                &signals.beat[frame - 3..frame + 7]
+            );
         }
         assert!((signals.bpm - 120.0).abs() < 2.0, "{}", signals.bpm);
         assert!(signals.loud.iter().all(|v| (0.0..=1.0).contains(v)));

@@ -1,10 +1,12 @@
 //! A render's per-frame values: every schedule evaluated once for every frame and checked with
 //! the settings' own range checks, before the first frame is dreamed. The dream stage then only
 //! looks each frame's values up; `dreamreel plan` prints them.
-use crate::frame::audio_signals::AudioSignals;
-use crate::error::{Error, Result};
-use crate::config::schedule::{AudioFrames, SCHEDULED_NUMBERS, SCHEDULED_SWITCHES, ScheduleError, Timeline, channel_sets};
+use crate::config::schedule::{
+    AudioFrames, SCHEDULED_NUMBERS, SCHEDULED_SWITCHES, ScheduleError, Timeline, channel_sets,
+};
 use crate::config::settings::Settings;
+use crate::error::{Error, Result};
+use crate::frame::audio_signals::AudioSignals;
 use crate::frame::transform::Motion;
 use serde::Serialize;
 
@@ -246,7 +248,8 @@ impl FramePlan {
                     map.insert("frame".into(), frame.into());
                     map.insert("seconds".into(), (frame as f64 / self.fps).into());
                     if let Some(audio) = &self.audio {
-                        for (name, signal) in crate::config::schedule::AUDIO_SIGNALS.iter().zip(audio.at(frame as u64)) {
+                        for (name, signal) in crate::config::schedule::AUDIO_SIGNALS.iter().zip(audio.at(frame as u64))
+                        {
                             map.insert((*name).into(), signal.into());
                         }
                     }

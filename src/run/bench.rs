@@ -85,7 +85,13 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
     let frame_params = match settings.schedules.is_empty() {
         true => None,
         false => {
-            let plan = crate::job::plan::FramePlan::new(settings, options.zoom, settings.fps, u64::from(options.frames), None)?;
+            let plan = crate::job::plan::FramePlan::new(
+                settings,
+                options.zoom,
+                settings.fps,
+                u64::from(options.frames),
+                None,
+            )?;
             Some(crate::run::scheduled::frame_params(&plan, settings, &engine.network)?)
         }
     };

@@ -184,8 +184,10 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
         let frame_rate = info.frame_rate.as_f64();
         let counted = span_frames(job, &info, frame_rate);
         let plan = crate::run::scheduled::scheduled_plan(job, frame_rate, counted)?;
-        let frame_params =
-            plan.as_ref().map(|plan| crate::run::scheduled::frame_params(plan, &job.settings, &engine.network)).transpose()?;
+        let frame_params = plan
+            .as_ref()
+            .map(|plan| crate::run::scheduled::frame_params(plan, &job.settings, &engine.network))
+            .transpose()?;
         let (to_encoder, encoder) = spawn_footage_encoder(scope, job, &state, &info)?;
         progress.start(info.frame_count);
         progress.advance(skip);

@@ -192,14 +192,18 @@ mod tests {
         let image = image::open(&path).unwrap().to_rgb8();
         assert_eq!(image.dimensions(), (WIDTH, 3 * PANEL_HEIGHT));
         // The zoom's curve (blue) rises: high on the right of its panel, low on the left.
-        let blue_rows = |x: u32| (0..PANEL_HEIGHT).filter(|&y| image.get_pixel(x, y).0 == [0, 0, 255]).collect::<Vec<_>>();
+        let blue_rows =
+            |x: u32| (0..PANEL_HEIGHT).filter(|&y| image.get_pixel(x, y).0 == [0, 0, 255]).collect::<Vec<_>>();
         let (left, right) = (blue_rows(LEFT + 20), blue_rows(WIDTH - 60));
         assert!(!left.is_empty() && !right.is_empty(), "no curve drawn");
         assert!(right[0] < left[0], "the zoom's curve should rise: {left:?} {right:?}");
         // Beats are marked, and labels are written.
         let pink = image.pixels().filter(|p| p.0 == [255, 170, 170]).count();
         assert!(pink > 100, "{pink}");
-        let label = (0..40).flat_map(|x| (0..PANEL_HEIGHT).map(move |y| (x, y))).filter(|&(x, y)| image.get_pixel(x, y).0 == [0, 0, 0]).count();
+        let label = (0..40)
+            .flat_map(|x| (0..PANEL_HEIGHT).map(move |y| (x, y)))
+            .filter(|&(x, y)| image.get_pixel(x, y).0 == [0, 0, 0])
+            .count();
         assert!(label > 20, "{label}");
     }
 }

@@ -3,14 +3,14 @@
 use crate::config::settings::Settings;
 use crate::engine::ascent::DreamParams;
 #[cfg(feature = "video")]
-use crate::frame::audio_signals::{AudioSignals, SAMPLE_RATE};
-#[cfg(feature = "video")]
 use crate::error::Error;
 use crate::error::Result;
 #[cfg(feature = "video")]
+use crate::frame::audio_signals::{AudioSignals, SAMPLE_RATE};
+use crate::job::plan::FramePlan;
+#[cfg(feature = "video")]
 use crate::job::{Job, Mode};
 use crate::model::network::Network;
-use crate::job::plan::FramePlan;
 #[cfg(feature = "video")]
 use std::path::PathBuf;
 
@@ -116,4 +116,3 @@ pub fn frame_params(plan: &FramePlan, settings: &Settings, network: &Network) ->
     }
     Ok(params)
 }
-
