@@ -275,6 +275,7 @@ option_group! {
 }
 
 /// Printing a render's plan instead of rendering it.
+#[cfg(feature = "video")]
 #[derive(clap::Args)]
 pub struct PlanArgs {
     /// Print every frame's values of the scheduled settings (and the audio signals) instead of rendering
@@ -289,6 +290,7 @@ pub struct PlanArgs {
     pub plot: Option<PathBuf>,
 }
 
+#[cfg(feature = "video")]
 impl PlanArgs {
     /// Whether the command prints its plan instead of rendering.
     pub fn wanted(&self) -> bool {

@@ -270,8 +270,8 @@ impl Schedule {
                 // Non-uniform Catmull-Rom: tangents from the neighbours, one-sided at the ends.
                 let lo = i.saturating_sub(1);
                 let hi = (j + 1).min(keys.len() - 1);
-                for k in lo..=hi {
-                    scratch.push(self.evaluate(context, keys[k].1)?);
+                for (_, expression) in &keys[lo..=hi] {
+                    scratch.push(self.evaluate(context, expression)?);
                 }
                 let value = |k: usize| &scratch[k - lo];
                 let tangent = |k: usize| -> Vec<f64> {
@@ -643,10 +643,14 @@ fn tokenize(text: &str, start: usize, end: usize) -> Result<Vec<Token>, Schedule
     Ok(tokens)
 }
 
+/// A function of one number, and of two, as the context defines them.
+type Unary = fn(f64) -> f64;
+type Binary = fn(f64, f64) -> f64;
+
 /// An evaluation context with the schedule functions (evalexpr's own `if` stays).
 fn context() -> HashMapContext {
     let mut context = HashMapContext::new();
-    let unary: [(&str, fn(f64) -> f64); 14] = [
+    let unary: [(&str, Unary); 14] = [
         ("sin", f64::sin),
         ("cos", f64::cos),
         ("tan", f64::tan),
@@ -667,8 +671,7 @@ fn context() -> HashMapContext {
         let _ = context.set_function(name.into(), function);
     }
     let _ = context.set_function("round".into(), Function::new(|a: &Value| Ok(Value::Float(a.as_number()?.round()))));
-    let binary: [(&str, fn(f64, f64) -> f64); 4] =
-        [("pow", f64::powf), ("atan2", f64::atan2), ("min", f64::min), ("max", f64::max)];
+    let binary: [(&str, Binary); 4] = [("pow", f64::powf), ("atan2", f64::atan2), ("min", f64::min), ("max", f64::max)];
     for (name, f) in binary {
         let function = Function::new(move |argument: &Value| {
             let [a, b] = arguments::<2>(argument)?;
@@ -950,6 +953,8 @@ mod tests {
     }
 
     #[test]
+    // Deforum's own example writes 3.14 for pi.
+    #[allow(clippy::approx_constant)]
     fn expressions_read_the_frame_seconds_and_count() {
         let values = column("1 + t/n + s", 48, Interpolation::Linear);
         assert!((values[24] - (1.0 + 0.5 + 1.0)).abs() < 1e-12);
@@ -1017,7 +1022,7 @@ mod tests {
         struct Pulse;
         impl AudioFrames for Pulse {
             fn signals(&self, frame: u64) -> [f64; 5] {
-                [0.0, if frame % 2 == 0 { 1.0 } else { 0.0 }, 0.0, 0.0, 0.0]
+                [0.0, if frame.is_multiple_of(2) { 1.0 } else { 0.0 }, 0.0, 0.0, 0.0]
             }
             fn bpm(&self) -> f64 {
                 120.0

@@ -84,12 +84,15 @@ pub fn scheduled_plan(job: &Job, fps: f64, frames: u64) -> Result<Option<FramePl
     job_plan(job, fps, frames).map(Some)
 }
 
+/// What decides a frame's objective: its layers, channels and class.
+type ObjectiveKey = (String, Vec<String>, Option<String>);
+
 /// Each frame's dream parameters: one objective per distinct layers, channels and class (each
 /// checked against the network here), the numbers of the frame's plan.
 pub fn frame_params(plan: &FramePlan, settings: &Settings, network: &Network) -> Result<Vec<DreamParams>> {
     let mut settings = settings.clone();
     settings.schedules = Default::default();
-    let mut objectives: Vec<((String, Vec<String>, Option<String>), DreamParams)> = Vec::new();
+    let mut objectives: Vec<(ObjectiveKey, DreamParams)> = Vec::new();
     let mut params = Vec::with_capacity(plan.rows.len());
     for row in &plan.rows {
         let key = (row.layers.clone(), row.channels.clone(), row.class.clone());

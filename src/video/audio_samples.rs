@@ -77,10 +77,10 @@ pub fn decode_mono(
         if packet.stream() != index {
             continue;
         }
-        if let (Some(stop), Some(pts)) = (stop_after, packet.pts()) {
-            if pts as f64 * f64::from(in_tb) > stop {
-                break;
-            }
+        if let (Some(stop), Some(pts)) = (stop_after, packet.pts())
+            && pts as f64 * f64::from(in_tb) > stop
+        {
+            break;
         }
         // A damaged packet only loses its own samples.
         if decoder.send_packet(&packet).is_err() {
