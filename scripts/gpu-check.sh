@@ -9,8 +9,9 @@
 #                                           # sizes, to know the kit and the script work
 #
 # Every step runs under its own `timeout` and a failed step does not stop the others; the whole
-# run stays under 6 minutes. It prints a line per step and ends with ONE JSON line: device, still
+# run stays under 7 minutes. It prints a line per step and ends with ONE JSON line: device, still
 # seconds ours/reference (whole process, 1920 wide, defaults), first-frame seconds, 1080p ms/frame
+# (and the objective of a scheduled step through graphs against eager),
 # ours (CUDA graphs), ours eager, reference, 4K tiled frames/s and peak GPU memory (torch's
 # caching allocator), fp16 against the default (bf16 on CUDA), CUDA vs CPU objective ratio, and the count of stderr lines
 # starting `[W` (libtorch warnings) over all our runs.
@@ -79,7 +80,7 @@ print(":".join([lib] + sorted(glob.glob(os.path.join(site, "nvidia", "*", "lib")
   fi
   local footage=(--layers blocks.8,blocks.10 --octaves 3 --iterations 5)
   local ref_footage=(--layers 8,10 --octaves 3 --iterations 5)
-  # The step limits add up to 345 s: the whole check stays under 6 minutes even if all time out.
+  # The step limits add up to 405 s: the whole check stays under 7 minutes even if all time out.
   echo "gpu-check on $dev, results in $out"
   step device 20 "$bin" bench --device "$dev" --frames 1 --width 64 --height 64 --octaves 1 --iterations 1 --json
   step still 40 "$bin" still "$image" -o "$out/ours.png" --width "$still_width" --device "$dev"
@@ -91,6 +92,11 @@ print(":".join([lib] + sorted(glob.glob(os.path.join(site, "nvidia", "*", "lib")
   step hd_half 30 "$bin" bench --device "$dev" --input "$image" "${hd[@]}" "${footage[@]}" --precision $half --json
   step hd_reference 40 python3 "$reference" --device "$dev" --input "$image" "${hd[@]}" "${ref_footage[@]}"
   step uhd 45 "$bin" bench --device "$dev" "${uhd[@]}" "${footage[@]}" --json
+  # A step that changes every frame: it must reach each replayed graph (an input tensor), never
+  # replay the step of the frame it was captured on; graphs and eager must dream alike.
+  local scheduled=(--step "0:(0.005), 11:(0.05)")
+  step hd_scheduled 30 "$bin" bench --device "$dev" --input "$image" "${hd[@]}" "${footage[@]}" "${scheduled[@]}" --json
+  step hd_scheduled_eager 30 "$bin" bench --device "$dev" --input "$image" "${hd[@]}" "${footage[@]}" "${scheduled[@]}" --cuda-graphs false --json
   summarize "$dev"
 }
 
@@ -122,8 +128,9 @@ def objective(name):
 def ms(value):
     return None if value is None else round(1000 * value, 1)
 device, hd, eager, half, ref, uhd = (report(n) for n in ["device", "hd", "hd_eager", "hd_half", "hd_reference", "uhd"])
+scheduled, scheduled_eager = report("hd_scheduled"), report("hd_scheduled_eager")
 cpu, gpu = objective("objective_cpu"), objective("objective_dev")
-ours = [n for n in ["device", "still", "objective_cpu", "objective_dev", "hd", "hd_eager", "hd_half", "uhd"]]
+ours = [n for n in ["device", "still", "objective_cpu", "objective_dev", "hd", "hd_eager", "hd_half", "uhd", "hd_scheduled", "hd_scheduled_eager"]]
 warnings = sum(1 for n in ours for line in read(n, "err").splitlines() if line.startswith("[W"))
 peak = uhd.get("peak_gpu_reserved_bytes")
 summary = {
@@ -137,6 +144,9 @@ summary = {
     "hd_eager_ms_per_frame": ms(eager.get("seconds_per_frame")),
     # Same seed and frames: a graph that replays the wrong thing would dream differently.
     "hd_objective_graphs_vs_eager": round(hd["objective"] / eager["objective"], 3) if "objective" in hd and "objective" in eager else None,
+    # A per-frame step through the graphs: 1.0 when each replay read its frame's step.
+    "hd_scheduled_objective_graphs_vs_eager": round(scheduled["objective"] / scheduled_eager["objective"], 3) if "objective" in scheduled and "objective" in scheduled_eager else None,
+    "hd_scheduled_cuda_graphs": scheduled.get("cuda_graphs"),
     "hd_half_ms_per_frame": ms(half.get("seconds_per_frame")),
     "hd_half_precision": half.get("precision"),
     "hd_reference_ms_per_frame": ms(ref.get("seconds_per_frame")),

@@ -107,7 +107,7 @@ fn bad_manifests_name_the_file_line_and_job_and_run_nothing() {
         (format!("{good}octave_scale = 1.2\n"), "11: job 1: unknown key 'octave_scale' (did you mean 'octave-scale'?)"),
         (format!("{good}[[job]]\nmode = \"movie\"\n"), "12: job 2: mode: 'movie' must be still, zoom or video"),
         (format!("{good}[[job]]\nmode = \"still\"\ninput = \"x.png\"\n"), "11: job 2: missing key 'output'"),
-        (format!("{good}jitter = -3\n"), "11: job 1: jitter: invalid value: integer `-3`, expected u32"),
+        (format!("{good}jitter = -3\n"), "11: job 1: jitter: -3 must be a whole number, 0 or more"),
         (format!("{good}\n\nstep = 99\n"), "13: job 1: step: 99 must be between 0 and 10"),
         (
             format!("{good}[[job]]\nmode = \"still\"\ninput = \"x.png\"\noutput = \"y.png\"\npreset = \"loud\"\n"),

@@ -12,9 +12,9 @@ use tch::Kind;
 fn octave_settings(octaves: u32, iterations: u32) -> Settings {
     let patch = SettingsPatch {
         octaves: Some(octaves),
-        iterations: Some(iterations),
-        step: Some(0.03),
-        jitter: Some(4),
+        iterations: Some(iterations.into()),
+        step: Some(0.03.into()),
+        jitter: Some(4.into()),
         ..Default::default()
     };
     Settings::resolve([&patch]).unwrap()

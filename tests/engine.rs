@@ -69,9 +69,9 @@ fn layers_are_named_by_module_path() {
 fn tiny_settings() -> Settings {
     let patch = SettingsPatch {
         octaves: Some(2),
-        iterations: Some(8),
-        step: Some(0.03),
-        jitter: Some(4),
+        iterations: Some(8.into()),
+        step: Some(0.03.into()),
+        jitter: Some(4.into()),
         ..Default::default()
     };
     Settings::resolve([&patch]).unwrap()

@@ -60,8 +60,12 @@ fn classes_grown_from_noise_are_seen_by_lite0_and_by_lite2() {
 
 /// An engine for `patch` over fast defaults, on the CPU.
 fn engine(patch: SettingsPatch) -> Engine {
-    let base =
-        SettingsPatch { octaves: Some(2), iterations: Some(10), device: Some("cpu".into()), ..Default::default() };
+    let base = SettingsPatch {
+        octaves: Some(2),
+        iterations: Some(10.into()),
+        device: Some("cpu".into()),
+        ..Default::default()
+    };
     Engine::load(&Settings::resolve([&base, &patch]).unwrap()).unwrap()
 }
 
@@ -104,7 +108,7 @@ fn a_guided_dream_takes_on_the_guides_features() {
 fn channels_raise_the_chosen_channels_more_than_the_others() {
     let chosen = [3i64, 17, 40];
     let channels = Some(vec!["blocks.10:3,17,40".into()]);
-    let engine = engine(SettingsPatch { channels, iterations: Some(20), ..Default::default() });
+    let engine = engine(SettingsPatch { channels, iterations: Some(20.into()), ..Default::default() });
     let image = chelsea(128);
     let dreamed = engine.dreamer().unwrap().dream(&image).unwrap();
     let rise = channel_means(&engine, &dreamed, "blocks.10") - channel_means(&engine, &image, "blocks.10");
@@ -293,7 +297,7 @@ fn objective_step_cost() {
         .map(|(name, patch)| {
             let fixed = SettingsPatch {
                 octaves: Some(1),
-                iterations: Some(steps),
+                iterations: Some(steps.into()),
                 threads: Some(1),
                 device: Some("cpu".into()),
                 ..Default::default()

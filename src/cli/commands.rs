@@ -40,6 +40,17 @@ pub fn run() -> ExitCode {
         Command::Video(args) => video(args),
         #[cfg(feature = "video")]
         Command::Compare(args) => compare(args),
+        #[cfg(feature = "video")]
+        Command::Plan(args) => match args.mode {
+            crate::cli::options::PlanMode::Zoom(mut args) => {
+                args.plan.plan_only = true;
+                zoom(args)
+            }
+            crate::cli::options::PlanMode::Video(mut args) => {
+                args.plan.plan_only = true;
+                video(args)
+            }
+        },
         Command::Models => models(),
         Command::Classify(args) => classify(args),
         Command::Bench(args) => bench(args),
@@ -129,7 +140,11 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
         options: args.resume.options(args.render.overwrite),
         ..Request::new(Mode::Zoom, &args.input, &args.output, args.settings()?)
     };
-    run_video(RenderJob::new(request)?, args.render.quiet)
+    let job = RenderJob::new(request)?;
+    if args.plan.wanted() {
+        return print_plan(&job, &args.plan);
+    }
+    run_video(job, args.render.quiet)
 }
 
 #[cfg(feature = "video")]
@@ -145,7 +160,29 @@ fn video(args: VideoArgs) -> Result<(), Error> {
         options: args.resume.options(args.render.overwrite),
         ..Request::new(Mode::Video, &args.input, &args.output, args.settings()?)
     };
-    run_video(RenderJob::new(request)?, args.render.quiet)
+    let job = RenderJob::new(request)?;
+    if args.plan.wanted() {
+        return print_plan(&job, &args.plan);
+    }
+    run_video(job, args.render.quiet)
+}
+
+/// `--plan-only` (or `dreamreel plan`): every frame's values as a table, JSON or a plot.
+#[cfg(feature = "video")]
+fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(), Error> {
+    let plan = dreamreel::run::scheduled::plan_of_job(job)?;
+    if let Some(path) = &args.plot {
+        dreamreel::run::plot::draw(&plan, path)?;
+        if !args.json {
+            eprintln!("{}: the plan of {} frames", path.display(), plan.frames());
+        }
+    }
+    if args.json {
+        print_to_stdout(&(serde_json::to_string_pretty(&plan.json()).unwrap_or_default() + "\n"));
+    } else if args.plot.is_none() {
+        print_to_stdout(&plan.table());
+    }
+    Ok(())
 }
 
 #[cfg(feature = "video")]

@@ -45,6 +45,9 @@ pub enum Command {
     Presets(PresetsArgs),
     /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
     Batch(BatchArgs),
+    #[cfg(feature = "video")]
+    /// Print a zoom's or video's per-frame values of its scheduled settings (table, --json or --plot FILE.png) without rendering
+    Plan(PlanCommand),
     /// Print a shell completion script: `dreamreel completions bash > ~/.local/share/bash-completion/completions/dreamreel`
     Completions(CompletionsArgs),
     /// Write the man pages (dreamreel.1, dreamreel-still.1, ...) into a folder, e.g. ~/.local/share/man/man1
@@ -98,18 +101,18 @@ option_group! {
         /// Levels of the image pyramid [default: 4]
         #[arg(long, help_heading = "Dream")]
         octaves: u32,
-        /// Size ratio between pyramid levels [default: 1.4]
-        #[arg(long, help_heading = "Dream")]
-        octave_scale: f64,
-        /// Gradient-ascent steps per octave [default: 10]
-        #[arg(long, help_heading = "Dream")]
-        iterations: u32,
-        /// Step size, relative to the mean gradient [default: 0.02]
-        #[arg(long, help_heading = "Dream")]
-        step: f64,
-        /// Largest random shift in pixels before each step [default: 16]
-        #[arg(long, help_heading = "Dream")]
-        jitter: u32,
+        /// Size ratio between pyramid levels (or a schedule) [default: 1.4]
+        #[arg(long, value_name = "F|SCHEDULE", help_heading = "Dream")]
+        octave_scale: dreamreel::config::schedule::Scheduled,
+        /// Gradient-ascent steps per octave (or a schedule) [default: 10]
+        #[arg(long, value_name = "N|SCHEDULE", help_heading = "Dream")]
+        iterations: dreamreel::config::schedule::Scheduled,
+        /// Step size, relative to the mean gradient, or a schedule: "0:(0.01), 48:(0.03)", "0.01 + 0.03*loud" [default: 0.02]
+        #[arg(long, value_name = "F|SCHEDULE", help_heading = "Dream")]
+        step: dreamreel::config::schedule::Scheduled,
+        /// Largest random shift in pixels before each step (or a schedule) [default: 16]
+        #[arg(long, value_name = "N|SCHEDULE", help_heading = "Dream")]
+        jitter: dreamreel::config::schedule::Scheduled,
         /// Seed of the random shifts (and of `noise`): same seed, same device, same output [default: 0]
         #[arg(long, help_heading = "Dream")]
         seed: u64,
@@ -126,8 +129,8 @@ option_group! {
         #[arg(long, value_name = "IMAGE", help_heading = "Objective")]
         guide: PathBuf,
         /// Image prior: share of a 3x3 blur mixed into the image after each step [default: 0.3 with --class, else 0]
-        #[arg(long, value_name = "F", help_heading = "Objective")]
-        blur: f64,
+        #[arg(long, value_name = "F|SCHEDULE", help_heading = "Objective")]
+        blur: dreamreel::config::schedule::Scheduled,
     }
 }
 
@@ -143,7 +146,7 @@ option_group! {
 option_group! {
     /// The height of a `noise` input.
     HeightOption {
-        /// Height of a `noise` input [default: the width for a still]
+        /// Height of a `noise` input [default: the width; a zoom from noise given neither size is 640x360]
         #[arg(long, help_heading = "Frame")]
         height: u32,
     }
@@ -152,13 +155,14 @@ option_group! {
 option_group! {
     /// How each frame moves from the last.
     MotionOptions {
-        /// Zoom about the centre per frame, e.g. 1.05 [default: 1.05 for zoom, 1 for video]
-        #[arg(long, help_heading = "Motion")]
-        zoom: f64,
-        /// Rotation per frame in degrees [default: 0]
-        #[arg(long, value_name = "DEG", help_heading = "Motion")]
-        rotate: f64,
-        /// Shift per frame in pixels, DX,DY [default: 0,0]
+        /// Zoom about the centre per frame, e.g. 1.05, or a schedule: keyframes "0:(1.0), 2.5s:(1.04)"
+        /// or an expression in t, s, n and the audio signals, "1.01 + 0.06*beat" [default: 1.05 for zoom, 1 for video]
+        #[arg(long, value_name = "F|SCHEDULE", help_heading = "Motion")]
+        zoom: dreamreel::config::schedule::Scheduled,
+        /// Rotation per frame in degrees (or a schedule) [default: 0]
+        #[arg(long, value_name = "DEG|SCHEDULE", help_heading = "Motion")]
+        rotate: dreamreel::config::schedule::Scheduled,
+        /// Shift per frame in pixels, DX,DY, or a schedule of pairs "0:(0,0), 48:(4,-2)" [default: 0,0]
         #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, help_heading = "Motion")]
         pan: String,
         /// Colours of each dreamed frame: match (Lab mean and spread of what it was dreamed from),
@@ -171,9 +175,9 @@ option_group! {
 option_group! {
     /// How footage carries the dream from frame to frame.
     FootageOptions {
-        /// Share of the new footage frame in the blend with the previous dreamed frame [default: 0.5]
-        #[arg(long, help_heading = "Motion")]
-        blend: f64,
+        /// Share of the new footage frame in the blend with the previous dreamed frame (or a schedule) [default: 0.5]
+        #[arg(long, value_name = "F|SCHEDULE", help_heading = "Motion")]
+        blend: dreamreel::config::schedule::Scheduled,
         /// Keep the old behaviour, the previous dream moved only by zoom/rotate/pan, not
         /// carried along the source's optical flow (preset key `flow = false`)
         #[arg(long = "no-flow", num_args = 0, default_missing_value = "false", help_heading = "Motion")]
@@ -244,6 +248,72 @@ option_group! {
         #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Machine")]
         cuda_graphs: bool,
     }
+}
+
+option_group! {
+    /// How schedules are evaluated, and the soundtrack their audio signals come from.
+    ScheduleOptions {
+        /// How numeric keyframes are joined: linear, or cubic (a smooth curve through them) [default: linear]
+        #[arg(long, value_enum, help_heading = "Schedules")]
+        interpolation: dreamreel::config::schedule::Interpolation,
+        /// A soundtrack: its signals loud, beat, bass, mid, high (each 0-1 per frame) and bpm drive
+        /// schedule expressions, and it is muxed into the output, cut to the video's length
+        /// [default: a video's own sound]
+        #[arg(long, value_name = "FILE", help_heading = "Schedules")]
+        audio: PathBuf,
+    }
+}
+
+option_group! {
+    /// A zoom that loops.
+    LoopOption {
+        /// Loop without a seam: the zoom dreams on past its length and cross-fades those frames
+        /// into its first ones, so its last frame leads back into its first (preset key `loop = true`)
+        #[arg(long = "loop", num_args = 0, default_missing_value = "true", help_heading = "Motion")]
+        looped: bool,
+    }
+}
+
+/// Printing a render's plan instead of rendering it.
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    /// Print every frame's values of the scheduled settings (and the audio signals) instead of rendering
+    #[arg(long, help_heading = "Schedules")]
+    pub plan_only: bool,
+    /// Print the plan as JSON (implies --plan-only)
+    #[arg(long, help_heading = "Schedules")]
+    pub json: bool,
+    /// Draw the plan into a PNG: one curve per scheduled setting, the audio signals under them,
+    /// beats marked (implies --plan-only)
+    #[arg(long, value_name = "FILE.png", help_heading = "Schedules")]
+    pub plot: Option<PathBuf>,
+}
+
+#[cfg(feature = "video")]
+impl PlanArgs {
+    /// Whether the command prints its plan instead of rendering.
+    pub fn wanted(&self) -> bool {
+        self.plan_only || self.json || self.plot.is_some()
+    }
+}
+
+/// `dreamreel plan zoom ...` and `plan video ...`: the command's plan, as with --plan-only.
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct PlanCommand {
+    #[command(subcommand)]
+    pub mode: PlanMode,
+}
+
+#[cfg(feature = "video")]
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+pub enum PlanMode {
+    /// The plan of a zoom (the arguments of `dreamreel zoom`)
+    Zoom(ZoomArgs),
+    /// The plan of a dreamed video (the arguments of `dreamreel video`)
+    Video(VideoArgs),
 }
 
 #[derive(clap::Args)]
@@ -368,6 +438,10 @@ pub struct ShowArgs {
     pub encode: EncodeOptions,
     #[command(flatten)]
     pub machine: MachineOptions,
+    #[command(flatten)]
+    pub schedule: ScheduleOptions,
+    #[command(flatten)]
+    pub looped: LoopOption,
 }
 
 impl ShowArgs {
@@ -382,6 +456,8 @@ impl ShowArgs {
             &self.fps,
             &self.encode,
             &self.machine,
+            &self.schedule,
+            &self.looped,
         ])
     }
 }
@@ -442,13 +518,28 @@ pub struct ZoomArgs {
     pub encode: EncodeOptions,
     #[command(flatten)]
     pub machine: MachineOptions,
+    #[command(flatten)]
+    pub schedule: ScheduleOptions,
+    #[command(flatten)]
+    pub looped: LoopOption,
+    #[command(flatten)]
+    pub plan: PlanArgs,
 }
 
 #[cfg(feature = "video")]
 impl ZoomArgs {
     pub fn settings(&self) -> Result<Settings, Error> {
-        let groups: [&dyn OptionGroup; 7] =
-            [&self.dream, &self.width, &self.height, &self.motion, &self.fps, &self.encode, &self.machine];
+        let groups: [&dyn OptionGroup; 9] = [
+            &self.dream,
+            &self.width,
+            &self.height,
+            &self.motion,
+            &self.fps,
+            &self.encode,
+            &self.machine,
+            &self.schedule,
+            &self.looped,
+        ];
         self.render.settings(&groups)
     }
 }
@@ -492,13 +583,25 @@ pub struct VideoArgs {
     pub encode: EncodeOptions,
     #[command(flatten)]
     pub machine: MachineOptions,
+    #[command(flatten)]
+    pub schedule: ScheduleOptions,
+    #[command(flatten)]
+    pub plan: PlanArgs,
 }
 
 #[cfg(feature = "video")]
 impl VideoArgs {
     pub fn settings(&self) -> Result<Settings, Error> {
-        let groups: [&dyn OptionGroup; 7] =
-            [&self.dream, &self.width, &self.motion, &self.footage, &self.fps, &self.encode, &self.machine];
+        let groups: [&dyn OptionGroup; 8] = [
+            &self.dream,
+            &self.width,
+            &self.motion,
+            &self.footage,
+            &self.fps,
+            &self.encode,
+            &self.machine,
+            &self.schedule,
+        ];
         self.render.settings(&groups)
     }
 }

@@ -1,4 +1,5 @@
 //! Settings: built-in defaults < preset < command line, resolved and range-checked in one place
 //! ([`settings::Settings::resolve`]); the named looks ([`presets`]).
 pub mod presets;
+pub mod schedule;
 pub mod settings;

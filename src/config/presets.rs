@@ -140,6 +140,9 @@ fn load_file(path: &Path, origin: Origin) -> Result<Preset> {
     if let Some(weights) = &patch.weights {
         patch.weights = Some(path.parent().unwrap_or(Path::new("")).join(weights));
     }
+    if let Some(audio) = &patch.audio {
+        patch.audio = Some(path.parent().unwrap_or(Path::new("")).join(audio));
+    }
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Preset { name, origin, patch })
 }

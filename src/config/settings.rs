@@ -3,6 +3,7 @@
 //! [`SettingsPatch`] is what the command line's options (clap, in `src/cli/options.rs`) and a preset's or
 //! batch job's table (serde) give: the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
 //! and `--octave-scale 1.4` on the command line mean the same thing.
+use crate::config::schedule::{Interpolation, Scheduled, Schedules};
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
 use crate::model::kind::ModelKind;
@@ -27,10 +28,10 @@ pub struct SettingsPatch {
     pub weights: Option<PathBuf>,
     pub layers: Option<String>,
     pub octaves: Option<u32>,
-    pub octave_scale: Option<f64>,
-    pub iterations: Option<u32>,
-    pub step: Option<f64>,
-    pub jitter: Option<u32>,
+    pub octave_scale: Option<Scheduled>,
+    pub iterations: Option<Scheduled>,
+    pub step: Option<Scheduled>,
+    pub jitter: Option<Scheduled>,
     pub seed: Option<u64>,
 
     pub tile: Option<u32>,
@@ -38,15 +39,15 @@ pub struct SettingsPatch {
     pub channels: Option<Vec<String>>,
     pub class: Option<String>,
     pub guide: Option<PathBuf>,
-    pub blur: Option<f64>,
+    pub blur: Option<Scheduled>,
 
     pub width: Option<u32>,
     pub height: Option<u32>,
 
-    pub zoom: Option<f64>,
-    pub rotate: Option<f64>,
+    pub zoom: Option<Scheduled>,
+    pub rotate: Option<Scheduled>,
     pub pan: Option<String>,
-    pub blend: Option<f64>,
+    pub blend: Option<Scheduled>,
     pub flow: Option<bool>,
     pub scene_threshold: Option<f64>,
     pub colors: Option<ColorMode>,
@@ -63,6 +64,14 @@ pub struct SettingsPatch {
 
     /// One line saying what a preset is for (presets only).
     pub description: Option<String>,
+
+    /// How numeric keyframes are joined (schedules, `src/config/schedule.rs`).
+    pub interpolation: Option<Interpolation>,
+    /// A soundtrack: analysed for the schedules' audio signals and muxed into the output.
+    pub audio: Option<PathBuf>,
+    /// A zoom that loops without a seam (`src/run/looping.rs`).
+    #[serde(rename = "loop")]
+    pub looped: Option<bool>,
 }
 
 /// Every setting with a value: the result of layering patches over the built-in defaults.
@@ -111,6 +120,15 @@ pub struct Settings {
     pub precision: Precision,
     pub cudnn_benchmark: bool,
     pub cuda_graphs: bool,
+    /// The settings that change over the render; the fields above hold their constants.
+    #[serde(skip_serializing_if = "Schedules::is_empty")]
+    pub schedules: Schedules,
+    #[serde(skip_serializing_if = "crate::config::schedule::is_linear")]
+    pub interpolation: Interpolation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<PathBuf>,
+    #[serde(rename = "loop", skip_serializing_if = "std::ops::Not::not")]
+    pub looped: bool,
 }
 
 impl Default for Settings {
@@ -147,6 +165,10 @@ impl Default for Settings {
             precision: Precision::Auto,
             cudnn_benchmark: false,
             cuda_graphs: true,
+            schedules: Schedules::default(),
+            interpolation: Interpolation::Linear,
+            audio: None,
+            looped: false,
         }
     }
 }
@@ -181,13 +203,7 @@ impl Settings {
                 model,
                 layers,
                 octaves,
-                octave_scale,
-                iterations,
-                step,
-                jitter,
                 seed,
-                rotate,
-                blend,
                 flow,
                 scene_threshold,
                 colors,
@@ -196,27 +212,39 @@ impl Settings {
                 threads,
                 precision,
                 cudnn_benchmark,
-                cuda_graphs
+                cuda_graphs,
+                interpolation
             );
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
-            take_optional!(weights, tile, width, height, zoom, codec, crf, blur);
+            take_optional!(weights, tile, width, height, codec, crf, audio);
+            take_numbers(&mut s, p)?;
+            if let Some(looped) = p.looped {
+                s.looped = looped;
+            }
             take_objective(&mut s, p)?;
             if let Some(pan) = &p.pan {
-                s.pan = parse_pan(pan)?;
+                match crate::config::schedule::pan_schedule(pan)? {
+                    Some(schedule) => s.schedules.set_number("pan", Some(schedule)),
+                    None => {
+                        s.pan = parse_pan(pan)?;
+                        s.schedules.set_number("pan", None);
+                    }
+                }
             }
         }
         if !layers_given && s.model == ModelKind::GoogLeNet {
             // The 2015 look: the default layers are EfficientNet's, so GoogLeNet gets its own.
             s.layers = GOOGLENET_LAYERS.into();
         }
+        take_switches(&mut s)?;
         s.check()?;
         Ok(s)
     }
 
     /// Range checks that name the option at fault.
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         fn ensure(ok: bool, option: &str, message: String) -> Result<()> {
             if ok { Ok(()) } else { Err(Error::setting(option, message)) }
         }
@@ -289,7 +317,7 @@ impl Settings {
         text = text
             .lines()
             .map(|line| {
-                if line.starts_with("pan = ") {
+                if line.starts_with("pan = ") && self.schedules.number("pan").is_none() {
                     format!("pan = \"{},{}\"", self.pan.0, self.pan.1)
                 } else {
                     line.to_string()
@@ -297,7 +325,7 @@ impl Settings {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        text + "\n"
+        crate::config::schedule::schedules_into_toml(&self.schedules, text) + "\n"
     }
 }
 
@@ -315,6 +343,94 @@ pub fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> Result<
         }
         _ => Err(Error::setting("--class", "give one of --channels, --class and --guide")),
     }
+}
+
+// Schedules (src/config/schedule.rs): how the per-frame settings take them.
+
+/// Layers the numeric per-frame settings of `patch` over `settings`: a number sets the setting's
+/// constant (and drops a schedule an earlier layer gave it), any other text is parsed as a schedule.
+pub fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
+    let given = [
+        ("zoom", &patch.zoom),
+        ("rotate", &patch.rotate),
+        ("blend", &patch.blend),
+        ("step", &patch.step),
+        ("iterations", &patch.iterations),
+        ("jitter", &patch.jitter),
+        ("octave-scale", &patch.octave_scale),
+        ("blur", &patch.blur),
+    ];
+    for (key, value) in given {
+        let Some(value) = value else { continue };
+        match value.number() {
+            Some(number) => {
+                set_constant(settings, key, number)?;
+                settings.schedules.set_number(key, None);
+            }
+            None => {
+                let text = value.to_string();
+                let schedule = crate::config::schedule::Schedule::parse(&text, 1)
+                    .map_err(|e| crate::config::schedule::setting_error(key, &text, &e))?;
+                settings.schedules.set_number(key, Some(schedule));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets the constant of the numeric setting `key`.
+pub fn set_constant(settings: &mut Settings, key: &str, value: f64) -> Result<()> {
+    let whole = |value: f64| -> Result<u32> {
+        if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+            Ok(value as u32)
+        } else {
+            Err(Error::setting(format!("--{key}"), format!("{value} must be a whole number, 0 or more")))
+        }
+    };
+    match key {
+        "zoom" => settings.zoom = Some(value),
+        "rotate" => settings.rotate = value,
+        "blend" => settings.blend = value,
+        "step" => settings.step = value,
+        "iterations" => settings.iterations = whole(value)?,
+        "jitter" => settings.jitter = whole(value)?,
+        "octave-scale" => settings.octave_scale = value,
+        "blur" => settings.blur = Some(value),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// After all layers: layers, channels and classes given as keyframes become switches, and the
+/// settings keep the values of frame 0 (which the checks and a first engine see).
+pub fn take_switches(settings: &mut Settings) -> Result<()> {
+    let fps = settings.fps;
+    let parse = |key: &str, text: &str| {
+        crate::config::schedule::Switches::parse(text)
+            .map_err(|e| crate::config::schedule::setting_error(key, text, &e))
+    };
+    let layers = parse("layers", &settings.layers.clone())?;
+    if let Some(layers) = &layers {
+        settings.layers = layers.at(0, fps).to_string();
+    }
+    settings.schedules.set_switches("layers", layers);
+    let class = match settings.class.clone() {
+        Some(text) => parse("class", &text)?,
+        None => None,
+    };
+    if let Some(class) = &class {
+        settings.class = Some(class.at(0, fps).to_string());
+    }
+    settings.schedules.set_switches("class", class);
+    let channels = match settings.channels.as_slice() {
+        [one] => parse("channels", &one.clone())?,
+        _ => None,
+    };
+    if let Some(channels) = &channels {
+        settings.channels = crate::config::schedule::channel_sets(channels.at(0, fps));
+    }
+    settings.schedules.set_switches("channels", channels);
+    Ok(())
 }
 
 fn parse_pan(text: &str) -> Result<(f64, f64)> {
@@ -337,7 +453,7 @@ mod tests {
 
     #[test]
     fn later_layers_win_and_unset_fields_fall_through() {
-        let preset = SettingsPatch { octaves: Some(6), step: Some(0.05), ..Default::default() };
+        let preset = SettingsPatch { octaves: Some(6), step: Some(0.05.into()), ..Default::default() };
         let command_line = SettingsPatch { octaves: Some(2), ..Default::default() };
         let s = Settings::resolve([&preset, &command_line]).unwrap();
         assert_eq!((s.octaves, s.step, s.iterations), (2, 0.05, 10));
@@ -347,7 +463,7 @@ mod tests {
     fn out_of_range_values_name_their_option() {
         let cases = [
             (SettingsPatch { octaves: Some(0), ..Default::default() }, "--octaves: 0 must be at least 1"),
-            (SettingsPatch { step: Some(-1.0), ..Default::default() }, "--step: -1 must be between 0 and 10"),
+            (SettingsPatch { step: Some((-1.0).into()), ..Default::default() }, "--step: -1 must be between 0 and 10"),
             (SettingsPatch { pan: Some("3".into()), ..Default::default() }, "--pan: '3' must be two numbers"),
             (SettingsPatch { device: Some("gpu".into()), ..Default::default() }, "--device: 'gpu' is not a device"),
         ];

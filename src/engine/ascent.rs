@@ -70,7 +70,10 @@ pub struct Dreamer<'a> {
     seed: u64,
     rng: ChaCha8Rng,
     /// On CUDA, each octave shape's step captured as a CUDA graph (None: always eager).
-    graphs: Option<GraphCache>,
+    graphs: Option<GraphCache<'a>>,
+    /// `params.step` as a tensor on the device: what a captured step reads, so a scheduled step
+    /// reaches every replay (remade only when the step changes).
+    step_size: Option<(f64, Tensor)>,
     /// The input shapes of the forward passes of the last dream, per octave.
     forward_shapes: Vec<BTreeSet<Vec<i64>>>,
 }
@@ -79,7 +82,7 @@ impl<'a> Dreamer<'a> {
     pub fn new(network: &'a Network, params: DreamParams, seed: u64) -> Result<Self> {
         params.validate()?;
         let rng = ChaCha8Rng::seed_from_u64(seed);
-        Ok(Dreamer { network, params, seed, rng, graphs: None, forward_shapes: Vec::new() })
+        Ok(Dreamer { network, params, seed, rng, graphs: None, step_size: None, forward_shapes: Vec::new() })
     }
 
     /// Replays each untiled ascent step from a CUDA graph captured per octave shape, falling back
@@ -89,9 +92,41 @@ impl<'a> Dreamer<'a> {
         self.graphs = on.then(GraphCache::default);
     }
 
+    /// Replays steps from CPU stand-ins with a CUDA graph's semantics (tests: see
+    /// [`GraphCache::emulated`]), so the graph path is tested without a GPU.
+    pub fn use_emulated_graphs(&mut self) {
+        self.graphs = Some(GraphCache::emulated());
+    }
+
     /// The graphs' record (replays, eager steps, first failure), when they are in use.
-    pub fn cuda_graphs(&self) -> Option<&GraphCache> {
+    pub fn cuda_graphs(&self) -> Option<&GraphCache<'a>> {
         self.graphs.as_ref()
+    }
+
+    /// Dreams the next frames with `params` (a schedule's values for the frame). A new objective
+    /// is a new computation: the captured graphs go, and are captured again on their next use.
+    pub fn set_params(&mut self, params: DreamParams) -> Result<()> {
+        params.validate()?;
+        if params.objective != self.params.objective
+            && let Some(graphs) = &mut self.graphs
+        {
+            *graphs = if graphs.is_emulated() { GraphCache::emulated() } else { GraphCache::default() };
+        }
+        self.params = params;
+        Ok(())
+    }
+
+    /// The step size as a tensor on `device`.
+    fn step_size(&mut self, device: tch::Device) -> Result<Tensor> {
+        let step = self.params.step;
+        match &self.step_size {
+            Some((value, tensor)) if *value == step && tensor.device() == device => Ok(tensor.shallow_clone()),
+            _ => {
+                let tensor = Tensor::f_scalar_tensor(step, (Kind::Float, device))?;
+                self.step_size = Some((step, tensor.shallow_clone()));
+                Ok(tensor)
+            }
+        }
     }
 
     /// The input shapes (N, C, H, W) of the forward passes of the last dream, per octave: what
@@ -152,18 +187,27 @@ impl<'a> Dreamer<'a> {
         let (dy, dx) = (self.rng.random_range(-jitter..=jitter), self.rng.random_range(-jitter..=jitter));
         let rolled = x.f_roll([dy, dx], [2, 3])?;
         let size = rolled.size();
+        let step_size = self.step_size(rolled.device())?;
+        let blur = self.params.blur;
         let stepped = match self.params.tile.map(i64::from) {
             Some(tile) if size[2] > tile || size[3] > tile => {
                 let grad = self.tiled_gradient(&rolled, tile)?;
-                normalised_step(&rolled, &grad, &self.params)?
+                normalised_step(&rolled, &grad, &step_size, blur)?
             }
             _ => {
                 self.log_shape(&size);
-                let (network, params) = (self.network, &self.params);
-                let step = |rolled: &Tensor| whole_step(network, params, rolled);
+                let network = self.network;
                 match &mut self.graphs {
-                    Some(graphs) => graphs.run(&rolled, step)?,
-                    None => step(&rolled)?,
+                    Some(graphs) => {
+                        // The step size is an input: it changes per frame under a schedule. The
+                        // blur and the objective are frozen into the graph (the blur in its key;
+                        // a new objective drops the graphs, see `set_params`).
+                        let objective = self.params.objective.clone();
+                        let step =
+                            move |inputs: &[Tensor]| whole_step(network, &objective, blur, &inputs[0], &inputs[1]);
+                        graphs.run(blur.to_bits(), &[&rolled, &step_size], step)?
+                    }
+                    None => whole_step(network, &self.params.objective, blur, &rolled, &step_size)?,
                 }
             }
         };
@@ -212,17 +256,25 @@ impl<'a> Dreamer<'a> {
 
 /// One untiled step in rolled space: gradient, normalised step, clamp. It draws no random
 /// numbers and syncs nothing to the host, so a CUDA graph can capture it.
-fn whole_step(network: &Network, params: &DreamParams, rolled: &Tensor) -> Result<Tensor> {
-    let grad = crop_gradient(network, &params.objective, rolled)?;
-    normalised_step(rolled, &grad, params)
+fn whole_step(
+    network: &Network,
+    objective: &Objective,
+    blur: f64,
+    rolled: &Tensor,
+    step_size: &Tensor,
+) -> Result<Tensor> {
+    let grad = crop_gradient(network, objective, rolled)?;
+    normalised_step(rolled, &grad, step_size, blur)
 }
 
 /// `x + step * grad / mean|grad|`, clamped to [0, 1]. The mean |gradient| is the same rolled or
 /// not, so the caller steps in rolled space and rolls back once.
-fn normalised_step(x: &Tensor, grad: &Tensor, params: &DreamParams) -> Result<Tensor> {
+/// `step_size` is a 0-dim float tensor on x's device: multiplying by it rounds as multiplying by
+/// the number did, and a CUDA graph reads it at each replay.
+fn normalised_step(x: &Tensor, grad: &Tensor, step_size: &Tensor, blur: f64) -> Result<Tensor> {
     let scale = grad.f_abs()?.f_mean(Kind::Float)?.f_add_scalar(1e-8)?.f_reciprocal()?;
-    let stepped = x.f_add(&grad.f_mul(&scale)?.f_mul_scalar(params.step)?)?;
-    Ok(blur_prior(&stepped, params.blur)?.f_clamp(0.0, 1.0)?)
+    let stepped = x.f_add(&grad.f_mul(&scale)?.f_mul(step_size)?)?;
+    Ok(blur_prior(&stepped, blur)?.f_clamp(0.0, 1.0)?)
 }
 
 /// Gradient of the objective at `crops` (fp32, any batch size), through the network in its own

@@ -2,6 +2,7 @@
 //! ([`image_io`]), zoom, rotation, pan, blend and noise ([`transform`]), colours tied to the
 //! source ([`color`]), optical flow ([`flow`]), carrying the dream along it ([`footage`]); the
 //! [`rgb::Frame`] that travels between stages.
+pub mod audio_signals;
 pub mod color;
 #[cfg(feature = "video")]
 pub mod flow;

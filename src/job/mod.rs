@@ -4,6 +4,7 @@
 #[cfg(feature = "video")]
 pub mod encode_check;
 pub mod manifest;
+pub mod plan;
 pub mod render_job;
 
 pub use render_job::{Input, Job, Mode, RenderOptions, Request, Span, fps_of_a_file};

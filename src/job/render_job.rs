@@ -39,6 +39,9 @@ const MODE_KEYS: &[(&str, &[Mode])] = &[
     ("fps", &[Mode::Zoom, Mode::Video]),
     ("codec", &[Mode::Zoom, Mode::Video]),
     ("crf", &[Mode::Zoom, Mode::Video]),
+    ("audio", &[Mode::Zoom, Mode::Video]),
+    ("loop", &[Mode::Zoom]),
+    ("interpolation", &[Mode::Zoom, Mode::Video]),
 ];
 
 impl Mode {
@@ -276,7 +279,7 @@ impl Job {
     /// Checks a request and decides what it leaves open: the span's frames (a zoom's duration
     /// times its frame rate) and the input (`noise` or a file).
     pub fn new(request: Request) -> Result<Job, Problem> {
-        let Request { mode, input, output, folder, frames, duration, start, no_audio, options, settings } = request;
+        let Request { mode, input, output, folder, frames, duration, start, no_audio, options, mut settings } = request;
         if !cfg!(feature = "video") && mode != Mode::Still {
             return Err(Problem::at("mode", format!("{} needs dreamreel built with the video feature", mode.name())));
         }
@@ -304,6 +307,9 @@ impl Job {
         if !(start_seconds.is_finite() && start_seconds >= 0.0) {
             return Err(Problem::at("start", format!("{start_seconds} must be zero or more seconds")));
         }
+        if let (Mode::Still, Some((key, _))) = (mode, settings.schedules.texts().first()) {
+            return Err(Problem::at(key, "a still has one frame: give a number, not a schedule"));
+        }
         if options.checkpoint_every == 0 {
             return Err(Problem::at("checkpoint-every", "must be at least 1 frame"));
         }
@@ -324,7 +330,10 @@ impl Job {
             }
             Mode::Video => Span { start_seconds, frames, seconds: duration },
         };
-        let mut settings = settings;
+        if mode == Mode::Zoom && from_noise && settings.width.is_none() && settings.height.is_none() {
+            // A zoom from noise given no size at all is 640x360 (the README's audio example).
+            (settings.width, settings.height) = (Some(640), Some(360));
+        }
         match (mode, from_noise) {
             (Mode::Still | Mode::Zoom, true) if settings.width.is_none() => {
                 return Err(Problem::at("width", format!("a {} from noise needs width", mode.name())));

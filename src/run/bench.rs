@@ -81,9 +81,26 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
     };
     let motion = Motion { zoom: options.zoom, ..Motion::NONE };
     let mut dreamer = engine.dreamer()?;
+    // Scheduled dream settings (`--step "0:(0.01), 11:(0.04)"`) change per frame as in a render.
+    let frame_params = match settings.schedules.is_empty() {
+        true => None,
+        false => {
+            let plan = crate::job::plan::FramePlan::new(
+                settings,
+                options.zoom,
+                settings.fps,
+                u64::from(options.frames),
+                None,
+            )?;
+            Some(crate::run::scheduled::frame_params(&plan, settings, &engine.network)?)
+        }
+    };
     let mut times = Vec::with_capacity(options.frames as usize);
     for index in 0..options.frames {
         let started = Instant::now();
+        if let Some(params) = &frame_params {
+            dreamer.set_params(params[index as usize].clone())?;
+        }
         dreamer.start_frame(index as u64);
         if index > 0 {
             x = motion.apply(&x)?;

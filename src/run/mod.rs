@@ -10,9 +10,13 @@ pub mod checkpoint;
 pub mod compare;
 pub mod engine;
 #[cfg(feature = "video")]
+pub mod looping;
+#[cfg(feature = "video")]
 pub mod pipeline;
+pub mod plot;
 pub mod progress;
 pub mod render;
+pub mod scheduled;
 #[cfg(feature = "video")]
 pub mod slowdown;
 pub mod still;

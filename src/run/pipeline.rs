@@ -72,7 +72,23 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     let frames = job.span.frames.unwrap_or(1);
     let input = job.input.file();
     check_video_output(output, input.as_slice())?;
+    // A loop dreams on past the output's frames and fades those dreams into its first ones.
+    let looping = match job.settings.looped {
+        true => Some(crate::run::looping::Loop::new(frames, format.fps, WorkFolder::for_output(output).path())?),
+        false => None,
+    };
+    let dreams = looping.as_ref().map_or(frames, crate::run::looping::Loop::dreams);
+    let plan_index = |dream: u64| looping.as_ref().map_or(dream, |l| l.output_index(dream));
+    // Schedules are evaluated and checked (and the soundtrack analysed) before the weights load.
+    let plan = crate::run::scheduled::scheduled_plan(job, format.fps, frames)?;
     let engine = Engine::load(&job.settings)?;
+    let frame_params = match &plan {
+        Some(plan) => {
+            let params = crate::run::scheduled::frame_params(plan, &job.settings, &engine.network)?;
+            Some((0..dreams).map(|dream| params[plan_index(dream) as usize].clone()).collect::<Vec<_>>())
+        }
+        None => None,
+    };
     let device = engine.network.device();
     let first = match input {
         Some(path) => image_to_tensor(&load_image(path, format.width)?, device)?,
@@ -95,15 +111,15 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     check_writable(output, &write)?;
     let motion = job.motion();
     let started = Instant::now();
-    progress.start(Some(frames));
+    progress.start(Some(dreams));
     progress.advance(state.frames_done());
     let mut dreamer = engine.dreamer()?;
     let resumed = state.last.take();
     thread::scope(|scope| {
         let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
-        let sink = state.sink(write, None);
+        let sink = state.sink(write, soundtrack_source(job));
         let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
-        let mut source = (state.frames_done()..frames)
+        let mut source = (state.frames_done()..dreams)
             .map(|index| Ok((Frame { index, pts: index as i64, width, height, rgb: vec![] }, None)));
         let stage = DreamStage {
             to_encoder: &to_encoder,
@@ -113,14 +129,23 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
             // A zoom keeps the colours of its start: zooming into it alone would grey them out.
             color_reference: Some(&first),
             carried_iterations: None,
+            frame_params: frame_params.as_deref(),
+            looping: looping.as_ref(),
         };
-        let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, _, _| {
+        let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame, _| {
+            let motion = plan.as_ref().map_or(motion, |plan| plan.frame(plan_index(frame.index)).motion());
             Ok(match previous {
                 None => first.shallow_clone(),
                 Some(previous) => motion.apply(previous)?,
             })
         });
-        state.finish(dreamed, to_encoder, encoder, None, (width, height), started)
+        let report = state.finish(dreamed, to_encoder, encoder, None, (width, height), started);
+        let held = looping.as_ref().map_or(0, |l| l.overlap);
+        report.map(|report| VideoReport {
+            frames: report.frames.saturating_sub(held),
+            resumed_frames: report.resumed_frames.min(report.frames.saturating_sub(held)),
+            ..report
+        })
     })
 }
 
@@ -149,7 +174,6 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
     let carry = carry_of(&between);
     // Set by `prepare` for a frame that carries the previous dream: it takes fewer iterations.
     let carrying = std::cell::Cell::new(false);
-    let fewer = carried_iterations(dreamer.params().iterations);
     thread::scope(|scope| {
         let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
         let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
@@ -160,6 +184,13 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(join(decoder).err().unwrap_or(Error::Interrupted)),
         };
+        let frame_rate = info.frame_rate.as_f64();
+        let counted = span_frames(job, &info, frame_rate);
+        let plan = crate::run::scheduled::scheduled_plan(job, frame_rate, counted)?;
+        let frame_params = plan
+            .as_ref()
+            .map(|plan| crate::run::scheduled::frame_params(plan, &job.settings, &engine.network))
+            .transpose()?;
         let (to_encoder, encoder) = spawn_footage_encoder(scope, job, &state, &info)?;
         progress.start(info.frame_count);
         progress.advance(skip);
@@ -174,10 +205,19 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             cancel,
             colors: between.colors,
             color_reference: None,
-            carried_iterations: Some((&carrying, fewer)),
+            carried_iterations: Some(&carrying),
+            frame_params: frame_params.as_deref(),
+            looping: None,
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame, frame_motion| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
+            let carry = match &plan {
+                Some(plan) => {
+                    let values = plan.frame(frame.index);
+                    Carry { motion: values.motion(), share_of_new: values.blend, ..carry }
+                }
+                None => carry,
+            };
             let prepared = carry_into(&carry, between.flow, previous, new, frame_motion)?;
             if prepared.cut {
                 cuts.push(frame.index);
@@ -214,10 +254,12 @@ fn spawn_footage_encoder<'scope>(
     let output = job.output.as_path();
     let write = write_options(output, &job.encode, info.width, info.height, info.time_base, info.frame_rate);
     check_writable(output, &write)?;
-    let sound = (job.audio && info.audio_streams > 0).then(|| AudioSource {
-        path: job.input.path().to_owned(),
-        start_seconds: info.start_seconds,
-        duration_seconds: None,
+    let sound = soundtrack_source(job).or_else(|| {
+        (job.audio && info.audio_streams > 0).then(|| AudioSource {
+            path: job.input.path().to_owned(),
+            start_seconds: info.start_seconds,
+            duration_seconds: None,
+        })
     });
     let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
     let sink = state.sink(write, sound);
@@ -400,8 +442,12 @@ struct DreamStage<'a> {
     colors: ColorMode,
     color_reference: Option<&'a Tensor>,
     /// Footage with flow: set (and read once) for each frame that carries the previous dream,
-    /// which is dreamed for this many iterations per octave.
-    carried_iterations: Option<(&'a std::cell::Cell<bool>, u32)>,
+    /// which is dreamed for fewer iterations per octave (`footage::carried_iterations`).
+    carried_iterations: Option<&'a std::cell::Cell<bool>>,
+    /// Each frame's dream parameters, when schedules change them (see `crate::scheduled`).
+    frame_params: Option<&'a [crate::engine::ascent::DreamParams]>,
+    /// A looping zoom's hold and fade of its dreams (see `crate::looping`).
+    looping: Option<&'a crate::run::looping::Loop>,
 }
 
 impl DreamStage<'_> {
@@ -425,11 +471,14 @@ impl DreamStage<'_> {
             }
             let (frame, frame_motion) = frame?;
             let started = Instant::now();
+            if let Some(params) = self.frame_params.filter(|params| !params.is_empty()) {
+                dreamer.set_params(params[(frame.index as usize).min(params.len() - 1)].clone())?;
+            }
             dreamer.start_frame(frame.index);
             let image = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
             let reference = self.color_reference.unwrap_or(&image);
             let iterations = match self.carried_iterations {
-                Some((carrying, iterations)) if carrying.take() => iterations,
+                Some(carrying) if carrying.take() => carried_iterations(dreamer.params().iterations),
                 _ => dreamer.params().iterations,
             };
             let dreamed =
@@ -437,7 +486,13 @@ impl DreamStage<'_> {
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
             let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
-            if self.to_encoder.send(ToEncoder::Frame(out)).is_err() {
+            let out = match self.looping {
+                Some(looping) => looping.output(out)?,
+                None => Some(out),
+            };
+            if let Some(out) = out
+                && self.to_encoder.send(ToEncoder::Frame(out)).is_err()
+            {
                 break; // the encoder failed; its error is reported by `finish`
             }
             last = Some(dreamed);
@@ -663,6 +718,24 @@ fn job_description(job: &Job, span: serde_json::Value) -> serde_json::Value {
         map.insert("span".into(), span);
     }
     description
+}
+
+/// `--audio`: the soundtrack muxed into the output, cut to the video's length.
+fn soundtrack_source(job: &Job) -> Option<AudioSource> {
+    let path = job.settings.audio.clone()?;
+    Some(AudioSource { path, start_seconds: 0.0, duration_seconds: None })
+}
+
+/// The frames a footage job will dream, for its plan: the span's, else the reader's estimate.
+fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
+    let by_seconds = job.span.seconds.map(|seconds| (seconds * frame_rate).round() as u64);
+    let estimate = info.frame_count.or(info.duration_seconds.map(|s| (s * frame_rate).round() as u64));
+    let frames = match (job.span.frames, by_seconds) {
+        (Some(frames), _) => Some(frames.min(estimate.unwrap_or(frames))),
+        (None, Some(frames)) => Some(frames),
+        (None, None) => estimate,
+    };
+    frames.unwrap_or(1).max(1)
 }
 
 /// A frame rate as a fraction: whole rates exactly, others to a thousandth (29.97 -> 29970/1000).

@@ -18,6 +18,7 @@ macro_rules! with_ffmpeg {
 with_ffmpeg! {
 
 mod audio;
+mod audio_samples;
 mod concat;
 pub mod container;
 mod decode;
@@ -25,6 +26,7 @@ mod encode;
 mod gif;
 mod sequence;
 
+pub use audio_samples::decode_mono;
 pub use concat::{ConcatOptions, concat_segments};
 pub use decode::{ReadOptions, VideoInfo, VideoReader};
 pub use encode::{
