@@ -8,6 +8,7 @@
 //! the end the segments are joined by stream copy with the sound into the output. So a killed
 //! render loses at most one segment, and `--resume` continues where the checkpoint ends.
 use crate::engine::ascent::Dreamer;
+use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
 use crate::frame::flow::FrameMotion;
@@ -98,6 +99,8 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     progress.start(Some(frames));
     progress.advance(state.frames_done());
     let mut dreamer = engine.dreamer()?;
+    // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
+    let noise_start = input.is_none() && engine.params.noise_prior == Prior::Fourier;
     let resumed = state.last.take();
     thread::scope(|scope| {
         let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
@@ -110,14 +113,17 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
             checkpoint_every: options.checkpoint_every,
             cancel,
             colors: job.between_frames.colors,
-            // A zoom keeps the colours of its start: zooming into it alone would grey them out.
-            color_reference: Some(&first),
+            // A zoom keeps the colours of its start: zooming into it alone would grey them out. An
+            // object grown from noise has none to keep: each frame keeps those it was dreamed from.
+            color_reference: (!noise_start).then_some(&first),
+            noise_start,
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, _, _| {
-            Ok(match previous {
+            let image = match previous {
                 None => first.shallow_clone(),
                 Some(previous) => motion.apply(previous)?,
-            })
+            };
+            Ok((image.shallow_clone(), image))
         });
         state.finish(dreamed, to_encoder, encoder, None, (width, height), started)
     })
@@ -170,14 +176,16 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             cancel,
             colors: between.colors,
             color_reference: None,
+            noise_start: false,
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame, frame_motion| {
             let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
-            let (image, cut) = carry_into(&carry, between.flow, previous, new, frame_motion)?;
+            let (image, cut) = carry_into(&carry, between.flow, previous, new.shallow_clone(), frame_motion)?;
             if cut {
                 cuts.push(frame.index);
             }
-            Ok(image)
+            // A mask's black keeps the footage frame itself, not its blend with the last dream.
+            Ok((image, new))
         });
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
         // closing the channel wakes it, so the joins in `finish` always return.
@@ -393,11 +401,13 @@ struct DreamStage<'a> {
     /// from), so feedback cannot drift.
     colors: ColorMode,
     color_reference: Option<&'a Tensor>,
+    /// The first frame (when not resumed) is dreamed from noise ([`Dreamer::dream_from_noise`]).
+    noise_start: bool,
 }
 
 impl DreamStage<'_> {
     /// For each source frame, `prepare` makes the image to dream from the previous dreamed frame
-    /// and the new one; the result goes to the encoder, with a checkpoint every few frames and at
+    /// and the new one, and the image a mask's black keeps; the result goes to the encoder, with a checkpoint every few frames and at
     /// the end. Stops early on `cancel`, or when the encoder has gone (its error is reported).
     fn run(
         &self,
@@ -405,7 +415,7 @@ impl DreamStage<'_> {
         source: &mut dyn Iterator<Item = Result<FollowedFrame>>,
         mut last: Option<Tensor>,
         progress: &mut dyn Progress,
-        mut prepare: impl FnMut(Option<&Tensor>, &Frame, Option<&FrameMotion>) -> Result<Tensor>,
+        mut prepare: impl FnMut(Option<&Tensor>, &Frame, Option<&FrameMotion>) -> Result<(Tensor, Tensor)>,
     ) -> Result<Dreamed> {
         let mut done = Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false };
         let mut next_index = None;
@@ -417,9 +427,21 @@ impl DreamStage<'_> {
             let (frame, frame_motion) = frame?;
             let started = Instant::now();
             dreamer.start_frame(frame.index);
-            let image = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
-            let reference = self.color_reference.unwrap_or(&image);
-            let dreamed = crate::frame::color::settle(dreamer.dream(&image)?, reference, self.colors)?;
+            let (image, kept) = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
+            let dreamed = if self.noise_start && last.is_none() {
+                dreamer.dream_from_noise(&image)?
+            } else {
+                let reference = self.color_reference.unwrap_or(&image);
+                crate::frame::color::settle(dreamer.dream(&image)?, reference, self.colors)?
+            };
+            // Colours settle over the whole frame: the mask is applied again after them.
+            let dreamed = match &dreamer.params().mask {
+                Some(mask) => {
+                    let size = dreamed.size();
+                    crate::frame::mask::apply(&mask.at(size[2], size[3], dreamed.device())?, &kept, &dreamed)?
+                }
+                None => dreamed,
+            };
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
             let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
