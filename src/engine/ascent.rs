@@ -195,7 +195,7 @@ impl<'a> Dreamer<'a> {
             }
         };
         let stepped = match mask {
-            Some(mask) => crate::frame::mask::apply(&mask.f_roll([dy, dx], [2, 3])?, &rolled, &stepped)?,
+            Some(mask) => masked_step(&rolled, &stepped, &mask.f_roll([dy, dx], [2, 3])?)?,
             None => stepped,
         };
         Ok(stepped.f_roll([-dy, -dx], [2, 3])?)
@@ -239,6 +239,18 @@ impl<'a> Dreamer<'a> {
         }
         Ok(grad)
     }
+}
+
+/// The step from `x` to `stepped` weighted by `mask`. The step was normalised by the mean
+/// |gradient| of the whole frame; it is rescaled to that of the part the mask lets dream, so white
+/// dreams as strongly as a dream without a mask.
+fn masked_step(x: &Tensor, stepped: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let delta = stepped.f_sub(x)?;
+    let weights = mask.f_expand_as(&delta)?;
+    let whole = delta.f_abs()?.f_mean(Kind::Float)?;
+    let inside = delta.f_abs()?.f_mul(&weights)?.f_sum(Kind::Float)?.f_div(&weights.f_sum(Kind::Float)?.f_add_scalar(1e-8)?)?;
+    let factor = whole.f_div(&inside.f_add_scalar(1e-12)?)?;
+    Ok(x.f_add(&delta.f_mul(&factor)?.f_mul(mask)?)?.f_clamp(0.0, 1.0)?)
 }
 
 /// One untiled step in rolled space: gradient, normalised step, clamp. It draws no random
