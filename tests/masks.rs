@@ -120,7 +120,11 @@ fn zooms_and_footage_keep_what_the_mask_keeps() {
         .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
         .collect();
     let zoomed = image::RgbImage::from_raw(width, height, zoomed).unwrap();
-    assert!(difference(&second, &zoomed, 0..width / 2 - 4) <= 2.0, "{}", difference(&second, &zoomed, 0..width / 2 - 4));
+    assert!(
+        difference(&second, &zoomed, 0..width / 2 - 4) <= 2.0,
+        "{}",
+        difference(&second, &zoomed, 0..width / 2 - 4)
+    );
     assert!(difference(&second, &zoomed, width / 2 + 4..width) > 2.0);
 }
 

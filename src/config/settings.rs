@@ -402,6 +402,21 @@ mod tests {
     }
 
     #[test]
+    fn layers_join_a_class_when_given_with_it_or_after_it() {
+        let class = SettingsPatch { class: Some("banana".into()), ..Default::default() };
+        let layers = SettingsPatch { layers: Some("blocks.6".into()), ..Default::default() };
+        let both = SettingsPatch { layers: Some("blocks.6".into()), ..class.clone() };
+        let resolve = |patches: &[&SettingsPatch]| Settings::resolve(patches.iter().copied()).unwrap().class_layers;
+        assert!(resolve(&[&both]) && resolve(&[&class, &layers]));
+        assert!(!resolve(&[&class]) && !resolve(&[&layers, &class]) && !resolve(&[&layers]));
+        let refused = SettingsPatch { class_layers: Some(false), ..both.clone() };
+        assert!(!resolve(&[&refused]));
+        // The resolved settings written as a preset read back the same.
+        let s = Settings::resolve([&layers, &class]).unwrap();
+        assert_eq!(Settings::resolve([&toml::from_str::<SettingsPatch>(&s.to_toml()).unwrap()]).unwrap(), s);
+    }
+
+    #[test]
     fn toml_keys_are_the_long_option_names() {
         let patch: SettingsPatch = toml::from_str("octave-scale = 1.3\npan = \"1,-2\"\nmodel = \"lite1\"").unwrap();
         let s = Settings::resolve([&patch]).unwrap();

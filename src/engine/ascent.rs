@@ -6,11 +6,11 @@
 //! value times `step`, pixels clamped to [0, 1]; the detail added on a level is carried up.
 use crate::engine::cuda_graph::GraphCache;
 use crate::engine::fourier::Prior;
-use crate::engine::visualize::{Start, VisualParams, visualize};
-use crate::frame::mask::Mask;
 use crate::engine::objective::{MIN_SIDE, Objective, blur_prior, check_size};
 use crate::engine::tiles::{TILE_BATCH_PIXELS_CPU, TILE_BATCH_PIXELS_CUDA, tile_plan};
+use crate::engine::visualize::{Start, VisualParams, visualize};
 use crate::error::{Error, Result};
+use crate::frame::mask::Mask;
 use crate::frame::transform::resize;
 use crate::model::layers::LayerId;
 use crate::model::network::Network;
@@ -137,7 +137,16 @@ impl<'a> Dreamer<'a> {
         let mask = self.params.mask.as_ref().map(|m| m.at(size[2], size[3], image.device())).transpose()?;
         self.forward_shapes = vec![BTreeSet::new()];
         let params = &self.params;
-        visualize(self.network, &params.objective, &params.visual, image, start, mask.as_ref(), params.tile, &mut self.rng)
+        visualize(
+            self.network,
+            &params.objective,
+            &params.visual,
+            image,
+            start,
+            mask.as_ref(),
+            params.tile,
+            &mut self.rng,
+        )
     }
 
     /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).
@@ -248,7 +257,8 @@ fn masked_step(x: &Tensor, stepped: &Tensor, mask: &Tensor) -> Result<Tensor> {
     let delta = stepped.f_sub(x)?;
     let weights = mask.f_expand_as(&delta)?;
     let whole = delta.f_abs()?.f_mean(Kind::Float)?;
-    let inside = delta.f_abs()?.f_mul(&weights)?.f_sum(Kind::Float)?.f_div(&weights.f_sum(Kind::Float)?.f_add_scalar(1e-8)?)?;
+    let inside =
+        delta.f_abs()?.f_mul(&weights)?.f_sum(Kind::Float)?.f_div(&weights.f_sum(Kind::Float)?.f_add_scalar(1e-8)?)?;
     let factor = whole.f_div(&inside.f_add_scalar(1e-12)?)?;
     Ok(x.f_add(&delta.f_mul(&factor)?.f_mul(mask)?)?.f_clamp(0.0, 1.0)?)
 }

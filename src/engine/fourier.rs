@@ -78,7 +78,8 @@ impl FourierPrior {
     /// The image (`1 x 3 x H x W` in [0, 1]) of `spectrum`, differentiable.
     pub fn image(&self, spectrum: &Tensor) -> Result<Tensor> {
         let complex = spectrum.f_view_as_complex()?.f_mul(&self.scale)?;
-        let decorrelated = complex.f_fft_irfft2([self.height, self.width].as_slice(), [-2i64, -1].as_slice(), "backward")?;
+        let decorrelated =
+            complex.f_fft_irfft2([self.height, self.width].as_slice(), [-2i64, -1].as_slice(), "backward")?;
         let decorrelated = decorrelated.f_div_scalar(4.0)?.f_unsqueeze(0)?;
         let rgb = Tensor::f_einsum("bchw,dc->bdhw", &[&decorrelated, &self.color], None::<i64>)?;
         Ok(rgb.f_sigmoid()?)

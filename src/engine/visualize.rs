@@ -82,7 +82,13 @@ pub fn visualize(
 /// crop (each crop at the frame's own resolution, so a big frame grows objects at its own scale;
 /// one batch of crops at a time, so memory stays bounded), returned as `sum(seen * gradient)`,
 /// whose gradient is that sum.
-fn tiled_value(network: &Network, objective: &Objective, seen: &Tensor, tile: i64, rng: &mut impl Rng) -> Result<Tensor> {
+fn tiled_value(
+    network: &Network,
+    objective: &Objective,
+    seen: &Tensor,
+    tile: i64,
+    rng: &mut impl Rng,
+) -> Result<Tensor> {
     let size = seen.size();
     let plan = tile_plan(size[2], size[3], tile, rng);
     let budget = if seen.device().is_cuda() { TILE_BATCH_PIXELS_CUDA } else { TILE_BATCH_PIXELS_CPU };

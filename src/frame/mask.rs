@@ -39,7 +39,9 @@ impl Mask {
             .with_guessed_format()
             .map_err(|e| Error::input(path, format!("--mask: cannot read: {e}")))?
             .decode()
-            .map_err(|e| Error::input(path, format!("--mask: not an image dreamreel can read (PNG, JPEG, WebP, TIFF): {e}")))?;
+            .map_err(|e| {
+                Error::input(path, format!("--mask: not an image dreamreel can read (PNG, JPEG, WebP, TIFF): {e}"))
+            })?;
         let grey = decoded.to_luma32f();
         let (width, height) = (grey.width() as i64, grey.height() as i64);
         let weights = Tensor::f_from_slice(grey.as_raw())?.f_view([1, 1, height, width])?.f_clamp(0.0, 1.0)?;

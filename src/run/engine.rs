@@ -2,12 +2,12 @@
 //! precision, the layers and objective checked against it, the ascent's parameters.
 use crate::config::settings::Settings;
 use crate::engine::ascent::{DreamParams, Dreamer};
-use crate::engine::objective::{DEFAULT_CLASS_BLUR, GUIDE_WIDTH, Objective, parse_channels};
 use crate::engine::fourier::Prior;
+use crate::engine::objective::{DEFAULT_CLASS_BLUR, GUIDE_WIDTH, Objective, parse_channels};
 use crate::engine::visualize::VisualParams;
 use crate::error::{Error, Result};
-use crate::frame::mask::Mask;
 use crate::frame::image_io::{image_to_tensor, load_image};
+use crate::frame::mask::Mask;
 use crate::model::device::resolve_device;
 use crate::model::imagenet::parse_classes;
 use crate::model::layers::{LayerId, NetworkOptions};
