@@ -8,7 +8,7 @@ use crate::engine::cuda_graph::GraphCache;
 use crate::engine::fourier::Prior;
 use crate::engine::objective::{MIN_SIDE, Objective, blur_prior, check_size};
 use crate::engine::tiles::{TILE_BATCH_PIXELS_CPU, TILE_BATCH_PIXELS_CUDA, tile_plan};
-use crate::engine::visualize::{Start, VisualParams, visualize};
+use crate::engine::visualize::{Canvas, Start, VisualParams, visualize};
 use crate::error::{Error, Result};
 use crate::frame::mask::Mask;
 use crate::frame::transform::resize;
@@ -137,16 +137,8 @@ impl<'a> Dreamer<'a> {
         let mask = self.params.mask.as_ref().map(|m| m.at(size[2], size[3], image.device())).transpose()?;
         self.forward_shapes = vec![BTreeSet::new()];
         let params = &self.params;
-        visualize(
-            self.network,
-            &params.objective,
-            &params.visual,
-            image,
-            start,
-            mask.as_ref(),
-            params.tile,
-            &mut self.rng,
-        )
+        let canvas = Canvas { input: image, start, mask: mask.as_ref() };
+        visualize(self.network, &params.objective, &params.visual, canvas, params.tile, &mut self.rng)
     }
 
     /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).

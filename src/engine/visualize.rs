@@ -34,21 +34,28 @@ pub enum Start {
     Image,
 }
 
+/// The picture a visualisation works on: the input frame, where it starts, and where it may
+/// change (`mask`, 1 x 1 x H x W: where it is 0 the input stays).
+pub struct Canvas<'a> {
+    pub input: &'a Tensor,
+    pub start: Start,
+    pub mask: Option<&'a Tensor>,
+}
+
 /// Raises `objective` for `params.steps` (from noise) or `params.image_steps` (from the image)
-/// Adam steps on the spectrum of a picture the size of `input`; returns the picture (1 x 3 x H x
-/// W in [0, 1]). `mask` (1 x 1 x H x W) mixes it with `input`: where it is 0 the input stays.
-/// With `tile`, a larger frame is seen crop by crop at its own resolution ([`tiled_value`]); else
-/// whole, at the network's input size ([`network_view`]).
+/// Adam steps on the spectrum of a picture the size of the canvas' input; returns the picture (1 x
+/// 3 x H x W in [0, 1]), mixed with the input by the mask. With `tile`, a larger frame is seen
+/// crop by crop at its own resolution ([`tiled_value`]); else whole, at the network's input size
+/// ([`network_view`]).
 pub fn visualize(
     network: &Network,
     objective: &Objective,
     params: &VisualParams,
-    input: &Tensor,
-    start: Start,
-    mask: Option<&Tensor>,
+    canvas: Canvas,
     tile: Option<u32>,
     rng: &mut impl Rng,
 ) -> Result<Tensor> {
+    let Canvas { input, start, mask } = canvas;
     let size = input.size();
     let prior = FourierPrior::new(size[2], size[3], params.decay, input.device())?;
     let (mut spectrum, steps) = match start {
