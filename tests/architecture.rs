@@ -163,3 +163,16 @@ fn no_test_helper_is_defined_twice() {
     }
     assert!(twice.is_empty(), "test helpers defined twice: {twice:?}");
 }
+
+#[test]
+fn the_library_needs_no_clap() {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    let using: Vec<String> = files
+        .iter()
+        .filter(|f| !f.starts_with("src/cli") && !f.ends_with("main.rs"))
+        .filter(|f| fs::read_to_string(f).unwrap().contains("clap::"))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(using.is_empty(), "library files using clap (offer enums through src/cli/choices.rs): {using:?}");
+}

@@ -1,5 +1,7 @@
 //! The library's enums as clap choices, with their help, so the library itself needs no clap.
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use dreamreel::config::schedule::Interpolation;
+use dreamreel::engine::fourier::Prior;
 use dreamreel::frame::color::ColorMode;
 use dreamreel::model::kind::ModelKind;
 use dreamreel::model::precision::Precision;
@@ -69,6 +71,36 @@ impl Choice for Precision {
             Precision::Fp32 => "Full precision",
             Precision::Fp16 => "Half precision; the objective is scaled by 1024 so small gradients survive",
             Precision::Bf16 => "fp32's exponent range with 8 bits of mantissa: no scaling needed",
+        }
+    }
+}
+
+impl Choice for Prior {
+    fn all() -> &'static [Self] {
+        &Prior::ALL
+    }
+    fn name(self) -> &'static str {
+        Prior::name(self)
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Prior::Pixel => "The octave ascent on the pixels (dreams of an image)",
+            Prior::Fourier => "Adam on a decorrelated-colour 1/f spectrum (objects from noise)",
+        }
+    }
+}
+
+impl Choice for Interpolation {
+    fn all() -> &'static [Self] {
+        &Interpolation::ALL
+    }
+    fn name(self) -> &'static str {
+        Interpolation::name(self)
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Interpolation::Linear => "Straight lines between keyframes (Deforum's default)",
+            Interpolation::Cubic => "A smooth curve through the keyframes (Catmull-Rom tangents)",
         }
     }
 }

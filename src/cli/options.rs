@@ -131,6 +131,35 @@ option_group! {
         /// Image prior: share of a 3x3 blur mixed into the image after each step [default: 0.3 with --class, else 0]
         #[arg(long, value_name = "F|SCHEDULE", help_heading = "Objective")]
         blur: dreamreel::config::schedule::Scheduled,
+        /// Raise --layers too beside --class (their look on the object) [default: true when --layers is given with --class]
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Objective")]
+        class_layers: bool,
+        /// How the picture moves: pixel (octave ascent) or fourier (objects from noise: Adam on a
+        /// decorrelated-colour 1/f spectrum) [default: fourier from noise (a still, a zoom's first frame), else pixel]
+        #[arg(long, value_parser = choice::<dreamreel::engine::fourier::Prior>(), help_heading = "Objects from noise")]
+        prior: dreamreel::engine::fourier::Prior,
+        /// Adam steps of the Fourier prior from noise [default: 128]
+        #[arg(long, help_heading = "Objects from noise")]
+        steps: u32,
+        /// Adam steps of the Fourier prior when it dreams an image (--prior fourier on a photo or each zoom frame) [default: 16]
+        #[arg(long, help_heading = "Objects from noise")]
+        image_steps: u32,
+        /// Adam's learning rate on the spectrum [default: 0.05]
+        #[arg(long, value_name = "F", help_heading = "Objects from noise")]
+        learning_rate: f64,
+        /// How fast the spectrum's weight falls with frequency, 1/f^decay: higher is smoother [default: 1]
+        #[arg(long, value_name = "F", help_heading = "Objects from noise")]
+        decay: f64,
+        /// Leave out lucid's transformation robustness (pad, jitter, random scale and rotation each
+        /// step; preset key `transforms = false`)
+        #[arg(long = "no-transforms", num_args = 0, default_missing_value = "false", help_heading = "Objects from noise")]
+        transforms: bool,
+        /// Dream only where this grey image is white (black keeps the input, grey weights the step); stretched to the frame
+        #[arg(long, value_name = "IMAGE", help_heading = "Where to dream")]
+        mask: PathBuf,
+        /// Swap the mask's white and black
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Where to dream")]
+        mask_invert: bool,
     }
 }
 
@@ -254,7 +283,7 @@ option_group! {
     /// How schedules are evaluated, and the soundtrack their audio signals come from.
     ScheduleOptions {
         /// How numeric keyframes are joined: linear, or cubic (a smooth curve through them) [default: linear]
-        #[arg(long, value_enum, help_heading = "Schedules")]
+        #[arg(long, value_parser = choice::<dreamreel::config::schedule::Interpolation>(), help_heading = "Schedules")]
         interpolation: dreamreel::config::schedule::Interpolation,
         /// A soundtrack: its signals loud, beat, bass, mid, high (each 0-1 per frame) and bpm drive
         /// schedule expressions, and it is muxed into the output, cut to the video's length

@@ -137,6 +137,9 @@ fn load_file(path: &Path, origin: Origin) -> Result<Preset> {
     if let Some(guide) = &patch.guide {
         patch.guide = Some(path.parent().unwrap_or(Path::new("")).join(guide));
     }
+    if let Some(mask) = &patch.mask {
+        patch.mask = Some(path.parent().unwrap_or(Path::new("")).join(mask));
+    }
     if let Some(weights) = &patch.weights {
         patch.weights = Some(path.parent().unwrap_or(Path::new("")).join(weights));
     }

@@ -51,7 +51,7 @@ const FUNCTIONS: [&str; 22] = [
 ];
 
 /// How values are drawn between numeric keyframes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Interpolation {
     /// Straight lines between keyframes (Deforum's default).
@@ -59,6 +59,17 @@ pub enum Interpolation {
     Linear,
     /// A smooth curve through the keyframes (monotone-free cubic Hermite, Catmull-Rom tangents).
     Cubic,
+}
+
+impl Interpolation {
+    pub const ALL: [Interpolation; 2] = [Interpolation::Linear, Interpolation::Cubic];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Interpolation::Linear => "linear",
+            Interpolation::Cubic => "cubic",
+        }
+    }
 }
 
 /// A schedule that does not parse or evaluate: where (a 1-based character of the text) and why.

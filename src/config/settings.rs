@@ -4,6 +4,7 @@
 //! batch job's table (serde) give: the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
 //! and `--octave-scale 1.4` on the command line mean the same thing.
 use crate::config::schedule::{Interpolation, Scheduled, Schedules};
+use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
 use crate::model::kind::ModelKind;
@@ -17,6 +18,14 @@ pub const MIN_TILE: u32 = 64;
 
 /// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
 pub const GOOGLENET_LAYERS: &str = "inception4c";
+
+/// Adam steps of the Fourier prior from noise, and its learning rate: measured in BENCHMARKS.md
+/// ("Objects from noise") to give objects other networks recognise, in half the time of the
+/// reference's 256 steps.
+pub const DEFAULT_STEPS: u32 = 128;
+pub const DEFAULT_LEARNING_RATE: f64 = 0.05;
+/// Adam steps of the Fourier prior when it dreams an image (`--prior fourier` on a photo, a zoom's frames).
+pub const DEFAULT_IMAGE_STEPS: u32 = 16;
 
 /// Settings that may each be absent: one layer of defaults < preset < command line. Each field
 /// is the [`Settings`] field of its name; the command line's help for each is in `src/cli/options.rs`,
@@ -40,6 +49,16 @@ pub struct SettingsPatch {
     pub class: Option<String>,
     pub guide: Option<PathBuf>,
     pub blur: Option<Scheduled>,
+
+    pub prior: Option<Prior>,
+    pub steps: Option<u32>,
+    pub image_steps: Option<u32>,
+    pub learning_rate: Option<f64>,
+    pub decay: Option<f64>,
+    pub transforms: Option<bool>,
+    pub mask: Option<PathBuf>,
+    pub mask_invert: Option<bool>,
+    pub class_layers: Option<bool>,
 
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -98,6 +117,20 @@ pub struct Settings {
     pub guide: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blur: Option<f64>,
+    /// `None`: the Fourier prior from noise (a still, a zoom's first frame), pixel octaves for an image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior: Option<Prior>,
+    pub steps: u32,
+    pub image_steps: u32,
+    pub learning_rate: f64,
+    pub decay: f64,
+    pub transforms: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask: Option<PathBuf>,
+    pub mask_invert: bool,
+    /// The dream raises `--layers` too, beside `--class`: unless set, when the layers are given
+    /// with the class or after it (a preset's class, the command line's layers).
+    pub class_layers: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,6 +181,15 @@ impl Default for Settings {
             class: None,
             guide: None,
             blur: None,
+            prior: None,
+            steps: DEFAULT_STEPS,
+            image_steps: DEFAULT_IMAGE_STEPS,
+            learning_rate: DEFAULT_LEARNING_RATE,
+            decay: 1.0,
+            transforms: true,
+            mask: None,
+            mask_invert: false,
+            class_layers: false,
             width: None,
             height: None,
             zoom: None,
@@ -178,24 +220,9 @@ impl Settings {
     pub fn resolve<'a>(patches: impl IntoIterator<Item = &'a SettingsPatch>) -> Result<Settings> {
         let mut s = Settings::default();
         let mut layers_given = false;
-        // Where --class and --layers were last given: layers given with or over a class would be dropped.
-        let (mut class_at, mut layers_at) = (None, None);
-        for (index, p) in patches.into_iter().enumerate() {
+        let mut class_layers = false;
+        for p in patches {
             layers_given |= p.layers.is_some();
-            class_at = if p.class.is_some() {
-                Some(index)
-            } else {
-                class_at.filter(|_| p.channels.is_none() && p.guide.is_none())
-            };
-            layers_at = if p.layers.is_some() { Some(index) } else { layers_at };
-            if let (Some(class), Some(layers)) = (class_at, layers_at)
-                && layers >= class
-            {
-                return Err(Error::setting(
-                    "--layers",
-                    "a --class objective raises the class's score, not layers: drop --layers or --class",
-                ));
-            }
             macro_rules! take {
                 ($($field:ident),*) => { $( if let Some(v) = &p.$field { s.$field = v.clone(); } )* };
             }
@@ -213,17 +240,27 @@ impl Settings {
                 precision,
                 cudnn_benchmark,
                 cuda_graphs,
-                interpolation
+                interpolation,
+                steps,
+                image_steps,
+                learning_rate,
+                decay,
+                transforms,
+                mask_invert
             );
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
-            take_optional!(weights, tile, width, height, codec, crf, audio);
+            take_optional!(weights, tile, width, height, codec, crf, audio, prior, mask);
             take_numbers(&mut s, p)?;
             if let Some(looped) = p.looped {
                 s.looped = looped;
             }
             take_objective(&mut s, p)?;
+            // Layers given with a class, or after it, add their look to it.
+            let new_objective = p.class.is_some() || p.channels.is_some() || p.guide.is_some();
+            class_layers = if new_objective { p.layers.is_some() } else { class_layers || p.layers.is_some() };
+            class_layers = p.class_layers.unwrap_or(class_layers);
             if let Some(pan) = &p.pan {
                 match crate::config::schedule::pan_schedule(pan)? {
                     Some(schedule) => s.schedules.set_number("pan", Some(schedule)),
@@ -239,6 +276,7 @@ impl Settings {
             s.layers = GOOGLENET_LAYERS.into();
         }
         take_switches(&mut s)?;
+        s.class_layers = class_layers && s.class.is_some();
         s.check()?;
         Ok(s)
     }
@@ -266,6 +304,12 @@ impl Settings {
                 format!("{blur} must be between 0 and 1"),
             )?;
         }
+        ensure((1..=10_000).contains(&self.steps), "--steps", format!("{} must be between 1 and 10000", self.steps))?;
+        ensure(self.image_steps <= 10_000, "--image-steps", format!("{} is more than 10000", self.image_steps))?;
+        let rate_ok = self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 10.0;
+        ensure(rate_ok, "--learning-rate", format!("{} must be above 0 and at most 10", self.learning_rate))?;
+        let decay_ok = self.decay.is_finite() && (0.0..=4.0).contains(&self.decay);
+        ensure(decay_ok, "--decay", format!("{} must be between 0 and 4", self.decay))?;
         if let Some(tile) = self.tile {
             let min = MIN_TILE;
             ensure(tile >= min, "--tile", format!("{tile} must be at least {min} pixels"))?;
@@ -471,6 +515,21 @@ mod tests {
             let err = Settings::resolve([&patch]).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{err} vs {expected}");
         }
+    }
+
+    #[test]
+    fn layers_join_a_class_when_given_with_it_or_after_it() {
+        let class = SettingsPatch { class: Some("banana".into()), ..Default::default() };
+        let layers = SettingsPatch { layers: Some("blocks.6".into()), ..Default::default() };
+        let both = SettingsPatch { layers: Some("blocks.6".into()), ..class.clone() };
+        let resolve = |patches: &[&SettingsPatch]| Settings::resolve(patches.iter().copied()).unwrap().class_layers;
+        assert!(resolve(&[&both]) && resolve(&[&class, &layers]));
+        assert!(!resolve(&[&class]) && !resolve(&[&layers, &class]) && !resolve(&[&layers]));
+        let refused = SettingsPatch { class_layers: Some(false), ..both.clone() };
+        assert!(!resolve(&[&refused]));
+        // The resolved settings written as a preset read back the same.
+        let s = Settings::resolve([&layers, &class]).unwrap();
+        assert_eq!(Settings::resolve([&toml::from_str::<SettingsPatch>(&s.to_toml()).unwrap()]).unwrap(), s);
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! each under a random roll of up to `jitter` pixels, the gradient divided by its mean absolute
 //! value times `step`, pixels clamped to [0, 1]; the detail added on a level is carried up.
 use crate::engine::cuda_graph::GraphCache;
+use crate::engine::fourier::Prior;
 use crate::engine::objective::{MIN_SIDE, Objective, blur_prior, check_size};
 use crate::engine::tiles::{TILE_BATCH_PIXELS_CPU, TILE_BATCH_PIXELS_CUDA, tile_plan};
+use crate::engine::visualize::{Canvas, Start, VisualParams, visualize};
 use crate::error::{Error, Result};
+use crate::frame::mask::Mask;
 use crate::frame::transform::resize;
 use crate::model::layers::LayerId;
 use crate::model::network::Network;
@@ -33,6 +36,13 @@ pub struct DreamParams {
     pub objective: Objective,
     /// Share of a 3x3 blur mixed into the image after each step (the image prior; 0 for none).
     pub blur: f64,
+    /// Pixel octaves, or the Fourier prior with Adam ([`visualize`]): for a dream of an image, and
+    /// for one from noise; then the Fourier prior's settings.
+    pub prior: Prior,
+    pub noise_prior: Prior,
+    pub visual: VisualParams,
+    /// Where to dream: the mask's grey weights each step (black keeps the input).
+    pub mask: Option<Mask>,
 }
 
 impl DreamParams {
@@ -46,11 +56,8 @@ impl DreamParams {
     }
 }
 
-/// fp16's smallest normal number is 6e-5: the gradient of a mean over millions of activations
-/// lies far below it and would flush to zero, so an fp16 network's objective is scaled up before
-/// the backward pass. The step divides by the mean |gradient|, so the scale cancels. bf16 has
-/// fp32's exponent range and needs none.
-pub const FP16_LOSS_SCALE: f64 = 1024.0;
+// In `objective`, where the Fourier prior's loop finds it too.
+pub use crate::engine::objective::FP16_LOSS_SCALE;
 
 /// `sum over layers of mean(activation^2)` for `image` (N x 3 x H x W in [0, 1]): the classic
 /// objective, as [`Objective::Layers`] computes it.
@@ -149,6 +156,26 @@ impl<'a> Dreamer<'a> {
         self.network
     }
 
+    /// Dreams from `noise` (a still's or zoom's seeded start): under the Fourier prior the picture
+    /// grows from lucid's small random spectrum (seeded), else the noise is dreamed as an image.
+    pub fn dream_from_noise(&mut self, noise: &Tensor) -> Result<Tensor> {
+        if self.params.noise_prior == Prior::Fourier {
+            check_size(noise)?;
+            tch::manual_seed(self.seed as i64);
+            return self.visualize(noise, Start::Noise);
+        }
+        self.dream(noise)
+    }
+
+    fn visualize(&mut self, image: &Tensor, start: Start) -> Result<Tensor> {
+        let size = image.size();
+        let mask = self.params.mask.as_ref().map(|m| m.at(size[2], size[3], image.device())).transpose()?;
+        self.forward_shapes = vec![BTreeSet::new()];
+        let params = &self.params;
+        let canvas = Canvas { input: image, start, mask: mask.as_ref() };
+        visualize(self.network, &params.objective, &params.visual, canvas, params.tile, &mut self.rng)
+    }
+
     /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).
     pub fn dream(&mut self, image: &Tensor) -> Result<Tensor> {
         self.dream_iterations(image, self.params.iterations)
@@ -160,6 +187,9 @@ impl<'a> Dreamer<'a> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
+        if self.params.prior == Prior::Fourier {
+            return self.visualize(image, Start::Image);
+        }
         // Octaves smaller than the network can see are left out rather than failing.
         let mut sizes = octave_sizes(height, width, self.params.octaves, self.params.octave_scale);
         sizes.retain(|&(h, w)| h.min(w) >= MIN_SIDE);
@@ -169,20 +199,24 @@ impl<'a> Dreamer<'a> {
         for &(h, w) in &sizes {
             self.forward_shapes.push(BTreeSet::new());
             let base = resize(image, h, w)?;
-            x = match &detail {
-                Some(detail) => base.f_add(&resize(detail, h, w)?)?,
-                None => base.shallow_clone(),
+            let mask = self.params.mask.as_ref().map(|m| m.at(h, w, image.device())).transpose()?;
+            // The detail carried up is masked too, so black keeps the input exactly.
+            x = match (&detail, &mask) {
+                (Some(detail), Some(mask)) => base.f_add(&resize(detail, h, w)?.f_mul(mask)?)?,
+                (Some(detail), None) => base.f_add(&resize(detail, h, w)?)?,
+                (None, _) => base.shallow_clone(),
             };
             for _ in 0..iterations {
-                x = self.ascent_step(&x)?;
+                x = self.ascent_step(&x, mask.as_ref())?;
             }
             detail = Some(x.f_sub(&base)?);
         }
         Ok(x)
     }
 
-    /// One step: roll, gradient of the objective, normalised step, clamp, roll back.
-    fn ascent_step(&mut self, x: &Tensor) -> Result<Tensor> {
+    /// One step: roll, gradient of the objective, normalised step, clamp, roll back; `mask`
+    /// weights the step (outside any CUDA graph, which sees only the whole step).
+    fn ascent_step(&mut self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         let jitter = self.params.jitter as i64;
         let (dy, dx) = (self.rng.random_range(-jitter..=jitter), self.rng.random_range(-jitter..=jitter));
         let rolled = x.f_roll([dy, dx], [2, 3])?;
@@ -210,6 +244,10 @@ impl<'a> Dreamer<'a> {
                     None => whole_step(network, &self.params.objective, blur, &rolled, &step_size)?,
                 }
             }
+        };
+        let stepped = match mask {
+            Some(mask) => masked_step(&rolled, &stepped, &mask.f_roll([dy, dx], [2, 3])?)?,
+            None => stepped,
         };
         Ok(stepped.f_roll([-dy, -dx], [2, 3])?)
     }
@@ -252,6 +290,19 @@ impl<'a> Dreamer<'a> {
         }
         Ok(grad)
     }
+}
+
+/// The step from `x` to `stepped` weighted by `mask`. The step was normalised by the mean
+/// |gradient| of the whole frame; it is rescaled to that of the part the mask lets dream, so white
+/// dreams as strongly as a dream without a mask.
+fn masked_step(x: &Tensor, stepped: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let delta = stepped.f_sub(x)?;
+    let weights = mask.f_expand_as(&delta)?;
+    let whole = delta.f_abs()?.f_mean(Kind::Float)?;
+    let inside =
+        delta.f_abs()?.f_mul(&weights)?.f_sum(Kind::Float)?.f_div(&weights.f_sum(Kind::Float)?.f_add_scalar(1e-8)?)?;
+    let factor = whole.f_div(&inside.f_add_scalar(1e-12)?)?;
+    Ok(x.f_add(&delta.f_mul(&factor)?.f_mul(mask)?)?.f_clamp(0.0, 1.0)?)
 }
 
 /// One untiled step in rolled space: gradient, normalised step, clamp. It draws no random

@@ -29,6 +29,12 @@ pub fn check_size(image: &Tensor) -> Result<()> {
     Ok(())
 }
 
+/// fp16's smallest normal number is 6e-5: the gradient of a mean over millions of activations
+/// lies far below it and would flush to zero, so an fp16 network's objective is scaled up before
+/// the backward pass. The pixel step divides by the mean |gradient| and Adam by its spread, so the scale cancels. bf16 has
+/// fp32's exponent range and needs none.
+pub const FP16_LOSS_SCALE: f64 = 1024.0;
+
 /// The objective of one dream, checked against its network.
 #[derive(Debug)]
 pub enum Objective {
@@ -44,6 +50,8 @@ pub enum Objective {
     /// matched to the guide's feature (a column of `[C, positions]`) with the largest dot product,
     /// and the dream raises that dot product.
     Guide(Vec<(LayerId, Tensor)>),
+    /// The sum of several objectives: a class with a layer's look (`--class banana --layers blocks.10`).
+    Sum(Vec<Objective>),
 }
 
 impl Clone for Objective {
@@ -55,6 +63,7 @@ impl Clone for Objective {
             Objective::Guide(guides) => {
                 Objective::Guide(guides.iter().map(|(layer, features)| (*layer, features.shallow_clone())).collect())
             }
+            Objective::Sum(parts) => Objective::Sum(parts.clone()),
         }
     }
 }
@@ -68,6 +77,7 @@ impl PartialEq for Objective {
             (Objective::Guide(a), Objective::Guide(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|((la, fa), (lb, fb))| la == lb && fa.equal(fb))
             }
+            (Objective::Sum(a), Objective::Sum(b)) => a == b,
             _ => false,
         }
     }
@@ -102,6 +112,7 @@ impl Objective {
                 let activations = network.activations(image, &layers)?;
                 activations.iter().zip(guides).map(|(a, (_, guide))| guided(a, guide)).collect::<Result<Vec<_>>>()?
             }
+            Objective::Sum(parts) => parts.iter().map(|part| part.value(network, image)).collect::<Result<Vec<_>>>()?,
         };
         let mut terms = terms.into_iter();
         let first = terms.next().ok_or_else(|| Error::setting("--layers", "name at least one layer"))?;

@@ -175,6 +175,7 @@ fn job_settings(
     patch.weights = patch.weights.map(|weights| folder.join(weights));
     patch.guide = patch.guide.map(|guide| folder.join(guide));
     patch.audio = patch.audio.map(|audio| folder.join(audio));
+    patch.mask = patch.mask.map(|mask| folder.join(mask));
     Settings::resolve([&preset, &patch]).map_err(|e| match e {
         Error::Setting { option, message } => {
             let key = option.trim_start_matches("--").to_string();

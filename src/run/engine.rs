@@ -2,9 +2,12 @@
 //! precision, the layers and objective checked against it, the ascent's parameters.
 use crate::config::settings::Settings;
 use crate::engine::ascent::{DreamParams, Dreamer};
+use crate::engine::fourier::Prior;
 use crate::engine::objective::{DEFAULT_CLASS_BLUR, GUIDE_WIDTH, Objective, parse_channels};
+use crate::engine::visualize::VisualParams;
 use crate::error::{Error, Result};
 use crate::frame::image_io::{image_to_tensor, load_image};
+use crate::frame::mask::Mask;
 use crate::model::device::resolve_device;
 use crate::model::imagenet::parse_classes;
 use crate::model::layers::{LayerId, NetworkOptions};
@@ -78,9 +81,21 @@ pub fn dream_params(settings: &Settings, network: &Network) -> Result<DreamParam
         }
     }
     let (objective, blur) = objective_of(settings, network, &layers)?;
+    let mask = settings.mask.as_deref().map(|path| Mask::load(path, settings.mask_invert)).transpose()?;
+    let visual = VisualParams {
+        steps: settings.steps,
+        image_steps: settings.image_steps,
+        learning_rate: settings.learning_rate,
+        decay: settings.decay,
+        transforms: settings.transforms,
+    };
     let params = DreamParams {
         objective,
         blur,
+        prior: settings.prior.unwrap_or(Prior::Pixel),
+        noise_prior: settings.prior.unwrap_or(Prior::Fourier),
+        visual,
+        mask,
         layers,
         octaves: settings.octaves,
         octave_scale: settings.octave_scale,
@@ -100,7 +115,8 @@ pub fn objective_of(settings: &Settings, network: &Network, layers: &[LayerId]) 
         let sets = settings.channels.iter().map(|text| parse_channels(network, text)).collect::<Result<_>>()?;
         Objective::Channels(sets)
     } else if let Some(classes) = &settings.class {
-        Objective::Class(parse_classes(classes)?)
+        let class = Objective::Class(parse_classes(classes)?);
+        if settings.class_layers { Objective::Sum(vec![class, Objective::Layers(layers.to_vec())]) } else { class }
     } else if let Some(path) = &settings.guide {
         let image = load_image(path, Some(GUIDE_WIDTH)).map_err(|e| match e {
             Error::Setting { message, .. } => Error::input(path, format!("--guide: {message}")),

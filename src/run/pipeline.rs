@@ -8,6 +8,7 @@
 //! the end the segments are joined by stream copy with the sound into the output. So a killed
 //! render loses at most one segment, and `--resume` continues where the checkpoint ends.
 use crate::engine::ascent::Dreamer;
+use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
 use crate::frame::flow::FrameMotion;
@@ -114,6 +115,8 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     progress.start(Some(dreams));
     progress.advance(state.frames_done());
     let mut dreamer = engine.dreamer()?;
+    // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
+    let noise_start = input.is_none() && engine.params.noise_prior == Prior::Fourier;
     let resumed = state.last.take();
     thread::scope(|scope| {
         let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
@@ -126,18 +129,21 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
             checkpoint_every: options.checkpoint_every,
             cancel,
             colors: job.between_frames.colors,
-            // A zoom keeps the colours of its start: zooming into it alone would grey them out.
-            color_reference: Some(&first),
+            // A zoom keeps the colours of its start: zooming into it alone would grey them out. An
+            // object grown from noise has none to keep: each frame keeps those it was dreamed from.
+            color_reference: (!noise_start).then_some(&first),
+            noise_start,
             carried_iterations: None,
             frame_params: frame_params.as_deref(),
             looping: looping.as_ref(),
         };
         let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame, _| {
             let motion = plan.as_ref().map_or(motion, |plan| plan.frame(plan_index(frame.index)).motion());
-            Ok(match previous {
+            let image = match previous {
                 None => first.shallow_clone(),
                 Some(previous) => motion.apply(previous)?,
-            })
+            };
+            Ok((image.shallow_clone(), image))
         });
         let report = state.finish(dreamed, to_encoder, encoder, None, (width, height), started);
         let held = looping.as_ref().map_or(0, |l| l.overlap);
@@ -205,6 +211,7 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             cancel,
             colors: between.colors,
             color_reference: None,
+            noise_start: false,
             carried_iterations: Some(&carrying),
             frame_params: frame_params.as_deref(),
             looping: None,
@@ -218,12 +225,13 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
                 }
                 None => carry,
             };
-            let prepared = carry_into(&carry, between.flow, previous, new, frame_motion)?;
+            let prepared = carry_into(&carry, between.flow, previous, new.shallow_clone(), frame_motion)?;
             if prepared.cut {
                 cuts.push(frame.index);
             }
             carrying.set(prepared.carried);
-            Ok(prepared.image)
+            // A mask's black keeps the footage frame itself, not its blend with the last dream.
+            Ok((prepared.image, new))
         });
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
         // closing the channel wakes it, so the joins in `finish` always return.
@@ -448,11 +456,13 @@ struct DreamStage<'a> {
     frame_params: Option<&'a [crate::engine::ascent::DreamParams]>,
     /// A looping zoom's hold and fade of its dreams (see `crate::looping`).
     looping: Option<&'a crate::run::looping::Loop>,
+    /// The first frame (when not resumed) is dreamed from noise ([`Dreamer::dream_from_noise`]).
+    noise_start: bool,
 }
 
 impl DreamStage<'_> {
     /// For each source frame, `prepare` makes the image to dream from the previous dreamed frame
-    /// and the new one; the result goes to the encoder, with a checkpoint every few frames and at
+    /// and the new one, and the image a mask's black keeps; the result goes to the encoder, with a checkpoint every few frames and at
     /// the end. Stops early on `cancel`, or when the encoder has gone (its error is reported).
     fn run(
         &self,
@@ -460,7 +470,7 @@ impl DreamStage<'_> {
         source: &mut dyn Iterator<Item = Result<FollowedFrame>>,
         mut last: Option<Tensor>,
         progress: &mut dyn Progress,
-        mut prepare: impl FnMut(Option<&Tensor>, &Frame, Option<&FrameMotion>) -> Result<Tensor>,
+        mut prepare: impl FnMut(Option<&Tensor>, &Frame, Option<&FrameMotion>) -> Result<(Tensor, Tensor)>,
     ) -> Result<Dreamed> {
         let mut done = Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false };
         let mut next_index = None;
@@ -475,14 +485,25 @@ impl DreamStage<'_> {
                 dreamer.set_params(params[(frame.index as usize).min(params.len() - 1)].clone())?;
             }
             dreamer.start_frame(frame.index);
-            let image = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
-            let reference = self.color_reference.unwrap_or(&image);
-            let iterations = match self.carried_iterations {
-                Some(carrying) if carrying.take() => carried_iterations(dreamer.params().iterations),
-                _ => dreamer.params().iterations,
+            let (image, kept) = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
+            let dreamed = if self.noise_start && last.is_none() {
+                dreamer.dream_from_noise(&image)?
+            } else {
+                let reference = self.color_reference.unwrap_or(&image);
+                let iterations = match self.carried_iterations {
+                    Some(carrying) if carrying.take() => carried_iterations(dreamer.params().iterations),
+                    _ => dreamer.params().iterations,
+                };
+                crate::frame::color::settle(dreamer.dream_iterations(&image, iterations)?, reference, self.colors)?
             };
-            let dreamed =
-                crate::frame::color::settle(dreamer.dream_iterations(&image, iterations)?, reference, self.colors)?;
+            // Colours settle over the whole frame: the mask is applied again after them.
+            let dreamed = match &dreamer.params().mask {
+                Some(mask) => {
+                    let size = dreamed.size();
+                    crate::frame::mask::apply(&mask.at(size[2], size[3], dreamed.device())?, &kept, &dreamed)?
+                }
+                None => dreamed,
+            };
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
             let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };

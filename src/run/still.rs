@@ -44,7 +44,11 @@ pub fn render_still(job: &Job, progress: &mut dyn Progress) -> Result<StillRepor
     };
     let objective = &engine.params.objective;
     let objective_before = objective.value_of(&engine.network, &x)?;
-    let dreamed = engine.dreamer()?.dream(&x)?;
+    let mut dreamer = engine.dreamer()?;
+    let dreamed = match job.input.file() {
+        Some(_) => dreamer.dream(&x)?,
+        None => dreamer.dream_from_noise(&x)?,
+    };
     let objective_after = objective.value_of(&engine.network, &dreamed)?;
     save_image(&dreamed, output)?;
     progress.advance(1);
