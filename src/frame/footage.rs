@@ -267,7 +267,9 @@ mod tests {
     #[test]
     fn the_blur_keeps_flat_pictures_and_removes_fine_patterns() {
         let blurred = gaussian_blur(&(flat(0.4) + checkers(0.2)), 2.0).unwrap();
-        assert!((blurred - flat(0.4)).abs().max().double_value(&[]) < 1e-3);
+        // Inside the margin (the border repeats, so there the pattern does not cancel).
+        let inner = (blurred - flat(0.4)).narrow(2, 8, SIZE.0 - 16).narrow(3, 8, SIZE.1 - 16);
+        assert!(inner.abs().max().double_value(&[]) < 1e-3);
         let edge = gaussian_blur(&flat(0.6), 30.0).unwrap(); // wider than the picture
         assert!((edge - flat(0.6)).abs().max().double_value(&[]) < 1e-5);
     }
