@@ -228,7 +228,8 @@ impl Progress for StopAfter<'_> {
 fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
     let clip = pan_clip(dir.path());
-    let look = flow_settings(&[("width", "96")]);
+    // PNG frames are lossless and take no --crf.
+    let look = Settings { crf: None, ..flow_settings(&[("width", "96")]) };
     let span = frames(12);
     let whole = dir.path().join("whole/%04d.png");
     dream_footage(&clip, &whole, &span, &look);
@@ -254,8 +255,10 @@ fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
 fn colour_stays_in_band_over_a_long_tiny_zoom() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("zoom/%04d.png");
-    let look =
-        flow_settings(&[("width", "64"), ("height", "48"), ("octaves", "2"), ("iterations", "4"), ("jitter", "8")]);
+    let look = Settings {
+        crf: None, // PNG frames take no --crf
+        ..flow_settings(&[("width", "64"), ("height", "48"), ("octaves", "2"), ("iterations", "4"), ("jitter", "8")])
+    };
     let count = 240;
     let cancel = AtomicBool::new(false);
     let job = Job::new(Request { frames: Some(count), ..Request::new(Mode::Zoom, "noise", &output, look) }).unwrap();
