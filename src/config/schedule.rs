@@ -884,8 +884,11 @@ pub fn setting_error(key: &str, text: &str, error: &ScheduleError) -> crate::Err
 /// A `--pan` that is a schedule (keyframes or expressions of DX, DY); `None` for two plain numbers,
 /// which `--pan` reads as before.
 pub fn pan_schedule(text: &str) -> crate::Result<Option<Schedule>> {
-    let plain = !text.contains(|c: char| c.is_ascii_alphabetic() || c == ':' || c == '(');
-    if plain {
+    // Two numbers (`2,-1`, `1e3,0`) are a constant pan, which `--pan` reads and checks as before.
+    let plain = text
+        .split_once(',')
+        .is_some_and(|(dx, dy)| dx.trim().parse::<f64>().is_ok() && dy.trim().parse::<f64>().is_ok());
+    if plain || !text.contains(|c: char| c.is_ascii_alphabetic() || c == ':' || c == '(') {
         return Ok(None);
     }
     Schedule::parse(text, 2).map(Some).map_err(|e| setting_error("pan", text, &e))

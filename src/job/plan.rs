@@ -101,7 +101,13 @@ impl FrameValues {
         match key {
             "zoom" => self.zoom = value,
             "rotate" => self.rotate = value,
-            "pan" => self.pan = (value, numbers.get(1).copied().unwrap_or(0.0)),
+            "pan" => {
+                let pan = (value, numbers.get(1).copied().unwrap_or(0.0));
+                if pan.0.abs() > 10_000.0 || pan.1.abs() > 10_000.0 {
+                    return Err(format!("the schedule gives {},{}, beyond 10000 pixels a frame", pan.0, pan.1));
+                }
+                self.pan = pan;
+            }
             "blend" => self.blend = value,
             "step" => self.step = value,
             "iterations" => self.iterations = whole(value)?,
