@@ -39,9 +39,10 @@ pub fn unknown_argument(error: &clap::Error, command: &clap::Command, args: &[St
     Some(format!("unexpected argument '{name}'{tip}: see dreamreel {} --help", sub.get_name()))
 }
 
-/// A typo: at most two letters changed, added or dropped (one for short names).
+/// A typo: at most two letters changed, added or dropped (one for names of five letters or
+/// fewer, so `--codec` is never "similar" to `--model`).
 fn near_miss(given: &str, known: &str) -> bool {
-    let allowed = if known.len() <= 4 { 1 } else { 2 };
+    let allowed = if known.len() <= 5 { 1 } else { 2 };
     edit_distance(given, known) <= allowed
 }
 

@@ -293,8 +293,8 @@ mod tests {
         let file = Path::new("bad.toml");
         let err = |text: &str| parse(text, file).unwrap_err().to_string();
         assert_eq!(
-            err("description = \"x\"\nsteps = 3\n"),
-            "bad.toml:2: unknown key 'steps': keys are the long option names, such as octave-scale"
+            err("description = \"x\"\nstrength = 3\n"),
+            "bad.toml:2: unknown key 'strength': keys are the long option names, such as octave-scale"
         );
         assert_eq!(
             err("\n\noctave_scale = 1.2"),
