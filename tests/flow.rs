@@ -257,7 +257,15 @@ fn colour_stays_in_band_over_a_long_tiny_zoom() {
     let output = dir.path().join("zoom/%04d.png");
     let look = Settings {
         crf: None, // PNG frames take no --crf
-        ..flow_settings(&[("width", "64"), ("height", "48"), ("octaves", "2"), ("iterations", "4"), ("jitter", "8")])
+        // The colour of the feedback loop is tested here, from the pixel ascent's noise start.
+        ..flow_settings(&[
+            ("width", "64"),
+            ("height", "48"),
+            ("octaves", "2"),
+            ("iterations", "4"),
+            ("jitter", "8"),
+            ("prior", "\"pixel\""),
+        ])
     };
     let count = 240;
     let cancel = AtomicBool::new(false);
