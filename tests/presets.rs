@@ -95,8 +95,8 @@ fn bad_preset_files_name_the_file_line_and_key() {
         ),
         (
             "type.toml",
-            "# wrong type\n\nsteps = 1\n",
-            "3: unknown key 'steps': keys are the long option names, such as octave-scale",
+            "# wrong type\n\nstrength = 1\n",
+            "3: unknown key 'strength': keys are the long option names, such as octave-scale",
         ),
         (
             "string.toml",
