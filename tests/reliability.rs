@@ -394,7 +394,7 @@ fn bad_input_is_one_line_and_odd_input_renders() {
             name: "manifest negative steps",
             output: m("m.png"),
             args: args!["batch", m("m-negative.toml")],
-            expect: fails(2, "m-negative.toml:5: job 1: iterations: invalid value"),
+            expect: fails(2, "m-negative.toml:5: job 1: iterations: -3 must be a whole number, 0 or more"),
         },
         Case {
             name: "manifest preset name missing",
@@ -449,7 +449,7 @@ fn bad_input_is_one_line_and_odd_input_renders() {
             name: "negative iterations",
             output: out("o.mp4"),
             args: args!["zoom", "noise", "--width", "48", "--height", "32", "--frames", "2", "--iterations", "-1"],
-            expect: fails(2, "'--iterations <ITERATIONS>'"),
+            expect: fails(2, "--iterations: -1 must be a whole number, 0 or more"),
         },
         Case {
             name: "negative step",
