@@ -7,7 +7,7 @@
 #
 #   REFERENCE_SCRIPT=path/to/class_ref.py scripts/class_bench.sh [OUT_DIR]      (CPU, 2 threads)
 # Environment: BIN (default $CARGO_TARGET_DIR/release/dreamreel), SEEDS (default "1 2"), CLASSES
-# (names), EXTRA (more options for every dream, e.g. "--steps 96"), REFERENCE_SCRIPT unset: no timing.
+# (names; write a space in a name as '_', e.g. American_lobster), EXTRA (more options for every dream, e.g. "--steps 96"), REFERENCE_SCRIPT unset: no timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -29,8 +29,9 @@ top() { "$BIN" classify "$1" --model "$2" --top 1 --json --device cpu \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["name"])'; }
 total=0; lite1=0; lite2=0
 for seed in $SEEDS; do
-  for class in $CLASSES; do
-    file="$OUT/${class// /_}-$seed.png"
+  for word in $CLASSES; do
+    class=${word//_/ }
+    file="$OUT/$word-$seed.png"
     # shellcheck disable=SC2086
     "$BIN" still noise --class "$class" --width 224 --seed "$seed" --device cpu --threads 2 -o "$file" -y --quiet $EXTRA
     one=$(top "$file" lite1); two=$(top "$file" lite2)
