@@ -82,7 +82,7 @@ print(":".join([lib] + sorted(glob.glob(os.path.join(site, "nvidia", "*", "lib")
   local ref_footage=(--layers 8,10 --octaves 3 --iterations 5)
   # The step limits add up to 405 s: the whole check stays under 7 minutes even if all time out.
   echo "gpu-check on $dev, results in $out"
-  step device 20 "$bin" bench --device "$dev" --frames 1 --width 64 --height 64 --octaves 1 --iterations 1 --json
+  step device 20 "$bin" bench --device "$dev" --frames 1 --width 64 --height 64 --octaves 1 --iterations 1 --prior pixel --json
   step still 40 "$bin" still "$image" -o "$out/ours.png" --width "$still_width" --device "$dev"
   step still_reference 35 python3 "$reference" --device "$dev" --input "$image" --width "$still_width" --output "$out/ref.png"
   step objective_cpu 30 "$bin" still "$image" -o "$out/cpu.png" --width 256 --seed 1 --device cpu
@@ -91,7 +91,7 @@ print(":".join([lib] + sorted(glob.glob(os.path.join(site, "nvidia", "*", "lib")
   step hd_eager 30 "$bin" bench --device "$dev" --input "$image" "${hd[@]}" "${footage[@]}" --cuda-graphs false --json
   step hd_half 30 "$bin" bench --device "$dev" --input "$image" "${hd[@]}" "${footage[@]}" --precision $half --json
   step hd_reference 40 python3 "$reference" --device "$dev" --input "$image" "${hd[@]}" "${ref_footage[@]}"
-  step uhd 45 "$bin" bench --device "$dev" "${uhd[@]}" "${footage[@]}" --json
+  step uhd 45 "$bin" bench --device "$dev" "${uhd[@]}" "${footage[@]}" --prior pixel --json
   # A step that changes every frame: it must reach each replayed graph (an input tensor), never
   # replay the step of the frame it was captured on; graphs and eager must dream alike.
   local scheduled=(--step "0:(0.005), 11:(0.05)")

@@ -88,7 +88,14 @@ fn models_lists_layers_with_shapes() {
 fn bench_json_is_valid_and_measures_frames() {
     let args =
         ["bench", "--json", "--frames", "2", "--width", "48", "--height", "32", "--octaves", "1", "--iterations", "2"];
-    let out = dreamreel().args(args).args(["--device", "cpu"]).assert().success().get_output().stdout.clone();
+    let out = dreamreel()
+        .args(args)
+        .args(["--device", "cpu", "--prior", "pixel"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let report: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
     assert_eq!(
         (report["width"].as_i64(), report["height"].as_i64(), report["frames"].as_i64()),
@@ -98,6 +105,7 @@ fn bench_json_is_valid_and_measures_frames() {
     assert!(seconds > 0.0 && (report["frames_per_second"].as_f64().unwrap() - 1.0 / seconds).abs() < 1e-6);
     assert!(report["peak_rss_bytes"].as_u64().unwrap() > 1 << 20);
     assert!(report["objective"].as_f64().unwrap() > 0.0);
+    assert_eq!(report["first_frame_prior"], "pixel");
 }
 
 #[test]

@@ -331,11 +331,12 @@ fn objective_step_cost() {
 
 #[test]
 fn bench_reports_the_objective_it_dreams() {
-    // No step, one octave, one frame: bench's frame is its noise start, so its objective must be
-    // the banana logit of that noise, not the layers' objective.
+    // No step, one octave, one frame of the pixel ascent: bench's frame is its noise start, so its
+    // objective must be the banana logit of that noise, not the layers' objective.
     let args = ["bench", "--json", "--frames", "1", "--width", "64", "--height", "48", "--octaves", "1"];
     let out = run_dreamreel(
-        &[&args[..], &["--iterations", "0", "--class", "banana", "--seed", "5", "--device", "cpu"]].concat(),
+        &[&args[..], &["--iterations", "0", "--prior", "pixel", "--class", "banana", "--seed", "5", "--device", "cpu"]]
+            .concat(),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -98,3 +98,28 @@ fn several_classes_and_a_class_with_a_layer_each_raise_every_term() {
     assert_ne!(std::fs::read(&with_layer).unwrap(), std::fs::read(&plain).unwrap());
     assert_eq!(top_class(&with_layer, "lite0"), "banana");
 }
+
+/// `bench` from noise starts as a still or zoom from noise does: the Fourier prior's object (its
+/// `--steps`) unless `--prior pixel`, so it times what a render of those settings does.
+#[test]
+fn bench_from_noise_times_the_object_a_render_grows() {
+    let bench = |extra: &[&str]| -> serde_json::Value {
+        let out = dreamreel()
+            .args(["bench", "--json", "--frames", "1", "--width", "224", "--height", "224", "--class", "banana"])
+            .args(["--seed", "3", "--device", "cpu"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (few, more) = (bench(&["--steps", "2"]), bench(&["--steps", "24"]));
+    assert_eq!(
+        (few["first_frame_prior"].as_str(), more["first_frame_prior"].as_str()),
+        (Some("fourier"), Some("fourier"))
+    );
+    let (few_logit, more_logit) = (few["objective"].as_f64().unwrap(), more["objective"].as_f64().unwrap());
+    assert!(more_logit > few_logit + 1.0, "--steps reaches bench's first frame: {few_logit} then {more_logit}");
+    let pixel = bench(&["--prior", "pixel", "--octaves", "1", "--iterations", "1"]);
+    assert_eq!(pixel["first_frame_prior"], "pixel");
+}

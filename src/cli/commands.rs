@@ -261,7 +261,7 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
             None => String::new(),
         };
         format!(
-            "{}{gpu} {} {} {}x{}: {:.3} s per frame, {:.2} frames/s (first frame {:.2} s), peak memory {peak}, objective {:.3}\n",
+            "{}{gpu} {} {} {}x{}: {:.3} s per frame, {:.2} frames/s (first frame {:.2} s, {} prior), peak memory {peak}, objective {:.3}\n",
             report.device,
             report.precision,
             report.model,
@@ -270,6 +270,7 @@ fn bench(args: BenchArgs) -> Result<(), Error> {
             report.seconds_per_frame,
             report.frames_per_second,
             report.first_frame_seconds,
+            report.first_frame_prior,
             report.objective
         )
     };

@@ -1,7 +1,10 @@
 //! `dreamreel bench`: dreams a short zoom in memory (no video I/O, so it runs in a build without
 //! FFmpeg, e.g. on a GPU machine) and reports seconds per frame, frames per second and peak memory.
+//! From noise, the first frame starts as a zoom from noise starts (the Fourier prior unless
+//! `--prior pixel`), so `bench --class C --frames 1` times an object from noise.
 use crate::config::settings::Settings;
 use crate::engine::cuda_graph::GraphCache;
+use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::image_io::{image_to_tensor, load_image};
 use crate::frame::transform::{Motion, noise};
@@ -61,6 +64,9 @@ pub struct BenchReport {
     /// (what the process holds on the card), over the frames; None on the CPU.
     pub peak_gpu_allocated_bytes: Option<u64>,
     pub peak_gpu_reserved_bytes: Option<u64>,
+    /// How the first frame was dreamed: "fourier" (an object grown from noise by Adam) or
+    /// "pixel" (the octave ascent, as every later frame unless `--prior fourier`).
+    pub first_frame_prior: String,
     /// CUDA graphs: "off", "replayed N of M steps", or why they fell back to eager.
     pub cuda_graphs: String,
     /// The dream's own objective (layers, channels, classes or guide) of the last frame.
@@ -80,6 +86,11 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
         None => noise(options.height as i64, options.width as i64, settings.seed, device)?,
     };
     let motion = Motion { zoom: options.zoom, ..Motion::NONE };
+    let from_noise = options.input.is_none();
+    let first_frame_prior = match (from_noise, engine.params.noise_prior, settings.prior) {
+        (true, Prior::Fourier, _) | (false, _, Some(Prior::Fourier)) => "fourier",
+        _ => "pixel",
+    };
     let mut dreamer = engine.dreamer()?;
     // Scheduled dream settings (`--step "0:(0.01), 11:(0.04)"`) change per frame as in a render.
     let frame_params = match settings.schedules.is_empty() {
@@ -105,7 +116,10 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
         if index > 0 {
             x = motion.apply(&x)?;
         }
-        x = dreamer.dream(&x)?;
+        x = match index == 0 && from_noise {
+            true => dreamer.dream_from_noise(&x)?,
+            false => dreamer.dream(&x)?,
+        };
         synchronize(device);
         times.push(started.elapsed().as_secs_f64());
     }
@@ -127,6 +141,7 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
         peak_rss_bytes: peak_rss_bytes(),
         peak_gpu_allocated_bytes: gpu_memory.map(|(allocated, _)| allocated),
         peak_gpu_reserved_bytes: gpu_memory.map(|(_, reserved)| reserved),
+        first_frame_prior: first_frame_prior.into(),
         cuda_graphs: graphs_summary(dreamer.cuda_graphs()),
         objective: engine.params.objective.value_of(&engine.network, &x)?,
     })
