@@ -384,6 +384,26 @@ fn presets_and_manifests_take_schedules_under_the_same_keys() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("job 2: zoom: at character 10 of '1 + 0.01*tt': unknown name 'tt'"), "{stderr}");
+    // Schedules that parse but fail while evaluated (a value out of range at one frame, a
+    // soundtrack that is not there) stop the batch before its first job, as a render would.
+    for (bad, expected) in [
+        ("step = \"0:(0.02), 10:(50)\"", "step: at frame 2: 10.016 must be between 0 and 10"),
+        ("zoom = \"1 + 0.1*beat\"\naudio = \"missing.wav\"", "missing.wav"),
+    ] {
+        std::fs::write(
+            &manifest,
+            format!(
+                "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"a.mp4\"\nframes = 4\nwidth = 64\nheight = 48\n\
+                 [[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"b.mp4\"\nframes = 12\nwidth = 64\nheight = 48\n{bad}\n"
+            ),
+        )
+        .unwrap();
+        let out = dreamreel_process().arg("batch").arg(&manifest).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("job 2: ") && stderr.contains(expected), "{bad}: {stderr}");
+        assert!(!dir.path().join("a.mp4").exists(), "{bad}: job 1 ran before the pre-check refused job 2");
+    }
 }
 
 mod library {

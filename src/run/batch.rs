@@ -79,7 +79,7 @@ pub fn check_jobs(jobs: &[Entry], options: &RunOptions) -> Vec<String> {
         .filter(|job| options.force || !is_complete(job))
         .filter_map(|job| {
             check_job(job)
-                .and_then(|()| check_objective(&job.render.settings, &mut networks))
+                .and_then(|()| check_objective(&job.render, &mut networks))
                 .err()
                 .map(|e| format!("job {}: {e}", job.number))
         })
@@ -89,13 +89,23 @@ pub fn check_jobs(jobs: &[Entry], options: &RunOptions) -> Vec<String> {
 /// Networks loaded on the CPU for the pre-check, one per model and weights file.
 type CheckNetworks = HashMap<(ModelKind, Option<PathBuf>), crate::model::network::Network>;
 
-/// The job's layers, channels, classes and guide, checked against its network as the render will.
-fn check_objective(settings: &Settings, networks: &mut CheckNetworks) -> Result<()> {
+/// The job's layers, channels, classes and guide, checked against its network as the render will;
+/// and a job whose settings change over it (schedules) evaluated for every frame, its soundtrack
+/// read, each frame's values and objective checked, as its render does before its first frame.
+fn check_objective(job: &crate::job::render_job::Job, networks: &mut CheckNetworks) -> Result<()> {
+    let settings = &job.settings;
     let key = (settings.model, settings.weights.clone());
     if !networks.contains_key(&key) {
         networks.insert(key.clone(), load_network_on(settings, tch::Device::Cpu)?);
     }
-    dream_params(settings, &networks[&key]).map(drop)
+    let network = &networks[&key];
+    dream_params(settings, network)?;
+    #[cfg(feature = "video")]
+    if !settings.schedules.is_empty() {
+        let plan = crate::run::scheduled::plan_of_job(job)?;
+        crate::run::scheduled::frame_params(&plan, settings, network)?;
+    }
+    Ok(())
 }
 
 fn check_job(job: &Entry) -> Result<()> {
