@@ -160,3 +160,40 @@ fn two_renders_of_the_same_output_are_refused_by_a_lock() {
     let other = dir.path().join("other.mp4");
     assert!(run(resumable_zoom(&other, "2", &[])).status.success(), "a different output is not blocked");
 }
+
+/// A zoom from noise under the Fourier prior keeps the colours of its first frame, the object
+/// grown from noise; a resumed render finds them again (dreaming that frame anew) and so writes
+/// the frames of an uninterrupted one, whose colours hold rather than fading to grey.
+#[test]
+fn a_resumed_zoom_from_noise_keeps_the_first_frames_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let zoom = |output: &Path, extra: &[&str]| {
+        let mut cmd = dreamreel_process();
+        cmd.args(["zoom", "noise", "-o"]).arg(output);
+        cmd.args(["--width", "64", "--height", "48", "--frames", "30", "--checkpoint-every", "3", "--steps", "16"]);
+        cmd.args(["--quiet"]).args(FAST).args(extra);
+        cmd
+    };
+    let whole = dir.path().join("whole/%04d.png");
+    assert!(run(zoom(&whole, &[])).status.success());
+    let resumed = dir.path().join("resumed/%04d.png");
+    kill_after_checkpoint(zoom(&resumed, &[]), &resumed, 6);
+    let out = run(zoom(&resumed, &["--resume"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (a, b) = (sorted_files(&dir.path().join("whole")), sorted_files(&dir.path().join("resumed")));
+    assert_eq!(a.len(), 30);
+    assert_eq!(b.len(), 30);
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{} differs", b.display());
+    }
+    // Matched to each zoomed frame alone, the colours greyed out: by frame 20 the spread of grey
+    // levels had fallen to an eighth of the first frame's.
+    let spread = |path: &Path| {
+        let grey = image::open(path).unwrap().to_luma8();
+        let values: Vec<f64> = grey.pixels().map(|p| f64::from(p.0[0])).collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+    };
+    let (first, last) = (spread(&a[0]), spread(&a[29]));
+    assert!(last > 0.6 * first, "the colours fade: spread {first} in frame 1, {last} in frame 30");
+}

@@ -80,7 +80,7 @@ fn a_click_track_pulses_the_zoom_on_every_click_and_is_the_soundtrack() {
     let output = dir.path().join("pulse.mp4");
     let mut cmd = dreamreel_process();
     cmd.args(["zoom", "noise", "-o"]).arg(&output).args(["--width", "64", "--height", "48", "--duration", "4"]);
-    cmd.args(["--audio"]).arg(&clicks).args(["--zoom", "1 + 0.1*beat", "--prior", "pixel", "--quiet"]).args(FAST);
+    cmd.args(["--audio"]).arg(&clicks).args(["--zoom", "1 + 0.1*beat", "--quiet"]).args(FAST);
     succeeds(cmd);
     let (frames, _, _) = grey_frames(&output);
     assert_eq!(frames.len(), 96);
@@ -202,11 +202,9 @@ fn a_looping_zoom_has_no_seam() {
         let output = dir.path().join(name);
         let mut cmd = dreamreel_process();
         cmd.args(["zoom", "noise", "-o"]).arg(output.join("%03d.png"));
-        cmd.args([
-            "--width", "128", "--height", "96", "--frames", "32", "--zoom", "1.04", "--prior", "pixel", "--quiet",
-        ])
-        .args(FAST)
-        .args(extra);
+        cmd.args(["--width", "128", "--height", "96", "--frames", "32", "--zoom", "1.04", "--quiet"])
+            .args(FAST)
+            .args(extra);
         succeeds(cmd);
         output
     };

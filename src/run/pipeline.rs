@@ -118,6 +118,19 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
     let noise_start = input.is_none() && engine.params.noise_prior == Prior::Fourier;
     let resumed = state.last.take();
+    // From noise under the Fourier prior the zoom keeps the colours of its first frame, the object
+    // grown from noise (the noise has none worth keeping); a resumed render dreams that frame again
+    // (seeded per frame, so the same) to find them.
+    let grown_start = match (noise_start, &resumed) {
+        (true, Some(_)) => {
+            if let Some(params) = frame_params.as_deref().and_then(|params| params.first()) {
+                dreamer.set_params(params.clone())?;
+            }
+            dreamer.start_frame(0);
+            Some(dreamer.dream_from_noise(&first)?)
+        }
+        _ => None,
+    };
     thread::scope(|scope| {
         let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
         let sink = state.sink(write, soundtrack_source(job));
@@ -129,9 +142,10 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
             checkpoint_every: options.checkpoint_every,
             cancel,
             colors: job.between_frames.colors,
-            // A zoom keeps the colours of its start: zooming into it alone would grey them out. An
-            // object grown from noise has none to keep: each frame keeps those it was dreamed from.
-            color_reference: (!noise_start).then_some(&first),
+            // A zoom keeps the colours of its start: matching each frame to the zoomed last one
+            // alone greys them out within a few dozen frames. From noise under the Fourier prior
+            // the start is frame 1's object (found by `run` itself unless resumed).
+            color_reference: if noise_start { grown_start.as_ref() } else { Some(&first) },
             noise_start,
             carried_iterations: None,
             frame_params: frame_params.as_deref(),
@@ -456,7 +470,8 @@ struct DreamStage<'a> {
     frame_params: Option<&'a [crate::engine::ascent::DreamParams]>,
     /// A looping zoom's hold and fade of its dreams (see `crate::looping`).
     looping: Option<&'a crate::run::looping::Loop>,
-    /// The first frame (when not resumed) is dreamed from noise ([`Dreamer::dream_from_noise`]).
+    /// The first frame (when not resumed) is dreamed from noise ([`Dreamer::dream_from_noise`]);
+    /// without a `color_reference` the later frames keep its colours.
     noise_start: bool,
 }
 
@@ -474,6 +489,8 @@ impl DreamStage<'_> {
     ) -> Result<Dreamed> {
         let mut done = Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false };
         let mut next_index = None;
+        // The first frame grown from noise, when it is the colour reference (see `noise_start`).
+        let mut grown: Option<Tensor> = None;
         for frame in source {
             if self.cancel.load(Ordering::SeqCst) {
                 done.interrupted = true;
@@ -487,9 +504,11 @@ impl DreamStage<'_> {
             dreamer.start_frame(frame.index);
             let (image, kept) = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
             let dreamed = if self.noise_start && last.is_none() {
-                dreamer.dream_from_noise(&image)?
+                let dreamed = dreamer.dream_from_noise(&image)?;
+                grown = Some(dreamed.shallow_clone());
+                dreamed
             } else {
-                let reference = self.color_reference.unwrap_or(&image);
+                let reference = self.color_reference.or(grown.as_ref()).unwrap_or(&image);
                 let iterations = match self.carried_iterations {
                     Some(carrying) if carrying.take() => carried_iterations(dreamer.params().iterations),
                     _ => dreamer.params().iterations,
