@@ -5,7 +5,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 /// Refuses an output the render could never write, before any work is spent on it.
-pub fn check_output_path(output: &Path, inputs: &[&Path]) -> Result<()> {
+pub(crate) fn check_output_path(output: &Path, inputs: &[&Path]) -> Result<()> {
     for input in inputs {
         if same_file(input, output) {
             return Err(Error::output(output, "is the input file: choose another output name"));
@@ -43,7 +43,7 @@ pub fn check_sequence_output(output: &Path) -> Result<()> {
 
 /// Refuses to replace an existing output unless asked to (`-y`, as ffmpeg): a repeated command
 /// must not silently destroy hours of an earlier render.
-pub fn check_overwrite(output: &Path, overwrite: bool) -> Result<()> {
+pub(crate) fn check_overwrite(output: &Path, overwrite: bool) -> Result<()> {
     if !overwrite && output.is_file() {
         return Err(Error::output(output, "already exists: add -y (--overwrite) to replace it"));
     }
@@ -82,7 +82,7 @@ pub fn resolved(path: &Path) -> PathBuf {
     absolute
 }
 
-pub fn parent_folder(path: &Path) -> PathBuf {
+pub(crate) fn parent_folder(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -90,17 +90,17 @@ pub fn parent_folder(path: &Path) -> PathBuf {
 }
 
 /// What marks a file as unfinished: it is renamed into place only when complete.
-pub const PARTIAL: &str = "dreamreel-partial";
+pub(crate) const PARTIAL: &str = "dreamreel-partial";
 
 /// `.name.dreamreel-partial.ext` beside `path`, keeping the extension so format guessing works.
-pub fn temporary_path(path: &Path) -> PathBuf {
+pub(crate) fn temporary_path(path: &Path) -> PathBuf {
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let extension = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
     parent_folder(path).join(format!(".{name}.{PARTIAL}{extension}"))
 }
 
 /// Runs `write` on a temporary file beside `path` and renames it into place only if it succeeds.
-pub fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
     let temporary = temporary_path(path);
     let result = (|| {
         // The folder was checked before the work: failing here (disk full...) is a failure while working, exit 1.

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// The presets compiled into the binary, in the order `dreamreel presets` lists them.
-pub const SHIPPED: &[(&str, &str)] = &[
+pub(crate) const SHIPPED: &[(&str, &str)] = &[
     ("preview", include_str!("../../presets/preview.toml")),
     ("classic", include_str!("../../presets/classic.toml")),
     ("shallow", include_str!("../../presets/shallow.toml")),
@@ -47,14 +47,14 @@ impl Preset {
 }
 
 /// The user's presets folder: `$XDG_CONFIG_HOME/dreamreel/presets`, else `$HOME/.config/dreamreel/presets`.
-pub fn user_dir() -> Option<PathBuf> {
+pub(crate) fn user_dir() -> Option<PathBuf> {
     let absolute = |name: &str| std::env::var_os(name).map(PathBuf::from).filter(|p| p.is_absolute());
     let config = absolute("XDG_CONFIG_HOME").or_else(|| absolute("HOME").map(|home| home.join(".config")))?;
     Some(config.join("dreamreel").join("presets"))
 }
 
 /// True when `spec` names a file rather than a preset.
-pub fn is_file_spec(spec: &str) -> bool {
+pub(crate) fn is_file_spec(spec: &str) -> bool {
     spec.contains('/') || spec.ends_with(".toml")
 }
 

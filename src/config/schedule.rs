@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The audio signals an expression may read, each in [0, 1] per frame.
-pub const AUDIO_SIGNALS: [&str; 5] = ["loud", "beat", "bass", "mid", "high"];
+pub(crate) const AUDIO_SIGNALS: [&str; 5] = ["loud", "beat", "bass", "mid", "high"];
 
 /// Names an expression may read besides the audio signals.
 const VARIABLES: [&str; 6] = ["t", "s", "n", "bpm", "pi", "tau"];
@@ -792,7 +792,7 @@ pub struct Schedules {
 }
 
 /// The numeric settings that take a schedule, with how many numbers each takes per frame.
-pub const SCHEDULED_NUMBERS: [(&str, usize); 9] = [
+pub(crate) const SCHEDULED_NUMBERS: [(&str, usize); 9] = [
     ("zoom", 1),
     ("rotate", 1),
     ("pan", 2),
@@ -805,7 +805,7 @@ pub const SCHEDULED_NUMBERS: [(&str, usize); 9] = [
 ];
 
 /// The settings that switch at keyframes.
-pub const SCHEDULED_SWITCHES: [&str; 3] = ["layers", "channels", "class"];
+pub(crate) const SCHEDULED_SWITCHES: [&str; 3] = ["layers", "channels", "class"];
 
 impl Schedules {
     pub fn is_empty(&self) -> bool {
@@ -813,14 +813,14 @@ impl Schedules {
     }
 
     /// Sets `key`'s schedule (`None`: the setting is a constant again, as a later layer said).
-    pub fn set_number(&mut self, key: &'static str, schedule: Option<Schedule>) {
+    pub(crate) fn set_number(&mut self, key: &'static str, schedule: Option<Schedule>) {
         match schedule {
             Some(schedule) => self.numbers.insert(key, schedule),
             None => self.numbers.remove(key),
         };
     }
 
-    pub fn set_switches(&mut self, key: &'static str, switches: Option<Switches>) {
+    pub(crate) fn set_switches(&mut self, key: &'static str, switches: Option<Switches>) {
         match switches {
             Some(switches) => self.switches.insert(key, switches),
             None => self.switches.remove(key),
@@ -831,12 +831,12 @@ impl Schedules {
         self.numbers.get(key)
     }
 
-    pub fn switches(&self, key: &str) -> Option<&Switches> {
+    pub(crate) fn switches(&self, key: &str) -> Option<&Switches> {
         self.switches.get(key)
     }
 
     /// Keys and texts of every schedule, sorted by key.
-    pub fn texts(&self) -> Vec<(&'static str, &str)> {
+    pub(crate) fn texts(&self) -> Vec<(&'static str, &str)> {
         let mut texts: Vec<(&'static str, &str)> = self.numbers.iter().map(|(k, s)| (*k, s.text())).collect();
         texts.extend(self.switches.iter().map(|(k, s)| (*k, s.text())));
         texts.sort();
@@ -868,12 +868,12 @@ impl Serialize for Schedules {
 }
 
 /// Whether `interpolation` is the default (serialization leaves it out then).
-pub fn is_linear(interpolation: &Interpolation) -> bool {
+pub(crate) fn is_linear(interpolation: &Interpolation) -> bool {
     *interpolation == Interpolation::Linear
 }
 
 /// A schedule's mistake as a setting's error: `--zoom: at character 5 of '1 + foo': ...`.
-pub fn setting_error(key: &str, text: &str, error: &ScheduleError) -> crate::Error {
+pub(crate) fn setting_error(key: &str, text: &str, error: &ScheduleError) -> crate::Error {
     let message = match error.position {
         Some(position) => format!("at character {position} of '{text}': {}", error.message),
         None => format!("'{text}' {}", error.message),
@@ -883,7 +883,7 @@ pub fn setting_error(key: &str, text: &str, error: &ScheduleError) -> crate::Err
 
 /// A `--pan` that is a schedule (keyframes or expressions of DX, DY); `None` for two plain numbers,
 /// which `--pan` reads as before.
-pub fn pan_schedule(text: &str) -> crate::Result<Option<Schedule>> {
+pub(crate) fn pan_schedule(text: &str) -> crate::Result<Option<Schedule>> {
     // Two numbers (`2,-1`, `1e3,0`) are a constant pan, which `--pan` reads and checks as before.
     let plain = text
         .split_once(',')
@@ -895,13 +895,13 @@ pub fn pan_schedule(text: &str) -> crate::Result<Option<Schedule>> {
 }
 
 /// A keyframe of `--channels` may name several layers' channels, separated by ';'.
-pub fn channel_sets(value: &str) -> Vec<String> {
+pub(crate) fn channel_sets(value: &str) -> Vec<String> {
     value.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 /// Writes the schedules into a preset's TOML (`Settings::to_toml`): each scheduled key takes its
 /// schedule's text in place of the constant, and the `[schedules]` table goes.
-pub fn schedules_into_toml(schedules: &Schedules, text: String) -> String {
+pub(crate) fn schedules_into_toml(schedules: &Schedules, text: String) -> String {
     if schedules.is_empty() {
         return text;
     }

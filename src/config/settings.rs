@@ -14,18 +14,18 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// The smallest `--tile` worth its overlap (a tile reads a margin of at least 16 pixels each side).
-pub const MIN_TILE: u32 = 64;
+pub(crate) const MIN_TILE: u32 = 64;
 
 /// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
-pub const GOOGLENET_LAYERS: &str = "inception4c";
+pub(crate) const GOOGLENET_LAYERS: &str = "inception4c";
 
 /// Adam steps of the Fourier prior from noise, and its learning rate: measured in BENCHMARKS.md
 /// ("Objects from noise") to give objects other networks recognise, in half the time of the
 /// reference's 256 steps.
-pub const DEFAULT_STEPS: u32 = 128;
-pub const DEFAULT_LEARNING_RATE: f64 = 0.05;
+pub(crate) const DEFAULT_STEPS: u32 = 128;
+pub(crate) const DEFAULT_LEARNING_RATE: f64 = 0.05;
 /// Adam steps of the Fourier prior when it dreams an image (`--prior fourier` on a photo, a zoom's frames).
-pub const DEFAULT_IMAGE_STEPS: u32 = 16;
+pub(crate) const DEFAULT_IMAGE_STEPS: u32 = 16;
 
 /// Settings that may each be absent: one layer of defaults < preset < command line. Each field
 /// is the [`Settings`] field of its name; the command line's help for each is in `src/cli/options.rs`,
@@ -375,7 +375,7 @@ impl Settings {
 
 /// Layers `patch`'s objective over `settings`: one that names channels, classes or a guide
 /// replaces the objective of the layers below it (a preset's), so the command line can change it.
-pub fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
+pub(crate) fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
     let given = [patch.channels.is_some(), patch.class.is_some(), patch.guide.is_some()];
     match given.iter().filter(|&&g| g).count() {
         0 => Ok(()),
@@ -393,7 +393,7 @@ pub fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> Result<
 
 /// Layers the numeric per-frame settings of `patch` over `settings`: a number sets the setting's
 /// constant (and drops a schedule an earlier layer gave it), any other text is parsed as a schedule.
-pub fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
+pub(crate) fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
     let given = [
         ("zoom", &patch.zoom),
         ("rotate", &patch.rotate),
@@ -423,7 +423,7 @@ pub fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()
 }
 
 /// Sets the constant of the numeric setting `key`.
-pub fn set_constant(settings: &mut Settings, key: &str, value: f64) -> Result<()> {
+pub(crate) fn set_constant(settings: &mut Settings, key: &str, value: f64) -> Result<()> {
     let whole = |value: f64| -> Result<u32> {
         if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
             Ok(value as u32)
@@ -447,7 +447,7 @@ pub fn set_constant(settings: &mut Settings, key: &str, value: f64) -> Result<()
 
 /// After all layers: layers, channels and classes given as keyframes become switches, and the
 /// settings keep the values of frame 0 (which the checks and a first engine see).
-pub fn take_switches(settings: &mut Settings) -> Result<()> {
+pub(crate) fn take_switches(settings: &mut Settings) -> Result<()> {
     let fps = settings.fps;
     let parse = |key: &str, text: &str| {
         crate::config::schedule::Switches::parse(text)

@@ -48,7 +48,7 @@ pub struct DreamParams {
 impl DreamParams {
     /// What a value built by hand (not through the settings, which check every range with the
     /// option's name) must still hold for the ascent to run at all.
-    pub fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.layers.is_empty() {
             return Err(Error::setting("--layers", "name at least one layer"));
         }
@@ -158,7 +158,7 @@ impl<'a> Dreamer<'a> {
 
     /// Dreams from `noise` (a still's or zoom's seeded start): under the Fourier prior the picture
     /// grows from lucid's small random spectrum (seeded), else the noise is dreamed as an image.
-    pub fn dream_from_noise(&mut self, noise: &Tensor) -> Result<Tensor> {
+    pub(crate) fn dream_from_noise(&mut self, noise: &Tensor) -> Result<Tensor> {
         if self.params.noise_prior == Prior::Fourier {
             check_size(noise)?;
             tch::manual_seed(self.seed as i64);
@@ -183,7 +183,7 @@ impl<'a> Dreamer<'a> {
 
     /// [`Dreamer::dream`] with `iterations` per octave instead of the settings' (footage dreams a
     /// frame that carries the previous dream for fewer).
-    pub fn dream_iterations(&mut self, image: &Tensor, iterations: u32) -> Result<Tensor> {
+    pub(crate) fn dream_iterations(&mut self, image: &Tensor, iterations: u32) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
@@ -343,7 +343,7 @@ fn frame_rng(seed: u64, index: u64) -> ChaCha8Rng {
 }
 
 /// Pyramid sizes from smallest to full, each `scale` apart, rounded as Python's `round` does.
-pub fn octave_sizes(height: i64, width: i64, octaves: u32, scale: f64) -> Vec<(i64, i64)> {
+pub(crate) fn octave_sizes(height: i64, width: i64, octaves: u32, scale: f64) -> Vec<(i64, i64)> {
     let mut sizes = vec![(height, width)];
     for _ in 1..octaves {
         let (h, w) = sizes[sizes.len() - 1];

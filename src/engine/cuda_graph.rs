@@ -52,7 +52,7 @@ fn call(f: impl FnOnce(*mut c_char, usize) -> c_int) -> Result<(), GraphError> {
 }
 
 /// True when the shim was compiled against CUDA (not the stub); says nothing about a GPU being here.
-pub fn shim_compiled() -> bool {
+pub(crate) fn shim_compiled() -> bool {
     // SAFETY: no arguments, no state.
     unsafe { dreamreel_cuda_shim_compiled() == 1 }
 }
@@ -72,7 +72,7 @@ fn cuda_index(device: Device) -> Result<c_int, GraphError> {
 }
 
 /// The GPU's name, e.g. "NVIDIA H100 80GB HBM3".
-pub fn device_name(device: Device) -> Result<String, GraphError> {
+pub(crate) fn device_name(device: Device) -> Result<String, GraphError> {
     let index = cuda_index(device)?;
     let mut name = [0 as c_char; 256];
     // SAFETY: both buffers outlive the call and their lengths are passed with them.
@@ -82,7 +82,7 @@ pub fn device_name(device: Device) -> Result<String, GraphError> {
 }
 
 /// Peak bytes (allocated, reserved) of torch's CUDA caching allocator since the last reset.
-pub fn peak_memory(device: Device) -> Result<(u64, u64), GraphError> {
+pub(crate) fn peak_memory(device: Device) -> Result<(u64, u64), GraphError> {
     let index = cuda_index(device)?;
     let (mut allocated, mut reserved) = (0i64, 0i64);
     // SAFETY: the outputs are plain integers that outlive the call.
@@ -91,7 +91,7 @@ pub fn peak_memory(device: Device) -> Result<(u64, u64), GraphError> {
 }
 
 /// Starts the allocator's peak counts afresh.
-pub fn reset_peak_memory(device: Device) -> Result<(), GraphError> {
+pub(crate) fn reset_peak_memory(device: Device) -> Result<(), GraphError> {
     let index = cuda_index(device)?;
     // SAFETY: plain integer argument; the shim catches every exception.
     call(|error, len| unsafe { dreamreel_cuda_reset_peak(index, error, len) })
@@ -103,7 +103,7 @@ pub type Step<'a> = Box<dyn FnMut(&[Tensor]) -> crate::Result<Tensor> + 'a>;
 /// One captured computation with its static inputs and output: replaying it reads `inputs` and
 /// overwrites `output` in place. Everything else the step used (scalars, shapes) is frozen into
 /// the graph at capture: a value that changes between replays must be one of the inputs.
-pub struct Graph {
+pub(crate) struct Graph {
     raw: *mut c_void,
     pub inputs: Vec<Tensor>,
     pub output: Tensor,
@@ -217,11 +217,11 @@ pub struct GraphCache<'a> {
 
 impl<'a> GraphCache<'a> {
     /// A cache whose "graphs" are CPU stand-ins with a graph's semantics (see [`Emulated`]).
-    pub fn emulated() -> GraphCache<'a> {
+    pub(crate) fn emulated() -> GraphCache<'a> {
         GraphCache { emulate: true, ..Default::default() }
     }
 
-    pub fn is_emulated(&self) -> bool {
+    pub(crate) fn is_emulated(&self) -> bool {
         self.emulate
     }
 

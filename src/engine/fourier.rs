@@ -39,14 +39,14 @@ impl Prior {
 const COLOR_CORRELATION_SVD_SQRT: [f32; 9] = [0.26, 0.09, 0.02, 0.27, 0.00, -0.05, 0.27, -0.09, 0.03];
 
 /// lucid's initial spectrum: normal noise of this spread (a near-grey start).
-pub const INIT_SPREAD: f64 = 0.01;
+pub(crate) const INIT_SPREAD: f64 = 0.01;
 
 /// The inverse of the sigmoid is unbounded at 0 and 1: images are clamped this far inside first.
 const SIGMOID_MARGIN: f64 = 1e-3;
 
 /// The parameterisation of one `height` x `width` image: what turns a spectrum into pixels.
 #[derive(Debug)]
-pub struct FourierPrior {
+pub(crate) struct FourierPrior {
     pub height: i64,
     pub width: i64,
     /// `1 x H x (W/2+1)`: each frequency's factor (see the module's description).
@@ -76,12 +76,12 @@ impl FourierPrior {
     }
 
     /// The shape of a spectrum: `3 x H x (W/2+1) x 2` (real and imaginary parts).
-    pub fn spectrum_shape(&self) -> [i64; 4] {
+    pub(crate) fn spectrum_shape(&self) -> [i64; 4] {
         [3, self.height, self.width / 2 + 1, 2]
     }
 
     /// lucid's start: a small random spectrum, a grey image with faint noise (from torch's seed).
-    pub fn random_spectrum(&self) -> Result<Tensor> {
+    pub(crate) fn random_spectrum(&self) -> Result<Tensor> {
         let options = (Kind::Float, self.scale.device());
         Ok(Tensor::f_randn(self.spectrum_shape(), options)?.f_mul_scalar(INIT_SPREAD)?)
     }
@@ -98,7 +98,7 @@ impl FourierPrior {
 
     /// The spectrum whose image is `image` (`1 x 3 x H x W` in [0, 1]): the inverse of
     /// [`image`](Self::image), so a visualisation can start from a picture (a zoom's next frame).
-    pub fn spectrum_of(&self, image: &Tensor) -> Result<Tensor> {
+    pub(crate) fn spectrum_of(&self, image: &Tensor) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
         let rgb = image.f_to_kind(Kind::Float)?.f_clamp(SIGMOID_MARGIN, 1.0 - SIGMOID_MARGIN)?.f_logit(None)?;
         let inverse = self.color.f_inverse()?;

@@ -7,14 +7,14 @@ use tch::{Kind, Tensor};
 
 /// The blur prior of a class dream unless `--blur` says otherwise: enough to grow objects from
 /// noise rather than the high-frequency patterns that raise a logit just as well.
-pub const DEFAULT_CLASS_BLUR: f64 = 0.3;
+pub(crate) const DEFAULT_CLASS_BLUR: f64 = 0.3;
 
 /// Guides are seen at this width (the network's input size, as the notebook's guide was): enough
 /// texture, and a bounded number of guide features to match against.
 pub const GUIDE_WIDTH: u32 = 224;
 
 /// The smallest image side every layer can take (the deepest stride-2 stages need it).
-pub const MIN_SIDE: i64 = 32;
+pub(crate) const MIN_SIDE: i64 = 32;
 
 /// Refuses a frame too small for the network, which torch would fail on deep inside.
 pub fn check_size(image: &Tensor) -> Result<()> {
@@ -176,7 +176,7 @@ fn channel_mean(activation: &Tensor, channels: &[i64]) -> Result<Tensor> {
 /// The image prior of a class dream from noise: after each step the image is mixed, by `share`,
 /// with its 3x3 blur, which keeps neighbouring pixels correlated, so objects grow instead of the
 /// high-frequency patterns that raise a logit just as well.
-pub fn blur_prior(image: &Tensor, share: f64) -> Result<Tensor> {
+pub(crate) fn blur_prior(image: &Tensor, share: f64) -> Result<Tensor> {
     if share <= 0.0 {
         return Ok(image.shallow_clone());
     }
@@ -186,7 +186,7 @@ pub fn blur_prior(image: &Tensor, share: f64) -> Result<Tensor> {
 }
 
 /// Parses one `--channels LAYER:C1,C2,...` against `network`.
-pub fn parse_channels(network: &Network, text: &str) -> Result<(LayerId, Vec<i64>)> {
+pub(crate) fn parse_channels(network: &Network, text: &str) -> Result<(LayerId, Vec<i64>)> {
     let bad = |message: String| Error::setting("--channels", message);
     let (layer_name, list) =
         text.split_once(':').ok_or_else(|| bad(format!("'{text}' must be LAYER:C1,C2,... such as blocks.10:3,17")))?;

@@ -5,15 +5,15 @@ use rand::Rng;
 /// Pixels (crops x height x width) batched into one forward pass of a tiled ascent on CUDA: 4
 /// tiles of 1024 + margins. It bounds the activations kept for the backward pass to a few GB
 /// while feeding the GPU batches big enough to keep it busy (it is launch-bound on small ones).
-pub const TILE_BATCH_PIXELS_CUDA: i64 = 4 * 1280 * 1280;
+pub(crate) const TILE_BATCH_PIXELS_CUDA: i64 = 4 * 1280 * 1280;
 
 /// The same on the CPU: one 1024 tile with its margins, because there `--tile` is chosen to bound
 /// memory (2.6 GB against 8.2 GB for a 4K frame) and one such crop already keeps every core busy.
-pub const TILE_BATCH_PIXELS_CPU: i64 = 1280 * 1280;
+pub(crate) const TILE_BATCH_PIXELS_CPU: i64 = 1280 * 1280;
 
 /// One tile of a tiled step: the cell whose gradient it gives, and where its crop starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tile {
+pub(crate) struct Tile {
     /// Rows `cell_y.0..cell_y.1` and columns `cell_x.0..cell_x.1` of the image.
     pub cell_y: (i64, i64),
     pub cell_x: (i64, i64),
@@ -24,7 +24,7 @@ pub struct Tile {
 
 /// The tiles of one step: cells that cover the image once, and one crop size for all.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TilePlan {
+pub(crate) struct TilePlan {
     /// Height and width of every crop.
     pub crop: (i64, i64),
     pub tiles: Vec<Tile>,
@@ -34,7 +34,7 @@ pub struct TilePlan {
 /// tile plus a margin of context each side, slid inward at the image's edges. The number of cells
 /// per axis depends only on the size (`length / tile + 1`, so they are smaller than `tile` and
 /// leave room to move), and their borders shift together by a random amount each step.
-pub fn tile_plan(height: i64, width: i64, tile: i64, rng: &mut impl Rng) -> TilePlan {
+pub(crate) fn tile_plan(height: i64, width: i64, tile: i64, rng: &mut impl Rng) -> TilePlan {
     let margin = (tile / 8).max(16);
     let (rows, crop_height) = axis_plan(height, tile, margin, rng);
     let (columns, crop_width) = axis_plan(width, tile, margin, rng);

@@ -36,7 +36,7 @@ pub enum Start {
 
 /// The picture a visualisation works on: the input frame, where it starts, and where it may
 /// change (`mask`, 1 x 1 x H x W: where it is 0 the input stays).
-pub struct Canvas<'a> {
+pub(crate) struct Canvas<'a> {
     pub input: &'a Tensor,
     pub start: Start,
     pub mask: Option<&'a Tensor>,
@@ -47,7 +47,7 @@ pub struct Canvas<'a> {
 /// 3 x H x W in [0, 1]), mixed with the input by the mask. With `tile`, a larger frame is seen
 /// crop by crop at its own resolution ([`tiled_value`]); else whole, at the network's input size
 /// ([`network_view`]).
-pub fn visualize(
+pub(crate) fn visualize(
     network: &Network,
     objective: &Objective,
     params: &VisualParams,
@@ -148,7 +148,7 @@ impl Adam {
     }
 
     /// The parameter after one step up `gradient`.
-    pub fn ascend(&mut self, parameter: &Tensor, gradient: &Tensor) -> Result<Tensor> {
+    pub(crate) fn ascend(&mut self, parameter: &Tensor, gradient: &Tensor) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
         self.first = self.first.f_mul_scalar(Self::BETA1)?.f_add(&gradient.f_mul_scalar(1.0 - Self::BETA1)?)?;
@@ -201,7 +201,7 @@ fn scale_and_rotate(image: &Tensor, scale: f64, degrees: f64) -> Result<Tensor> 
 
 /// `image` with its shorter side at the network's nominal input size, as the networks were
 /// trained to see objects; shrinking is antialiased, so every pixel gets its share of gradient.
-pub fn network_view(network: &Network, image: &Tensor) -> Result<Tensor> {
+pub(crate) fn network_view(network: &Network, image: &Tensor) -> Result<Tensor> {
     let size = image.size();
     let (height, width) = (size[2], size[3]);
     let nominal = network.kind().nominal_size() as f64;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::frame::image_io::rgb8_to_tensor;
 use tch::{Device, Kind, Tensor};
 /// Flow is computed at most this wide and scaled up: DIS at 960x540 takes ~36 ms on one core.
-pub const MAX_FLOW_WIDTH: u32 = 960;
+pub(crate) const MAX_FLOW_WIDTH: u32 = 960;
 
 unsafe extern "C" {
     fn dreamreel_dis_flow(
@@ -38,7 +38,7 @@ pub struct FlowField {
 
 impl FlowField {
     /// The field as 1 x 2 (dx, dy) x H x W.
-    pub fn to_tensor(&self) -> Result<Tensor> {
+    pub(crate) fn to_tensor(&self) -> Result<Tensor> {
         let flow = Tensor::f_from_slice(&self.vectors)?.f_view([self.height as i64, self.width as i64, 2])?;
         Ok(flow.f_permute([2, 0, 1])?.f_unsqueeze(0)?.f_contiguous()?)
     }
@@ -50,7 +50,7 @@ impl FlowField {
 
 /// DIS flow from `from` to `to` (packed RGB24 of `width` x `height`): for each pixel of `from`,
 /// how far it moved to reach `to`, in pixels.
-pub fn dis_flow_field(from: &[u8], to: &[u8], width: u32, height: u32) -> Result<FlowField> {
+pub(crate) fn dis_flow_field(from: &[u8], to: &[u8], width: u32, height: u32) -> Result<FlowField> {
     let pixels = width as usize * height as usize;
     if from.len() != pixels * 3 || to.len() != pixels * 3 || pixels == 0 {
         return Err(Error::setting("flow", format!("frames of {}x{} do not match their pixels", width, height)));
@@ -86,7 +86,7 @@ pub fn dis_flow(from: &[u8], to: &[u8], width: u32, height: u32) -> Result<Tenso
 
 /// `image` (N x C x H x W) resampled along `flow` (1 x 2 x H x W, pixels): output pixel x takes
 /// the image at x + flow(x), bilinear, edges repeating the border. For the dream thread.
-pub fn warp(image: &Tensor, flow: &Tensor) -> Result<Tensor> {
+pub(crate) fn warp(image: &Tensor, flow: &Tensor) -> Result<Tensor> {
     let size = image.size();
     let (height, width) = (size[2], size[3]);
     let options = (Kind::Float, image.device());
@@ -159,18 +159,18 @@ pub struct FrameMotion {
 
 impl FrameMotion {
     /// The backward flow as 1 x 2 x H x W on `device`.
-    pub fn backward_tensor(&self, device: Device) -> Result<Tensor> {
+    pub(crate) fn backward_tensor(&self, device: Device) -> Result<Tensor> {
         Ok(self.backward.to_tensor()?.f_to_device(device)?)
     }
 
     /// The weight as 1 x 1 x H x W on `device`.
-    pub fn weight_tensor(&self, device: Device) -> Result<Tensor> {
+    pub(crate) fn weight_tensor(&self, device: Device) -> Result<Tensor> {
         let (height, width) = (self.backward.height as i64, self.backward.width as i64);
         Ok(Tensor::f_from_slice(&self.weight)?.f_view([1, 1, height, width])?.f_to_device(device)?)
     }
 
     /// Frame t-1 as 1 x 3 x H x W in [0, 1] on `device`.
-    pub fn previous_tensor(&self, device: Device) -> Result<Tensor> {
+    pub(crate) fn previous_tensor(&self, device: Device) -> Result<Tensor> {
         rgb8_to_tensor(&self.previous, self.backward.width as u32, self.backward.height as u32, device)
     }
 }
@@ -187,7 +187,7 @@ pub fn frame_motion(previous: &[u8], current: &[u8], width: u32, height: u32) ->
 
 /// 1 where a pixel of frame t passes all three tests, else 0 (H x W). `previous` and `current`
 /// are packed RGB24 frames of the flows' size.
-pub fn followed_pixels(backward: &FlowField, forward: &FlowField, previous: &[u8], current: &[u8]) -> Vec<f32> {
+pub(crate) fn followed_pixels(backward: &FlowField, forward: &FlowField, previous: &[u8], current: &[u8]) -> Vec<f32> {
     let (width, height) = (backward.width, backward.height);
     let squared = |(x, y): (f32, f32)| x * x + y * y;
     let samples = samples_along(backward);
@@ -225,7 +225,7 @@ pub fn followed_pixels(backward: &FlowField, forward: &FlowField, previous: &[u8
 /// Erodes the followed pixels (H x W) by one and blurs the edge (3x3, over the neighbours inside
 /// the frame), so the carried dream fades out before an occlusion and every occluded pixel stays
 /// exactly 0.
-pub fn soften(followed: &[f32], width: usize, height: usize) -> Vec<f32> {
+pub(crate) fn soften(followed: &[f32], width: usize, height: usize) -> Vec<f32> {
     let around = |plane: &[f32], x: usize, y: usize, fold: &dyn Fn(f32, f32) -> f32, start: f32| {
         let (mut value, mut count) = (start, 0.0);
         for ny in y.saturating_sub(1)..(y + 2).min(height) {
@@ -253,6 +253,28 @@ pub fn soften(followed: &[f32], width: usize, height: usize) -> Vec<f32> {
 }
 
 #[cfg(test)]
+/// A textured background with a differently textured square at `left`, the whole scene moved
+/// down by `down` (64: not moved): moving the square uncovers background the other frame did not
+/// show. 96 x 64 RGB; the flow and footage tests share it.
+pub(crate) fn square_scene(left: usize, down: usize) -> Vec<u8> {
+    let (width, height) = (96usize, 64usize);
+    let mut rgb = Vec::with_capacity(width * height * 3);
+    for y in 0..height {
+        for x in 0..width {
+            let inside = (left..left + 24).contains(&x) && (20..44).contains(&y);
+            let (u, v) = if inside { ((x - left) as f64, y as f64) } else { (x as f64, (y + 64 - down) as f64) };
+            let value = if inside {
+                128.0 + 100.0 * (u * 0.9).sin() * (v * 0.7).sin()
+            } else {
+                128.0 + 60.0 * (u * 0.21).sin() * (v * 0.17).cos() + 40.0 * ((u + v) * 0.05).sin()
+            };
+            rgb.extend([value as u8, (255.0 - value) as u8, (value * 0.6) as u8]);
+        }
+    }
+    rgb
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -264,26 +286,6 @@ mod tests {
                 let (u, v) = ((x - dx) as f64, (y - dy) as f64);
                 let value = 128.0 + 60.0 * (u * 0.21).sin() * (v * 0.17).cos() + 40.0 * ((u + v) * 0.05).sin();
                 rgb.extend([value as u8, (255.0 - value) as u8, (value * 0.5) as u8]);
-            }
-        }
-        rgb
-    }
-
-    /// A textured background with a differently textured square at `left`, the whole scene moved
-    /// down by `down`: moving the square uncovers background the other frame did not show.
-    fn square_scene(left: usize, down: usize) -> Vec<u8> {
-        let (width, height) = (96usize, 64usize);
-        let mut rgb = Vec::with_capacity(width * height * 3);
-        for y in 0..height {
-            for x in 0..width {
-                let inside = (left..left + 24).contains(&x) && (20..44).contains(&y);
-                let (u, v) = if inside { ((x - left) as f64, y as f64) } else { (x as f64, (y + 64 - down) as f64) };
-                let value = if inside {
-                    128.0 + 100.0 * (u * 0.9).sin() * (v * 0.7).sin()
-                } else {
-                    128.0 + 60.0 * (u * 0.21).sin() * (v * 0.17).cos() + 40.0 * ((u + v) * 0.05).sin()
-                };
-                rgb.extend([value as u8, (255.0 - value) as u8, (value * 0.6) as u8]);
             }
         }
         rgb

@@ -11,11 +11,11 @@ use crossbeam_channel::{Receiver, Sender};
 use tch::Tensor;
 
 /// A decoded frame with the source's motion from the frame before it (none for the first).
-pub type FollowedFrame = (Frame, Option<FrameMotion>);
+pub(crate) type FollowedFrame = (Frame, Option<FrameMotion>);
 
 /// How the previous dream is carried into the next frame.
 #[derive(Clone, Copy, Debug)]
-pub struct Carry {
+pub(crate) struct Carry {
     /// The zoom/rotate/pan applied on top of the flow.
     pub motion: Motion,
     /// `--blend`: the new frame's share; the carried residual is weighted by the rest.
@@ -28,7 +28,7 @@ pub struct Carry {
 
 /// The image to dream for one frame, whether the frame starts a new shot, and whether it carries
 /// a dream (and is dreamed with [`carried_iterations`]).
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub image: Tensor,
     pub cut: bool,
     pub carried: bool,
@@ -38,18 +38,18 @@ pub struct Prepared {
 /// default blend of 0.5, all of it from blend 0.3 down, none at 1. Below 1, what a frame adds
 /// fades over the next frames (to a quarter after four), so the residual cannot pile up over a
 /// shot: it settles where each frame's new dreaming balances what fades.
-pub const CARRY_PER_OLD_SHARE: f64 = 1.4;
+pub(crate) const CARRY_PER_OLD_SHARE: f64 = 1.4;
 
 /// Iterations per octave for a frame that carries a dream (Ruder et al.: the carried frame is
 /// most of the way there): half of `iterations`, at least 1. A frame alone (the first, after a
 /// cut) takes them all.
-pub fn carried_iterations(iterations: u32) -> u32 {
+pub(crate) fn carried_iterations(iterations: u32) -> u32 {
     iterations.div_ceil(2).max(1)
 }
 
 impl Carry {
     /// Share of the previous dream's residual carried ([`CARRY_PER_OLD_SHARE`]).
-    pub fn carried_share(&self) -> f64 {
+    pub(crate) fn carried_share(&self) -> f64 {
         (CARRY_PER_OLD_SHARE * (1.0 - self.share_of_new)).clamp(0.0, 1.0)
     }
 
@@ -88,7 +88,7 @@ impl Carry {
 
 /// `image` (N x C x H x W) blurred by a Gaussian of `sigma` pixels, channel by channel, edges
 /// repeating the border: its low frequencies.
-pub fn gaussian_blur(image: &Tensor, sigma: f64) -> Result<Tensor> {
+pub(crate) fn gaussian_blur(image: &Tensor, sigma: f64) -> Result<Tensor> {
     let size = image.size();
     let (channels, height, width) = (size[0] * size[1], size[2], size[3]);
     let planes = image.f_reshape([channels, 1, height, width])?;
@@ -115,7 +115,11 @@ pub fn gaussian_blur(image: &Tensor, sigma: f64) -> Result<Tensor> {
 /// The flow stage: for each decoded frame, the motion from the frame before. Frames before
 /// `first_index` (the one a resume decodes again to have its previous frame) only serve as that.
 /// Errors travel down the channel like frames, so the dream stage reports the first one.
-pub fn follow(decoded: Receiver<Result<Frame>>, first_index: u64, out: Sender<Result<FollowedFrame>>) -> Result<()> {
+pub(crate) fn follow(
+    decoded: Receiver<Result<Frame>>,
+    first_index: u64,
+    out: Sender<Result<FollowedFrame>>,
+) -> Result<()> {
     let mut previous: Option<Frame> = None;
     for frame in decoded {
         let frame = match frame {
@@ -148,6 +152,7 @@ pub fn follow(decoded: Receiver<Result<Frame>>, first_index: u64, out: Sender<Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::flow::square_scene;
     use tch::{Device, Kind};
 
     const SIZE: (i64, i64) = (48, 80);
@@ -211,29 +216,9 @@ mod tests {
         assert!(error < 1e-5, "the carried residual is off by {error}");
     }
 
-    /// A textured background with a differently textured square at `left`: moving the square
-    /// uncovers background that the previous frame did not show.
-    fn square_scene(left: usize) -> Vec<u8> {
-        let (width, height) = (96usize, 64usize);
-        let mut rgb = Vec::with_capacity(width * height * 3);
-        for y in 0..height {
-            for x in 0..width {
-                let inside = (left..left + 24).contains(&x) && (20..44).contains(&y);
-                let (u, v) = if inside { ((x - left) as f64, y as f64) } else { (x as f64, y as f64) };
-                let value = if inside {
-                    128.0 + 100.0 * (u * 0.9).sin() * (v * 0.7).sin()
-                } else {
-                    128.0 + 60.0 * (u * 0.21).sin() * (v * 0.17).cos() + 40.0 * ((u + v) * 0.05).sin()
-                };
-                rgb.extend([value as u8, (255.0 - value) as u8, (value * 0.6) as u8]);
-            }
-        }
-        rgb
-    }
-
     #[test]
     fn pixels_uncovered_by_a_moving_object_take_the_new_frame() {
-        let (before, after) = (square_scene(30), square_scene(38));
+        let (before, after) = (square_scene(30, 64), square_scene(38, 64));
         let motion = frame_motion(&before, &after, 96, 64).unwrap();
         // Columns 30..38 of the square's rows showed the square and now show background (the
         // middle of that strip: DIS smooths the flow over an edge).

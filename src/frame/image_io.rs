@@ -36,7 +36,7 @@ fn decode_upright(bytes: &[u8]) -> image::ImageResult<DynamicImage> {
 }
 
 /// Bicubic resize to `width`, height following the aspect ratio (at least 1).
-pub fn resize_to_width(image: &Rgb32FImage, width: u32) -> std::result::Result<Rgb32FImage, String> {
+pub(crate) fn resize_to_width(image: &Rgb32FImage, width: u32) -> std::result::Result<Rgb32FImage, String> {
     if width == 0 {
         return Err("must be at least 1".into());
     }
@@ -81,7 +81,7 @@ pub fn tensor_to_rgb8(image: &Tensor) -> Result<(u32, u32, Vec<u8>)> {
 
 /// Writes an image tensor to `path` (format from the extension) under a temporary name first,
 /// so a failure never leaves a broken file under the name asked for.
-pub fn save_image(image: &Tensor, path: &Path) -> Result<()> {
+pub(crate) fn save_image(image: &Tensor, path: &Path) -> Result<()> {
     let format = output_image_format(path)?;
     let (width, height, rgb) = tensor_to_rgb8(image)?;
     let picture = RgbImage::from_raw(width, height, rgb)
@@ -96,7 +96,7 @@ pub fn save_image(image: &Tensor, path: &Path) -> Result<()> {
 }
 
 /// The still format named by the output's extension.
-pub fn output_image_format(path: &Path) -> Result<ImageFormat> {
+pub(crate) fn output_image_format(path: &Path) -> Result<ImageFormat> {
     let format = path.extension().and_then(ImageFormat::from_extension);
     match format {
         Some(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Tiff)) => Ok(f),

@@ -68,7 +68,7 @@ impl Mask {
 }
 
 /// `input` where the mask is black, `dreamed` where it is white, mixed by its grey in between.
-pub fn apply(mask: &Tensor, input: &Tensor, dreamed: &Tensor) -> Result<Tensor> {
+pub(crate) fn apply(mask: &Tensor, input: &Tensor, dreamed: &Tensor) -> Result<Tensor> {
     Ok(input.f_add(&dreamed.f_sub(input)?.f_mul(mask)?)?)
 }
 

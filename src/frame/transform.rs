@@ -15,14 +15,14 @@ pub struct Motion {
 }
 
 impl Motion {
-    pub const NONE: Motion = Motion { zoom: 1.0, rotate_degrees: 0.0, pan: (0.0, 0.0) };
+    pub(crate) const NONE: Motion = Motion { zoom: 1.0, rotate_degrees: 0.0, pan: (0.0, 0.0) };
 
-    pub fn is_identity(&self) -> bool {
+    pub(crate) fn is_identity(&self) -> bool {
         *self == Motion::NONE
     }
 
     /// Moves `image` (N x 3 x H x W) by one frame's motion, keeping its size.
-    pub fn apply(&self, image: &Tensor) -> Result<Tensor> {
+    pub(crate) fn apply(&self, image: &Tensor) -> Result<Tensor> {
         if self.is_identity() {
             return Ok(image.shallow_clone());
         }
@@ -84,7 +84,7 @@ pub fn noise(height: i64, width: i64, seed: u64, device: Device) -> Result<Tenso
 }
 
 /// Bilinear resize of an N x C x H x W tensor (half-pixel centres, like `F.interpolate`).
-pub fn resize(image: &Tensor, height: i64, width: i64) -> Result<Tensor> {
+pub(crate) fn resize(image: &Tensor, height: i64, width: i64) -> Result<Tensor> {
     let size = image.size();
     if size[2] == height && size[3] == width {
         return Ok(image.shallow_clone());

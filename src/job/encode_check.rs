@@ -8,7 +8,7 @@ use crate::video::{self, container::Container};
 use std::path::Path;
 
 /// Checks `settings`' codec and CRF against the output `output` and the size when it is known.
-pub fn check_encode(output: &Path, settings: &Settings) -> Result<(), (&'static str, String)> {
+pub(crate) fn check_encode(output: &Path, settings: &Settings) -> Result<(), (&'static str, String)> {
     let unencoded = if video::is_image_sequence(output) {
         Some("an image sequence is written as PNG frames")
     } else if Container::of(output).is_ok_and(|c| c.is_gif) {
@@ -33,7 +33,7 @@ pub fn check_encode(output: &Path, settings: &Settings) -> Result<(), (&'static 
 }
 
 /// The CRF and the frame size (each side when known) against what `codec` takes.
-pub fn check_codec(
+pub(crate) fn check_codec(
     codec: Codec,
     crf: Option<u32>,
     width: Option<u32>,

@@ -56,7 +56,7 @@ impl FrameValues {
     }
 
     /// `settings` with this frame's values, for the checks and the engine.
-    pub fn apply_to(&self, settings: &mut Settings) {
+    pub(crate) fn apply_to(&self, settings: &mut Settings) {
         settings.zoom = Some(self.zoom);
         settings.rotate = self.rotate;
         settings.pan = self.pan;
@@ -72,7 +72,7 @@ impl FrameValues {
     }
 
     /// The value of the setting `key` as numbers (a pan's two), for the plan's table.
-    pub fn numbers(&self, key: &str) -> Vec<f64> {
+    pub(crate) fn numbers(&self, key: &str) -> Vec<f64> {
         match key {
             "zoom" => vec![self.zoom],
             "rotate" => vec![self.rotate],
@@ -272,7 +272,7 @@ impl FramePlan {
     }
 
     /// The settings a table or plot shows: the scheduled ones, or zoom and step when none is.
-    pub fn shown_keys(&self) -> Vec<&'static str> {
+    pub(crate) fn shown_keys(&self) -> Vec<&'static str> {
         if self.scheduled.is_empty() { vec!["zoom", "step"] } else { self.scheduled.clone() }
     }
 }

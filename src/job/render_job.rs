@@ -9,7 +9,7 @@ use crate::video::codec::Codec;
 use std::path::{Path, PathBuf};
 
 /// The input name that starts a still (or a zoom) from seeded noise instead of a file.
-pub const NOISE: &str = "noise";
+pub(crate) const NOISE: &str = "noise";
 
 /// What a job renders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl Mode {
     }
 
     /// Zoom per frame when none is set: a zoom moves into its dream, footage keeps its framing.
-    pub fn default_zoom(self) -> f64 {
+    pub(crate) fn default_zoom(self) -> f64 {
         match self {
             Mode::Zoom => 1.05,
             Mode::Still | Mode::Video => 1.0,
@@ -67,7 +67,7 @@ impl Mode {
     }
 
     /// A manifest key given to a job of a mode it does not act on: "only for zoom and video jobs".
-    pub fn check_key(self, key: &str) -> Result<(), Problem> {
+    pub(crate) fn check_key(self, key: &str) -> Result<(), Problem> {
         match MODE_KEYS.iter().find(|(name, _)| *name == key) {
             Some((name, modes)) if !modes.contains(&self) => {
                 let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
@@ -229,7 +229,7 @@ pub struct FrameFormat {
 
 impl FrameFormat {
     /// The size of a start from noise: `width` x `height`, square when only the width is given.
-    pub fn noise_size(&self) -> Option<(u32, u32)> {
+    pub(crate) fn noise_size(&self) -> Option<(u32, u32)> {
         let width = self.width?;
         Some((width, self.height.unwrap_or(width)))
     }

@@ -3,7 +3,7 @@ use crate::error::{Error, Result};
 use tch::{Cuda, Device};
 
 /// Checks the spelling of a device name without looking for the device.
-pub fn check_device_name(name: &str) -> Result<()> {
+pub(crate) fn check_device_name(name: &str) -> Result<()> {
     parse(name).map(|_| ())
 }
 
@@ -29,7 +29,7 @@ fn parse(name: &str) -> Result<Option<Option<usize>>> {
 }
 
 /// Parses a device name and checks that it exists here.
-pub fn resolve_device(name: &str) -> Result<Device> {
+pub(crate) fn resolve_device(name: &str) -> Result<Device> {
     match parse(name)? {
         None => Ok(if Cuda::is_available() { Device::Cuda(0) } else { Device::Cpu }),
         Some(None) => Ok(Device::Cpu),
@@ -51,7 +51,7 @@ pub fn resolve_device(name: &str) -> Result<Device> {
 }
 
 /// A short name for messages and benchmark reports.
-pub fn device_name(device: Device) -> String {
+pub(crate) fn device_name(device: Device) -> String {
     match device {
         Device::Cpu => "cpu".into(),
         Device::Cuda(i) => format!("cuda:{i}"),

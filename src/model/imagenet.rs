@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 const NAMES: &str = include_str!("imagenet_classes.txt");
 
 /// Number of ImageNet classes the networks predict.
-pub const CLASS_COUNT: usize = 1000;
+pub(crate) const CLASS_COUNT: usize = 1000;
 
 /// The class names, index order.
 pub fn class_names() -> Vec<&'static str> {
@@ -15,7 +15,7 @@ pub fn class_names() -> Vec<&'static str> {
 }
 
 /// The name of class `index`, or "?" outside 0..1000.
-pub fn class_name(index: usize) -> &'static str {
+pub(crate) fn class_name(index: usize) -> &'static str {
     NAMES.lines().nth(index).unwrap_or("?")
 }
 

@@ -28,7 +28,7 @@ impl ModelKind {
     }
 
     /// The input size the padding was fixed for, as in the reference package.
-    pub fn nominal_size(self) -> usize {
+    pub(crate) fn nominal_size(self) -> usize {
         match self {
             ModelKind::Lite0 => 224,
             ModelKind::Lite1 => 240,

@@ -110,7 +110,7 @@ impl Network {
     }
 
     /// A one-line hint for an unknown layer name: the names it takes.
-    pub fn layer_hint(&self) -> String {
+    pub(crate) fn layer_hint(&self) -> String {
         match self {
             Network::EfficientNet(net) => {
                 format!("use stem, blocks.0 ... blocks.{}, head", net.layer_names().len() - 3)

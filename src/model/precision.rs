@@ -34,7 +34,7 @@ impl Precision {
     }
 
     /// The tensor kind the network runs in on `device`.
-    pub fn kind_on(self, device: Device) -> Kind {
+    pub(crate) fn kind_on(self, device: Device) -> Kind {
         match self {
             Precision::Auto if device.is_cuda() => Kind::BFloat16,
             Precision::Auto | Precision::Fp32 => Kind::Float,

@@ -6,7 +6,7 @@ use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DType {
+pub(crate) enum DType {
     F32,
     F64,
     F16,
@@ -21,7 +21,7 @@ pub enum DType {
 
 impl DType {
     /// Bytes per element.
-    pub fn elem_size(self) -> usize {
+    pub(crate) fn elem_size(self) -> usize {
         match self {
             DType::F64 | DType::I64 => 8,
             DType::F32 | DType::I32 => 4,
@@ -49,7 +49,7 @@ impl DType {
 
 /// A tensor's elements, contiguous row-major, little-endian, `numel * elem_size` bytes.
 #[derive(Debug, Clone)]
-pub struct RawTensor {
+pub(crate) struct RawTensor {
     pub dtype: DType,
     pub shape: Vec<usize>,
     pub data: Vec<u8>,
@@ -82,13 +82,13 @@ pub enum WeightsError {
 type Result<T> = std::result::Result<T, WeightsError>;
 
 /// Reads a state dict from a `.pth` file, keeping the file's key order.
-pub fn read_pth(path: &Path) -> Result<Vec<(String, RawTensor)>> {
+pub(crate) fn read_pth(path: &Path) -> Result<Vec<(String, RawTensor)>> {
     let bytes = std::fs::read(path).map_err(|source| WeightsError::Io { path: path.to_path_buf(), source })?;
     read_pth_bytes(&bytes)
 }
 
 /// Reads a state dict from the bytes of a `.pth` file, keeping the file's key order.
-pub fn read_pth_bytes(bytes: &[u8]) -> Result<Vec<(String, RawTensor)>> {
+pub(crate) fn read_pth_bytes(bytes: &[u8]) -> Result<Vec<(String, RawTensor)>> {
     if bytes.starts_with(b"PK\x03\x04") {
         read_zip(bytes)
     } else if bytes.first() == Some(&0x80) {

@@ -211,7 +211,7 @@ pub struct RunOptions {
 /// file that exists is complete, unless a checkpoint beside it says an interrupted render wrote
 /// it with the frames it had (then the job continues). Image sequences (`%05d`) are always
 /// rendered again.
-pub fn is_complete(job: &Entry) -> bool {
+pub(crate) fn is_complete(job: &Entry) -> bool {
     #[cfg(feature = "video")]
     if crate::video::is_image_sequence(&job.render.output) {
         return false;

@@ -26,7 +26,7 @@ pub struct BenchOptions {
 }
 
 /// A bench's frame width when none is given: the reference's 320 (BENCHMARKS.md).
-pub const DEFAULT_WIDTH: u32 = 320;
+pub(crate) const DEFAULT_WIDTH: u32 = 320;
 
 impl BenchOptions {
     /// The bench of `settings`: their size (320 wide, 2:3, unless given) and zoom (a zoom's

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tch::Tensor;
 
 /// The checkpoint file in the work folder.
-pub const CHECKPOINT: &str = "checkpoint.json";
+pub(crate) const CHECKPOINT: &str = "checkpoint.json";
 
 /// What a render has finished so far.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct WorkFolder {
 }
 
 impl WorkFolder {
-    pub fn for_output(output: &Path) -> Self {
+    pub(crate) fn for_output(output: &Path) -> Self {
         let name = output.file_name().map(|n| n.to_string_lossy().replace('%', "_")).unwrap_or_default();
         WorkFolder { dir: parent_folder(output).join(format!(".{name}.dreamreel")) }
     }

@@ -199,7 +199,7 @@ fn finish(mut report: Comparison, sums: &Sums) -> Comparison {
 }
 
 /// The blur that [`StructureBlur::correlation`] compares pictures after: Gaussian, sigma width/40.
-pub struct StructureBlur {
+pub(crate) struct StructureBlur {
     pub sigma: f64,
 }
 
@@ -217,7 +217,7 @@ impl StructureBlur {
 
     /// Pearson correlation of `source`'s and `dreamed`'s blurred luma (1 x 3 x H x W each). A
     /// flat source frame has no picture to lose: 1.
-    pub fn correlation(&self, source: &Tensor, dreamed: &Tensor) -> Result<f64> {
+    pub(crate) fn correlation(&self, source: &Tensor, dreamed: &Tensor) -> Result<f64> {
         let centred = |t: &Tensor| -> Result<Tensor> {
             let luma = self.blurred_luma(t)?;
             Ok(luma.f_sub(&luma.f_mean(Kind::Float)?)?)
@@ -233,7 +233,7 @@ impl StructureBlur {
 }
 
 /// Mean squared difference of `later` and `earlier` warped onto it, over the followed pixels.
-pub fn warping_error(earlier: &Tensor, later: &Tensor, backward: &Tensor, weight: &Tensor) -> Result<f64> {
+pub(crate) fn warping_error(earlier: &Tensor, later: &Tensor, backward: &Tensor, weight: &Tensor) -> Result<f64> {
     let warped = warp(earlier, backward)?;
     let squared = warped.f_sub(later)?.f_square()?.f_mean_dim(&[1i64][..], true, Kind::Float)?;
     let total = weight.f_sum(Kind::Float)?.f_double_value(&[])?;
@@ -250,7 +250,7 @@ fn mean_luma(rgb: &Tensor) -> Result<f64> {
 }
 
 /// Least-squares slope of `values` against their index.
-pub fn slope(values: &[f64]) -> f64 {
+pub(crate) fn slope(values: &[f64]) -> f64 {
     let n = values.len() as f64;
     if values.len() < 2 {
         return 0.0;

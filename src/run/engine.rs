@@ -57,7 +57,7 @@ pub fn load_network(settings: &Settings) -> Result<Network> {
 
 /// The settings' network (its installed weights or `--weights`) on `device`, in fp32, touching no
 /// global state: what the batch pre-check checks layers and channels against.
-pub fn load_network_on(settings: &Settings, device: Device) -> Result<Network> {
+pub(crate) fn load_network_on(settings: &Settings, device: Device) -> Result<Network> {
     let options = NetworkOptions::default();
     match &settings.weights {
         Some(path) if !path.is_file() => Err(Error::input(path, "weights file not found (--weights)")),
@@ -110,7 +110,7 @@ pub fn dream_params(settings: &Settings, network: &Network) -> Result<DreamParam
 
 /// The objective and image prior that `settings` ask for; `layers` are the checked `--layers`,
 /// which a guide uses as its layers.
-pub fn objective_of(settings: &Settings, network: &Network, layers: &[LayerId]) -> Result<(Objective, f64)> {
+pub(crate) fn objective_of(settings: &Settings, network: &Network, layers: &[LayerId]) -> Result<(Objective, f64)> {
     let objective = if !settings.channels.is_empty() {
         let sets = settings.channels.iter().map(|text| parse_channels(network, text)).collect::<Result<_>>()?;
         Objective::Channels(sets)

@@ -39,7 +39,7 @@ impl Loop {
 
     /// The output frame whose schedule values dream `dream` follows: the held dreams and the
     /// dreams faded into them share the output's last K frames.
-    pub fn output_index(&self, dream: u64) -> u64 {
+    pub(crate) fn output_index(&self, dream: u64) -> u64 {
         (dream + self.frames - self.overlap) % self.frames
     }
 

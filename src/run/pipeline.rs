@@ -779,7 +779,7 @@ fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
 }
 
 /// A frame rate as a fraction: whole rates exactly, others to a thousandth (29.97 -> 29970/1000).
-pub fn fps_rational(fps: f64) -> Rational {
+pub(crate) fn fps_rational(fps: f64) -> Rational {
     if fps.fract() == 0.0 { Rational::new(fps as i32, 1) } else { Rational::new((fps * 1000.0).round() as i32, 1000) }
 }
 

@@ -27,7 +27,7 @@ pub fn soundtrack(job: &Job) -> Option<(PathBuf, f64)> {
 #[cfg(feature = "video")]
 /// The soundtrack's signals for `frames` frames at `fps`, when the job has one and needs it: when
 /// a schedule reads a signal, or `--audio` was given (its plan shows them).
-pub fn load_audio(job: &Job, fps: f64, frames: u64) -> Result<Option<AudioSignals>> {
+pub(crate) fn load_audio(job: &Job, fps: f64, frames: u64) -> Result<Option<AudioSignals>> {
     let wanted = job.settings.schedules.uses_audio() || job.settings.audio.is_some();
     let Some((path, start)) = soundtrack(job).filter(|_| wanted) else { return Ok(None) };
     let given = job.settings.audio.is_some();
@@ -46,7 +46,7 @@ pub fn load_audio(job: &Job, fps: f64, frames: u64) -> Result<Option<AudioSignal
 
 #[cfg(feature = "video")]
 /// The job's plan for `frames` frames at `fps` (a zoom's own; footage's as decoded).
-pub fn job_plan(job: &Job, fps: f64, frames: u64) -> Result<FramePlan> {
+pub(crate) fn job_plan(job: &Job, fps: f64, frames: u64) -> Result<FramePlan> {
     let audio = load_audio(job, fps, frames)?;
     FramePlan::new(&job.settings, job.mode.default_zoom(), fps, frames, audio)
 }

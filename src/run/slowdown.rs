@@ -6,14 +6,14 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 #[derive(Clone, Copy)]
-pub enum Stage {
+pub(crate) enum Stage {
     Decode,
     Encode,
     Join,
 }
 
 /// Sleeps for the stage's delay, if a test set one.
-pub fn pause(stage: Stage) {
+pub(crate) fn pause(stage: Stage) {
     static DELAYS: OnceLock<[Option<Duration>; 3]> = OnceLock::new();
     let delays = DELAYS.get_or_init(|| {
         let read = |name: &str| std::env::var(name).ok()?.parse().ok().map(Duration::from_millis);

@@ -20,7 +20,7 @@ pub struct StillReport {
 }
 
 /// Dreams a still job: its input (a file, or noise of the job's size) into its output.
-pub fn render_still(job: &Job, progress: &mut dyn Progress) -> Result<StillReport> {
+pub(crate) fn render_still(job: &Job, progress: &mut dyn Progress) -> Result<StillReport> {
     let output = job.output.as_path();
     // "is the input file" says more than "already exists" when both are true.
     let inputs: Vec<&Path> = job.input.file().into_iter().collect();

@@ -127,7 +127,7 @@ impl AudioMux {
     }
 
     /// Learn the time bases the muxer chose; call right after writing the header.
-    pub fn header_written(&mut self, octx: &format::context::Output) {
+    pub(crate) fn header_written(&mut self, octx: &format::context::Output) {
         for track in &mut self.tracks {
             if let Some(stream) = octx.stream(track.out_index) {
                 track.out_tb = stream.time_base();
@@ -136,7 +136,7 @@ impl AudioMux {
     }
 
     /// Write audio up to `until` seconds of output time.
-    pub fn pump(&mut self, octx: &mut format::context::Output, until: f64) -> Result<(), VideoError> {
+    pub(crate) fn pump(&mut self, octx: &mut format::context::Output, until: f64) -> Result<(), VideoError> {
         self.run(octx, until, self.explicit_end)
     }
 
@@ -156,7 +156,7 @@ impl AudioMux {
 
     /// Output time of the packet waiting for the video to catch up (tests check interleaving with it).
     #[cfg(test)]
-    pub fn pending_seconds(&self) -> Option<f64> {
+    pub(crate) fn pending_seconds(&self) -> Option<f64> {
         let packet = self.pending.as_ref()?;
         let track = self.tracks.iter().find(|t| t.in_index == packet.stream())?;
         Some(packet.pts()? as f64 * f64::from(track.in_tb) - self.cut_start)
@@ -330,14 +330,7 @@ impl Transcoder {
             sample_format.name(),
             layout.bits()
         );
-        let graph_error = |e| VideoError::ffmpeg(path, "cannot build the audio filter", e);
-        let mut graph = filter::Graph::new();
-        let abuffer = filter::find("abuffer").ok_or_else(|| graph_error(ffmpeg::Error::FilterNotFound))?;
-        let abuffersink = filter::find("abuffersink").ok_or_else(|| graph_error(ffmpeg::Error::FilterNotFound))?;
-        graph.add(&abuffer, "in", &source_args).map_err(graph_error)?;
-        graph.add(&abuffersink, "out", "").map_err(graph_error)?;
-        graph.output("in", 0).and_then(|p| p.input("out", 0)).and_then(|p| p.parse(&chain)).map_err(graph_error)?;
-        graph.validate().map_err(graph_error)?;
+        let mut graph = audio_filter(path, &source_args, &chain)?;
         let fixed_frame_size = !codec.capabilities().contains(codec::capabilities::Capabilities::VARIABLE_FRAME_SIZE);
         if fixed_frame_size
             && encoder.frame_size() > 0
@@ -466,4 +459,18 @@ impl Transcoder {
         }
         Ok(())
     }
+}
+
+/// An audio filter graph from an `abuffer` with `source_args` through `chain` to a sink named
+/// "out" (the transcoder's and the analysis' resampling both take this shape).
+pub(crate) fn audio_filter(path: &Path, source_args: &str, chain: &str) -> Result<filter::Graph, VideoError> {
+    let graph_error = |e| VideoError::ffmpeg(path, "cannot build the audio filter", e);
+    let mut graph = filter::Graph::new();
+    let abuffer = filter::find("abuffer").ok_or_else(|| graph_error(ffmpeg::Error::FilterNotFound))?;
+    let abuffersink = filter::find("abuffersink").ok_or_else(|| graph_error(ffmpeg::Error::FilterNotFound))?;
+    graph.add(&abuffer, "in", source_args).map_err(graph_error)?;
+    graph.add(&abuffersink, "out", "").map_err(graph_error)?;
+    graph.output("in", 0).and_then(|p| p.input("out", 0)).and_then(|p| p.parse(chain)).map_err(graph_error)?;
+    graph.validate().map_err(graph_error)?;
+    Ok(graph)
 }

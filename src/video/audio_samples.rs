@@ -47,14 +47,7 @@ pub fn decode_mono(
         "atrim=start={cut_start}{end},asetpts=PTS-STARTPTS,aresample={rate},\
          aformat=sample_fmts=flt:sample_rates={rate}:channel_layouts=mono"
     );
-    let graph_error = |e| VideoError::ffmpeg(path, "cannot build the audio filter", e);
-    let mut graph = filter::Graph::new();
-    let abuffer = filter::find("abuffer").ok_or_else(|| graph_error(ffmpeg::Error::FilterNotFound))?;
-    let abuffersink = filter::find("abuffersink").ok_or_else(|| graph_error(ffmpeg::Error::FilterNotFound))?;
-    graph.add(&abuffer, "in", &source_args).map_err(graph_error)?;
-    graph.add(&abuffersink, "out", "").map_err(graph_error)?;
-    graph.output("in", 0).and_then(|p| p.input("out", 0)).and_then(|p| p.parse(&chain)).map_err(graph_error)?;
-    graph.validate().map_err(graph_error)?;
+    let mut graph = super::audio::audio_filter(path, &source_args, &chain)?;
 
     if start_seconds > 0.0 {
         let target = (cut_start * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;

@@ -27,7 +27,7 @@ impl Codec {
 
 impl Codec {
     /// The CRF values the codec's encoder takes: x264 and x265 0-51, VP9 and AV1 0-63.
-    pub fn crf_range(self) -> std::ops::RangeInclusive<u32> {
+    pub(crate) fn crf_range(self) -> std::ops::RangeInclusive<u32> {
         match self {
             Codec::H264 | Codec::H265 => 0..=51,
             Codec::Vp9 | Codec::Av1 => 0..=63,

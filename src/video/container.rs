@@ -11,7 +11,7 @@ use crate::video::codec::Codec;
 
 /// One output container dreamreel writes.
 #[derive(Debug, PartialEq)]
-pub struct Container {
+pub(crate) struct Container {
     pub extension: &'static str,
     /// FFmpeg's muxer name.
     pub muxer: &'static str,
@@ -53,33 +53,33 @@ impl Container {
     }
 
     /// The codec used when none is asked for: H.264, VP9 for WebM.
-    pub fn default_codec_for(path: &Path) -> Codec {
+    pub(crate) fn default_codec_for(path: &Path) -> Codec {
         Container::of(path).map_or(Codec::H264, |c| c.default_codec)
     }
 
     /// Whether `codec` can go in this container: FFmpeg's own answer, less the codecs the mov muxer
     /// claims but refuses at header time ("only supported in MP4").
-    pub fn accepts(&self, octx: &format::context::Output, codec: Codec) -> bool {
+    pub(crate) fn accepts(&self, octx: &format::context::Output, codec: Codec) -> bool {
         let mov_refuses = self.extension == "mov" && matches!(codec, Codec::Vp9 | Codec::Av1);
         !mov_refuses && muxer_accepts(octx, codec_id(codec))
     }
 
     /// The stream tag to write: Apple players only accept HEVC tagged hvc1 (FFmpeg writes hev1);
     /// 0 lets the muxer choose.
-    pub fn codec_tag(&self, codec: Codec) -> u32 {
+    pub(crate) fn codec_tag(&self, codec: Codec) -> u32 {
         if codec == Codec::H265 && matches!(self.extension, "mp4" | "mov") { u32::from_le_bytes(*b"hvc1") } else { 0 }
     }
 }
 
 /// Whether the muxer of `octx` can hold `id` as it is.
-pub fn muxer_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
+pub(crate) fn muxer_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
     // SAFETY: the output format pointer is static FFmpeg data.
     unsafe {
         ffmpeg::ffi::avformat_query_codec(octx.format().as_ptr(), id.into(), ffmpeg::ffi::FF_COMPLIANCE_NORMAL) == 1
     }
 }
 
-pub fn codec_id(codec: Codec) -> codec::Id {
+pub(crate) fn codec_id(codec: Codec) -> codec::Id {
     match codec {
         Codec::H264 => codec::Id::H264,
         Codec::H265 => codec::Id::HEVC,
@@ -89,12 +89,12 @@ pub fn codec_id(codec: Codec) -> codec::Id {
 }
 
 /// The codec of an FFmpeg id, if dreamreel writes it.
-pub fn codec_of(id: codec::Id) -> Option<Codec> {
+pub(crate) fn codec_of(id: codec::Id) -> Option<Codec> {
     [Codec::H264, Codec::H265, Codec::Vp9, Codec::Av1].into_iter().find(|&c| codec_id(c) == id)
 }
 
 /// Encoders for each codec, best first.
-pub fn encoder_names(codec: Codec) -> &'static [&'static str] {
+pub(crate) fn encoder_names(codec: Codec) -> &'static [&'static str] {
     match codec {
         Codec::H264 => &["libx264"],
         Codec::H265 => &["libx265"],

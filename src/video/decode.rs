@@ -198,7 +198,7 @@ impl VideoReader {
         Ok(reader)
     }
 
-    pub fn info(&self) -> &VideoInfo {
+    pub(crate) fn info(&self) -> &VideoInfo {
         &self.info
     }
 

@@ -84,7 +84,7 @@ struct RgbToEncoder {
 }
 
 impl VideoWriter {
-    pub fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
+    pub(crate) fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
         init()?;
         if opts.width < 2 || opts.height < 2 {
             return Err(VideoError::invalid(path, format!("frame size {}x{} is too small", opts.width, opts.height)));
@@ -106,7 +106,7 @@ impl VideoWriter {
         Ok(VideoWriter { target: path.to_path_buf(), sink: Some(sink) })
     }
 
-    pub fn write_frame(&mut self, frame: &Frame) -> Result<(), VideoError> {
+    pub(crate) fn write_frame(&mut self, frame: &Frame) -> Result<(), VideoError> {
         match &mut self.sink {
             Some(Sink::Container(c)) => c.write(&self.target, frame),
             Some(Sink::Images(i)) => i.write(&self.target, frame),

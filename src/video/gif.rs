@@ -11,7 +11,7 @@ use super::{Frame, ReadOptions, VideoError, VideoReader};
 const QUANTISER_SPEED: i32 = 10;
 
 /// Writes `segments` (in order) as one looping GIF at `output`, through a temporary name.
-pub fn write_gif(segments: &[PathBuf], output: &Path) -> Result<(), VideoError> {
+pub(crate) fn write_gif(segments: &[PathBuf], output: &Path) -> Result<(), VideoError> {
     let temp = crate::output::temporary_path(output);
     let result = write_to(segments, output, &temp).and_then(|()| {
         std::fs::rename(&temp, output)

@@ -37,7 +37,7 @@ use std::fmt;
 use std::path::Path;
 
 /// True when `path` names an image-sequence input: a `%d` pattern or a folder of numbered images.
-pub fn is_sequence_input(path: &Path) -> bool {
+pub(crate) fn is_sequence_input(path: &Path) -> bool {
     path.is_dir() || is_image_sequence(path)
 }
 use std::sync::OnceLock;
@@ -140,7 +140,7 @@ fn unknown_extension(ext: &str) -> String {
 
 impl VideoError {
     /// The user's file or choice was wrong (exit 2), not the work (exit 1).
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(
             self,
             VideoError::NotFound { .. }
@@ -316,7 +316,7 @@ pub(crate) mod testutil {
     }
 
     /// (first pts, end) in seconds of the packets of the first stream of `kind`.
-    pub fn stream_span(path: &Path, kind: ffmpeg_next::media::Type) -> Option<(f64, f64)> {
+    pub(crate) fn stream_span(path: &Path, kind: ffmpeg_next::media::Type) -> Option<(f64, f64)> {
         let mut ictx = ffmpeg_next::format::input(&path).ok()?;
         let index = ictx.streams().find(|s| s.parameters().medium() == kind)?.index();
         let tb = f64::from(ictx.stream(index)?.time_base());

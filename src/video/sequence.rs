@@ -10,7 +10,7 @@ const IMAGE_EXTENSIONS: [&str; 7] = ["png", "jpg", "jpeg", "webp", "tif", "tiff"
 
 /// A numbered run of images without gaps: `pattern` with `start..start + frames`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sequence {
+pub(crate) struct Sequence {
     /// An image2 pattern (`%05d`), with any literal `%` of the names doubled.
     pub pattern: PathBuf,
     pub start: u64,
