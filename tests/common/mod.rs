@@ -114,3 +114,12 @@ pub fn signal(child: &Child, name: &str) {
         std::process::Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
     assert!(status.success());
 }
+
+/// Held by each test of a file whose tests each keep every core busy (libtorch's OpenMP threads,
+/// in-process or in the binary): two of them at once fight at OpenMP's barriers and took three to
+/// six times as long as one after the other. Dropped at the end of the test; a failed test's
+/// poison is ignored.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static CORES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    CORES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
