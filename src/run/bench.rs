@@ -4,7 +4,6 @@
 //! `--prior pixel`), so `bench --class C --frames 1` times an object from noise.
 use crate::config::settings::Settings;
 use crate::engine::cuda_graph::GraphCache;
-use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::image_io::{image_to_tensor, load_image};
 use crate::frame::transform::{Motion, noise};
@@ -87,10 +86,8 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
     };
     let motion = Motion { zoom: options.zoom, ..Motion::NONE };
     let from_noise = options.input.is_none();
-    let first_frame_prior = match (from_noise, engine.params.noise_prior, settings.prior) {
-        (true, Prior::Fourier, _) | (false, _, Some(Prior::Fourier)) => "fourier",
-        _ => "pixel",
-    };
+    // The prior the dreamer takes for the first frame: from noise or from the input.
+    let first_frame_prior = if from_noise { engine.params.noise_prior } else { engine.params.prior };
     let mut dreamer = engine.dreamer()?;
     // Scheduled dream settings (`--step "0:(0.01), 11:(0.04)"`) change per frame as in a render.
     let frame_params = match settings.schedules.is_empty() {
@@ -141,7 +138,7 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
         peak_rss_bytes: peak_rss_bytes(),
         peak_gpu_allocated_bytes: gpu_memory.map(|(allocated, _)| allocated),
         peak_gpu_reserved_bytes: gpu_memory.map(|(_, reserved)| reserved),
-        first_frame_prior: first_frame_prior.into(),
+        first_frame_prior: first_frame_prior.name().into(),
         cuda_graphs: graphs_summary(dreamer.cuda_graphs()),
         objective: engine.params.objective.value_of(&engine.network, &x)?,
     })

@@ -118,19 +118,6 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
     let noise_start = input.is_none() && engine.params.noise_prior == Prior::Fourier;
     let resumed = state.last.take();
-    // From noise under the Fourier prior the zoom keeps the colours of its first frame, the object
-    // grown from noise (the noise has none worth keeping); a resumed render dreams that frame again
-    // (seeded per frame, so the same) to find them.
-    let grown_start = match (noise_start, &resumed) {
-        (true, Some(_)) => {
-            if let Some(params) = frame_params.as_deref().and_then(|params| params.first()) {
-                dreamer.set_params(params.clone())?;
-            }
-            dreamer.start_frame(0);
-            Some(dreamer.dream_from_noise(&first)?)
-        }
-        _ => None,
-    };
     thread::scope(|scope| {
         let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
         let sink = state.sink(write, soundtrack_source(job));
@@ -144,9 +131,9 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
             colors: job.between_frames.colors,
             // A zoom keeps the colours of its start: matching each frame to the zoomed last one
             // alone greys them out within a few dozen frames. From noise under the Fourier prior
-            // the start is frame 1's object (found by `run` itself unless resumed).
-            color_reference: if noise_start { grown_start.as_ref() } else { Some(&first) },
-            noise_start,
+            // the start is frame 1's object, which `run` grows.
+            color_reference: (!noise_start).then_some(&first),
+            noise_start: noise_start.then_some(&first),
             carried_iterations: None,
             frame_params: frame_params.as_deref(),
             looping: looping.as_ref(),
@@ -225,7 +212,7 @@ pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBoo
             cancel,
             colors: between.colors,
             color_reference: None,
-            noise_start: false,
+            noise_start: None,
             carried_iterations: Some(&carrying),
             frame_params: frame_params.as_deref(),
             looping: None,
@@ -470,9 +457,9 @@ struct DreamStage<'a> {
     frame_params: Option<&'a [crate::engine::ascent::DreamParams]>,
     /// A looping zoom's hold and fade of its dreams (see `crate::looping`).
     looping: Option<&'a crate::run::looping::Loop>,
-    /// The first frame (when not resumed) is dreamed from noise ([`Dreamer::dream_from_noise`]);
-    /// without a `color_reference` the later frames keep its colours.
-    noise_start: bool,
+    /// The noise that the first frame grows from ([`Dreamer::dream_from_noise`]); without a
+    /// `color_reference` the later frames keep that first frame's colours.
+    noise_start: Option<&'a Tensor>,
 }
 
 impl DreamStage<'_> {
@@ -489,8 +476,16 @@ impl DreamStage<'_> {
     ) -> Result<Dreamed> {
         let mut done = Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false };
         let mut next_index = None;
-        // The first frame grown from noise, when it is the colour reference (see `noise_start`).
-        let mut grown: Option<Tensor> = None;
+        // The first frame grown from noise, the colour reference of the later ones (see
+        // `noise_start`): dreamed in the loop, or again (seeded per frame, so the same) when a
+        // resume starts past it.
+        let mut grown = match (self.noise_start, &last) {
+            (Some(noise), Some(_)) => {
+                self.begin_frame(dreamer, 0)?;
+                Some(dreamer.dream_from_noise(noise)?)
+            }
+            _ => None,
+        };
         for frame in source {
             if self.cancel.load(Ordering::SeqCst) {
                 done.interrupted = true;
@@ -498,12 +493,9 @@ impl DreamStage<'_> {
             }
             let (frame, frame_motion) = frame?;
             let started = Instant::now();
-            if let Some(params) = self.frame_params.filter(|params| !params.is_empty()) {
-                dreamer.set_params(params[(frame.index as usize).min(params.len() - 1)].clone())?;
-            }
-            dreamer.start_frame(frame.index);
+            self.begin_frame(dreamer, frame.index)?;
             let (image, kept) = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
-            let dreamed = if self.noise_start && last.is_none() {
+            let dreamed = if self.noise_start.is_some() && last.is_none() {
                 let dreamed = dreamer.dream_from_noise(&image)?;
                 grown = Some(dreamed.shallow_clone());
                 dreamed
@@ -555,6 +547,16 @@ impl DreamStage<'_> {
         }
         progress.finish();
         Ok(done)
+    }
+
+    /// Sets up the dreamer for frame `index`: its dream parameters when schedules change them, and
+    /// its seeds.
+    fn begin_frame(&self, dreamer: &mut Dreamer, index: u64) -> Result<()> {
+        if let Some(params) = self.frame_params.filter(|params| !params.is_empty()) {
+            dreamer.set_params(params[(index as usize).min(params.len() - 1)].clone())?;
+        }
+        dreamer.start_frame(index);
+        Ok(())
     }
 
     /// Asks the encoder to make `frames_done` frames safe; false when the encoder has gone.
