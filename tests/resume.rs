@@ -4,7 +4,7 @@
 #![cfg(feature = "video")]
 mod common;
 
-use common::{dreamreel_process, work_folder};
+use common::{dreamreel_process, kill_after_checkpoint, sorted_pngs, work_folder};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -20,34 +20,6 @@ fn resumable_zoom(output: &Path, frames: &str, extra: &[&str]) -> Command {
 
 fn run(mut cmd: Command) -> Output {
     cmd.output().unwrap()
-}
-
-/// Starts `cmd` and SIGKILLs it once its checkpoint records at least `frames` frames.
-fn kill_after_checkpoint(mut cmd: Command, output: &Path, frames: u64) {
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let checkpoint = work_folder(output).join("checkpoint.json");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        assert!(Instant::now() < deadline, "no checkpoint of {frames} frames appeared");
-        assert!(child.try_wait().unwrap().is_none(), "the render ended before it could be killed");
-        let done = std::fs::read(&checkpoint)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .and_then(|json| json["frames_done"].as_u64());
-        if done.is_some_and(|done| done >= frames) {
-            child.kill().unwrap(); // SIGKILL: no chance to clean up
-            child.wait().unwrap();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn sorted_files(folder: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "png"));
-    files.sort();
-    files
 }
 
 #[test]
@@ -67,7 +39,7 @@ fn a_killed_zoom_resumes_to_the_same_frames_faster_than_a_fresh_render() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(resuming < fresh, "resuming took {resuming:?}, a fresh render {fresh:?}");
 
-    let (a, b) = (sorted_files(&dir.path().join("whole")), sorted_files(&dir.path().join("resumed")));
+    let (a, b) = (sorted_pngs(&dir.path().join("whole")), sorted_pngs(&dir.path().join("resumed")));
     let names = |files: &[PathBuf]| files.iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>();
     let expected: Vec<_> = (1..=12).map(|i| std::ffi::OsString::from(format!("{i:04}.png"))).collect();
     assert_eq!(names(&a), expected, "an uninterrupted render writes every frame");
@@ -180,7 +152,7 @@ fn a_resumed_zoom_from_noise_keeps_the_first_frames_colours() {
     kill_after_checkpoint(zoom(&resumed, &[]), &resumed, 6);
     let out = run(zoom(&resumed, &["--resume"]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (a, b) = (sorted_files(&dir.path().join("whole")), sorted_files(&dir.path().join("resumed")));
+    let (a, b) = (sorted_pngs(&dir.path().join("whole")), sorted_pngs(&dir.path().join("resumed")));
     assert_eq!(a.len(), 30);
     assert_eq!(b.len(), 30);
     for (a, b) in a.iter().zip(&b) {

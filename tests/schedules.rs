@@ -3,10 +3,9 @@
 #![cfg(feature = "video")]
 mod common;
 
-use common::{dreamreel_process, ffmpeg, work_folder};
+use common::{dreamreel_process, ffmpeg, kill_after_checkpoint, sorted_pngs, work_folder};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 /// Small and quick: one or two octaves of a few steps on 64-96 pixel frames.
 const FAST: [&str; 8] = ["--octaves", "2", "--iterations", "2", "--device", "cpu", "--threads", "1"];
@@ -45,13 +44,6 @@ fn grey_frames(path: &Path) -> (Vec<Vec<f64>>, u32, u32) {
         })
         .collect();
     (frames, size.0, size.1)
-}
-
-fn sorted_pngs(folder: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "png"));
-    files.sort();
-    files
 }
 
 fn mean_abs_difference(a: &[f64], b: &[f64]) -> f64 {
@@ -215,27 +207,6 @@ fn a_looping_zoom_has_no_seam() {
     assert!(plain > 2.0 * looped, "without --loop the seam ({plain}) should stand out");
 }
 
-/// Starts `cmd` and SIGKILLs it once its checkpoint records at least `frames` frames.
-fn kill_once_checkpointed(mut cmd: Command, output: &Path, frames: u64) {
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let checkpoint = work_folder(output).join("checkpoint.json");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        assert!(Instant::now() < deadline, "no checkpoint of {frames} frames appeared");
-        assert!(child.try_wait().unwrap().is_none(), "the render ended before it could be killed");
-        let done = std::fs::read(&checkpoint)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .and_then(|json| json["frames_done"].as_u64());
-        if done.is_some_and(|done| done >= frames) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn a_resumed_scheduled_loop_has_the_frames_of_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -258,7 +229,7 @@ fn a_resumed_scheduled_loop_has_the_frames_of_an_uninterrupted_one() {
     succeeds(zoom(&whole, &[]));
     let parts = dir.path().join("parts/%03d.png");
     // Killed after 4 of its 15 dreams: inside the held start of the loop.
-    kill_once_checkpointed(zoom(&parts, &[]), &parts, 4);
+    kill_after_checkpoint(zoom(&parts, &[]), &parts, 4);
     let changed = zoom(&parts, &["--resume", "--rotate", "0:(0), 11:(1)"]).output().unwrap();
     let message = String::from_utf8_lossy(&changed.stderr);
     assert!(!changed.status.success() && message.contains("rotate"), "{message}");

@@ -123,3 +123,28 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static CORES: std::sync::Mutex<()> = std::sync::Mutex::new(());
     CORES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Starts `cmd` and SIGKILLs it once its checkpoint records at least `frames` frames (two minutes
+/// at most, else the test fails).
+pub fn kill_after_checkpoint(mut cmd: std::process::Command, output: &Path, frames: u64) {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "no checkpoint of {frames} frames appeared");
+        assert!(child.try_wait().unwrap().is_none(), "the render ended before it could be killed");
+        if checkpoint_frames(output).is_some_and(|done| done >= frames) {
+            child.kill().unwrap(); // SIGKILL: no chance to clean up
+            child.wait().unwrap();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The PNG files in `folder`, sorted by name.
+pub fn sorted_pngs(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "png"));
+    files.sort();
+    files
+}
