@@ -16,7 +16,8 @@ use dreamreel::model::kind::{ModelKind, models_dir};
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::Network;
 use dreamreel::run::batch::{self, BatchProgress, Outcome, RunOptions, Shard, Status};
-use dreamreel::run::bench::{BenchOptions, run_bench};
+use dreamreel::job::bench::BenchOptions;
+use dreamreel::run::bench::run_bench;
 #[cfg(feature = "video")]
 use dreamreel::run::pipeline::VideoReport;
 use dreamreel::run::progress::Progress;
@@ -121,7 +122,7 @@ fn still(args: StillArgs) -> Result<(), Error> {
     if !args.render.quiet {
         eprintln!(
             "{}: {}x{} dreamed in {:.1} s, objective {:.3} -> {:.3}",
-            job.output.display(),
+            job.output().path().display(),
             report.width,
             report.height,
             report.elapsed.as_secs_f64(),
@@ -170,9 +171,9 @@ fn video(args: VideoArgs) -> Result<(), Error> {
 /// `--plan-only` (or `dreamreel plan`): every frame's values as a table, JSON or a plot.
 #[cfg(feature = "video")]
 fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(), Error> {
-    let plan = dreamreel::run::scheduled::plan_of_job(job)?;
+    let plan = dreamreel::run::per_frame::plan_of_job(job)?;
     if let Some(path) = &args.plot {
-        dreamreel::run::plot::draw(&plan, path)?;
+        dreamreel::job::plot::draw(&plan, path)?;
         if !args.json {
             eprintln!("{}: the plan of {} frames", path.display(), plan.frames());
         }
@@ -189,8 +190,8 @@ fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(
 fn run_video(job: RenderJob, quiet: bool) -> Result<(), Error> {
     let mut progress = Bar::new(quiet);
     let report = render(&job, &mut progress, cancel_on_ctrl_c())
-        .and_then(|report| report.video().ok_or_else(|| Error::setting("mode", "a video job rendered no video")));
-    report_video(&job.output, report, quiet)
+        .and_then(|report| report.video().ok_or_else(|| Error::internal("a video job rendered no video")));
+    report_video(job.output().path(), report, quiet)
 }
 
 #[cfg(feature = "video")]
@@ -245,7 +246,7 @@ fn cancel_on_ctrl_c() -> &'static AtomicBool {
 fn bench(args: BenchArgs) -> Result<(), Error> {
     let settings = args.settings()?;
     let options = BenchOptions::new(&settings, args.input, args.frames);
-    let report = run_bench(&settings, &options)?;
+    let report = run_bench(&options)?;
     let text = if args.json {
         serde_json::to_string(&report).map_err(|e| Error::setting("--json", e.to_string()))? + "\n"
     } else {
@@ -321,7 +322,7 @@ fn classify(args: ClassifyArgs) -> Result<(), Error> {
     };
     let settings = dreamreel::config::settings::Settings::resolve([&patch])?;
     let image = dreamreel::frame::image_io::load_image(&path, None)?;
-    let network = dreamreel::run::engine::load_network(&settings)?;
+    let network = dreamreel::run::dream_setup::DreamSetup::load(&dreamreel::job::DreamSpec::of(&settings))?.into_network();
     let tensor = dreamreel::frame::image_io::image_to_tensor(&image, network.device())?;
     let predictions = dreamreel::model::classify::classify(&network, &tensor, args.top as usize)?;
     let text = if args.json {
@@ -428,7 +429,7 @@ impl BatchProgress for BatchLines {
             let on = device.map(|d| format!(" on cuda:{d}")).unwrap_or_default();
             let render = &job.render;
             let (number, mode, input, output) =
-                (job.number, render.mode.name(), render.input.path().display(), render.output.display());
+                (job.number, render.mode().name(), render.source().path().display(), render.output().path().display());
             self.say(format!("job {number}: {mode} {input} -> {output}{on}"));
         }
     }

@@ -791,22 +791,6 @@ pub struct Schedules {
     switches: std::collections::BTreeMap<&'static str, Switches>,
 }
 
-/// The numeric settings that take a schedule, with how many numbers each takes per frame.
-pub(crate) const SCHEDULED_NUMBERS: [(&str, usize); 9] = [
-    ("zoom", 1),
-    ("rotate", 1),
-    ("pan", 2),
-    ("blend", 1),
-    ("step", 1),
-    ("iterations", 1),
-    ("jitter", 1),
-    ("octave-scale", 1),
-    ("blur", 1),
-];
-
-/// The settings that switch at keyframes.
-pub(crate) const SCHEDULED_SWITCHES: [&str; 3] = ["layers", "channels", "class"];
-
 impl Schedules {
     pub fn is_empty(&self) -> bool {
         self.numbers.is_empty() && self.switches.is_empty()

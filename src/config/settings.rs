@@ -252,7 +252,7 @@ impl Settings {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
             take_optional!(weights, tile, width, height, codec, crf, audio, prior, mask);
-            take_numbers(&mut s, p)?;
+            crate::config::per_frame::take_numbers(&mut s, p)?;
             if let Some(looped) = p.looped {
                 s.looped = looped;
             }
@@ -261,15 +261,6 @@ impl Settings {
             let new_objective = p.class.is_some() || p.channels.is_some() || p.guide.is_some();
             class_layers = if new_objective { p.layers.is_some() } else { class_layers || p.layers.is_some() };
             class_layers = p.class_layers.unwrap_or(class_layers);
-            if let Some(pan) = &p.pan {
-                match crate::config::schedule::pan_schedule(pan)? {
-                    Some(schedule) => s.schedules.set_number("pan", Some(schedule)),
-                    None => {
-                        s.pan = parse_pan(pan)?;
-                        s.schedules.set_number("pan", None);
-                    }
-                }
-            }
         }
         if !layers_given && s.model == ModelKind::GoogLeNet {
             // The 2015 look: the default layers are EfficientNet's, so GoogLeNet gets its own.
@@ -288,21 +279,9 @@ impl Settings {
         }
         ensure(self.octaves >= 1, "--octaves", format!("{} must be at least 1", self.octaves))?;
         ensure(self.octaves <= 20, "--octaves", format!("{} is more than 20", self.octaves))?;
-        let scale_ok = self.octave_scale.is_finite() && (1.0..=4.0).contains(&self.octave_scale);
-        ensure(scale_ok, "--octave-scale", format!("{} must be between 1 and 4", self.octave_scale))?;
-        ensure(self.iterations <= 10_000, "--iterations", format!("{} is more than 10000", self.iterations))?;
-        let step_ok = self.step.is_finite() && (0.0..=10.0).contains(&self.step);
-        ensure(step_ok, "--step", format!("{} must be between 0 and 10", self.step))?;
-        ensure(self.jitter <= 1024, "--jitter", format!("{} is more than 1024 pixels", self.jitter))?;
+        crate::config::per_frame::check_constants(self)?;
         if let Some(classes) = &self.class {
             crate::model::imagenet::parse_classes(classes)?;
-        }
-        if let Some(blur) = self.blur {
-            ensure(
-                blur.is_finite() && (0.0..=1.0).contains(&blur),
-                "--blur",
-                format!("{blur} must be between 0 and 1"),
-            )?;
         }
         ensure((1..=10_000).contains(&self.steps), "--steps", format!("{} must be between 1 and 10000", self.steps))?;
         ensure(self.image_steps <= 10_000, "--image-steps", format!("{} is more than 10000", self.image_steps))?;
@@ -320,17 +299,6 @@ impl Settings {
                 ensure((min..=16384).contains(&v), option, format!("{v} must be between {min} and 16384"))?;
             }
         }
-        if let Some(zoom) = self.zoom {
-            let ok = zoom.is_finite() && (0.5..=2.0).contains(&zoom);
-            ensure(ok, "--zoom", format!("{zoom} must be between 0.5 and 2"))?;
-        }
-        ensure(
-            self.rotate.is_finite() && self.rotate.abs() <= 180.0,
-            "--rotate",
-            format!("{} must be within ±180 degrees", self.rotate),
-        )?;
-        let blend_ok = self.blend.is_finite() && (0.0..=1.0).contains(&self.blend);
-        ensure(blend_ok, "--blend", format!("{} must be between 0 and 1", self.blend))?;
         let threshold_ok = self.scene_threshold.is_finite() && (0.0..=1.0).contains(&self.scene_threshold);
         ensure(threshold_ok, "--scene-threshold", format!("{} must be between 0 and 1", self.scene_threshold))?;
         let fps_ok = self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0;
@@ -389,61 +357,7 @@ pub(crate) fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> 
     }
 }
 
-// Schedules (src/config/schedule.rs): how the per-frame settings take them.
-
-/// Layers the numeric per-frame settings of `patch` over `settings`: a number sets the setting's
-/// constant (and drops a schedule an earlier layer gave it), any other text is parsed as a schedule.
-pub(crate) fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
-    let given = [
-        ("zoom", &patch.zoom),
-        ("rotate", &patch.rotate),
-        ("blend", &patch.blend),
-        ("step", &patch.step),
-        ("iterations", &patch.iterations),
-        ("jitter", &patch.jitter),
-        ("octave-scale", &patch.octave_scale),
-        ("blur", &patch.blur),
-    ];
-    for (key, value) in given {
-        let Some(value) = value else { continue };
-        match value.number() {
-            Some(number) => {
-                set_constant(settings, key, number)?;
-                settings.schedules.set_number(key, None);
-            }
-            None => {
-                let text = value.to_string();
-                let schedule = crate::config::schedule::Schedule::parse(&text, 1)
-                    .map_err(|e| crate::config::schedule::setting_error(key, &text, &e))?;
-                settings.schedules.set_number(key, Some(schedule));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Sets the constant of the numeric setting `key`.
-pub(crate) fn set_constant(settings: &mut Settings, key: &str, value: f64) -> Result<()> {
-    let whole = |value: f64| -> Result<u32> {
-        if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
-            Ok(value as u32)
-        } else {
-            Err(Error::setting(format!("--{key}"), format!("{value} must be a whole number, 0 or more")))
-        }
-    };
-    match key {
-        "zoom" => settings.zoom = Some(value),
-        "rotate" => settings.rotate = value,
-        "blend" => settings.blend = value,
-        "step" => settings.step = value,
-        "iterations" => settings.iterations = whole(value)?,
-        "jitter" => settings.jitter = whole(value)?,
-        "octave-scale" => settings.octave_scale = value,
-        "blur" => settings.blur = Some(value),
-        _ => {}
-    }
-    Ok(())
-}
+// Schedules (src/config/schedule.rs): the switches of layers, channels and classes.
 
 /// After all layers: layers, channels and classes given as keyframes become switches, and the
 /// settings keep the values of frame 0 (which the checks and a first engine see).
@@ -475,20 +389,6 @@ pub(crate) fn take_switches(settings: &mut Settings) -> Result<()> {
     }
     settings.schedules.set_switches("channels", channels);
     Ok(())
-}
-
-fn parse_pan(text: &str) -> Result<(f64, f64)> {
-    let bad = || Error::setting("--pan", format!("'{text}' must be two numbers DX,DY such as 2,-1"));
-    let (dx, dy) = text.split_once(',').ok_or_else(bad)?;
-    let dx: f64 = dx.trim().parse().map_err(|_| bad())?;
-    let dy: f64 = dy.trim().parse().map_err(|_| bad())?;
-    if !(dx.is_finite() && dy.is_finite()) {
-        return Err(bad());
-    }
-    if dx.abs() > 10_000.0 || dy.abs() > 10_000.0 {
-        return Err(Error::setting("--pan", format!("'{text}': each must be within ±10000 pixels per frame")));
-    }
-    Ok((dx, dy))
 }
 
 #[cfg(test)]

@@ -239,12 +239,12 @@ impl<'a> GraphCache<'a> {
             let copies: Result<Vec<Tensor>, GraphError> =
                 inputs.iter().map(|t| t.f_detach_copy().map_err(|e| GraphError(e.to_string()))).collect();
             if self.emulate {
-                let copies = copies.map_err(|e| crate::Error::setting("internal", e.0))?;
+                let copies = copies.map_err(|e| crate::Error::internal(e.0))?;
                 self.graphs
                     .insert(key.clone(), Some(Captured::Emulated(Emulated { inputs: copies, step: Box::new(step) })));
                 self.captures += 1;
                 // The stand-in holds the step now; its failures are the step's own.
-                return self.replay(&key, inputs).map_err(|e| crate::Error::setting("internal", e.0));
+                return self.replay(&key, inputs).map_err(|e| crate::Error::internal(e.0));
             }
             let captured = copies.and_then(|copies| Graph::capture(copies, 2, &mut step)).map(Captured::Graph);
             let captured = captured.map_err(|e| self.first_error.get_or_insert(e).clone()).ok();

@@ -12,7 +12,7 @@ use rand::Rng;
 use tch::{Kind, Tensor};
 
 /// The settings of a visualisation, already checked.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VisualParams {
     /// Adam steps from noise.
     pub steps: u32,

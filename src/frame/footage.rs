@@ -19,7 +19,7 @@ pub(crate) struct Carry {
     /// The zoom/rotate/pan applied on top of the flow.
     pub motion: Motion,
     /// `--blend`: the new frame's share; the carried residual is weighted by the rest.
-    pub share_of_new: f64,
+    pub blend: f64,
     /// Below this share of followed pixels a pair of frames is a cut (0: never).
     pub scene_threshold: f64,
     /// How the carried frame's colours are tied to the new frame.
@@ -50,7 +50,7 @@ pub(crate) fn carried_iterations(iterations: u32) -> u32 {
 impl Carry {
     /// Share of the previous dream's residual carried ([`CARRY_PER_OLD_SHARE`]).
     pub(crate) fn carried_share(&self) -> f64 {
-        (CARRY_PER_OLD_SHARE * (1.0 - self.share_of_new)).clamp(0.0, 1.0)
+        (CARRY_PER_OLD_SHARE * (1.0 - self.blend)).clamp(0.0, 1.0)
     }
 
     /// `new` plus the previous dream's residual carried along the flow at [`Carry::carried_share`],
@@ -182,12 +182,12 @@ mod tests {
 
     fn carry(scene_threshold: f64) -> Carry {
         // Free colours: these frames have no colours to match.
-        Carry { motion: Motion::NONE, share_of_new: 0.5, scene_threshold, colors: ColorMode::Free }
+        Carry { motion: Motion::NONE, blend: 0.5, scene_threshold, colors: ColorMode::Free }
     }
 
     #[test]
     fn the_share_carried_falls_with_the_blend_and_stays_below_one_by_default() {
-        let at = |share_of_new| Carry { share_of_new, ..carry(0.2) }.carried_share();
+        let at = |blend| Carry { blend, ..carry(0.2) }.carried_share();
         assert!((at(0.5) - 0.7).abs() < 1e-12);
         assert_eq!((at(0.0), at(1.0)), (1.0, 0.0));
         assert!(at(0.8) < at(0.5));

@@ -6,7 +6,6 @@
 use crate::config::presets::{at, find, line_of_key, line_of_table, settings_from_table, syntax_error};
 use crate::config::settings::{Settings, SettingsPatch};
 use crate::error::{Error, Result};
-use crate::frame::image_io::output_image_format;
 use crate::job::render_job::{Job, Mode, Problem, Request};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -82,10 +81,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
         return Err(Error::input(path, "no jobs: add [[job]] tables with mode, input and output"));
     }
     // Compared as the file system resolves them: `./out/a.png`, `out/../out/a.png` and a link to `out` are one file.
-    let outputs: Vec<PathBuf> = jobs.iter().map(|job| crate::output::resolved(&job.render.output)).collect();
+    let outputs: Vec<PathBuf> = jobs.iter().map(|job| crate::output::resolved(job.render.output().path())).collect();
     for (index, job) in jobs.iter().enumerate() {
         if let Some(earlier) = (0..index).find(|&other| outputs[other] == outputs[index]).map(|other| &jobs[other]) {
-            let output = job.render.output.display();
+            let output = job.render.output().path().display();
             let message = format!("job {}: output: {output} is also job {}'s output", job.number, earlier.number);
             return Err(at(path, line_of_key(text, Some(("job", index)), "output"), message));
         }
@@ -120,9 +119,10 @@ fn parse_job(
         Some(other) => return Err(fail(Some("mode"), format!("mode: '{other}' must be still, zoom or video"))),
         None => return Err(fail(None, "missing key 'mode' (still, zoom or video)".into())),
     };
-    let problem = |problem: Problem| match problem.key {
-        Some(key) => fail(Some(key), format!("{key}: {}", problem.message)),
-        None => fail(None, problem.message),
+    let problem = |problem: Problem| match (problem.key, &problem.output) {
+        (Some(key), Some(path)) => fail(Some(key), format!("{key}: {}: {}", path.display(), problem.message)),
+        (Some(key), None) => fail(Some(key), format!("{key}: {}", problem.message)),
+        (None, _) => fail(None, problem.message),
     };
     // A setting the job's mode does not use is a mistake here; a preset (shared between modes) may hold one.
     for key in settings_table.keys() {
@@ -146,10 +146,6 @@ fn parse_job(
         ..Request::new(mode, input, output, settings)
     };
     let render = Job::new(request).map_err(problem)?;
-    if mode == Mode::Still {
-        output_image_format(&render.output)
-            .map_err(|e| fail(Some("output"), format!("output: {}", e.to_string().lines().next().unwrap_or(""))))?;
-    }
     Ok(Entry { number, render })
 }
 

@@ -1,10 +1,14 @@
-//! What to render, as values: a [`render_job::Job`] (mode, input, output, span and the settings
-//! groups each stage takes), built alike from the command line and a batch [`manifest`]. Nothing
-//! here renders: [`crate::run`] does.
-#[cfg(feature = "video")]
-pub mod encode_check;
+//! What to render, as values: a [`render_job::Job`] (its source, [`output`], span, the
+//! [`dream`]'s settings and the per-frame [`plan`]), built alike from the command line and a
+//! batch [`manifest`], checked once. Nothing here renders: [`crate::run`] does. [`plot`] draws a plan.
+pub mod bench;
+pub mod dream;
 pub mod manifest;
+pub mod output;
 pub mod plan;
+pub mod plot;
 pub mod render_job;
 
-pub use render_job::{Input, Job, Mode, RenderOptions, Request, Span, fps_of_a_file};
+pub use dream::DreamSpec;
+pub use output::{Output, OutputKind};
+pub use render_job::{Job, Mode, RenderOptions, Request, Source, Span, fps_of_a_file};

@@ -1,9 +1,8 @@
 //! A render's per-frame values: every schedule evaluated once for every frame and checked with
 //! the settings' own range checks, before the first frame is dreamed. The dream stage then only
 //! looks each frame's values up; `dreamreel plan` prints them.
-use crate::config::schedule::{
-    AudioFrames, SCHEDULED_NUMBERS, SCHEDULED_SWITCHES, ScheduleError, Timeline, channel_sets,
-};
+use crate::config::per_frame::{FrameNumbers, NumberKey, SwitchKey};
+use crate::config::schedule::{AudioFrames, Interpolation, ScheduleError, Schedules, Timeline, channel_sets};
 use crate::config::settings::Settings;
 use crate::error::{Error, Result};
 use crate::frame::audio_signals::AudioSignals;
@@ -14,16 +13,8 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct FrameValues {
-    pub zoom: f64,
-    pub rotate: f64,
-    pub pan: (f64, f64),
-    pub blend: f64,
-    pub step: f64,
-    pub iterations: u32,
-    pub jitter: u32,
-    pub octave_scale: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blur: Option<f64>,
+    #[serde(flatten)]
+    pub numbers: FrameNumbers,
     pub layers: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<String>,
@@ -32,91 +23,75 @@ pub struct FrameValues {
 }
 
 impl FrameValues {
-    /// The constants of `settings`, with the mode's default zoom.
-    pub fn of(settings: &Settings, default_zoom: f64) -> FrameValues {
-        FrameValues {
-            zoom: settings.zoom.unwrap_or(default_zoom),
-            rotate: settings.rotate,
-            pan: settings.pan,
-            blend: settings.blend,
-            step: settings.step,
-            iterations: settings.iterations,
-            jitter: settings.jitter,
-            octave_scale: settings.octave_scale,
-            blur: settings.blur,
+    /// The motion from the previous frame to this one.
+    pub fn motion(&self) -> Motion {
+        let numbers = &self.numbers;
+        Motion { zoom: numbers.zoom, rotate_degrees: numbers.rotate, pan: numbers.pan }
+    }
+
+    /// What decides the frame's objective: its layers, channels and class.
+    pub(crate) fn objective_key(&self) -> (&str, &[String], Option<&str>) {
+        (&self.layers, &self.channels, self.class.as_deref())
+    }
+
+    /// Sets the switch `key` to this frame's keyframe value.
+    fn switch(&mut self, key: SwitchKey, value: &str) {
+        match key {
+            SwitchKey::Layers => self.layers = value.to_string(),
+            SwitchKey::Class => self.class = Some(value.to_string()),
+            SwitchKey::Channels => self.channels = channel_sets(value),
+        }
+    }
+
+    /// The range checks a constant gets, naming the option.
+    fn check(&self) -> Result<()> {
+        for &key in NumberKey::ALL {
+            let numbers = self.numbers.get(key);
+            if !numbers.is_empty() {
+                key.check(&numbers).map_err(|message| Error::setting(crate::config::per_frame::option(key), message))?;
+            }
+        }
+        if let Some(classes) = &self.class {
+            crate::model::imagenet::parse_classes(classes)?;
+        }
+        Ok(())
+    }
+}
+
+/// A render's per-frame settings before they are evaluated: the constants (with the mode's
+/// default zoom) and the schedules that change them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanSpec {
+    constants: FrameValues,
+    schedules: Schedules,
+    interpolation: Interpolation,
+}
+
+impl PlanSpec {
+    /// The per-frame part of checked settings; `default_zoom` is the mode's.
+    pub fn of(settings: &Settings, default_zoom: f64) -> PlanSpec {
+        let constants = FrameValues {
+            numbers: FrameNumbers::of(settings, default_zoom),
             layers: settings.layers.clone(),
             channels: settings.channels.clone(),
             class: settings.class.clone(),
-        }
-    }
-
-    /// The motion from the previous frame to this one.
-    pub fn motion(&self) -> Motion {
-        Motion { zoom: self.zoom, rotate_degrees: self.rotate, pan: self.pan }
-    }
-
-    /// `settings` with this frame's values, for the checks and the engine.
-    pub(crate) fn apply_to(&self, settings: &mut Settings) {
-        settings.zoom = Some(self.zoom);
-        settings.rotate = self.rotate;
-        settings.pan = self.pan;
-        settings.blend = self.blend;
-        settings.step = self.step;
-        settings.iterations = self.iterations;
-        settings.jitter = self.jitter;
-        settings.octave_scale = self.octave_scale;
-        settings.blur = self.blur;
-        settings.layers.clone_from(&self.layers);
-        settings.channels.clone_from(&self.channels);
-        settings.class.clone_from(&self.class);
-    }
-
-    /// The value of the setting `key` as numbers (a pan's two), for the plan's table.
-    pub(crate) fn numbers(&self, key: &str) -> Vec<f64> {
-        match key {
-            "zoom" => vec![self.zoom],
-            "rotate" => vec![self.rotate],
-            "pan" => vec![self.pan.0, self.pan.1],
-            "blend" => vec![self.blend],
-            "step" => vec![self.step],
-            "iterations" => vec![f64::from(self.iterations)],
-            "jitter" => vec![f64::from(self.jitter)],
-            "octave-scale" => vec![self.octave_scale],
-            "blur" => vec![self.blur.unwrap_or(0.0)],
-            _ => Vec::new(),
-        }
-    }
-
-    /// Sets `key` from a schedule's numbers at this frame.
-    fn set(&mut self, key: &str, numbers: &[f64]) -> std::result::Result<(), String> {
-        let whole = |value: f64| -> std::result::Result<u32, String> {
-            let rounded = value.round();
-            if (0.0..=f64::from(u32::MAX)).contains(&rounded) {
-                Ok(rounded as u32)
-            } else {
-                Err(format!("the schedule gives {value}, which must be 0 or more"))
-            }
         };
-        let value = numbers.first().copied().unwrap_or(0.0);
-        match key {
-            "zoom" => self.zoom = value,
-            "rotate" => self.rotate = value,
-            "pan" => {
-                let pan = (value, numbers.get(1).copied().unwrap_or(0.0));
-                if pan.0.abs() > 10_000.0 || pan.1.abs() > 10_000.0 {
-                    return Err(format!("the schedule gives {},{}, beyond 10000 pixels a frame", pan.0, pan.1));
-                }
-                self.pan = pan;
-            }
-            "blend" => self.blend = value,
-            "step" => self.step = value,
-            "iterations" => self.iterations = whole(value)?,
-            "jitter" => self.jitter = whole(value)?,
-            "octave-scale" => self.octave_scale = value,
-            "blur" => self.blur = Some(value),
-            _ => {}
-        }
-        Ok(())
+        PlanSpec { constants, schedules: settings.schedules.clone(), interpolation: settings.interpolation }
+    }
+
+    /// Every frame's values when nothing is scheduled (and frame 0's switches when something is).
+    pub fn constants(&self) -> &FrameValues {
+        &self.constants
+    }
+
+    /// Whether any setting changes over the render.
+    pub fn is_scheduled(&self) -> bool {
+        !self.schedules.is_empty()
+    }
+
+    /// Whether a schedule reads an audio signal.
+    pub fn uses_audio(&self) -> bool {
+        self.schedules.uses_audio()
     }
 }
 
@@ -142,52 +117,40 @@ pub struct FramePlan {
 }
 
 impl FramePlan {
-    /// Evaluates `settings`' schedules for `frames` frames at `fps` and checks every frame.
-    pub fn new(
-        settings: &Settings,
-        default_zoom: f64,
-        fps: f64,
-        frames: u64,
-        audio: Option<AudioSignals>,
-    ) -> Result<FramePlan> {
-        let base = FrameValues::of(settings, default_zoom);
-        let mut rows = vec![base; frames as usize];
+    /// Evaluates `spec`'s schedules for `frames` frames at `fps` and checks every frame; a render
+    /// of constants is `frames` identical rows.
+    pub fn new(spec: &PlanSpec, fps: f64, frames: u64, audio: Option<AudioSignals>) -> Result<FramePlan> {
+        let mut rows = vec![spec.constants.clone(); frames as usize];
         let mut scheduled = Vec::new();
         {
             let timeline = Timeline { fps, frames, audio: audio.as_ref().map(|a| a as &dyn AudioFrames) };
-            for (key, _) in SCHEDULED_NUMBERS {
-                let Some(schedule) = settings.schedules.number(key) else { continue };
-                scheduled.push(key);
+            for &key in NumberKey::ALL {
+                let Some(schedule) = spec.schedules.number(key.name()) else { continue };
+                scheduled.push(key.name());
                 let values = schedule
-                    .values(&timeline, settings.interpolation)
-                    .map_err(|e| schedule_error(key, schedule.text(), &e))?;
+                    .values(&timeline, spec.interpolation)
+                    .map_err(|e| schedule_error(key.name(), schedule.text(), &e))?;
                 for (frame, (row, numbers)) in rows.iter_mut().zip(&values).enumerate() {
-                    row.set(key, numbers).map_err(|message| Error::setting(format!("--{key}"), at(frame, message)))?;
+                    row.numbers
+                        .set(key, numbers)
+                        .map_err(|message| Error::setting(format!("--{}", key.name()), at(frame, message)))?;
                 }
             }
         }
-        for key in SCHEDULED_SWITCHES {
-            let Some(switches) = settings.schedules.switches(key) else { continue };
-            scheduled.push(key);
+        for &key in SwitchKey::ALL {
+            let Some(switches) = spec.schedules.switches(key.name()) else { continue };
+            scheduled.push(key.name());
             for (frame, row) in rows.iter_mut().enumerate() {
-                let value = switches.at(frame as u64, fps);
-                match key {
-                    "layers" => row.layers = value.to_string(),
-                    "class" => row.class = Some(value.to_string()),
-                    _ => row.channels = channel_sets(value),
-                }
+                row.switch(key, switches.at(frame as u64, fps));
             }
         }
         // Each frame's values pass the checks a constant would (frames like the last are skipped).
-        let mut probe = settings.clone();
-        probe.schedules = Default::default();
         let mut checked: Option<&FrameValues> = None;
         for (frame, row) in rows.iter().enumerate() {
             if checked == Some(row) {
                 continue;
             }
-            row.apply_to(&mut probe);
-            probe.check().map_err(|e| match e {
+            row.check().map_err(|e| match e {
                 Error::Setting { option, message } => Error::setting(option, at(frame, message)),
                 other => other,
             })?;
@@ -228,7 +191,12 @@ impl FramePlan {
                     "layers" => cells.push(format!("{:>10}", row.layers)),
                     "class" => cells.push(format!("{:>10}", row.class.as_deref().unwrap_or("-"))),
                     "channels" => cells.push(format!("{:>10}", row.channels.join(";"))),
-                    other => cells.extend(row.numbers(other).iter().map(|v| format!("{v:>10.4}"))),
+                    other => {
+                        let numbers = NumberKey::named(other).map_or_else(Vec::new, |key| row.numbers.get(key));
+                        // An unset blur (the objective's default) shows as 0, as before.
+                        let numbers = if numbers.is_empty() { vec![0.0] } else { numbers };
+                        cells.extend(numbers.iter().map(|v| format!("{v:>10.4}")))
+                    }
                 }
             }
             if let Some(audio) = &self.audio {
@@ -306,10 +274,10 @@ mod tests {
             layers: Some("0:(blocks.8), 5:(blocks.10)".into()),
             ..Default::default()
         });
-        let plan = FramePlan::new(&s, 1.05, 24.0, 11, None).unwrap();
+        let plan = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 11, None).unwrap();
         assert_eq!(plan.scheduled, vec!["zoom", "iterations", "layers"]);
-        assert!((plan.frame(5).zoom - 1.05).abs() < 1e-12);
-        assert_eq!((plan.frame(3).iterations, plan.frame(3).step), (5, 0.02));
+        assert!((plan.frame(5).numbers.zoom - 1.05).abs() < 1e-12);
+        assert_eq!((plan.frame(3).numbers.iterations, plan.frame(3).numbers.step), (5, 0.02));
         assert_eq!((plan.frame(4).layers.as_str(), plan.frame(5).layers.as_str()), ("blocks.8", "blocks.10"));
         // Past the end, the last frame's values hold.
         assert_eq!(plan.frame(100), plan.frame(10));
@@ -321,13 +289,13 @@ mod tests {
     #[test]
     fn a_frame_out_of_range_is_named_with_its_option() {
         let s = settings(SettingsPatch { zoom: Some("1 + t/5".parse().unwrap()), ..Default::default() });
-        let err = FramePlan::new(&s, 1.05, 24.0, 10, None).unwrap_err().to_string();
+        let err = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 10, None).unwrap_err().to_string();
         assert_eq!(err, "--zoom: at frame 6: 2.2 must be between 0.5 and 2");
         let s = settings(SettingsPatch { class: Some("0:(banana), 4:(no such thing)".into()), ..Default::default() });
-        let err = FramePlan::new(&s, 1.05, 24.0, 10, None).unwrap_err().to_string();
+        let err = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 10, None).unwrap_err().to_string();
         assert!(err.starts_with("--class: at frame 4:"), "{err}");
         let s = settings(SettingsPatch { jitter: Some("4 - t".parse().unwrap()), ..Default::default() });
-        let err = FramePlan::new(&s, 1.05, 24.0, 10, None).unwrap_err().to_string();
+        let err = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 10, None).unwrap_err().to_string();
         assert_eq!(err, "--jitter: at frame 5: the schedule gives -1, which must be 0 or more");
     }
 
@@ -336,10 +304,10 @@ mod tests {
         let samples = crate::frame::audio_signals::synthetic::click_track(2.0, 0.27, 0.5);
         let audio = AudioSignals::analyse(&samples, 24.0, 48);
         let s = settings(SettingsPatch { zoom: Some("1 + 0.1*beat".parse().unwrap()), ..Default::default() });
-        let plan = FramePlan::new(&s, 1.05, 24.0, 48, Some(audio)).unwrap();
+        let plan = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 48, Some(audio)).unwrap();
         // The click at 0.27 s is in frame 6.
-        assert!(plan.frame(6).zoom > 1.09 && plan.frame(3).zoom < 1.01, "{:?}", plan.frame(6));
-        let no_audio = FramePlan::new(&s, 1.05, 24.0, 48, None).unwrap_err().to_string();
+        assert!(plan.frame(6).numbers.zoom > 1.09 && plan.frame(3).numbers.zoom < 1.01, "{:?}", plan.frame(6));
+        let no_audio = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 48, None).unwrap_err().to_string();
         assert!(no_audio.starts_with("--zoom: '1 + 0.1*beat': 'beat' is an audio signal"), "{no_audio}");
     }
 }

@@ -1,11 +1,13 @@
 //! A render job as one value: what `still`, `zoom` and `video` ask for on the command line and
-//! what a `[[job]]` of a batch manifest asks for, built alike from either by [`Job::new`], checked
-//! there once, and rendered by `crate::run::render`. Defaults that depend on the mode are decided here.
+//! what a `[[job]]` of a batch manifest asks for ([`Request`]), built alike from either by
+//! [`Job::new`], checked there once into private fields, and rendered by `crate::run::render`.
+//! Defaults that depend on the mode are decided here.
 use crate::config::settings::Settings;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
-use crate::frame::transform::Motion;
-use crate::video::codec::Codec;
+use crate::job::dream::DreamSpec;
+use crate::job::output::Output;
+use crate::job::plan::PlanSpec;
 use std::path::{Path, PathBuf};
 
 /// The input name that starts a still (or a zoom) from seeded noise instead of a file.
@@ -78,30 +80,6 @@ impl Mode {
     }
 }
 
-/// Where a job starts: a file, or seeded noise (stills and zooms).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Input {
-    Noise,
-    File(PathBuf),
-}
-
-impl Input {
-    /// The input as the user named it: `noise`, or the file.
-    pub fn path(&self) -> &Path {
-        match self {
-            Input::Noise => Path::new(NOISE),
-            Input::File(path) => path,
-        }
-    }
-
-    pub fn file(&self) -> Option<&Path> {
-        match self {
-            Input::Noise => None,
-            Input::File(path) => Some(path),
-        }
-    }
-}
-
 /// Which part of a footage file to dream; for a zoom, `frames` is the number to render.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Span {
@@ -165,21 +143,39 @@ impl Request {
     }
 }
 
-/// A mistake in a request: the key at fault (`--key` on the command line), if any, and what is wrong.
+/// A mistake in a request: the key at fault (`--key` on the command line), if any, and what is
+/// wrong; or an output that cannot be written (`path`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
     pub key: Option<&'static str>,
     pub message: String,
+    /// The output at fault (an extension that names no format): reported as the file's error.
+    pub output: Option<PathBuf>,
 }
 
 impl Problem {
-    fn at(key: &'static str, message: impl Into<String>) -> Problem {
-        Problem { key: Some(key), message: message.into() }
+    pub(crate) fn at(key: &'static str, message: impl Into<String>) -> Problem {
+        Problem { key: Some(key), message: message.into(), output: None }
+    }
+
+    fn whole(message: impl Into<String>) -> Problem {
+        Problem { key: None, message: message.into(), output: None }
+    }
+
+    /// An output the render cannot write, from the error that says why.
+    pub(crate) fn of_output(path: &Path, error: &Error) -> Problem {
+        let text = error.to_string();
+        let prefix = format!("{}: ", path.display());
+        let message = text.strip_prefix(&prefix).unwrap_or(&text).to_string();
+        Problem { key: Some("output"), message, output: Some(path.to_owned()) }
     }
 }
 
 impl From<Problem> for Error {
     fn from(problem: Problem) -> Error {
+        if let Some(path) = problem.output {
+            return Error::output(path, problem.message);
+        }
         let option = problem.key.map_or("job".to_string(), |key| format!("--{key}"));
         Error::setting(option, problem.message)
     }
@@ -195,25 +191,55 @@ pub fn fps_of_a_file(input: &Path) -> Problem {
     Problem::at("fps", message)
 }
 
-/// A checked render job.
+/// Where a render's frames come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A picture: a still's, or a zoom's first frame.
+    Image(PathBuf),
+    /// Seeded noise of this size (a still or a zoom from `noise`).
+    Noise { width: u32, height: u32 },
+    /// Footage: a video file, or an image sequence (a `%05d` pattern or a folder of numbered images).
+    Footage(PathBuf),
+}
+
+impl Source {
+    /// The input as the user named it: `noise`, or the file.
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Noise { .. } => Path::new(NOISE),
+            Source::Image(path) | Source::Footage(path) => path,
+        }
+    }
+
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Source::Noise { .. } => None,
+            Source::Image(path) | Source::Footage(path) => Some(path),
+        }
+    }
+}
+
+/// A checked render: every choice made once, from a [`Request`], into private fields that the
+/// stages ask for. Nothing here is the raw settings: the dream's parameters come from the
+/// [`DreamSpec`] and each frame's row of the per-frame plan.
 #[derive(Clone, Debug)]
 pub struct Job {
-    pub mode: Mode,
-    pub input: Input,
-    pub output: PathBuf,
-    /// Footage: the part to dream; zoom: `frames` is always set.
-    pub span: Span,
-    /// Footage: copy the sound.
-    pub audio: bool,
-    pub options: RenderOptions,
-    /// Everything resolved, as a checkpoint records it; the dream stage loads its engine from it.
-    pub settings: Settings,
-    /// The size and rate of the frames: what the stages read, make and write.
-    pub frames: FrameFormat,
-    /// What carries one frame's dream into the next.
-    pub between_frames: BetweenFrames,
-    /// How the encoder compresses.
-    pub encode: EncodeSettings,
+    mode: Mode,
+    source: Source,
+    output: Output,
+    span: Span,
+    options: RenderOptions,
+    format: FrameFormat,
+    between: BetweenFrames,
+    dream: DreamSpec,
+    per_frame: PlanSpec,
+    /// `--audio`: a soundtrack for the signals and the output.
+    soundtrack: Option<PathBuf>,
+    /// Footage: keep the source's sound (not `--no-audio`).
+    keep_sound: bool,
+    looped: bool,
+    /// The settings as a checkpoint records them: what must match for a resume to continue.
+    description: serde_json::Value,
 }
 
 /// The frames' size and rate: what a still or zoom is made at and footage is read at.
@@ -221,28 +247,14 @@ pub struct Job {
 pub struct FrameFormat {
     /// Frames are scaled to this width (footage: keeping the aspect ratio).
     pub width: Option<u32>,
-    /// A still's or zoom's height from noise.
-    pub height: Option<u32>,
     /// Frames per second of a zoom, and of an image sequence read or written.
     pub fps: f64,
 }
 
-impl FrameFormat {
-    /// The size of a start from noise: `width` x `height`, square when only the width is given.
-    pub(crate) fn noise_size(&self) -> Option<(u32, u32)> {
-        let width = self.width?;
-        Some((width, self.height.unwrap_or(width)))
-    }
-}
-
-/// What happens between frames: the motion applied to the previous dream, and how footage
-/// carries it into the next decoded frame.
+/// What happens between frames: how footage carries the previous dream into the next decoded
+/// frame (the motion and the blend are each frame's, in the per-frame plan).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BetweenFrames {
-    /// Zoom, rotate and pan, with the mode's default zoom.
-    pub motion: Motion,
-    /// `--blend`: the new frame's share.
-    pub blend: f64,
     /// Follow the footage's optical flow.
     pub flow: bool,
     /// Below this share of followed pixels a pair of frames is a cut (0: never).
@@ -250,34 +262,10 @@ pub struct BetweenFrames {
     pub colors: ColorMode,
 }
 
-/// How the encoder compresses; `None` leaves the choice to the output's format.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EncodeSettings {
-    pub codec: Option<Codec>,
-    pub crf: Option<u32>,
-}
-
-/// Splits resolved settings into the groups the stages take; each value is decided here once.
-fn stage_settings(mode: Mode, settings: &Settings) -> (FrameFormat, BetweenFrames, EncodeSettings) {
-    let frames = FrameFormat { width: settings.width, height: settings.height, fps: settings.fps };
-    let motion = Motion {
-        zoom: settings.zoom.unwrap_or(mode.default_zoom()),
-        rotate_degrees: settings.rotate,
-        pan: settings.pan,
-    };
-    let between_frames = BetweenFrames {
-        motion,
-        blend: settings.blend,
-        flow: settings.flow,
-        scene_threshold: settings.scene_threshold,
-        colors: settings.colors,
-    };
-    (frames, between_frames, EncodeSettings { codec: settings.codec, crf: settings.crf })
-}
-
 impl Job {
     /// Checks a request and decides what it leaves open: the span's frames (a zoom's duration
-    /// times its frame rate) and the input (`noise` or a file).
+    /// times its frame rate), the source (`noise` of a size, a picture or footage), the output's
+    /// kind and codec, the dream's and each frame's settings.
     pub fn new(request: Request) -> Result<Job, Problem> {
         let Request { mode, input, output, folder, frames, duration, start, no_audio, options, mut settings } = request;
         if !cfg!(feature = "video") && mode != Mode::Still {
@@ -314,17 +302,13 @@ impl Job {
             return Err(Problem::at("checkpoint-every", "must be at least 1 frame"));
         }
         let from_noise = mode != Mode::Video && input == Path::new(NOISE);
-        let input = if from_noise { Input::Noise } else { Input::File(folder.join(input)) };
-        let output = folder.join(output);
         let span = match mode {
             Mode::Still => Span::default(),
             Mode::Zoom => {
                 let frames = match (frames, duration) {
                     (Some(frames), _) => frames,
                     (None, Some(seconds)) => (seconds * settings.fps).round().max(1.0) as u64,
-                    (None, None) => {
-                        return Err(Problem { key: None, message: "a zoom needs frames or duration".into() });
-                    }
+                    (None, None) => return Err(Problem::whole("a zoom needs frames or duration")),
                 };
                 Span { start_seconds: 0.0, frames: Some(frames), seconds: None }
             }
@@ -334,28 +318,149 @@ impl Job {
             // A zoom from noise given no size at all is 640x360 (the README's audio example).
             (settings.width, settings.height) = (Some(640), Some(360));
         }
-        match (mode, from_noise) {
-            (Mode::Still | Mode::Zoom, true) if settings.width.is_none() => {
-                return Err(Problem::at("width", format!("a {} from noise needs width", mode.name())));
+        let source = match (mode, from_noise) {
+            (_, true) => {
+                let width = settings.width.ok_or_else(|| {
+                    Problem::at("width", format!("a {} from noise needs width", mode.name()))
+                })?;
+                // Square when only the width is given.
+                Source::Noise { width, height: settings.height.unwrap_or(width) }
             }
-            // Square, as a still from noise is.
-            (Mode::Zoom, true) if settings.height.is_none() => settings.height = settings.width,
-            _ => {}
-        }
-        #[cfg(feature = "video")]
-        if mode != Mode::Still {
-            crate::job::encode_check::check_encode(&output, &settings)
-                .map_err(|(key, message)| Problem::at(key, message))?;
-        }
-        let (frames, between_frames, encode) = stage_settings(mode, &settings);
-        let audio = !no_audio.unwrap_or(false);
-        Ok(Job { mode, input, output, span, audio, options, settings, frames, between_frames, encode })
+            (Mode::Video, false) => Source::Footage(folder.join(&input)),
+            (Mode::Still | Mode::Zoom, false) => Source::Image(folder.join(&input)),
+        };
+        let size = match source {
+            Source::Noise { width, height } => (Some(width), Some(height)),
+            _ => (settings.width, None),
+        };
+        let output = Output::decide(mode, folder.join(output), settings.codec, settings.crf, size)?;
+        let keep_sound = !no_audio.unwrap_or(false);
+        let span_description = match mode {
+            Mode::Still => serde_json::Value::Null,
+            Mode::Zoom => serde_json::json!({ "frames": span.frames }),
+            Mode::Video => serde_json::json!({
+                "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": keep_sound,
+            }),
+        };
+        let description = describe(mode, &source, &settings, span_description);
+        Ok(Job {
+            mode,
+            output,
+            span,
+            options,
+            format: FrameFormat { width: settings.width, fps: settings.fps },
+            between: BetweenFrames {
+                flow: settings.flow,
+                scene_threshold: settings.scene_threshold,
+                colors: settings.colors,
+            },
+            dream: DreamSpec::of(&settings),
+            per_frame: PlanSpec::of(&settings, mode.default_zoom()),
+            soundtrack: settings.audio.clone(),
+            keep_sound,
+            looped: settings.looped,
+            description,
+            source,
+        })
     }
 
-    /// The motion between frames, with the mode's default zoom.
-    pub fn motion(&self) -> Motion {
-        self.between_frames.motion
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    pub fn output(&self) -> &Output {
+        &self.output
+    }
+
+    /// Footage: the part to dream; zoom: `frames` is always set.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    pub fn options(&self) -> RenderOptions {
+        self.options
+    }
+
+    pub fn frame_format(&self) -> FrameFormat {
+        self.format
+    }
+
+    pub fn between_frames(&self) -> BetweenFrames {
+        self.between
+    }
+
+    /// What the dream engine is built from.
+    pub fn dream(&self) -> &DreamSpec {
+        &self.dream
+    }
+
+    /// Each frame's settings before they are evaluated for a frame count and rate.
+    pub fn per_frame(&self) -> &PlanSpec {
+        &self.per_frame
+    }
+
+    /// `--audio`: the soundtrack analysed for the signals and muxed into the output.
+    pub fn soundtrack(&self) -> Option<&Path> {
+        self.soundtrack.as_deref()
+    }
+
+    /// Footage: whether the source's own sound goes into the output.
+    pub fn keeps_sound(&self) -> bool {
+        self.keep_sound
+    }
+
+    /// `zoom --loop`.
+    pub fn is_loop(&self) -> bool {
+        self.looped
+    }
+
+    /// The job as a checkpoint records it: what must match for a resume to continue it.
+    pub fn description(&self) -> &serde_json::Value {
+        &self.description
+    }
+
+    /// The same job with other render options (a batch's rerun continues a checkpoint).
+    pub fn with_options(&self, options: RenderOptions) -> Job {
+        Job { options, ..self.clone() }
+    }
+
+    /// The same job on another device (a batch's `--devices` worker): where it runs, not what it makes.
+    pub fn on_device(&self, device: String) -> Job {
+        Job { dream: self.dream.on_device(device), ..self.clone() }
+    }
+}
+
+/// The job as a checkpoint records it. The device, thread count, cuDNN autotuning and CUDA
+/// graphs may change between runs, and settings that do not act on the job's mode (a footage
+/// file's `fps`: only image sequences take one) are left out.
+fn describe(mode: Mode, source: &Source, settings: &Settings, span: serde_json::Value) -> serde_json::Value {
+    let mut description = serde_json::to_value(settings).unwrap_or_default();
+    if let Some(map) = description.as_object_mut() {
+        map.retain(|key, _| mode.takes(key));
+        for key in ["device", "threads", "cudnn-benchmark", "cuda-graphs"] {
+            map.remove(key);
+        }
+        if mode == Mode::Video && !source.file().is_some_and(is_sequence_input) {
+            map.remove("fps");
+        }
+        map.insert("mode".into(), mode.name().into());
+        let input = source.file().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
+        map.insert("input".into(), input.unwrap_or_else(|| NOISE.into()).into());
+        map.insert("span".into(), span);
+    }
+    description
+}
+
+/// True when `path` names an image-sequence input: a `%d` pattern or a folder of numbered images.
+fn is_sequence_input(path: &Path) -> bool {
+    #[cfg(feature = "video")]
+    return crate::video::is_sequence_input(path);
+    #[cfg(not(feature = "video"))]
+    return path.is_dir();
 }
 
 #[cfg(test)]
@@ -371,9 +476,9 @@ mod tests {
     #[cfg(feature = "video")]
     #[test]
     fn a_zoom_duration_becomes_frames_at_its_rate() {
-        assert_eq!(zoom(None, Some(2.0), 12.0).unwrap().span.frames, Some(24));
-        assert_eq!(zoom(None, Some(0.01), 24.0).unwrap().span.frames, Some(1));
-        assert_eq!(zoom(Some(7), None, 24.0).unwrap().span.frames, Some(7));
+        assert_eq!(zoom(None, Some(2.0), 12.0).unwrap().span().frames, Some(24));
+        assert_eq!(zoom(None, Some(0.01), 24.0).unwrap().span().frames, Some(1));
+        assert_eq!(zoom(Some(7), None, 24.0).unwrap().span().frames, Some(7));
         assert_eq!(zoom(None, None, 24.0).unwrap_err().message, "a zoom needs frames or duration");
         assert_eq!(zoom(None, Some(-1.0), 24.0).unwrap_err().key, Some("duration"));
     }
@@ -394,8 +499,26 @@ mod tests {
         let settings = Settings { width: Some(8), height: Some(8), ..Default::default() };
         let request = |mode| Request { frames: Some(2), ..Request::new(mode, "noise", "o.mp4", settings.clone()) };
         let zoom = Job::new(request(Mode::Zoom)).unwrap();
-        assert_eq!((zoom.input.clone(), zoom.motion().zoom), (Input::Noise, 1.05));
+        assert_eq!(zoom.source(), &Source::Noise { width: 8, height: 8 });
+        assert_eq!(zoom.per_frame().constants().numbers.zoom, 1.05);
         let video = Job::new(request(Mode::Video)).unwrap();
-        assert_eq!((video.input.clone(), video.motion().zoom), (Input::File("noise".into()), 1.0));
+        assert_eq!(video.source(), &Source::Footage("noise".into()));
+        assert_eq!(video.per_frame().constants().numbers.zoom, 1.0);
+    }
+
+    #[cfg(feature = "video")]
+    #[test]
+    fn a_checkpoint_compares_only_the_settings_of_the_jobs_mode() {
+        let describe = |mode, fps: f64, blend: f64| {
+            let settings = Settings { fps, blend, ..Default::default() };
+            let job = Job::new(Request { frames: Some(2), ..Request::new(mode, "clip.mp4", "out.mp4", settings) });
+            job.unwrap().description().clone()
+        };
+        // A footage file keeps its own rate: --fps (zoom and image sequences only) never blocks its resume.
+        assert_eq!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 30.0, 0.5));
+        assert_ne!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 12.0, 0.7));
+        // A zoom's rate is its own, and blend does not act on it.
+        assert_ne!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 30.0, 0.5));
+        assert_eq!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 12.0, 0.7));
     }
 }

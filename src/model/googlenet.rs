@@ -143,7 +143,7 @@ impl GoogLeNet {
     /// used only in training) are skipped; every other key must be used.
     pub fn load(path: &Path, device: Device, options: NetworkOptions) -> Result<Self> {
         let raw =
-            crate::model::weights::read_pth(path).map_err(|source| Error::Weights { path: path.to_owned(), source })?;
+            crate::model::weights::read_pth(path).map_err(|source| Error::Weights { path: path.to_owned(), source: Box::new(source) })?;
         if !raw.iter().any(|(name, _)| name == "inception4c.branch1.conv.weight") {
             return Err(Error::input(
                 path,

@@ -1,11 +1,11 @@
 //! Batch renders: a manifest's jobs (`crate::job::manifest`), checked whole before anything runs,
 //! then run one after another (or one per GPU), a failing job never stopping the others.
-use crate::config::settings::Settings;
 use crate::error::{Error, Result};
+use crate::job::dream::DreamSpec;
 use crate::job::manifest::Entry;
-use crate::job::render_job::RenderOptions;
+use crate::job::render_job::{Job, RenderOptions, Source};
 use crate::model::kind::ModelKind;
-use crate::run::engine::{dream_params, load_network_on};
+use crate::run::dream_setup::{DreamSetup, load_network_on};
 use crate::run::progress::{NoProgress, Progress};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ pub fn check_devices(devices: &[usize]) -> Result<()> {
             return Err(Error::setting("--devices", format!("GPU {device} is listed twice")));
         }
     }
-    if devices.is_empty() || devices_on_cpu() {
+    if devices.is_empty() || crate::run::test_hooks::devices_on_cpu() {
         return Ok(());
     }
     if !tch::Cuda::is_available() {
@@ -90,77 +90,79 @@ pub fn check_jobs(jobs: &[Entry], options: &RunOptions) -> Vec<String> {
 type CheckNetworks = HashMap<(ModelKind, Option<PathBuf>), crate::model::network::Network>;
 
 /// The job's layers, channels, classes and guide, checked against its network as the render will;
-/// and a job whose settings change over it (schedules) evaluated for every frame, its soundtrack
-/// read, each frame's values and objective checked, as its render does before its first frame.
-fn check_objective(job: &crate::job::render_job::Job, networks: &mut CheckNetworks) -> Result<()> {
-    let settings = &job.settings;
-    let key = (settings.model, settings.weights.clone());
-    if !networks.contains_key(&key) {
-        networks.insert(key.clone(), load_network_on(settings, tch::Device::Cpu)?);
-    }
-    let network = &networks[&key];
-    dream_params(settings, network)?;
+/// every frame's values evaluated (schedules, the soundtrack read) and each distinct frame's
+/// dream parameters built, as its render does before its first frame.
+fn check_objective(job: &Job, networks: &mut CheckNetworks) -> Result<()> {
+    let spec = job.dream();
+    let key = (spec.model(), spec.weights().map(Path::to_owned));
+    let network = match networks.remove(&key) {
+        Some(network) => network,
+        None => load_network_on(spec, tch::Device::Cpu)?,
+    };
+    let setup = DreamSetup::with_network(spec, network)?;
+    let checked = check_rows(job, &setup);
+    networks.insert(key, setup.into_network());
+    checked
+}
+
+/// Each distinct frame's dream parameters, built as the render builds them.
+fn check_rows(job: &Job, setup: &DreamSetup) -> Result<()> {
     #[cfg(feature = "video")]
-    if !settings.schedules.is_empty() {
-        let plan = crate::run::scheduled::plan_of_job(job)?;
-        crate::run::scheduled::frame_params(&plan, settings, network)?;
+    if job.mode() != Mode::Still {
+        let plan = crate::run::per_frame::plan_of_job(job)?;
+        let mut checked: Option<&crate::job::plan::FrameValues> = None;
+        for row in &plan.rows {
+            if checked != Some(row) {
+                setup.params(row)?;
+                checked = Some(row);
+            }
+        }
+        return Ok(());
     }
-    Ok(())
+    setup.params(job.per_frame().constants()).map(drop)
 }
 
 fn check_job(job: &Entry) -> Result<()> {
     let job = &job.render;
-    let inputs: Vec<&Path> = job.input.file().into_iter().collect();
-    if let Some(input) = job.input.file() {
+    let inputs: Vec<&Path> = job.source().file().into_iter().collect();
+    if let Some(input) = job.source().file() {
         check_input(job, input)?;
     }
-    #[cfg(feature = "video")]
-    if crate::video::is_image_sequence(&job.output) {
-        crate::output::check_sequence_output(&job.output)?;
-        return check_weights(&job.settings);
-    }
-    crate::output::check_output_path(&job.output, &inputs)?;
-    check_weights(&job.settings)
+    job.output().check_place(&inputs)?;
+    check_weights(job.dream())
 }
 
 /// Opens the input and decodes its first image or frame.
-fn check_input(job: &crate::job::render_job::Job, input: &Path) -> Result<()> {
+fn check_input(job: &Job, input: &Path) -> Result<()> {
     if !input.is_file() {
         let why = if input.exists() { "is not a file" } else { "file not found" };
         return Err(Error::input(input, why));
     }
-    match job.mode {
-        Mode::Still | Mode::Zoom => image::ImageReader::open(input)
+    match job.source() {
+        Source::Image(_) | Source::Noise { .. } => image::ImageReader::open(input)
             .and_then(|reader| reader.with_guessed_format())
             .map_err(|e| Error::input(input, format!("cannot read: {e}")))?
             .into_dimensions()
             .map(drop)
             .map_err(|e| Error::input(input, format!("not an image this build can read: {e}"))),
         #[cfg(feature = "video")]
-        Mode::Video => {
-            let (read, _) = crate::run::pipeline::footage_span(job);
-            let mut reader = crate::video::VideoReader::open(input, &read)?;
+        Source::Footage(_) => {
+            let mut reader = crate::video::VideoReader::open(input, &crate::run::per_frame::read_options(job))?;
             match reader.next_frame()? {
                 Some(_) => Ok(()),
                 None => Err(Error::input(input, "has no video frames in the span asked for")),
             }
         }
         #[cfg(not(feature = "video"))]
-        Mode::Video => Ok(()),
+        Source::Footage(_) => Ok(()),
     }
 }
 
-fn check_weights(settings: &Settings) -> Result<()> {
-    match &settings.weights {
+fn check_weights(spec: &DreamSpec) -> Result<()> {
+    match spec.weights() {
         Some(path) if !path.is_file() => Err(Error::input(path, "weights file not found")),
         _ => Ok(()),
     }
-}
-
-/// Test hook: `DREAMREEL_TEST_DEVICES_ON_CPU=1` lets `--devices` run its workers with each job's
-/// own device, so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
-fn devices_on_cpu() -> bool {
-    std::env::var_os("DREAMREEL_TEST_DEVICES_ON_CPU").is_some_and(|v| v == "1")
 }
 
 /// How a job ended.
@@ -212,12 +214,12 @@ pub struct RunOptions {
 /// it with the frames it had (then the job continues). Image sequences (`%05d`) are always
 /// rendered again.
 pub(crate) fn is_complete(job: &Entry) -> bool {
-    #[cfg(feature = "video")]
-    if crate::video::is_image_sequence(&job.render.output) {
+    let output = job.render.output();
+    if output.is_sequence() {
         return false;
     }
-    let work = crate::run::checkpoint::WorkFolder::for_output(&job.render.output);
-    job.render.output.is_file() && !work.file(crate::run::checkpoint::CHECKPOINT).is_file()
+    let work = crate::run::checkpoint::WorkFolder::for_output(output.path());
+    output.path().is_file() && !work.file(crate::run::checkpoint::CHECKPOINT).is_file()
 }
 
 /// Runs `jobs`, skipping complete ones unless forced. Once `cancel` is set no new job starts and
@@ -225,8 +227,8 @@ pub(crate) fn is_complete(job: &Entry) -> bool {
 pub fn run(jobs: &[Entry], options: &RunOptions, progress: &dyn BatchProgress, cancel: &AtomicBool) -> Vec<Outcome> {
     let outcome = |job: &Entry, status| Outcome {
         number: job.number,
-        mode: job.render.mode,
-        input: job.render.input.path().to_owned(),
+        mode: job.render.mode(),
+        input: job.render.source().path().to_owned(),
         status,
         frames: None,
         resumed_frames: 0,
@@ -292,11 +294,11 @@ fn run_job(
     resume: bool,
 ) -> Outcome {
     let started = Instant::now();
-    let mut render = job.render.clone();
-    render.options = resume_batch(resume);
-    if let Some(device) = device.filter(|_| !devices_on_cpu()) {
-        render.settings.device = format!("cuda:{device}");
-    }
+    let render = job.render.with_options(resume_batch(resume));
+    let render = match device.filter(|_| !crate::run::test_hooks::devices_on_cpu()) {
+        Some(device) => render.on_device(format!("cuda:{device}")),
+        None => render,
+    };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut reporter = progress.job_progress(job, device);
         crate::run::render::render(&render, &mut *reporter, cancel).map(|report| report.frames())
@@ -316,8 +318,8 @@ fn run_job(
     };
     Outcome {
         number: job.number,
-        mode: job.render.mode,
-        input: job.render.input.path().to_owned(),
+        mode: job.render.mode(),
+        input: job.render.source().path().to_owned(),
         status,
         frames: frames.map(|(frames, _)| frames),
         resumed_frames: frames.map_or(0, |(_, resumed)| resumed),

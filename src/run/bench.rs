@@ -2,45 +2,15 @@
 //! FFmpeg, e.g. on a GPU machine) and reports seconds per frame, frames per second and peak memory.
 //! From noise, the first frame starts as a zoom from noise starts (the Fourier prior unless
 //! `--prior pixel`), so `bench --class C --frames 1` times an object from noise.
-use crate::config::settings::Settings;
 use crate::engine::cuda_graph::GraphCache;
 use crate::error::{Error, Result};
 use crate::frame::image_io::{image_to_tensor, load_image};
 use crate::frame::transform::{Motion, noise};
-use crate::job::render_job::Mode;
-use crate::run::engine::Engine;
+use crate::job::bench::BenchOptions;
+use crate::run::dream_setup::DreamSetup;
 use serde::Serialize;
-use std::path::PathBuf;
 use std::time::Instant;
 use tch::{Device, Kind};
-
-/// What to dream: `frames` frames of `input` (or noise of `width` x `height`), zooming by `zoom`.
-#[derive(Clone, Debug)]
-pub struct BenchOptions {
-    pub input: Option<PathBuf>,
-    pub width: u32,
-    pub height: u32,
-    pub frames: u32,
-    pub zoom: f64,
-}
-
-/// A bench's frame width when none is given: the reference's 320 (BENCHMARKS.md).
-pub(crate) const DEFAULT_WIDTH: u32 = 320;
-
-impl BenchOptions {
-    /// The bench of `settings`: their size (320 wide, 2:3, unless given) and zoom (a zoom's
-    /// default unless given), `frames` frames of `input` or noise.
-    pub fn new(settings: &Settings, input: Option<PathBuf>, frames: u32) -> BenchOptions {
-        let width = settings.width.unwrap_or(DEFAULT_WIDTH);
-        BenchOptions {
-            input,
-            width,
-            height: settings.height.unwrap_or(width * 2 / 3),
-            frames,
-            zoom: settings.zoom.unwrap_or(Mode::Zoom.default_zoom()),
-        }
-    }
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
@@ -72,42 +42,33 @@ pub struct BenchReport {
     pub objective: f64,
 }
 
-pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchReport> {
+pub fn run_bench(options: &BenchOptions) -> Result<BenchReport> {
     if options.frames == 0 {
         return Err(Error::setting("--frames", "must be at least 1"));
     }
-    let engine = Engine::load(settings)?;
-    let device = engine.network.device();
+    let spec = options.dream();
+    let setup = DreamSetup::load(spec)?;
+    let device = setup.network().device();
     // Peak memory from here on (weights included, start-up probing not); errors mean "no CUDA".
     let _ = crate::engine::cuda_graph::reset_peak_memory(device);
     let mut x = match &options.input {
         Some(path) => image_to_tensor(&load_image(path, Some(options.width))?, device)?,
-        None => noise(options.height as i64, options.width as i64, settings.seed, device)?,
+        None => noise(options.height as i64, options.width as i64, spec.seed(), device)?,
     };
     let motion = Motion { zoom: options.zoom, ..Motion::NONE };
     let from_noise = options.input.is_none();
     // The prior the dreamer takes for the first frame: from noise or from the input.
-    let first_frame_prior = if from_noise { engine.params.noise_prior } else { engine.params.prior };
-    let mut dreamer = engine.dreamer()?;
+    let first_frame_prior = if from_noise { spec.noise_prior() } else { spec.image_prior() };
     // Scheduled dream settings (`--step "0:(0.01), 11:(0.04)"`) change per frame as in a render.
-    let frame_params = match settings.schedules.is_empty() {
-        true => None,
-        false => {
-            let plan = crate::job::plan::FramePlan::new(
-                settings,
-                options.zoom,
-                settings.fps,
-                u64::from(options.frames),
-                None,
-            )?;
-            Some(crate::run::scheduled::frame_params(&plan, settings, &engine.network)?)
-        }
-    };
+    let plan = crate::job::plan::FramePlan::new(options.per_frame(), options.fps, u64::from(options.frames), None)?;
+    let params = setup.params(plan.frame(0))?;
+    let objective = params.objective.clone();
+    let mut dreamer = setup.dreamer(params)?;
     let mut times = Vec::with_capacity(options.frames as usize);
     for index in 0..options.frames {
         let started = Instant::now();
-        if let Some(params) = &frame_params {
-            dreamer.set_params(params[index as usize].clone())?;
+        if index > 0 && plan.frame(u64::from(index)) != plan.frame(u64::from(index - 1)) {
+            dreamer.set_params(setup.params(plan.frame(u64::from(index)))?)?;
         }
         dreamer.start_frame(index as u64);
         if index > 0 {
@@ -127,8 +88,8 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
     Ok(BenchReport {
         device: crate::model::device::device_name(device),
         gpu: crate::engine::cuda_graph::device_name(device).ok(),
-        precision: precision_name(engine.network.precision()).into(),
-        model: settings.model.name().into(),
+        precision: precision_name(setup.network().precision()).into(),
+        model: spec.model().name().into(),
         width: size[3],
         height: size[2],
         frames: options.frames,
@@ -140,7 +101,7 @@ pub fn run_bench(settings: &Settings, options: &BenchOptions) -> Result<BenchRep
         peak_gpu_reserved_bytes: gpu_memory.map(|(_, reserved)| reserved),
         first_frame_prior: first_frame_prior.name().into(),
         cuda_graphs: graphs_summary(dreamer.cuda_graphs()),
-        objective: engine.params.objective.value_of(&engine.network, &x)?,
+        objective: objective.value_of(setup.network(), &x)?,
     })
 }
 

@@ -1,22 +1,21 @@
-//! Running jobs: [`render`] dispatches a job to a [`still`] or the video [`pipeline`]
-//! (decode -> dream -> encode, resumable through [`checkpoint`]); [`batch`] runs a manifest's
-//! jobs; [`bench`] times the dream in memory. [`engine`] is the one adapter from settings to the
-//! dream engine; [`progress`] is how the library reports to the binary; [`compare`] measures a
-//! dreamed video against its source.
+//! Running jobs: [`render`] dispatches a job to a [`still`] or the one video [`pipeline`]
+//! (source -> dream -> encode, resumable through [`checkpoint`]); [`batch`] runs a manifest's
+//! jobs; [`bench`] times the dream in memory. [`dream_setup`] loads a job's network and builds
+//! each frame's dream parameters; [`per_frame`] evaluates a job's plan (with its soundtrack);
+//! [`progress`] is how the library reports to the binary; [`compare`] measures a dreamed video
+//! against its source; [`test_hooks`] is the test suite's one seam.
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
 #[cfg(feature = "video")]
 pub mod compare;
-pub mod engine;
+pub mod dream_setup;
 #[cfg(feature = "video")]
 pub mod looping;
+pub mod per_frame;
 #[cfg(feature = "video")]
 pub mod pipeline;
-pub mod plot;
 pub mod progress;
 pub mod render;
-pub mod scheduled;
-#[cfg(feature = "video")]
-pub mod slowdown;
 pub mod still;
+pub(crate) mod test_hooks;

@@ -1,7 +1,9 @@
-//! The video pipeline: decode, dream and encode on their own threads, joined by small bounded
-//! channels, so decoding and encoding overlap the dream and memory stays flat however long the
-//! video. Frames travel as owned RGB buffers with their index and timestamp; each FFmpeg object
-//! lives on the thread that made it.
+//! The video pipeline, one for zoom and footage: the source (a zoom's own previous dream, or
+//! footage decoded and followed by its optical flow), the dream and the encoder on their own
+//! threads, joined by small bounded channels, so decoding and encoding overlap the dream and memory
+//! stays flat however long the video. Each hop has its own message: decoded [`Frame`]s, frames
+//! with their motion ([`FollowedFrame`]), dreamed frames and checkpoints ([`ToEncoder`]). Each
+//! FFmpeg object lives on the thread that made it.
 //!
 //! Videos are encoded as segments of `checkpoint_every` frames in a work folder beside the output
 //! (see [`crate::run::checkpoint`]); after each segment the last dreamed frame is checkpointed, and at
@@ -11,19 +13,17 @@ use crate::engine::ascent::Dreamer;
 use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
-use crate::frame::flow::FrameMotion;
-use crate::frame::footage::{Carry, FollowedFrame, Prepared, carried_iterations, follow};
+use crate::frame::footage::{Carry, FollowedFrame, carried_iterations, follow};
 use crate::frame::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::frame::rgb::Frame;
 use crate::frame::transform::{blend, noise};
-use crate::job::render_job::{BetweenFrames, EncodeSettings, Job, Mode, RenderOptions};
-use crate::output::check_output_path;
+use crate::job::plan::{FramePlan, FrameValues};
+use crate::job::render_job::{Job, Source};
 use crate::run::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
-use crate::run::engine::Engine;
+use crate::run::dream_setup::DreamSetup;
+use crate::run::looping::Loop;
 use crate::run::progress::Progress;
-use crate::video::{
-    self, AudioSource, ConcatOptions, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
-};
+use crate::video::{self, AudioSource, ConcatOptions, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,88 +65,207 @@ enum ToEncoder {
     Finish,
 }
 
-/// Renders a dream zoom of `job.span.frames` frames: frame 1 is the dreamed start, each next
-/// one the previous dreamed frame moved by the motion and dreamed again.
-pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
-    let (output, format, options) = (job.output.as_path(), job.frames, job.options);
-    // `Job::new` gives every zoom its frames (at least one).
-    let frames = job.span.frames.unwrap_or(1);
-    let input = job.input.file();
-    check_video_output(output, input.as_slice())?;
+/// Where the dream stage takes its frames from.
+enum Feed<'a> {
+    /// A zoom: frame `index` is the previous dream moved by the frame's motion; the first is `first`.
+    Zoom { first: Tensor, indices: std::ops::Range<u64> },
+    /// Footage: decoded frames (with the source's motion when flow is on), into which the previous
+    /// dream is carried.
+    Footage { frames: Box<dyn Iterator<Item = Result<FollowedFrame>> + 'a>, carry: Carry, flow: bool },
+}
+
+/// One frame as the dream stage receives it: its place in the video and, for footage, its pixels
+/// and the source's motion from the frame before.
+struct Incoming {
+    index: u64,
+    pts: i64,
+    footage: Option<FollowedFrame>,
+}
+
+impl Iterator for Feed<'_> {
+    type Item = Result<Incoming>;
+
+    fn next(&mut self) -> Option<Result<Incoming>> {
+        match self {
+            Feed::Zoom { indices, .. } => indices.next().map(|index| Ok(Incoming { index, pts: index as i64, footage: None })),
+            Feed::Footage { frames, .. } => frames.next().map(|followed| {
+                followed.map(|(frame, motion)| Incoming { index: frame.index, pts: frame.pts, footage: Some((frame, motion)) })
+            }),
+        }
+    }
+}
+
+/// The image to dream for one frame, the image a mask's black keeps, and what the carry found.
+struct Prepared {
+    image: Tensor,
+    kept: Tensor,
+    /// Footage: the frame starts a new shot.
+    cut: bool,
+    /// Footage with flow: the frame carries the previous dream (and is dreamed with fewer iterations).
+    carried: bool,
+}
+
+impl Feed<'_> {
+    /// The image to dream for `incoming` from the previous dream, with `values`' motion and blend.
+    fn prepare(&self, previous: Option<&Tensor>, incoming: &Incoming, values: &FrameValues, device: Device) -> Result<Prepared> {
+        match (self, &incoming.footage) {
+            (Feed::Zoom { first, .. }, _) => {
+                let image = match previous {
+                    None => first.shallow_clone(),
+                    Some(previous) => values.motion().apply(previous)?,
+                };
+                Ok(Prepared { kept: image.shallow_clone(), image, cut: false, carried: false })
+            }
+            (Feed::Footage { carry, flow, .. }, Some((frame, frame_motion))) => {
+                let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
+                let carry = Carry { motion: values.motion(), blend: values.numbers.blend, ..*carry };
+                if *flow {
+                    let carried = carry.prepare(previous, &new, frame_motion.as_ref())?;
+                    return Ok(Prepared { image: carried.image, kept: new, cut: carried.cut, carried: carried.carried });
+                }
+                let image = match previous {
+                    Some(previous) if previous.size() == new.size() => blend(&carry.motion.apply(previous)?, &new, carry.blend)?,
+                    _ => new.shallow_clone(),
+                };
+                Ok(Prepared { image, kept: new, cut: false, carried: false })
+            }
+            (Feed::Footage { .. }, None) => Err(Error::internal("a footage frame came without its pixels")),
+        }
+    }
+}
+
+/// What the source stage found: the frames' size, time base, rate and count, and its sound.
+struct SourceFacts {
+    width: u32,
+    height: u32,
+    time_base: Rational,
+    frame_rate: Rational,
+    /// The frames the plan covers (footage: the span's, else the reader's estimate).
+    frames: u64,
+    /// Frames for the progress display (`None`: unknown).
+    progress_total: Option<u64>,
+    sound: Option<AudioSource>,
+}
+
+/// Renders a zoom or footage job: the one video pipeline.
+pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
+    let output = job.output();
+    let inputs: Vec<&Path> = job.source().file().into_iter().collect();
+    output.check_place(&inputs)?;
+    if output.is_sequence() {
+        let folder = crate::output::parent_folder(output.path());
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| Error::output(output.path(), format!("cannot make its folder: {e}")))?;
+    }
+    video::init()?;
     // A loop dreams on past the output's frames and fades those dreams into its first ones.
-    let looping = match job.settings.looped {
-        true => Some(crate::run::looping::Loop::new(frames, format.fps, WorkFolder::for_output(output).path())?),
-        false => None,
+    let looping = match (job.is_loop(), job.span().frames) {
+        (true, Some(frames)) => Some(Loop::new(frames, job.frame_format().fps, WorkFolder::for_output(output.path()).path())?),
+        _ => None,
     };
-    let dreams = looping.as_ref().map_or(frames, crate::run::looping::Loop::dreams);
-    let plan_index = |dream: u64| looping.as_ref().map_or(dream, |l| l.output_index(dream));
-    // Schedules are evaluated and checked (and the soundtrack analysed) before the weights load.
-    let plan = crate::run::scheduled::scheduled_plan(job, format.fps, frames)?;
-    let engine = Engine::load(&job.settings)?;
-    let frame_params = match &plan {
-        Some(plan) => {
-            let params = crate::run::scheduled::frame_params(plan, &job.settings, &engine.network)?;
-            Some((0..dreams).map(|dream| params[plan_index(dream) as usize].clone()).collect::<Vec<_>>())
-        }
-        None => None,
+    // A zoom's plan (schedules evaluated and checked, the soundtrack analysed) comes before the
+    // weights load; footage's once the decoder has said how many frames it holds.
+    let zoom_plan = match job.source() {
+        Source::Footage(_) => None,
+        _ => Some(crate::run::per_frame::job_plan(job, job.frame_format().fps, job.span().frames.unwrap_or(1))?),
     };
-    let device = engine.network.device();
-    let first = match input {
-        Some(path) => image_to_tensor(&load_image(path, format.width)?, device)?,
-        None => {
-            let Some((width, height)) = format.noise_size() else {
-                return Err(Error::setting("--width", "a zoom from noise needs --width"));
-            };
-            noise(height as i64, width as i64, engine.seed, device)?
-        }
+    let setup = DreamSetup::load(job.dream())?;
+    let device = setup.network().device();
+    let first = match job.source() {
+        Source::Image(path) => Some(image_to_tensor(&load_image(path, job.frame_format().width)?, device)?),
+        Source::Noise { width, height } => Some(noise(*height as i64, *width as i64, job.dream().seed(), device)?),
+        Source::Footage(_) => None,
     };
-    let size = first.size();
-    let (width, height) = (size[3] as u32, size[2] as u32);
-    let frame_rate = fps_rational(format.fps);
-    let time_base = Rational::new(frame_rate.den, frame_rate.num);
-    check_codec_size(output, &job.encode, width, height)?;
-    check_overwrite(output, &options)?;
-    let description = job_description(job, serde_json::json!({ "frames": frames }));
-    let mut state = Resumable::open(output, description, options, device)?;
-    let write = write_options(output, &job.encode, width, height, time_base, frame_rate);
-    check_writable(output, &write)?;
-    let motion = job.motion();
+    // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
+    if let Source::Footage(input) = job.source() {
+        let probe = VideoReader::open(input, &crate::run::per_frame::read_options(job))?;
+        check_size(job, probe.info().width, probe.info().height)?;
+    }
+    if let Some(first) = &first {
+        let size = first.size();
+        check_size(job, size[3] as u32, size[2] as u32)?;
+    }
+    output.check_overwrite(job.options().overwrite || (has_checkpoint(job) && !job.options().restart))?;
+    let mut state = Resumable::open(job, device)?;
     let started = Instant::now();
-    progress.start(Some(dreams));
-    progress.advance(state.frames_done());
-    let mut dreamer = engine.dreamer()?;
-    // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
-    let noise_start = input.is_none() && engine.params.noise_prior == Prior::Fourier;
-    let resumed = state.last.take();
+    let (resumed, skip) = (state.last.take(), state.frames_done());
     thread::scope(|scope| {
-        let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
-        let sink = state.sink(write, soundtrack_source(job));
-        let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
-        let mut source = (state.frames_done()..dreams)
-            .map(|index| Ok((Frame { index, pts: index as i64, width, height, rgb: vec![] }, None)));
+        let mut sources = Vec::new();
+        let (facts, plan, mut feed) = match first {
+            Some(first) => {
+                let facts = zoom_facts(job, &first, looping.as_ref());
+                let indices = skip..looping.as_ref().map_or(facts.frames, Loop::dreams);
+                let plan = zoom_plan.ok_or_else(|| Error::internal("a zoom's plan is made before its pipeline"))?;
+                (facts, plan, Feed::Zoom { first, indices })
+            }
+            None => {
+                // With flow, a resume decodes the frame before its first again: the flow starts from it.
+                let flow = job.between_frames().flow;
+                let decode_from = if flow { skip.saturating_sub(1) } else { skip };
+                let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
+                let (to_flow, decoded) = bounded(CHANNEL_FRAMES);
+                let read = crate::run::per_frame::read_options(job);
+                let input = job.source().path();
+                let decoder = spawn_stage(scope, "decode", move || decode(input, &read, (decode_from, cancel), info_tx, to_flow))?;
+                let info = match info_rx.recv() {
+                    Ok(Ok(info)) => info,
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => return Err(join(decoder).err().unwrap_or(Error::Interrupted)),
+                };
+                sources.push(decoder);
+                let facts = footage_facts(job, &info);
+                let plan = crate::run::per_frame::job_plan(job, info.frame_rate.as_f64(), facts.frames)?;
+                let frames: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match flow {
+                    true => {
+                        let (to_dream, followed) = bounded(CHANNEL_FRAMES);
+                        sources.push(spawn_stage(scope, "flow", move || follow(decoded, skip, to_dream))?);
+                        Box::new(followed.into_iter())
+                    }
+                    false => Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None)))),
+                };
+                let between = job.between_frames();
+                let carry = Carry {
+                    motion: crate::frame::transform::Motion::NONE,
+                    blend: 1.0,
+                    scene_threshold: between.scene_threshold,
+                    colors: between.colors,
+                };
+                (facts, plan, Feed::Footage { frames, carry, flow })
+            }
+        };
+        let write = write_options(job, &facts);
+        check_writable(job, &write)?;
+        let (to_encoder, encoder_messages) = bounded(CHANNEL_FRAMES);
+        let stage = state.encode_stage(write, facts.sound.clone());
+        let encoder = spawn_stage(scope, "encode", move || stage.run(encoder_messages))?;
+        progress.start(facts.progress_total);
+        progress.advance(skip);
+        // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
+        let noise_start = matches!(job.source(), Source::Noise { .. }) && job.dream().noise_prior() == Prior::Fourier;
+        let zoom_first = match &feed {
+            Feed::Zoom { first, .. } => Some(first.shallow_clone()),
+            Feed::Footage { .. } => None,
+        };
         let stage = DreamStage {
             to_encoder: &to_encoder,
-            checkpoint_every: options.checkpoint_every,
+            checkpoint_every: job.options().checkpoint_every,
             cancel,
-            colors: job.between_frames.colors,
+            colors: job.between_frames().colors,
             // A zoom keeps the colours of its start: matching each frame to the zoomed last one
             // alone greys them out within a few dozen frames. From noise under the Fourier prior
             // the start is frame 1's object, which `run` grows.
-            color_reference: (!noise_start).then_some(&first),
-            noise_start: noise_start.then_some(&first),
-            carried_iterations: None,
-            frame_params: frame_params.as_deref(),
+            color_reference: zoom_first.as_ref().filter(|_| !noise_start),
+            noise_start: zoom_first.as_ref().filter(|_| noise_start),
+            plan: &plan,
+            plan_index: &|index| looping.as_ref().map_or(index, |l| l.output_index(index)),
             looping: looping.as_ref(),
+            setup: &setup,
         };
-        let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame, _| {
-            let motion = plan.as_ref().map_or(motion, |plan| plan.frame(plan_index(frame.index)).motion());
-            let image = match previous {
-                None => first.shallow_clone(),
-                Some(previous) => motion.apply(previous)?,
-            };
-            Ok((image.shallow_clone(), image))
-        });
-        let report = state.finish(dreamed, to_encoder, encoder, None, (width, height), started);
+        let dreamed = stage.run(&mut feed, resumed, progress, device);
+        // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
+        // closing the channel wakes it, so the joins in `finish` always return.
+        drop(feed);
+        let report = state.finish(dreamed, to_encoder, encoder, sources, (facts.width, facts.height), started);
         let held = looping.as_ref().map_or(0, |l| l.overlap);
         report.map(|report| VideoReport {
             frames: report.frames.saturating_sub(held),
@@ -156,177 +275,59 @@ pub fn render_zoom(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) 
     })
 }
 
-/// Dreams footage: each decoded frame is blended with the previous dreamed frame (moved by the
-/// motion) and the blend is dreamed. Keeps the source's timestamps and, unless `job.audio` is
-/// false, its sound, cut to the same span.
-pub fn render_footage(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
-    let (input, output, between, options) = (job.input.path(), job.output.as_path(), job.between_frames, job.options);
-    check_video_output(output, &[input])?;
-    video::init()?;
-    let engine = Engine::load(&job.settings)?;
-    let device = engine.network.device();
-    let (read, description) = footage_span(job);
-    // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
-    let probe = VideoReader::open(input, &read)?;
-    check_codec_size(output, &job.encode, probe.info().width, probe.info().height)?;
-    drop(probe);
-    check_overwrite(output, &options)?;
-    let mut state = Resumable::open(output, description, options, device)?;
-    let started = Instant::now();
-    let mut dreamer = engine.dreamer()?;
-    let (resumed, skip) = (state.last.take(), state.frames_done());
-    // With flow, a resume decodes the frame before its first again: the flow starts from it.
-    let decode_from = if between.flow { skip.saturating_sub(1) } else { skip };
-    let mut cuts = Vec::new();
-    let carry = carry_of(&between);
-    // Set by `prepare` for a frame that carries the previous dream: it takes fewer iterations.
-    let carrying = std::cell::Cell::new(false);
-    thread::scope(|scope| {
-        let (info_tx, info_rx) = bounded::<Result<VideoInfo>>(1);
-        let (to_dream, decoded) = bounded(CHANNEL_FRAMES);
-        let decoder =
-            spawn_stage(scope, "decode", move || decode(input, &read, (decode_from, cancel), info_tx, to_dream))?;
-        let info = match info_rx.recv() {
-            Ok(Ok(info)) => info,
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(join(decoder).err().unwrap_or(Error::Interrupted)),
-        };
-        let frame_rate = info.frame_rate.as_f64();
-        let counted = span_frames(job, &info, frame_rate);
-        let plan = crate::run::scheduled::scheduled_plan(job, frame_rate, counted)?;
-        let frame_params = plan
-            .as_ref()
-            .map(|plan| crate::run::scheduled::frame_params(plan, &job.settings, &engine.network))
-            .transpose()?;
-        let (to_encoder, encoder) = spawn_footage_encoder(scope, job, &state, &info)?;
-        progress.start(info.frame_count);
-        progress.advance(skip);
-        // The flow stage runs ahead of the dream; each frame travels with its motion.
-        let mut source: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match between.flow {
-            true => Box::new(spawn_flow(scope, decoded, skip)?.into_iter()),
-            false => Box::new(decoded.into_iter().map(|frame| frame.map(|frame| (frame, None)))),
-        };
-        let stage = DreamStage {
-            to_encoder: &to_encoder,
-            checkpoint_every: options.checkpoint_every,
-            cancel,
-            colors: between.colors,
-            color_reference: None,
-            noise_start: None,
-            carried_iterations: Some(&carrying),
-            frame_params: frame_params.as_deref(),
-            looping: None,
-        };
-        let dreamed = stage.run(&mut dreamer, &mut source, resumed, progress, |previous, frame, frame_motion| {
-            let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
-            let carry = match &plan {
-                Some(plan) => {
-                    let values = plan.frame(frame.index);
-                    Carry { motion: values.motion(), share_of_new: values.blend, ..carry }
-                }
-                None => carry,
-            };
-            let prepared = carry_into(&carry, between.flow, previous, new.shallow_clone(), frame_motion)?;
-            if prepared.cut {
-                cuts.push(frame.index);
-            }
-            carrying.set(prepared.carried);
-            // A mask's black keeps the footage frame itself, not its blend with the last dream.
-            Ok((prepared.image, new))
-        });
-        // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
-        // closing the channel wakes it, so the joins in `finish` always return.
-        drop(source);
-        let report = state.finish(dreamed, to_encoder, encoder, Some(decoder), (info.width, info.height), started);
-        report.map(|report| VideoReport { cuts, ..report })
-    })
-}
-
-/// How footage carries the previous dream into each frame.
-fn carry_of(between: &BetweenFrames) -> Carry {
-    Carry {
-        motion: between.motion,
-        share_of_new: between.blend,
-        scene_threshold: between.scene_threshold,
-        colors: between.colors,
+/// A zoom's frames: the first frame's size, the job's rate, the soundtrack.
+fn zoom_facts(job: &Job, first: &Tensor, looping: Option<&Loop>) -> SourceFacts {
+    let size = first.size();
+    let frame_rate = fps_rational(job.frame_format().fps);
+    let frames = job.span().frames.unwrap_or(1);
+    SourceFacts {
+        width: size[3] as u32,
+        height: size[2] as u32,
+        time_base: Rational::new(frame_rate.den, frame_rate.num),
+        frame_rate,
+        frames,
+        progress_total: Some(looping.map_or(frames, Loop::dreams)),
+        sound: job.soundtrack().map(|path| AudioSource { path: path.to_owned(), start_seconds: 0.0, duration_seconds: None }),
     }
 }
 
-/// Checks the footage's writer at the decoded size and starts the encode stage, with the
-/// source's sound unless the job leaves it out.
-fn spawn_footage_encoder<'scope>(
-    scope: &'scope thread::Scope<'scope, '_>,
-    job: &Job,
-    state: &Resumable,
-    info: &VideoInfo,
-) -> Result<(Sender<ToEncoder>, thread::ScopedJoinHandle<'scope, Result<()>>)> {
-    let output = job.output.as_path();
-    let write = write_options(output, &job.encode, info.width, info.height, info.time_base, info.frame_rate);
-    check_writable(output, &write)?;
-    let sound = soundtrack_source(job).or_else(|| {
-        (job.audio && info.audio_streams > 0).then(|| AudioSource {
-            path: job.input.path().to_owned(),
-            start_seconds: info.start_seconds,
-            duration_seconds: None,
-        })
+/// Footage's frames as the decoder found them, and its sound: `--audio`, else the source's own
+/// (cut to the same span), none under `--no-audio`.
+fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
+    let own_sound = (info.audio_streams > 0).then(|| AudioSource {
+        path: job.source().path().to_owned(),
+        start_seconds: info.start_seconds,
+        duration_seconds: None,
     });
-    let (to_encoder, encoder_frames) = bounded(CHANNEL_FRAMES);
-    let sink = state.sink(write, sound);
-    let encoder = spawn_stage(scope, "encode", move || sink.run(encoder_frames))?;
-    Ok((to_encoder, encoder))
-}
-
-/// What to read of a footage job's input, and its span as a checkpoint records it.
-pub(crate) fn footage_span(job: &Job) -> (ReadOptions, serde_json::Value) {
-    let span = &job.span;
-    let read = ReadOptions {
-        start_seconds: span.start_seconds,
-        max_frames: span.frames,
-        max_seconds: span.seconds,
-        width: job.frames.width,
-        sequence_fps: Some(job.frames.fps),
-    };
-    let span_json = serde_json::json!({
-        "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": job.audio,
-    });
-    (read, job_description(job, span_json))
-}
-
-/// Starts the flow stage, which follows each decoded frame from the one before.
-fn spawn_flow<'scope>(
-    scope: &'scope thread::Scope<'scope, '_>,
-    decoded: Receiver<Result<Frame>>,
-    skip: u64,
-) -> Result<Receiver<Result<FollowedFrame>>> {
-    let (to_dream, flowed) = bounded(CHANNEL_FRAMES);
-    spawn_stage(scope, "flow", move || follow(decoded, skip, to_dream))?;
-    Ok(flowed)
-}
-
-/// The image to dream for footage frame `new`: the previous dream carried along the flow (and
-/// whether `new` starts a new shot), or without flow moved by the motion and blended.
-fn carry_into(
-    carry: &Carry,
-    flow: bool,
-    previous: Option<&Tensor>,
-    new: Tensor,
-    frame_motion: Option<&FrameMotion>,
-) -> Result<Prepared> {
-    if flow {
-        return carry.prepare(previous, &new, frame_motion);
+    let soundtrack = job.soundtrack().map(|path| AudioSource { path: path.to_owned(), start_seconds: 0.0, duration_seconds: None });
+    SourceFacts {
+        width: info.width,
+        height: info.height,
+        time_base: info.time_base,
+        frame_rate: info.frame_rate,
+        frames: span_frames(job, info, info.frame_rate.as_f64()),
+        progress_total: info.frame_count,
+        sound: if job.keeps_sound() { soundtrack.or(own_sound) } else { None },
     }
-    let image = match previous {
-        Some(previous) if previous.size() == new.size() => {
-            blend(&carry.motion.apply(previous)?, &new, carry.share_of_new)?
-        }
-        _ => new,
-    };
-    Ok(Prepared { image, cut: false, carried: false })
+}
+
+/// The codec's limits at the frames' real size (footage's height follows its aspect).
+fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
+    job.output()
+        .check_size(Some(width), Some(height))
+        .map_err(|(key, message)| Error::setting(format!("--{key}"), message))
+}
+
+/// Whether an interrupted render left a checkpoint beside the output.
+fn has_checkpoint(job: &Job) -> bool {
+    WorkFolder::for_output(job.output().path()).file(crate::run::checkpoint::CHECKPOINT).is_file()
 }
 
 /// The output's lock, work folder and checkpoint, from the start of a render to its end.
 struct Resumable {
     output: PathBuf,
+    /// An image sequence: each checkpoint closes its frames, and later frames of an earlier render go.
+    sequence: bool,
     work: WorkFolder,
     checkpoint: Checkpoint,
     last: Option<Tensor>,
@@ -336,7 +337,8 @@ struct Resumable {
 impl Resumable {
     /// Locks the output and, on `--resume`, picks up a matching checkpoint. Without `--resume`
     /// an existing checkpoint is refused unless `--restart`: only a render that starts may drop it.
-    fn open(output: &Path, job: serde_json::Value, options: RenderOptions, device: Device) -> Result<Self> {
+    fn open(job: &Job, device: Device) -> Result<Self> {
+        let (output, options) = (job.output().path(), job.options());
         let lock = OutputLock::acquire(output)?;
         let work = WorkFolder::for_output(output);
         let saved = if options.restart { None } else { work.load()? };
@@ -351,7 +353,7 @@ impl Resumable {
         }
         let (checkpoint, last) = match saved {
             Some(saved) => {
-                let changed = differences(&saved.job, &job);
+                let changed = differences(&saved.job, job.description());
                 if !changed.is_empty() {
                     return Err(Error::setting(
                         "--resume",
@@ -363,10 +365,11 @@ impl Resumable {
             }
             None => {
                 work.prepare(true)?;
-                (Checkpoint { job, ..Default::default() }, None)
+                (Checkpoint { job: job.description().clone(), ..Default::default() }, None)
             }
         };
-        Ok(Resumable { output: output.to_owned(), work, checkpoint, last, _lock: lock })
+        let sequence = job.output().is_sequence();
+        Ok(Resumable { output: output.to_owned(), sequence, work, checkpoint, last, _lock: lock })
     }
 
     fn frames_done(&self) -> u64 {
@@ -374,9 +377,10 @@ impl Resumable {
     }
 
     /// The encode stage's state, handed to its thread.
-    fn sink(&self, write: WriteOptions, audio: Option<AudioSource>) -> Sink {
-        Sink {
+    fn encode_stage(&self, write: WriteOptions, audio: Option<AudioSource>) -> EncodeStage {
+        EncodeStage {
             output: self.output.clone(),
+            sequence: self.sequence,
             work: WorkFolder::for_output(&self.output),
             checkpoint: self.checkpoint.clone(),
             write,
@@ -391,7 +395,7 @@ impl Resumable {
         dreamed: Result<Dreamed>,
         to_encoder: Sender<ToEncoder>,
         encoder: thread::ScopedJoinHandle<'_, Result<()>>,
-        decoder: Option<thread::ScopedJoinHandle<'_, Result<()>>>,
+        sources: Vec<thread::ScopedJoinHandle<'_, Result<()>>>,
         (width, height): (u32, u32),
         started: Instant,
     ) -> Result<VideoReport> {
@@ -400,14 +404,17 @@ impl Resumable {
         }
         drop(to_encoder);
         let encoded = join(encoder);
-        let decoded = decoder.map_or(Ok(()), join);
+        // In pipeline order: the decoder's (and flow's) errors first, then the dream's, then the encoder's.
+        let sourced: Vec<Result<()>> = sources.into_iter().map(join).collect();
+        for result in sourced {
+            result?;
+        }
         let done = dreamed?;
-        decoded?;
         encoded?;
         if done.interrupted {
             return Err(Error::Interrupted);
         }
-        if video::is_image_sequence(&self.output) {
+        if self.sequence {
             video::remove_frames_after(&self.output, done.frames + self.frames_done())?;
         }
         self.work.remove();
@@ -419,7 +426,7 @@ impl Resumable {
             elapsed: started.elapsed(),
             dream_time: done.dream_time,
             last_objective: done.last_objective,
-            cuts: Vec::new(),
+            cuts: done.cuts,
         })
     }
 }
@@ -434,12 +441,15 @@ impl Drop for Resumable {
     }
 }
 
+
 /// Frames the dream stage has done, and how.
 struct Dreamed {
     frames: u64,
     dream_time: Duration,
     last_objective: f64,
     interrupted: bool,
+    /// Footage frames found to start a new shot.
+    cuts: Vec<u64>,
 }
 
 struct DreamStage<'a> {
@@ -450,74 +460,75 @@ struct DreamStage<'a> {
     /// from), so feedback cannot drift.
     colors: ColorMode,
     color_reference: Option<&'a Tensor>,
-    /// Footage with flow: set (and read once) for each frame that carries the previous dream,
-    /// which is dreamed for fewer iterations per octave (`footage::carried_iterations`).
-    carried_iterations: Option<&'a std::cell::Cell<bool>>,
-    /// Each frame's dream parameters, when schedules change them (see `crate::scheduled`).
-    frame_params: Option<&'a [crate::engine::ascent::DreamParams]>,
-    /// A looping zoom's hold and fade of its dreams (see `crate::looping`).
-    looping: Option<&'a crate::run::looping::Loop>,
     /// The noise that the first frame grows from ([`Dreamer::dream_from_noise`]); without a
     /// `color_reference` the later frames keep that first frame's colours.
     noise_start: Option<&'a Tensor>,
+    /// Every frame's values; a frame's row is `plan_index(index)` (a loop's dreams share rows).
+    plan: &'a FramePlan,
+    plan_index: &'a dyn Fn(u64) -> u64,
+    /// A looping zoom's hold and fade of its dreams (see `crate::run::looping`).
+    looping: Option<&'a Loop>,
+    setup: &'a DreamSetup,
 }
 
 impl DreamStage<'_> {
-    /// For each source frame, `prepare` makes the image to dream from the previous dreamed frame
-    /// and the new one, and the image a mask's black keeps; the result goes to the encoder, with a checkpoint every few frames and at
-    /// the end. Stops early on `cancel`, or when the encoder has gone (its error is reported).
-    fn run(
-        &self,
-        dreamer: &mut Dreamer,
-        source: &mut dyn Iterator<Item = Result<FollowedFrame>>,
-        mut last: Option<Tensor>,
-        progress: &mut dyn Progress,
-        mut prepare: impl FnMut(Option<&Tensor>, &Frame, Option<&FrameMotion>) -> Result<(Tensor, Tensor)>,
-    ) -> Result<Dreamed> {
-        let mut done = Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false };
+    /// For each incoming frame, the feed makes the image to dream from the previous dreamed frame
+    /// (and the image a mask's black keeps); the result goes to the encoder, with a checkpoint
+    /// every few frames and at the end. Stops early on `cancel`, or when the encoder has gone
+    /// (its error is reported).
+    fn run(&self, feed: &mut Feed, mut last: Option<Tensor>, progress: &mut dyn Progress, device: Device) -> Result<Dreamed> {
+        let mut done =
+            Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false, cuts: Vec::new() };
+        let mut dreamer = self.setup.dreamer(self.setup.params(self.plan.frame((self.plan_index)(0)))?)?;
+        let mut row_in_use = (self.plan_index)(0);
         let mut next_index = None;
         // The first frame grown from noise, the colour reference of the later ones (see
         // `noise_start`): dreamed in the loop, or again (seeded per frame, so the same) when a
         // resume starts past it.
         let mut grown = match (self.noise_start, &last) {
             (Some(noise), Some(_)) => {
-                self.begin_frame(dreamer, 0)?;
+                self.begin_frame(&mut dreamer, &mut row_in_use, 0)?;
                 Some(dreamer.dream_from_noise(noise)?)
             }
             _ => None,
         };
-        for frame in source {
+        while let Some(incoming) = feed.next() {
             if self.cancel.load(Ordering::SeqCst) {
                 done.interrupted = true;
                 break;
             }
-            let (frame, frame_motion) = frame?;
+            let incoming = incoming?;
             let started = Instant::now();
-            self.begin_frame(dreamer, frame.index)?;
-            let (image, kept) = prepare(last.as_ref(), &frame, frame_motion.as_ref())?;
+            self.begin_frame(&mut dreamer, &mut row_in_use, incoming.index)?;
+            let values = self.plan.frame((self.plan_index)(incoming.index));
+            let prepared = feed.prepare(last.as_ref(), &incoming, values, device)?;
+            if prepared.cut {
+                done.cuts.push(incoming.index);
+            }
+            let image = &prepared.image;
             let dreamed = if self.noise_start.is_some() && last.is_none() {
-                let dreamed = dreamer.dream_from_noise(&image)?;
+                let dreamed = dreamer.dream_from_noise(image)?;
                 grown = Some(dreamed.shallow_clone());
                 dreamed
             } else {
-                let reference = self.color_reference.or(grown.as_ref()).unwrap_or(&image);
-                let iterations = match self.carried_iterations {
-                    Some(carrying) if carrying.take() => carried_iterations(dreamer.params().iterations),
-                    _ => dreamer.params().iterations,
+                let reference = self.color_reference.or(grown.as_ref()).unwrap_or(image);
+                let iterations = match prepared.carried {
+                    true => carried_iterations(dreamer.params().iterations),
+                    false => dreamer.params().iterations,
                 };
-                crate::frame::color::settle(dreamer.dream_iterations(&image, iterations)?, reference, self.colors)?
+                crate::frame::color::settle(dreamer.dream_iterations(image, iterations)?, reference, self.colors)?
             };
             // Colours settle over the whole frame: the mask is applied again after them.
             let dreamed = match &dreamer.params().mask {
                 Some(mask) => {
                     let size = dreamed.size();
-                    crate::frame::mask::apply(&mask.at(size[2], size[3], dreamed.device())?, &kept, &dreamed)?
+                    crate::frame::mask::apply(&mask.at(size[2], size[3], dreamed.device())?, &prepared.kept, &dreamed)?
                 }
                 None => dreamed,
             };
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
-            let out = Frame { index: frame.index, pts: frame.pts, width, height, rgb };
+            let out = Frame { index: incoming.index, pts: incoming.pts, width, height, rgb };
             let out = match self.looping {
                 Some(looping) => looping.output(out)?,
                 None => Some(out),
@@ -528,10 +539,10 @@ impl DreamStage<'_> {
                 break; // the encoder failed; its error is reported by `finish`
             }
             last = Some(dreamed);
-            next_index = Some(frame.index + 1);
+            next_index = Some(incoming.index + 1);
             done.frames += 1;
             progress.advance(1);
-            if (frame.index + 1) % self.checkpoint_every == 0 && !self.checkpoint(frame.index + 1, &last)? {
+            if (incoming.index + 1) % self.checkpoint_every == 0 && !self.checkpoint(incoming.index + 1, &last)? {
                 break;
             }
         }
@@ -549,11 +560,13 @@ impl DreamStage<'_> {
         Ok(done)
     }
 
-    /// Sets up the dreamer for frame `index`: its dream parameters when schedules change them, and
-    /// its seeds.
-    fn begin_frame(&self, dreamer: &mut Dreamer, index: u64) -> Result<()> {
-        if let Some(params) = self.frame_params.filter(|params| !params.is_empty()) {
-            dreamer.set_params(params[(index as usize).min(params.len() - 1)].clone())?;
+    /// Sets up the dreamer for frame `index`: its row's dream parameters when they differ from the
+    /// row in use, and its seeds.
+    fn begin_frame(&self, dreamer: &mut Dreamer, row_in_use: &mut u64, index: u64) -> Result<()> {
+        let row = (self.plan_index)(index);
+        if self.plan.frame(row) != self.plan.frame(*row_in_use) {
+            dreamer.set_params(self.setup.params(self.plan.frame(row))?)?;
+            *row_in_use = row;
         }
         dreamer.start_frame(index);
         Ok(())
@@ -569,8 +582,9 @@ impl DreamStage<'_> {
 
 /// The encode stage: segments in the work folder (or frames straight into an image sequence),
 /// checkpoints after each, and the final join into the output.
-struct Sink {
+struct EncodeStage {
     output: PathBuf,
+    sequence: bool,
     work: WorkFolder,
     checkpoint: Checkpoint,
     write: WriteOptions,
@@ -581,7 +595,7 @@ struct Sink {
 /// Dropped unfinished, it removes what it wrote since the last checkpoint, and only that.
 type OpenWriter = Option<(VideoWriter, Option<String>)>;
 
-impl Sink {
+impl EncodeStage {
     fn run(mut self, messages: Receiver<ToEncoder>) -> Result<()> {
         let mut current: OpenWriter = None;
         for message in messages {
@@ -603,7 +617,7 @@ impl Sink {
 
     fn write(&self, current: &mut OpenWriter, frame: &Frame) -> Result<()> {
         if current.is_none() {
-            *current = Some(if video::is_image_sequence(&self.output) {
+            *current = Some(if self.sequence {
                 (VideoWriter::create(&self.output, &self.write)?, None)
             } else {
                 let name = format!("segment-{:08}.mkv", frame.index);
@@ -612,7 +626,7 @@ impl Sink {
         }
         if let Some((writer, _)) = current {
             writer.write_frame(frame)?;
-            crate::run::slowdown::pause(crate::run::slowdown::Stage::Encode);
+            crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Encode);
         }
         Ok(())
     }
@@ -620,10 +634,10 @@ impl Sink {
     /// Writes the output from the finished segments, with the sound (an image sequence is
     /// already complete: each checkpoint closed its frames).
     fn join(mut self) -> Result<()> {
-        if video::is_image_sequence(&self.output) {
+        if self.sequence {
             return Ok(());
         }
-        crate::run::slowdown::pause(crate::run::slowdown::Stage::Join);
+        crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Join);
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
         let options = ConcatOptions { frame_rate: self.write.frame_rate, audio: self.audio.take() };
         Ok(video::concat_segments(&segments, &self.output, &options)?)
@@ -638,8 +652,10 @@ fn spawn_stage<'scope, T: Send + 'scope>(
     thread::Builder::new().name(name.into()).spawn_scoped(scope, work).map_err(|e| Error::io(PathBuf::from(name), e))
 }
 
+/// A stage's result; a stage that panicked is a bug, reported as one.
 fn join<T>(handle: thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
-    handle.join().unwrap_or_else(|_| Err(Error::setting("internal", "a pipeline thread panicked")))
+    let name = handle.thread().name().unwrap_or("pipeline").to_string();
+    handle.join().unwrap_or_else(|_| Err(Error::internal(format!("the {name} thread panicked"))))
 }
 
 /// The decode stage: opens the file on this thread, says what it found, skips the frames a
@@ -665,7 +681,7 @@ fn decode(
             return Ok(());
         }
         let next = reader.next_frame();
-        crate::run::slowdown::pause(crate::run::slowdown::Stage::Decode);
+        crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Decode);
         match next {
             Ok(Some(frame)) if frame.index < skip => continue,
             Ok(Some(frame)) => {
@@ -682,97 +698,36 @@ fn decode(
     }
 }
 
-/// Checks the output's folder before any work.
-fn check_video_output(output: &Path, inputs: &[&Path]) -> Result<()> {
-    if video::is_image_sequence(output) {
-        crate::output::check_sequence_output(output)?;
-        let folder = crate::output::parent_folder(output);
-        return std::fs::create_dir_all(&folder)
-            .map_err(|e| Error::output(output, format!("cannot make its folder: {e}")));
-    }
-    check_output_path(output, inputs)
-}
-
-/// An existing output is refused without `-y`, except the partial one that an interrupted render
-/// wrote beside its checkpoint: `--resume` continues it, and without `--resume` the checkpoint's
-/// own refusal (which names `--resume` and `--restart`) says more.
-fn check_overwrite(output: &Path, options: &RenderOptions) -> Result<()> {
-    let checkpoint = WorkFolder::for_output(output).file(crate::run::checkpoint::CHECKPOINT).is_file();
-    // An image sequence exists when any frame of its pattern does.
-    let target = match video::is_image_sequence(output) {
-        true => video::existing_frames(output).into_iter().next().map_or_else(|| output.to_owned(), |(_, path)| path),
-        false => output.to_owned(),
-    };
-    crate::output::check_overwrite(&target, options.overwrite || (checkpoint && !options.restart))
-}
-
-/// The codec's CRF range and size limits at the frames' real size (a footage's height follows
-/// its aspect), before the checkpoint is looked at.
-fn check_codec_size(output: &Path, encode: &EncodeSettings, width: u32, height: u32) -> Result<()> {
-    if video::is_image_sequence(output) || video::container::Container::of(output).is_ok_and(|c| c.is_gif) {
-        return Ok(());
-    }
-    let codec = encode.codec.unwrap_or_else(|| video::container::Container::default_codec_for(output));
-    crate::job::encode_check::check_codec(codec, encode.crf, Some(width), Some(height))
-        .map_err(|(key, message)| Error::setting(format!("--{key}"), message))
-}
-
 /// Refuses an output format or codec that cannot be written before any frame is dreamed, by
 /// opening (and dropping) a writer for it.
-fn check_writable(output: &Path, write: &WriteOptions) -> Result<()> {
-    if video::is_image_sequence(output) || video::container::Container::of(output)?.is_gif {
-        return Ok(()); // written frame by frame as images, or as a GIF from the finished segments
+fn check_writable(job: &Job, write: &WriteOptions) -> Result<()> {
+    match job.output().kind() {
+        // Written frame by frame as images, or as a GIF from the finished segments.
+        crate::job::OutputKind::Sequence | crate::job::OutputKind::Gif | crate::job::OutputKind::Image => Ok(()),
+        crate::job::OutputKind::Container { .. } => VideoWriter::create(job.output().path(), write).map(drop).map_err(Into::into),
     }
-    VideoWriter::create(output, write).map(drop).map_err(Into::into)
 }
 
-/// Writer settings; the codec is fixed here from the output's extension, because segments are
-/// written as .mkv whatever the output is.
-fn write_options(
-    output: &Path,
-    encode: &EncodeSettings,
-    width: u32,
-    height: u32,
-    time_base: Rational,
-    frame_rate: Rational,
-) -> WriteOptions {
-    let codec = encode.codec.unwrap_or_else(|| video::container::Container::default_codec_for(output));
-    WriteOptions { width, height, time_base, frame_rate, codec: Some(codec), crf: encode.crf, audio: None }
-}
-
-/// The job as a checkpoint records it: what must match for a resume to continue it. The device,
-/// thread count, cuDNN autotuning and CUDA graphs may change between runs, and settings that do
-/// not act on the job's mode (a footage file's `fps`: only image sequences take one) are left out.
-fn job_description(job: &Job, span: serde_json::Value) -> serde_json::Value {
-    let mut description = serde_json::to_value(&job.settings).unwrap_or_default();
-    if let Some(map) = description.as_object_mut() {
-        map.retain(|key, _| job.mode.takes(key));
-        map.remove("device");
-        map.remove("threads");
-        map.remove("cudnn-benchmark");
-        map.remove("cuda-graphs");
-        if job.mode == Mode::Video && !job.input.file().is_some_and(video::is_sequence_input) {
-            map.remove("fps");
-        }
-        map.insert("mode".into(), job.mode.name().into());
-        let input = job.input.file().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
-        map.insert("input".into(), input.unwrap_or_else(|| "noise".into()).into());
-        map.insert("span".into(), span);
+/// Writer settings; the codec is the output's, because segments are written as .mkv whatever the output is.
+fn write_options(job: &Job, facts: &SourceFacts) -> WriteOptions {
+    let output = job.output();
+    WriteOptions {
+        width: facts.width,
+        height: facts.height,
+        time_base: facts.time_base,
+        frame_rate: facts.frame_rate,
+        codec: Some(output.codec()),
+        crf: output.crf(),
+        audio: None,
     }
-    description
-}
-
-/// `--audio`: the soundtrack muxed into the output, cut to the video's length.
-fn soundtrack_source(job: &Job) -> Option<AudioSource> {
-    let path = job.settings.audio.clone()?;
-    Some(AudioSource { path, start_seconds: 0.0, duration_seconds: None })
 }
 
 /// The frames a footage job will dream, for its plan: the span's, else the reader's estimate.
 fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
-    let by_seconds = job.span.seconds.map(|seconds| (seconds * frame_rate).round() as u64);
+    let span = job.span();
+    let by_seconds = span.seconds.map(|seconds| (seconds * frame_rate).round() as u64);
     let estimate = info.frame_count.or(info.duration_seconds.map(|s| (s * frame_rate).round() as u64));
-    let frames = match (job.span.frames, by_seconds) {
+    let frames = match (span.frames, by_seconds) {
         (Some(frames), _) => Some(frames.min(estimate.unwrap_or(frames))),
         (None, Some(frames)) => Some(frames),
         (None, None) => estimate,
@@ -783,26 +738,4 @@ fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
 /// A frame rate as a fraction: whole rates exactly, others to a thousandth (29.97 -> 29970/1000).
 pub(crate) fn fps_rational(fps: f64) -> Rational {
     if fps.fract() == 0.0 { Rational::new(fps as i32, 1) } else { Rational::new((fps * 1000.0).round() as i32, 1000) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::settings::Settings;
-    use crate::job::render_job::Request;
-
-    #[test]
-    fn a_checkpoint_compares_only_the_settings_of_the_jobs_mode() {
-        let describe = |mode, fps: f64, blend: f64| {
-            let settings = Settings { fps, blend, ..Default::default() };
-            let job = Job::new(Request { frames: Some(2), ..Request::new(mode, "clip.mp4", "out.mp4", settings) });
-            job_description(&job.unwrap(), serde_json::Value::Null)
-        };
-        // A footage file keeps its own rate: --fps (zoom and image sequences only) never blocks its resume.
-        assert_eq!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 30.0, 0.5));
-        assert_ne!(describe(Mode::Video, 12.0, 0.5), describe(Mode::Video, 12.0, 0.7));
-        // A zoom's rate is its own, and blend does not act on it.
-        assert_ne!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 30.0, 0.5));
-        assert_eq!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 12.0, 0.7));
-    }
 }

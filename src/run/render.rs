@@ -1,10 +1,10 @@
-//! Runs one checked job: a still, a zoom or footage, each by its own renderer.
+//! Runs one checked job: a still, or a zoom or footage through the one video pipeline.
 #[cfg(not(feature = "video"))]
 use crate::error::Error;
 use crate::error::Result;
 use crate::job::render_job::{Job, Mode};
 #[cfg(feature = "video")]
-use crate::run::pipeline::{VideoReport, render_footage, render_zoom};
+use crate::run::pipeline::{VideoReport, render_video};
 use crate::run::progress::Progress;
 use crate::run::still::{StillReport, render_still};
 use std::sync::atomic::AtomicBool;
@@ -47,12 +47,10 @@ impl Report {
 
 /// Renders `job`; `cancel` stops a video after its frame in hand.
 pub fn render(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<Report> {
-    match job.mode {
+    match job.mode() {
         Mode::Still => render_still(job, progress).map(Report::Still),
         #[cfg(feature = "video")]
-        Mode::Zoom => render_zoom(job, progress, cancel).map(Report::Video),
-        #[cfg(feature = "video")]
-        Mode::Video => render_footage(job, progress, cancel).map(Report::Video),
+        Mode::Zoom | Mode::Video => render_video(job, progress, cancel).map(Report::Video),
         #[cfg(not(feature = "video"))]
         Mode::Zoom | Mode::Video => {
             let _ = cancel;

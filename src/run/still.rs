@@ -1,10 +1,9 @@
 //! A still: one image (or seeded noise) dreamed into one picture.
 use crate::error::{Error, Result};
-use crate::frame::image_io::{image_to_tensor, load_image, output_image_format, save_image};
+use crate::frame::image_io::{image_to_tensor, load_image, save_image};
 use crate::frame::transform::noise;
-use crate::job::render_job::Job;
-use crate::output::{check_output_path, check_overwrite};
-use crate::run::engine::Engine;
+use crate::job::render_job::{Job, Source};
+use crate::run::dream_setup::DreamSetup;
 use crate::run::progress::Progress;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,36 +20,34 @@ pub struct StillReport {
 
 /// Dreams a still job: its input (a file, or noise of the job's size) into its output.
 pub(crate) fn render_still(job: &Job, progress: &mut dyn Progress) -> Result<StillReport> {
-    let output = job.output.as_path();
+    let output = job.output();
     // "is the input file" says more than "already exists" when both are true.
-    let inputs: Vec<&Path> = job.input.file().into_iter().collect();
-    check_output_path(output, &inputs)?;
-    check_overwrite(output, job.options.overwrite)?;
-    output_image_format(output)?;
-    let image = match job.input.file() {
-        Some(path) => Some(load_image(path, job.frames.width)?),
-        None => None,
+    let inputs: Vec<&Path> = job.source().file().into_iter().collect();
+    output.check_place(&inputs)?;
+    output.check_overwrite(job.options().overwrite)?;
+    let image = match job.source() {
+        Source::Image(path) => Some(load_image(path, job.frame_format().width)?),
+        _ => None,
     };
-    let engine = Engine::load(&job.settings)?;
+    let setup = DreamSetup::load(job.dream())?;
+    let params = setup.params(job.per_frame().constants())?;
+    let device = setup.network().device();
     let started = Instant::now();
     progress.start(Some(1));
-    let x = match &image {
-        Some(image) => image_to_tensor(image, engine.network.device())?,
-        None => {
-            let (width, height) =
-                job.frames.noise_size().ok_or_else(|| Error::setting("--width", "a still from noise needs --width"))?;
-            noise(height as i64, width as i64, job.settings.seed, engine.network.device())?
-        }
+    let x = match (&image, job.source()) {
+        (Some(image), _) => image_to_tensor(image, device)?,
+        (None, Source::Noise { width, height }) => noise(*height as i64, *width as i64, job.dream().seed(), device)?,
+        (None, _) => return Err(Error::internal("a still's source is a picture or noise")),
     };
-    let objective = &engine.params.objective;
-    let objective_before = objective.value_of(&engine.network, &x)?;
-    let mut dreamer = engine.dreamer()?;
-    let dreamed = match job.input.file() {
-        Some(_) => dreamer.dream(&x)?,
-        None => dreamer.dream_from_noise(&x)?,
+    let objective = params.objective.clone();
+    let objective_before = objective.value_of(setup.network(), &x)?;
+    let mut dreamer = setup.dreamer(params)?;
+    let dreamed = match job.source() {
+        Source::Noise { .. } => dreamer.dream_from_noise(&x)?,
+        _ => dreamer.dream(&x)?,
     };
-    let objective_after = objective.value_of(&engine.network, &dreamed)?;
-    save_image(&dreamed, output)?;
+    let objective_after = objective.value_of(setup.network(), &dreamed)?;
+    save_image(&dreamed, output.path())?;
     progress.advance(1);
     progress.finish();
     let size = x.size();

@@ -3,6 +3,7 @@
 //!
 //! Audio is fed to the muxer as video frames arrive (see `AudioMux::pump`), so
 //! a long render never buffers its whole soundtrack.
+#![cfg(feature = "video")]
 
 use std::path::{Path, PathBuf};
 

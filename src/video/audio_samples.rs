@@ -1,5 +1,6 @@
 //! A soundtrack decoded for analysis: its first audio stream as mono 32-bit float samples at one
 //! rate, cut to a span (the audio signals of schedules are computed from it).
+#![cfg(feature = "video")]
 use std::path::Path;
 
 use ffmpeg::{ChannelLayout, Packet, codec, filter, format, frame, media};

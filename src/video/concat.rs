@@ -3,6 +3,7 @@
 //!
 //! Matroska segments keep milliseconds and no dts, so pts are snapped back onto the nominal
 //! frame grid (within that rounding) and dts are rebuilt from the pts order across segments.
+#![cfg(feature = "video")]
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

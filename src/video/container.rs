@@ -1,5 +1,6 @@
 //! Container facts in one place: which extensions dreamreel writes, their muxers, default codecs
 //! and audio encoders, the FFmpeg codec ids and encoders of each codec, and each container's quirks.
+#![cfg(feature = "video")]
 use std::path::Path;
 
 use ffmpeg::codec;
@@ -42,6 +43,21 @@ const CONTAINERS: [Container; 5] = [
     Container { extension: "gif", muxer: "gif", default_codec: Codec::H264, audio_encoders: &[], is_gif: true },
 ];
 
+/// The extensions of the containers that encode video, as a message lists them: ".mp4, .mov, .mkv or .webm".
+pub(crate) fn encoded_extensions() -> String {
+    let names: Vec<String> = CONTAINERS.iter().filter(|c| !c.is_gif).map(|c| format!(".{}", c.extension)).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// What an output's name may end in: every container and GIF, or a `%05d.png` sequence.
+pub(crate) fn output_names() -> String {
+    let names: Vec<String> = CONTAINERS.iter().map(|c| format!(".{}", c.extension)).collect();
+    format!("end it in {}, or write a %05d.png sequence", names.join(", ").replacen(", .gif", " or .gif", 1))
+}
+
 impl Container {
     /// The container of `path`'s extension (any case).
     pub fn of(path: &Path) -> Result<&'static Container, VideoError> {
@@ -50,11 +66,6 @@ impl Container {
             .iter()
             .find(|c| c.extension == ext)
             .ok_or_else(|| VideoError::UnknownExtension { path: show(path), ext })
-    }
-
-    /// The codec used when none is asked for: H.264, VP9 for WebM.
-    pub(crate) fn default_codec_for(path: &Path) -> Codec {
-        Container::of(path).map_or(Codec::H264, |c| c.default_codec)
     }
 
     /// Whether `codec` can go in this container: FFmpeg's own answer, less the codecs the mov muxer
@@ -110,10 +121,13 @@ mod tests {
     #[test]
     fn extensions_find_their_container_in_any_case() {
         assert_eq!(Container::of(Path::new("a/b.MKV")).unwrap().muxer, "matroska");
-        assert_eq!(Container::default_codec_for(Path::new("x.webm")), Codec::Vp9);
+        assert_eq!(Container::of(Path::new("x.webm")).unwrap().default_codec, Codec::Vp9);
         assert!(Container::of(Path::new("x.gif")).unwrap().is_gif);
         let err = Container::of(Path::new("x.avi")).unwrap_err().to_string();
-        assert_eq!(err, "x.avi: no output format for extension .avi");
+        assert_eq!(
+            err,
+            "x.avi: no output format for extension .avi: end it in .mp4, .mov, .mkv, .webm or .gif, or write a %05d.png sequence"
+        );
         for codec in [Codec::H264, Codec::H265, Codec::Vp9, Codec::Av1] {
             assert_eq!(codec_of(codec_id(codec)), Some(codec));
         }

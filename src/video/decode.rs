@@ -1,4 +1,5 @@
 //! Reading: demux + decode the best video stream, convert to upright RGB24 frames.
+#![cfg(feature = "video")]
 
 use std::path::{Path, PathBuf};
 

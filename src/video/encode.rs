@@ -3,6 +3,7 @@
 //!
 //! Output goes to a temporary file beside the target and is renamed on
 //! `finish`, so an existing file is never clobbered by a failed or aborted render.
+#![cfg(feature = "video")]
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
 //! GIF out: the finished segments of a render, decoded again and quantised frame by frame (each
 //! frame gets its own 256-colour palette, by NeuQuant), looping forever, with each frame's delay
 //! taken from the timestamps so variable frame rates survive to the centisecond GIF allows.
+#![cfg(feature = "video")]
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! Image sequences as input: a pattern such as `frames/%05d.png` (FFmpeg's image2 convention) or
 //! a folder of numbered images (`shot_0001.png`, `shot_0002.png`, ...), read at `--fps`.
+#![cfg(feature = "video")]
 use std::path::{Path, PathBuf};
 
 use super::encode::{format_pattern, is_image_sequence};
@@ -169,4 +170,9 @@ mod tests {
         assert!(find(empty.path()).unwrap_err().to_string().contains("holds no numbered images"));
         assert_eq!(find(Path::new("clip.mp4")).unwrap(), None);
     }
+}
+
+/// True when `path` names an image-sequence input: a `%d` pattern or a folder of numbered images.
+pub fn is_sequence_input(path: &Path) -> bool {
+    path.is_dir() || is_image_sequence(path)
 }

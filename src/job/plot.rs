@@ -5,6 +5,7 @@
 //! plotters draws the curves into an RGB buffer; the labels are drawn from font8x8's 8x8 glyphs,
 //! so no system font (fontconfig, FreeType) is needed; the PNG is written by `image`.
 use crate::error::{Error, Result};
+use crate::config::per_frame::NumberKey;
 use crate::job::plan::FramePlan;
 use font8x8::UnicodeFonts;
 use plotters::prelude::*;
@@ -33,12 +34,17 @@ pub fn draw(plan: &FramePlan, path: &Path) -> Result<()> {
             "layers" | "channels" | "class" => panels.push(switch_panel(plan, key)),
             "pan" => {
                 for (axis, name) in [(0, "pan-x"), (1, "pan-y")] {
-                    let values = plan.rows.iter().map(|row| row.numbers("pan")[axis]).collect();
+                    let values = plan.rows.iter().map(|row| row.numbers.pan).map(|pan| [pan.0, pan.1][axis]).collect();
                     panels.push(Panel { label: name.into(), curves: vec![(values, BLUE)], range: None });
                 }
             }
             other => {
-                let values = plan.rows.iter().map(|row| row.numbers(other)[0]).collect();
+                let key = NumberKey::named(other);
+                let values = plan
+                    .rows
+                    .iter()
+                    .map(|row| key.and_then(|key| row.numbers.get(key).first().copied()).unwrap_or(0.0))
+                    .collect();
                 panels.push(Panel { label: other.into(), curves: vec![(values, BLUE)], range: None });
             }
         }
@@ -185,7 +191,7 @@ mod tests {
         let settings = Settings::resolve([&patch]).unwrap();
         let samples = crate::frame::audio_signals::synthetic::click_track(1.0, 0.1, 0.5);
         let audio = crate::frame::audio_signals::AudioSignals::analyse(&samples, 24.0, 24);
-        let plan = FramePlan::new(&settings, 1.05, 24.0, 24, Some(audio)).unwrap();
+        let plan = FramePlan::new(&crate::job::plan::PlanSpec::of(&settings, 1.05), 24.0, 24, Some(audio)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.png");
         draw(&plan, &path).unwrap();

@@ -1,0 +1,178 @@
+//! The dream engine set up for a job: the network of its [`DreamSpec`] loaded on its device in its
+//! precision, and each frame's dream parameters built from the spec and that frame's row of the
+//! plan (layers, channels and class checked against the network, one objective per distinct
+//! choice of them).
+use crate::engine::ascent::{DreamParams, Dreamer};
+use crate::engine::objective::{DEFAULT_CLASS_BLUR, GUIDE_WIDTH, Objective, parse_channels};
+use crate::error::{Error, Result};
+use crate::frame::image_io::{image_to_tensor, load_image};
+use crate::frame::mask::Mask;
+use crate::job::dream::DreamSpec;
+use crate::job::plan::FrameValues;
+use crate::model::device::resolve_device;
+use crate::model::imagenet::parse_classes;
+use crate::model::layers::{LayerId, NetworkOptions};
+use crate::model::network::Network;
+use std::cell::RefCell;
+use tch::Device;
+
+/// The network on its device, ready to dream a job's frames.
+pub struct DreamSetup {
+    network: Network,
+    spec: DreamSpec,
+    /// The mask, loaded once.
+    mask: Option<Mask>,
+    /// Dream parameters by objective key (layers, channels, class): built once each.
+    objectives: RefCell<Vec<(ObjectiveKey, DreamParams)>>,
+}
+
+/// What decides a frame's objective: its layers, channels and class.
+type ObjectiveKey = (String, Vec<String>, Option<String>);
+
+impl DreamSetup {
+    /// Resolves the device, sets torch's threads and seed, loads the weights and the mask.
+    pub fn load(spec: &DreamSpec) -> Result<DreamSetup> {
+        let device = resolve_device(spec.device())?;
+        if spec.threads() > 0 {
+            tch::set_num_threads(spec.threads() as i32);
+        }
+        tch::manual_seed(spec.seed() as i64);
+        if device.is_cuda() {
+            // Off unless asked: autotuning costs 12-27 s on an H200 for each new shape (every
+            // octave, forward and backward), far more than it saves on a still or a short clip.
+            tch::Cuda::cudnn_set_benchmark(spec.cudnn_benchmark());
+        }
+        let mut network = load_network_on(spec, device)?;
+        network.set_precision(spec.precision().kind_on(device))?;
+        DreamSetup::with_network(spec, network)
+    }
+
+    /// The setup over a network already loaded (the batch pre-check's, on the CPU).
+    pub(crate) fn with_network(spec: &DreamSpec, network: Network) -> Result<DreamSetup> {
+        let mask = spec.mask().map(|(path, invert)| Mask::load(path, invert)).transpose()?;
+        Ok(DreamSetup { network, spec: spec.clone(), mask, objectives: RefCell::new(Vec::new()) })
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The network back, for the next job that uses it.
+    pub fn into_network(self) -> Network {
+        self.network
+    }
+
+    pub fn spec(&self) -> &DreamSpec {
+        &self.spec
+    }
+
+    /// The dream parameters of a frame whose values are `row`.
+    pub fn params(&self, row: &FrameValues) -> Result<DreamParams> {
+        let (layers, channels, class) = row.objective_key();
+        let cached = self.objectives.borrow().iter().find_map(|((l, ch, c), params)| {
+            (l == layers && ch.as_slice() == channels && c.as_deref() == class).then(|| params.clone())
+        });
+        let objective = match cached {
+            Some(params) => params,
+            None => {
+                let made = self.objective_params(row)?;
+                let key = (layers.to_string(), channels.to_vec(), class.map(str::to_string));
+                self.objectives.borrow_mut().push((key, made.clone()));
+                made
+            }
+        };
+        let numbers = &row.numbers;
+        let params = DreamParams {
+            octave_scale: numbers.octave_scale,
+            iterations: numbers.iterations,
+            step: numbers.step,
+            jitter: numbers.jitter,
+            blur: numbers.blur.unwrap_or(objective.blur),
+            ..objective
+        };
+        params.validate()?;
+        Ok(params)
+    }
+
+    /// A dreamer with `params` (a frame's, or the render's constants).
+    pub fn dreamer(&self, params: DreamParams) -> Result<Dreamer<'_>> {
+        let mut dreamer = Dreamer::new(&self.network, params, self.spec.seed())?;
+        dreamer.use_cuda_graphs(self.spec.cuda_graphs() && self.network.device().is_cuda());
+        Ok(dreamer)
+    }
+
+    /// The parameters of `row`'s objective (its layers checked against the network), with the
+    /// objective's default blur.
+    fn objective_params(&self, row: &FrameValues) -> Result<DreamParams> {
+        let network = &self.network;
+        let mut layers = Vec::new();
+        for name in row.layers.split(',').filter(|n| !n.trim().is_empty()) {
+            let layer = network.parse_layer(name).ok_or_else(|| {
+                Error::setting(
+                    "--layers",
+                    format!("'{}' is not a layer of {}: {}", name.trim(), network.kind().name(), network.layer_hint()),
+                )
+            })?;
+            if !layers.contains(&layer) {
+                layers.push(layer);
+            }
+        }
+        let objective = self.objective(row, &layers)?;
+        let blur = if row.class.is_some() { DEFAULT_CLASS_BLUR } else { 0.0 };
+        let spec = &self.spec;
+        let numbers = &row.numbers;
+        let params = DreamParams {
+            objective,
+            blur,
+            prior: spec.image_prior(),
+            noise_prior: spec.noise_prior(),
+            visual: spec.visual(),
+            mask: self.mask.clone(),
+            layers,
+            octaves: spec.octaves(),
+            octave_scale: numbers.octave_scale,
+            iterations: numbers.iterations,
+            step: numbers.step,
+            jitter: numbers.jitter,
+            tile: spec.tile(),
+        };
+        params.validate()?;
+        Ok(params)
+    }
+
+    /// What the frame's dream maximises; `layers` are the checked layers, which a guide uses too.
+    fn objective(&self, row: &FrameValues, layers: &[LayerId]) -> Result<Objective> {
+        let network = &self.network;
+        if !row.channels.is_empty() {
+            let sets = row.channels.iter().map(|text| parse_channels(network, text)).collect::<Result<_>>()?;
+            return Ok(Objective::Channels(sets));
+        }
+        if let Some(classes) = &row.class {
+            let class = Objective::Class(parse_classes(classes)?);
+            return Ok(match self.spec.class_layers() {
+                true => Objective::Sum(vec![class, Objective::Layers(layers.to_vec())]),
+                false => class,
+            });
+        }
+        if let Some(path) = self.spec.guide() {
+            let image = load_image(path, Some(GUIDE_WIDTH)).map_err(|e| match e {
+                Error::Setting { message, .. } => Error::input(path, format!("--guide: {message}")),
+                other => other,
+            })?;
+            let guide = image_to_tensor(&image, network.device())?;
+            return Objective::guide(network, &guide, layers);
+        }
+        Ok(Objective::Layers(layers.to_vec()))
+    }
+}
+
+/// The spec's network (its installed weights or `--weights`) on `device`, in fp32, touching no
+/// global state: what the batch pre-check checks layers and channels against.
+pub(crate) fn load_network_on(spec: &DreamSpec, device: Device) -> Result<Network> {
+    let options = NetworkOptions::default();
+    match spec.weights() {
+        Some(path) if !path.is_file() => Err(Error::input(path, "weights file not found (--weights)")),
+        Some(path) => Network::load(spec.model(), path, device, options),
+        None => Network::load_installed(spec.model(), device, options),
+    }
+}

@@ -1,0 +1,34 @@
+//! The test suite's hooks, in one place: the only seam through which a test reaches into a
+//! render (no other production code reads a test variable). Unset, each costs one load.
+//! - `DREAMREEL_SLOW_DECODE_MS`, `DREAMREEL_SLOW_ENCODE_MS`: that many milliseconds after each
+//!   decoded or encoded frame, `DREAMREEL_SLOW_JOIN_MS` before the segments are joined into the
+//!   output, so tests can interrupt a render while a slow stage holds it up.
+//! - `DREAMREEL_TEST_DEVICES_ON_CPU=1`: `--devices` runs its workers with each job's own device,
+//!   so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
+use std::sync::OnceLock;
+use std::time::Duration;
+
+#[derive(Clone, Copy)]
+pub(crate) enum Stage {
+    Decode,
+    Encode,
+    Join,
+}
+
+/// Sleeps for the stage's delay, if a test set one.
+pub(crate) fn pause(stage: Stage) {
+    static DELAYS: OnceLock<[Option<Duration>; 3]> = OnceLock::new();
+    let delays = DELAYS.get_or_init(|| {
+        let read = |name: &str| std::env::var(name).ok()?.parse().ok().map(Duration::from_millis);
+        [read("DREAMREEL_SLOW_DECODE_MS"), read("DREAMREEL_SLOW_ENCODE_MS"), read("DREAMREEL_SLOW_JOIN_MS")]
+    });
+    if let Some(delay) = delays[stage as usize] {
+        std::thread::sleep(delay);
+    }
+}
+
+/// Whether `--devices` workers keep each job's own device (the CPU) instead of `cuda:N`.
+pub(crate) fn devices_on_cpu() -> bool {
+    static ON_CPU: OnceLock<bool> = OnceLock::new();
+    *ON_CPU.get_or_init(|| std::env::var_os("DREAMREEL_TEST_DEVICES_ON_CPU").is_some_and(|v| v == "1"))
+}
