@@ -8,9 +8,10 @@ pub type Source = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A command-line option, preset key or manifest field with a value we cannot use.
-    #[error("{option}: {message}")]
-    Setting { option: String, message: String },
+    /// A setting with a value we cannot use. `key` is the setting's key (a preset's and a
+    /// manifest's key, the long option's name): the binary words it as `--key`.
+    #[error("{key}: {message}")]
+    Setting { key: String, message: String },
     /// An input file that is missing, unreadable or not what it should be.
     #[error("{}: {message}", path.display())]
     Input { path: PathBuf, message: String },
@@ -41,8 +42,8 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn setting(option: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Setting { option: option.into(), message: one_line(message.into()) }
+    pub fn setting(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Setting { key: key.into(), message: one_line(message.into()) }
     }
 
     pub fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {

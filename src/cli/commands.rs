@@ -16,6 +16,7 @@ use dreamreel::model::kind::{ModelKind, models_dir};
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::Network;
 use dreamreel::run::batch::{self, BatchProgress, Outcome, RunOptions, Shard, Status};
+use crate::cli::messages::worded;
 use dreamreel::job::bench::BenchOptions;
 use dreamreel::run::bench::run_bench;
 #[cfg(feature = "video")]
@@ -72,7 +73,7 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, even when a path or value holds a line break.
-            eprintln!("dreamreel: {}", format!("{e:#}").replace('\n', "\\n").replace('\r', "\\r"));
+            eprintln!("dreamreel: {}", worded(&e).replace('\n', "\\n").replace('\r', "\\r"));
             ExitCode::from(signals::exit_code(e.exit_code()))
         }
     }
@@ -117,7 +118,7 @@ fn still(args: StillArgs) -> Result<(), Error> {
     // A still has no frame to finish: Ctrl-C stops it at once, as the default handler does.
     let never = AtomicBool::new(false);
     let Some(report) = render(&job, &mut progress, &never)?.still() else {
-        return Err(Error::setting("mode", "a still job rendered no still"));
+        return Err(Error::internal("a still job rendered no still"));
     };
     if !args.render.quiet {
         eprintln!(

@@ -2,6 +2,7 @@
 //! for the library's enums, the progress bars, signal handling and `--version`.
 pub mod choices;
 pub mod commands;
+pub mod messages;
 pub mod options;
 pub mod progress;
 pub mod signals;

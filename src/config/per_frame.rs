@@ -328,9 +328,9 @@ pub(crate) fn check_constants(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// `--key`: how the command line names a per-frame setting.
-pub(crate) fn option(key: NumberKey) -> String {
-    format!("--{}", key.name())
+/// The key an error names: the setting's (the binary words it as `--key`).
+pub(crate) fn option(key: NumberKey) -> &'static str {
+    key.name()
 }
 
 /// `--pan` as two plain numbers DX,DY: `Some` for a constant, `None` for a schedule's text.
@@ -338,7 +338,7 @@ fn parse_pan(text: &str) -> Result<Option<(f64, f64)>> {
     if crate::config::schedule::pan_schedule(text)?.is_some() {
         return Ok(None);
     }
-    let bad = || Error::setting("--pan", format!("'{text}' must be two numbers DX,DY such as 2,-1"));
+    let bad = || Error::setting("pan", format!("'{text}' must be two numbers DX,DY such as 2,-1"));
     let (dx, dy) = text.split_once(',').ok_or_else(bad)?;
     let dx: f64 = dx.trim().parse().map_err(|_| bad())?;
     let dy: f64 = dy.trim().parse().map_err(|_| bad())?;
@@ -346,7 +346,7 @@ fn parse_pan(text: &str) -> Result<Option<(f64, f64)>> {
         return Err(bad());
     }
     if dx.abs() > 10_000.0 || dy.abs() > 10_000.0 {
-        return Err(Error::setting("--pan", format!("'{text}': each must be within ±10000 pixels per frame")));
+        return Err(Error::setting("pan", format!("'{text}': each must be within ±10000 pixels per frame")));
     }
     Ok(Some((dx, dy)))
 }

@@ -74,7 +74,7 @@ pub fn find(spec: &str, base: &Path) -> Result<Preset> {
         return Ok(Preset { name: name.to_string(), origin: Origin::Shipped, patch });
     }
     let names: Vec<String> = list().map(|all| all.into_iter().map(|p| p.name).collect()).unwrap_or_default();
-    Err(Error::setting("--preset", format!("no preset '{spec}': use one of {}, or a .toml file", names.join(", "))))
+    Err(Error::setting("preset", format!("no preset '{spec}': use one of {}, or a .toml file", names.join(", "))))
 }
 
 /// The settings of `preset` (if any) under the command line's.

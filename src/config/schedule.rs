@@ -862,7 +862,7 @@ pub(crate) fn setting_error(key: &str, text: &str, error: &ScheduleError) -> cra
         Some(position) => format!("at character {position} of '{text}': {}", error.message),
         None => format!("'{text}' {}", error.message),
     };
-    crate::Error::setting(format!("--{key}"), message)
+    crate::Error::setting(key, message)
 }
 
 /// A `--pan` that is a schedule (keyframes or expressions of DX, DY); `None` for two plain numbers,

@@ -353,7 +353,7 @@ pub(crate) fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> 
             settings.guide = patch.guide.clone();
             Ok(())
         }
-        _ => Err(Error::setting("--class", "give one of --channels, --class and --guide")),
+        _ => Err(Error::setting("class", "give one of --channels, --class and --guide")),
     }
 }
 

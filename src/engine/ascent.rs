@@ -50,7 +50,7 @@ impl DreamParams {
     /// option's name) must still hold for the ascent to run at all.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.layers.is_empty() {
-            return Err(Error::setting("--layers", "name at least one layer"));
+            return Err(Error::setting("layers", "name at least one layer"));
         }
         Ok(())
     }

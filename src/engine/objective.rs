@@ -22,7 +22,7 @@ pub fn check_size(image: &Tensor) -> Result<()> {
     let (height, width) = (size[2], size[3]);
     if height.min(width) < MIN_SIDE {
         return Err(Error::setting(
-            "--width",
+            "width",
             format!("a {width}x{height} frame is too small to dream: it needs at least {MIN_SIDE} pixels a side"),
         ));
     }
@@ -115,7 +115,7 @@ impl Objective {
             Objective::Sum(parts) => parts.iter().map(|part| part.value(network, image)).collect::<Result<Vec<_>>>()?,
         };
         let mut terms = terms.into_iter();
-        let first = terms.next().ok_or_else(|| Error::setting("--layers", "name at least one layer"))?;
+        let first = terms.next().ok_or_else(|| Error::setting("layers", "name at least one layer"))?;
         terms.try_fold(first, |sum, term| Ok(sum.f_add(&term)?))
     }
 
@@ -187,7 +187,7 @@ pub(crate) fn blur_prior(image: &Tensor, share: f64) -> Result<Tensor> {
 
 /// Parses one `--channels LAYER:C1,C2,...` against `network`.
 pub(crate) fn parse_channels(network: &Network, text: &str) -> Result<(LayerId, Vec<i64>)> {
-    let bad = |message: String| Error::setting("--channels", message);
+    let bad = |message: String| Error::setting("channels", message);
     let (layer_name, list) =
         text.split_once(':').ok_or_else(|| bad(format!("'{text}' must be LAYER:C1,C2,... such as blocks.10:3,17")))?;
     let layer = network.parse_layer(layer_name).ok_or_else(|| {

@@ -53,7 +53,7 @@ impl FlowField {
 pub(crate) fn dis_flow_field(from: &[u8], to: &[u8], width: u32, height: u32) -> Result<FlowField> {
     let pixels = width as usize * height as usize;
     if from.len() != pixels * 3 || to.len() != pixels * 3 || pixels == 0 {
-        return Err(Error::setting("flow", format!("frames of {}x{} do not match their pixels", width, height)));
+        return Err(Error::internal(format!("flow: frames of {}x{} do not match their pixels", width, height)));
     }
     let mut flow = vec![0f32; pixels * 2];
     let mut message = [0 as std::ffi::c_char; 256];
@@ -74,7 +74,7 @@ pub(crate) fn dis_flow_field(from: &[u8], to: &[u8], width: u32, height: u32) ->
     if status != 0 {
         // SAFETY: the shim always NUL-terminates the message within its capacity.
         let text = unsafe { std::ffi::CStr::from_ptr(message.as_ptr()) }.to_string_lossy().into_owned();
-        return Err(Error::setting("flow", format!("OpenCV DIS failed: {text}")));
+        return Err(Error::internal(format!("OpenCV DIS flow failed: {text}")));
     }
     Ok(FlowField { width: width as usize, height: height as usize, vectors: flow })
 }

@@ -19,7 +19,7 @@ pub fn load_image(path: &Path, width: Option<u32>) -> Result<Rgb32FImage> {
         .map_err(|e| Error::input(path, format!("not an image dreamreel can read (PNG, JPEG, WebP, TIFF): {e}")))?;
     let image = decoded.to_rgb32f();
     match width {
-        Some(width) => resize_to_width(&image, width).map_err(|m| Error::setting("--width", m)),
+        Some(width) => resize_to_width(&image, width).map_err(|m| Error::setting("width", m)),
         None => Ok(image),
     }
 }

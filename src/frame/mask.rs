@@ -29,18 +29,21 @@ impl Mask {
     /// white and black. Errors name the file: missing, unreadable, or not an image.
     pub fn load(path: &Path, invert: bool) -> Result<Mask> {
         if path.is_dir() {
-            return Err(Error::input(path, "--mask: is a folder, not an image"));
+            return Err(Error::setting("mask", format!("{}: is a folder, not an image", path.display())));
         }
         let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::input(path, "--mask: no such file"),
-            _ => Error::input(path, format!("--mask: cannot read: {e}")),
+            std::io::ErrorKind::NotFound => Error::setting("mask", format!("{}: no such file", path.display())),
+            _ => Error::setting("mask", format!("{}: cannot read: {e}", path.display())),
         })?;
         let decoded = image::ImageReader::new(std::io::Cursor::new(&bytes))
             .with_guessed_format()
-            .map_err(|e| Error::input(path, format!("--mask: cannot read: {e}")))?
+            .map_err(|e| Error::setting("mask", format!("{}: cannot read: {e}", path.display())))?
             .decode()
             .map_err(|e| {
-                Error::input(path, format!("--mask: not an image dreamreel can read (PNG, JPEG, WebP, TIFF): {e}"))
+                Error::setting(
+                    "mask",
+                    format!("{}: not an image dreamreel can read (PNG, JPEG, WebP, TIFF): {e}", path.display()),
+                )
             })?;
         let grey = decoded.to_luma32f();
         let (width, height) = (grey.width() as i64, grey.height() as i64);

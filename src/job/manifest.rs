@@ -173,10 +173,7 @@ fn job_settings(
     patch.audio = patch.audio.map(|audio| folder.join(audio));
     patch.mask = patch.mask.map(|mask| folder.join(mask));
     Settings::resolve([&preset, &patch]).map_err(|e| match e {
-        Error::Setting { option, message } => {
-            let key = option.trim_start_matches("--").to_string();
-            fail(Some(&key), format!("{key}: {message}"))
-        }
+        Error::Setting { key, message } => fail(Some(&key), format!("{key}: {message}")),
         other => fail(None, other.to_string()),
     })
 }

@@ -133,7 +133,7 @@ impl FramePlan {
                 for (frame, (row, numbers)) in rows.iter_mut().zip(&values).enumerate() {
                     row.numbers
                         .set(key, numbers)
-                        .map_err(|message| Error::setting(format!("--{}", key.name()), at(frame, message)))?;
+                        .map_err(|message| Error::setting(key.name(), at(frame, message)))?;
                 }
             }
         }
@@ -151,7 +151,7 @@ impl FramePlan {
                 continue;
             }
             row.check().map_err(|e| match e {
-                Error::Setting { option, message } => Error::setting(option, at(frame, message)),
+                Error::Setting { key, message } => Error::setting(key, at(frame, message)),
                 other => other,
             })?;
             checked = Some(row);
@@ -254,7 +254,7 @@ fn schedule_error(key: &str, text: &str, error: &ScheduleError) -> Error {
         Some(position) => format!("at character {position} of '{text}': {}", error.message),
         None => format!("'{text}': {}", error.message),
     };
-    Error::setting(format!("--{key}"), message)
+    Error::setting(key, message)
 }
 
 #[cfg(test)]

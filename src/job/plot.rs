@@ -111,7 +111,7 @@ pub fn draw(plan: &FramePlan, path: &Path) -> Result<()> {
     let image = image::RgbImage::from_raw(WIDTH, height, buffer)
         .ok_or_else(|| Error::output(path, "cannot assemble the plot"))?;
     if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
-        return Err(Error::setting("--plot", format!("'{}' must be a .png file", path.display())));
+        return Err(Error::setting("plot", format!("'{}' must be a .png file", path.display())));
     }
     crate::output::write_atomically(path, |file| {
         image.write_to(file, image::ImageFormat::Png).map_err(|e| Error::output(path, e.to_string()))

@@ -176,8 +176,7 @@ impl From<Problem> for Error {
         if let Some(path) = problem.output {
             return Error::output(path, problem.message);
         }
-        let option = problem.key.map_or("job".to_string(), |key| format!("--{key}"));
-        Error::setting(option, problem.message)
+        Error::setting(problem.key.unwrap_or("job"), problem.message)
     }
 }
 

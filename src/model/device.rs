@@ -16,13 +16,13 @@ fn parse(name: &str) -> Result<Option<Option<usize>>> {
         _ => {
             let Some(index) = name.strip_prefix("cuda:") else {
                 return Err(Error::setting(
-                    "--device",
+                    "device",
                     format!("'{name}' is not a device: use auto, cpu, cuda or cuda:N"),
                 ));
             };
             let index = index
                 .parse()
-                .map_err(|_| Error::setting("--device", format!("'{name}': the GPU number must be a whole number")))?;
+                .map_err(|_| Error::setting("device", format!("'{name}': the GPU number must be a whole number")))?;
             Ok(Some(Some(index)))
         }
     }
@@ -34,14 +34,14 @@ pub(crate) fn resolve_device(name: &str) -> Result<Device> {
         None => Ok(if Cuda::is_available() { Device::Cuda(0) } else { Device::Cpu }),
         Some(None) => Ok(Device::Cpu),
         Some(Some(_)) if !Cuda::is_available() => Err(Error::setting(
-            "--device",
+            "device",
             format!("'{name}' asked for CUDA, but no CUDA GPU is available on this machine"),
         )),
         Some(Some(index)) => {
             let count = Cuda::device_count() as usize;
             if index >= count {
                 return Err(Error::setting(
-                    "--device",
+                    "device",
                     format!("'{name}': this machine has {count} CUDA GPU(s), numbered from 0"),
                 ));
             }

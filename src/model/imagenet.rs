@@ -28,7 +28,7 @@ pub fn parse_classes(text: &str) -> Result<Vec<i64>> {
         let index = match item.parse::<usize>() {
             Ok(index) if index < CLASS_COUNT => index,
             Ok(index) => {
-                return Err(Error::setting("--class", format!("{index} is not a class index: use 0 to 999")));
+                return Err(Error::setting("class", format!("{index} is not a class index: use 0 to 999")));
             }
             Err(_) => {
                 names.iter().position(|name| name.eq_ignore_ascii_case(item)).ok_or_else(|| unknown(item, &names))?
@@ -39,7 +39,7 @@ pub fn parse_classes(text: &str) -> Result<Vec<i64>> {
         }
     }
     if classes.is_empty() {
-        return Err(Error::setting("--class", "name at least one ImageNet class, e.g. banana or 954"));
+        return Err(Error::setting("class", "name at least one ImageNet class, e.g. banana or 954"));
     }
     Ok(classes)
 }
@@ -50,7 +50,7 @@ fn unknown(item: &str, names: &[&str]) -> Error {
     let close: Vec<&str> = names.iter().filter(|name| name.to_lowercase().contains(&lower)).take(3).copied().collect();
     let hint = if close.is_empty() { String::new() } else { format!(" (did you mean {}?)", close.join(", ")) };
     Error::setting(
-        "--class",
+        "class",
         format!("'{item}' is not an ImageNet class name{hint}; `dreamreel classify --list` prints them all"),
     )
 }

@@ -69,7 +69,7 @@ impl Network {
     /// folded in fp32; inputs are cast to it and activations come back in it.
     pub fn set_precision(&mut self, kind: Kind) -> Result<()> {
         if !matches!(kind, Kind::Float | Kind::BFloat16 | Kind::Half) {
-            return Err(Error::setting("--precision", format!("{kind:?} is not fp32, bf16 or fp16")));
+            return Err(Error::setting("precision", format!("{kind:?} is not fp32, bf16 or fp16")));
         }
         match self {
             Network::EfficientNet(net) => net.set_precision(kind),

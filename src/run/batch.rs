@@ -27,7 +27,7 @@ impl std::str::FromStr for Shard {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Shard> {
-        let bad = |why: &str| Error::setting("--shard", format!("'{text}' {why}"));
+        let bad = |why: &str| Error::setting("shard", format!("'{text}' {why}"));
         let (index, count) = text.split_once('/').ok_or_else(|| bad("must be I/N, such as 1/4"))?;
         let index: usize = index.trim().parse().map_err(|_| bad("must be I/N with whole numbers, such as 1/4"))?;
         let count: usize = count.trim().parse().map_err(|_| bad("must be I/N with whole numbers, such as 1/4"))?;
@@ -51,14 +51,14 @@ impl Shard {
 pub fn check_devices(devices: &[usize]) -> Result<()> {
     for (index, device) in devices.iter().enumerate() {
         if devices[..index].contains(device) {
-            return Err(Error::setting("--devices", format!("GPU {device} is listed twice")));
+            return Err(Error::setting("devices", format!("GPU {device} is listed twice")));
         }
     }
     if devices.is_empty() || crate::run::test_hooks::devices_on_cpu() {
         return Ok(());
     }
     if !tch::Cuda::is_available() {
-        return Err(Error::setting("--devices", "no CUDA GPU is available on this machine: leave --devices out"));
+        return Err(Error::setting("devices", "no CUDA GPU is available on this machine: leave --devices out"));
     }
     let count = tch::Cuda::device_count() as usize;
     if let Some(missing) = devices.iter().find(|&&d| d >= count) {

@@ -44,7 +44,7 @@ pub struct BenchReport {
 
 pub fn run_bench(options: &BenchOptions) -> Result<BenchReport> {
     if options.frames == 0 {
-        return Err(Error::setting("--frames", "must be at least 1"));
+        return Err(Error::setting("frames", "must be at least 1"));
     }
     let spec = options.dream();
     let setup = DreamSetup::load(spec)?;

@@ -26,7 +26,7 @@ impl Loop {
     /// fades back into its start. The held dreams go into `folder` (the render's work folder).
     pub fn new(frames: u64, fps: f64, folder: &Path) -> Result<Loop> {
         if frames < 4 {
-            return Err(Error::setting("--loop", format!("a loop needs at least 4 frames, not {frames}")));
+            return Err(Error::setting("loop", format!("a loop needs at least 4 frames, not {frames}")));
         }
         let overlap = ((frames as f64 / 4.0).round() as u64).clamp(1, (2.0 * fps).round().max(1.0) as u64);
         Ok(Loop { frames, overlap, folder: folder.to_owned() })

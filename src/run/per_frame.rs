@@ -25,11 +25,11 @@ fn load_audio(job: &Job, fps: f64, frames: u64) -> Result<Option<AudioSignals>> 
     let duration = frames as f64 / fps;
     let samples = crate::video::decode_mono(&path, SAMPLE_RATE, start, Some(duration)).map_err(|e| {
         let message = e.to_string();
-        if given { Error::setting("--audio", message) } else { Error::input(&path, message) }
+        if given { Error::setting("audio", message) } else { Error::input(&path, message) }
     })?;
     match samples {
         Some(samples) => Ok(Some(AudioSignals::analyse(&samples, fps, frames))),
-        None if given => Err(Error::setting("--audio", format!("'{}' has no audio stream", path.display()))),
+        None if given => Err(Error::setting("audio", format!("'{}' has no audio stream", path.display()))),
         // Footage without sound: the schedules' check names the signal that has no source.
         None => Ok(None),
     }

@@ -315,7 +315,7 @@ fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
 fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
     job.output()
         .check_size(Some(width), Some(height))
-        .map_err(|(key, message)| Error::setting(format!("--{key}"), message))
+        .map_err(|(key, message)| Error::setting(key, message))
 }
 
 /// Whether an interrupted render left a checkpoint beside the output.
