@@ -277,43 +277,43 @@ impl Settings {
         fn ensure(ok: bool, option: &str, message: String) -> Result<()> {
             if ok { Ok(()) } else { Err(Error::setting(option, message)) }
         }
-        ensure(self.octaves >= 1, "--octaves", format!("{} must be at least 1", self.octaves))?;
-        ensure(self.octaves <= 20, "--octaves", format!("{} is more than 20", self.octaves))?;
+        ensure(self.octaves >= 1, "octaves", format!("{} must be at least 1", self.octaves))?;
+        ensure(self.octaves <= 20, "octaves", format!("{} is more than 20", self.octaves))?;
         crate::config::per_frame::check_constants(self)?;
         if let Some(classes) = &self.class {
             crate::model::imagenet::parse_classes(classes)?;
         }
-        ensure((1..=10_000).contains(&self.steps), "--steps", format!("{} must be between 1 and 10000", self.steps))?;
-        ensure(self.image_steps <= 10_000, "--image-steps", format!("{} is more than 10000", self.image_steps))?;
+        ensure((1..=10_000).contains(&self.steps), "steps", format!("{} must be between 1 and 10000", self.steps))?;
+        ensure(self.image_steps <= 10_000, "image-steps", format!("{} is more than 10000", self.image_steps))?;
         let rate_ok = self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 10.0;
-        ensure(rate_ok, "--learning-rate", format!("{} must be above 0 and at most 10", self.learning_rate))?;
+        ensure(rate_ok, "learning-rate", format!("{} must be above 0 and at most 10", self.learning_rate))?;
         let decay_ok = self.decay.is_finite() && (0.0..=4.0).contains(&self.decay);
-        ensure(decay_ok, "--decay", format!("{} must be between 0 and 4", self.decay))?;
+        ensure(decay_ok, "decay", format!("{} must be between 0 and 4", self.decay))?;
         if let Some(tile) = self.tile {
             let min = MIN_TILE;
-            ensure(tile >= min, "--tile", format!("{tile} must be at least {min} pixels"))?;
+            ensure(tile >= min, "tile", format!("{tile} must be at least {min} pixels"))?;
         }
-        for (option, value) in [("--width", self.width), ("--height", self.height)] {
+        for (option, value) in [("width", self.width), ("height", self.height)] {
             if let Some(v) = value {
                 let min = crate::engine::objective::MIN_SIDE as u32;
                 ensure((min..=16384).contains(&v), option, format!("{v} must be between {min} and 16384"))?;
             }
         }
         let threshold_ok = self.scene_threshold.is_finite() && (0.0..=1.0).contains(&self.scene_threshold);
-        ensure(threshold_ok, "--scene-threshold", format!("{} must be between 0 and 1", self.scene_threshold))?;
+        ensure(threshold_ok, "scene-threshold", format!("{} must be between 0 and 1", self.scene_threshold))?;
         let fps_ok = self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0;
-        ensure(fps_ok, "--fps", format!("{} must be above 0 and at most 1000", self.fps))?;
+        ensure(fps_ok, "fps", format!("{} must be above 0 and at most 1000", self.fps))?;
         if let Some(crf) = self.crf {
             let range = self.codec.map_or(0..=63, Codec::crf_range);
             let of = self.codec.map_or(String::new(), |codec| format!(" for {codec}"));
-            ensure(range.contains(&crf), "--crf", format!("{crf} must be between 0 and {}{of}", range.end()))?;
+            ensure(range.contains(&crf), "crf", format!("{crf} must be between 0 and {}{of}", range.end()))?;
         }
         crate::model::device::check_device_name(&self.device)?;
         // A typo such as 5000 would start thousands of threads that fight over the cores.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
         ensure(
             self.threads <= cores,
-            "--threads",
+            "threads",
             format!(
                 "{} is more than the {cores} processors of this machine (0, the default, uses them all)",
                 self.threads
@@ -406,10 +406,10 @@ mod tests {
     #[test]
     fn out_of_range_values_name_their_option() {
         let cases = [
-            (SettingsPatch { octaves: Some(0), ..Default::default() }, "--octaves: 0 must be at least 1"),
-            (SettingsPatch { step: Some((-1.0).into()), ..Default::default() }, "--step: -1 must be between 0 and 10"),
-            (SettingsPatch { pan: Some("3".into()), ..Default::default() }, "--pan: '3' must be two numbers"),
-            (SettingsPatch { device: Some("gpu".into()), ..Default::default() }, "--device: 'gpu' is not a device"),
+            (SettingsPatch { octaves: Some(0), ..Default::default() }, "octaves: 0 must be at least 1"),
+            (SettingsPatch { step: Some((-1.0).into()), ..Default::default() }, "step: -1 must be between 0 and 10"),
+            (SettingsPatch { pan: Some("3".into()), ..Default::default() }, "pan: '3' must be two numbers"),
+            (SettingsPatch { device: Some("gpu".into()), ..Default::default() }, "device: 'gpu' is not a device"),
         ];
         for (patch, expected) in cases {
             let err = Settings::resolve([&patch]).unwrap_err().to_string();

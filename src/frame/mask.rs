@@ -98,11 +98,12 @@ mod tests {
     fn bad_masks_name_the_file() {
         let folder = tempfile::tempdir().unwrap();
         let missing = folder.path().join("missing.png");
-        assert!(Mask::load(&missing, false).unwrap_err().to_string().ends_with("missing.png: --mask: no such file"));
+        let err = Mask::load(&missing, false).unwrap_err().to_string();
+        assert!(err.starts_with("mask: ") && err.ends_with("missing.png: no such file"), "{err}");
         let text = folder.path().join("notes.png");
         std::fs::write(&text, "not a picture").unwrap();
         let err = Mask::load(&text, false).unwrap_err();
-        assert!(err.to_string().contains("notes.png: --mask: not an image"), "{err}");
+        assert!(err.to_string().contains("notes.png: not an image"), "{err}");
         assert_eq!(err.exit_code(), 2);
         assert!(Mask::load(folder.path(), false).unwrap_err().to_string().contains("is a folder"));
     }

@@ -219,10 +219,7 @@ mod tests {
         let settings = Settings::resolve([&patch]).unwrap();
         let request = Request { duration: Some(2.5), ..Request::new(Mode::Zoom, "noise", "z.mp4", settings) };
         let from_command_line = crate::job::render_job::Job::new(request).unwrap();
-        assert_eq!(from_manifest.span.frames, Some(30));
-        assert_eq!(
-            (from_manifest.input, from_manifest.output, from_manifest.span, from_manifest.settings),
-            (from_command_line.input, from_command_line.output, from_command_line.span, from_command_line.settings)
-        );
+        assert_eq!(from_manifest.span().frames, Some(30));
+        assert_eq!(from_manifest, from_command_line);
     }
 }

@@ -290,13 +290,13 @@ mod tests {
     fn a_frame_out_of_range_is_named_with_its_option() {
         let s = settings(SettingsPatch { zoom: Some("1 + t/5".parse().unwrap()), ..Default::default() });
         let err = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 10, None).unwrap_err().to_string();
-        assert_eq!(err, "--zoom: at frame 6: 2.2 must be between 0.5 and 2");
+        assert_eq!(err, "zoom: at frame 6: 2.2 must be between 0.5 and 2");
         let s = settings(SettingsPatch { class: Some("0:(banana), 4:(no such thing)".into()), ..Default::default() });
         let err = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 10, None).unwrap_err().to_string();
-        assert!(err.starts_with("--class: at frame 4:"), "{err}");
+        assert!(err.starts_with("class: at frame 4:"), "{err}");
         let s = settings(SettingsPatch { jitter: Some("4 - t".parse().unwrap()), ..Default::default() });
         let err = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 10, None).unwrap_err().to_string();
-        assert_eq!(err, "--jitter: at frame 5: the schedule gives -1, which must be 0 or more");
+        assert_eq!(err, "jitter: at frame 5: the schedule gives -1, which must be 0 or more");
     }
 
     #[test]
@@ -308,6 +308,6 @@ mod tests {
         // The click at 0.27 s is in frame 6.
         assert!(plan.frame(6).numbers.zoom > 1.09 && plan.frame(3).numbers.zoom < 1.01, "{:?}", plan.frame(6));
         let no_audio = FramePlan::new(&PlanSpec::of(&s, 1.05), 24.0, 48, None).unwrap_err().to_string();
-        assert!(no_audio.starts_with("--zoom: '1 + 0.1*beat': 'beat' is an audio signal"), "{no_audio}");
+        assert!(no_audio.starts_with("zoom: '1 + 0.1*beat': 'beat' is an audio signal"), "{no_audio}");
     }
 }

@@ -221,7 +221,7 @@ impl Source {
 /// A checked render: every choice made once, from a [`Request`], into private fields that the
 /// stages ask for. Nothing here is the raw settings: the dream's parameters come from the
 /// [`DreamSpec`] and each frame's row of the per-frame plan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Job {
     mode: Mode,
     source: Source,

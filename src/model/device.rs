@@ -68,7 +68,7 @@ mod tests {
         assert_eq!(resolve_device("cpu").unwrap(), Device::Cpu);
         assert!(resolve_device("auto").is_ok());
         let err = resolve_device("tpu").unwrap_err().to_string();
-        assert!(err.starts_with("--device: 'tpu' is not a device"), "{err}");
+        assert!(err.starts_with("device: 'tpu' is not a device"), "{err}");
         let err = resolve_device("cuda:x").unwrap_err().to_string();
         assert!(err.contains("whole number"), "{err}");
     }

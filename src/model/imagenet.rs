@@ -69,7 +69,7 @@ mod tests {
     #[test]
     fn mistakes_name_the_option_and_suggest() {
         let err = parse_classes("banan").unwrap_err().to_string();
-        assert!(err.starts_with("--class: 'banan' is not an ImageNet class name (did you mean banana?)"), "{err}");
+        assert!(err.starts_with("class: 'banan' is not an ImageNet class name (did you mean banana?)"), "{err}");
         let err = parse_classes("1000").unwrap_err().to_string();
         assert!(err.contains("1000 is not a class index"), "{err}");
         assert!(parse_classes(" , ").is_err());

@@ -63,7 +63,7 @@ pub fn check_devices(devices: &[usize]) -> Result<()> {
     let count = tch::Cuda::device_count() as usize;
     if let Some(missing) = devices.iter().find(|&&d| d >= count) {
         return Err(Error::setting(
-            "--devices",
+            "devices",
             format!("there is no GPU {missing}: this machine has {count} CUDA GPU(s), numbered from 0"),
         ));
     }
@@ -383,7 +383,7 @@ mod tests {
         for bad in ["0/3", "4/3", "1/0", "1", "a/b"] {
             let err = bad.parse::<Shard>().unwrap_err();
             assert_eq!(err.exit_code(), 2);
-            assert!(err.to_string().starts_with("--shard: "), "{err}");
+            assert!(err.to_string().starts_with("shard: "), "{err}");
         }
     }
 }

@@ -109,7 +109,7 @@ impl DreamSetup {
         for name in row.layers.split(',').filter(|n| !n.trim().is_empty()) {
             let layer = network.parse_layer(name).ok_or_else(|| {
                 Error::setting(
-                    "--layers",
+                    "layers",
                     format!("'{}' is not a layer of {}: {}", name.trim(), network.kind().name(), network.layer_hint()),
                 )
             })?;
@@ -156,7 +156,8 @@ impl DreamSetup {
         }
         if let Some(path) = self.spec.guide() {
             let image = load_image(path, Some(GUIDE_WIDTH)).map_err(|e| match e {
-                Error::Setting { message, .. } => Error::input(path, format!("--guide: {message}")),
+                // The guide is scaled to the guide's own width, not the render's.
+                Error::Setting { message, .. } => Error::setting("guide", format!("{}: {message}", path.display())),
                 other => other,
             })?;
             let guide = image_to_tensor(&image, network.device())?;

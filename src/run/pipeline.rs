@@ -356,7 +356,7 @@ impl Resumable {
                 let changed = differences(&saved.job, job.description());
                 if !changed.is_empty() {
                     return Err(Error::setting(
-                        "--resume",
+                        "resume",
                         format!("the checkpoint was made with other settings: {}", changed.join(", ")),
                     ));
                 }

@@ -62,7 +62,7 @@ impl Codec {
             && h > max_height
         {
             return Err((
-                "--height",
+                "height",
                 format!("{h} is too tall for {self}, which takes frames at most {max_height} high"),
             ));
         }

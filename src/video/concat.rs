@@ -383,7 +383,7 @@ mod tests {
         let err = concat_segments(&[a.clone(), dir.path().join("gone.mkv")], &out, &options(None)).unwrap_err();
         assert!(err.to_string().ends_with("gone.mkv: file not found"), "{err}");
         let err = concat_segments(std::slice::from_ref(&a), &dir.path().join("out.avi"), &options(None)).unwrap_err();
-        assert!(err.to_string().ends_with("out.avi: no output format for extension .avi"), "{err}");
+        assert!(err.to_string().contains("out.avi: no output format for extension .avi:"), "{err}");
         let vp9 = write_segment(&dir.path().join("vp9.mkv"), 0..4, Codec::Vp9, (64, 48));
         let err = concat_segments(&[vp9], &dir.path().join("out.mov"), &options(None)).unwrap_err();
         assert!(err.to_string().ends_with("out.mov: codec vp9 cannot be written in .mov"), "{err}");

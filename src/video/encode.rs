@@ -928,7 +928,7 @@ mod tests {
     fn errors_and_cleanup() {
         let dir = tempfile::tempdir().unwrap();
         let err = VideoWriter::create(&dir.path().join("out.xyz"), &generated_options(64, 48)).err().unwrap();
-        assert!(err.to_string().ends_with("out.xyz: no output format for extension .xyz"), "{err}");
+        assert!(err.to_string().contains("out.xyz: no output format for extension .xyz:"), "{err}");
         for codec in [Codec::Vp9, Codec::Av1] {
             let opts = WriteOptions { codec: Some(codec), ..generated_options(64, 48) };
             let err = VideoWriter::create(&dir.path().join("out.mov"), &opts).err().unwrap();
