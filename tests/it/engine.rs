@@ -1,7 +1,6 @@
 //! The network and the dream, through the library, on the installed Lite0 weights.
-mod common;
 
-use common::{chelsea, lite0, lite0_with};
+use crate::common::{chelsea, lite0, lite0_with};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::ascent::{Dreamer, objective_value};
 use dreamreel::frame::image_io::tensor_to_rgb8;

@@ -1,9 +1,8 @@
 //! What CUDA users rely on, checked on the CPU (issue "CUDA in practice"): a quiet stderr, tiles of
 //! few shapes that dream as hard as the whole frame, half precision that dreams as hard as fp32,
 //! and the CUDA-graph path falling back to eager where graphs cannot run.
-mod common;
 
-use common::{chelsea, dreamreel, lite0};
+use crate::common::{chelsea, dreamreel, lite0};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::ascent::{Dreamer, objective_value};
 use dreamreel::frame::image_io::tensor_to_rgb8;

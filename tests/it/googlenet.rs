@@ -1,8 +1,7 @@
 //! GoogLeNet against torchvision itself: a random-init state dict saved by `torch.save` in the
 //! venv's Python, loaded here, must give torchvision's eval-mode logits (transform_input on).
-mod common;
 
-use common::dreamreel_process;
+use crate::common::dreamreel_process;
 use dreamreel::model::kind::ModelKind;
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::Network;
