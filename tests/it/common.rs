@@ -113,10 +113,10 @@ pub fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
-/// Held by each test of a file whose tests each keep every core busy (libtorch's OpenMP threads,
-/// in-process or in the binary): two of them at once fight at OpenMP's barriers and took three to
-/// six times as long as one after the other. Dropped at the end of the test; a failed test's
-/// poison is ignored.
+/// Held by each test that keeps every core busy (libtorch's OpenMP threads, in-process or in the
+/// binary), whatever its module: two of them at once fight at OpenMP's barriers and took three to
+/// six times as long as one after the other. Tests on one torch thread (`--threads 1`) run beside
+/// them. Dropped at the end of the test; a failed test's poison is ignored.
 pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static CORES: std::sync::Mutex<()> = std::sync::Mutex::new(());
     CORES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -48,6 +48,7 @@ fn a_render_prints_no_libtorch_warnings() {
 
 #[test]
 fn tiled_steps_see_at_most_two_input_shapes_per_octave() {
+    let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let mut params = dreamreel::run::engine::dream_params(&octave_settings(2, 3), &network).unwrap();
     params.tile = Some(64);
@@ -70,6 +71,7 @@ fn tiled_steps_see_at_most_two_input_shapes_per_octave() {
 
 #[test]
 fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
+    let _cores = crate::common::one_at_a_time();
     let fp32 = lite0();
     let mut bf16 = lite0();
     bf16.set_precision(Kind::BFloat16).unwrap();
@@ -90,6 +92,7 @@ fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
 
 #[test]
 fn cuda_graphs_fall_back_to_eager_with_the_same_dream() {
+    let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let params = dreamreel::run::engine::dream_params(&octave_settings(2, 2), &network).unwrap();
     let x = chelsea(80);

@@ -46,7 +46,7 @@ fn classes_grown_from_noise_are_seen_by_lite0_and_by_lite2() {
     // The `bananas` preset: Lite0, 4 octaves, step 0.02, the class's blur prior, with what a class
     // from noise needs besides: 40 steps per octave, a jitter of 32 and octaves 1.6 apart (at the
     // default 16 and 1.4, Lite2 did not see this seed's banana in its top 5; BENCHMARKS.md).
-    // Two classes (goldfish was a third): the Fourier prior's objects are tests/objects.rs's; this
+    // Two classes (goldfish was a third): the Fourier prior's objects are tests/it/objects.rs'; this
     // keeps the octave ascent's class dream working within the suite's time.
     for (class, index) in [("banana", 954), ("flamingo", 130)] {
         let out = dir.path().join(format!("{class}.png"));
