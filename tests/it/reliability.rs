@@ -667,8 +667,7 @@ fn a_second_ctrl_c_or_a_kill_stops_at_once_leaving_nothing_broken() {
     assert_eq!(std::fs::read(&output).unwrap(), previous, "a kill clobbered the previous output");
     assert!(checkpoint_frames(&output).is_some_and(|done| done >= 2), "the checkpoint survives");
 
-    let (status, stderr) =
-        finish(tiny_zoom(&output, 8, 40, &["--checkpoint-every", "1", "--resume"]).spawn().unwrap());
+    let (status, stderr) = finish(tiny_zoom(&output, 8, 40, &["--checkpoint-every", "1", "--resume"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
     assert_eq!(probe_video(&output).0, 8);
 }
