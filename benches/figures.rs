@@ -1,9 +1,13 @@
-//! The figures of BENCHMARKS.md's flow section, measured on this machine (ignored by default:
-//! minutes of CPU). `cargo test --release --test flow_figures -- --ignored --nocapture`
-#![cfg(feature = "video")]
+//! The figures of BENCHMARKS.md that take minutes of CPU: harnesses that measure and print,
+//! asserting nothing (the tests are under `tests/it/`). One figure a run:
+//!
+//!     cargo bench --bench figures -- NAME
+//!
+//! with no NAME, the list of them.
+#[path = "../tests/it/common.rs"]
 mod common;
 
-use common::sample;
+use common::{chelsea, sample};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::ascent::objective_value;
 use dreamreel::frame::color::{clipped_share, saturation};
@@ -11,13 +15,58 @@ use dreamreel::job::render_job::{Job, Mode, Request};
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::Network;
 use dreamreel::run::compare::compare;
+use dreamreel::run::engine::Engine;
 use dreamreel::run::pipeline::{render_footage, render_zoom};
 use dreamreel::run::progress::NoProgress;
 use dreamreel::video::{ReadOptions, VideoReader};
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use tch::Device;
+
+/// Each figure by name, with what it prints.
+const FIGURES: [(&str, fn(), &str); 5] = [
+    (
+        "real_footage_warping_error_and_strength",
+        real_footage_warping_error_and_strength,
+        "bikes.mp4 at 320 wide, with and without flow: warping error, objective, colour, flicker",
+    ),
+    ("real_footage_time_at_the_defaults", real_footage_time_at_the_defaults, "16 frames of bikes.mp4 at the defaults"),
+    (
+        "colour_over_a_thousand_frame_zoom",
+        colour_over_a_thousand_frame_zoom,
+        "saturation and clipping over a long zoom (ZOOM_FRAMES, ZOOM_COLORS, ZOOM_START)",
+    ),
+    ("flow_cost_per_frame", flow_cost_per_frame, "milliseconds of flow per frame at 320 and 640 wide"),
+    ("objective_step_cost", objective_step_cost, "CPU time per ascent step of each objective"),
+];
+
+fn main() -> ExitCode {
+    // `cargo bench` adds `--bench`; the names are the other arguments.
+    let names: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    if names.is_empty() {
+        println!("figures: name one or more of (cargo bench --bench figures -- NAME):");
+        for (name, _, what) in FIGURES {
+            println!("  {name:<42} {what}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut chosen = Vec::new();
+    for name in &names {
+        match FIGURES.iter().find(|(known, _, _)| known == name) {
+            Some(&(_, figure, _)) => chosen.push(figure),
+            None => {
+                eprintln!("figures: no figure named '{name}' (run it without a name for the list)");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    for figure in chosen {
+        figure();
+    }
+    ExitCode::SUCCESS
+}
 
 fn figure_settings(text: &str) -> Settings {
     let patch: SettingsPatch = toml::from_str(text).unwrap();
@@ -51,8 +100,6 @@ fn footage(output: &Path, frames: u64, settings: &Settings) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-#[test]
-#[ignore]
 fn real_footage_warping_error_and_strength() {
     let dir = tempfile::tempdir().unwrap();
     let look = "width = 320\noctaves = 2\niterations = 4\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
@@ -78,8 +125,6 @@ fn real_footage_warping_error_and_strength() {
     }
 }
 
-#[test]
-#[ignore]
 fn real_footage_time_at_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
     for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", ""), ("--no-flow", "flow = false\n"), ("flow", "")]
@@ -90,8 +135,6 @@ fn real_footage_time_at_the_defaults() {
     }
 }
 
-#[test]
-#[ignore]
 fn colour_over_a_thousand_frame_zoom() {
     let frames: u64 = std::env::var("ZOOM_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let colors = std::env::var("ZOOM_COLORS").unwrap_or_else(|_| "match".into());
@@ -125,8 +168,6 @@ fn colour_over_a_thousand_frame_zoom() {
     );
 }
 
-#[test]
-#[ignore]
 fn flow_cost_per_frame() {
     for width in [320, 640] {
         let read = ReadOptions { width: Some(width), max_frames: Some(21), ..Default::default() };
@@ -141,5 +182,61 @@ fn flow_cost_per_frame() {
         }
         let each = started.elapsed().as_secs_f64() * 1000.0 / (frames.len() - 1) as f64;
         println!("flow both ways + occlusion at {}x{}: {each:.1} ms per frame", frames[0].width, frames[0].height);
+    }
+}
+
+/// CPU time per ascent step of each objective at 320x213 on Lite0, for BENCHMARKS.md. On one
+/// torch thread, so the work runs on the calling thread and its CPU time (`schedstat`) counts it
+/// whatever else loads the machine; the objectives take turns, 30 rounds of 2 steps each.
+fn objective_step_cost() {
+    let objectives: [(&str, SettingsPatch); 6] = [
+        ("layers blocks.8,blocks.10", SettingsPatch::default()),
+        ("layers head", SettingsPatch { layers: Some("head".into()), ..Default::default() }),
+        ("class banana (blur 0.3)", SettingsPatch { class: Some("banana".into()), ..Default::default() }),
+        ("layers blocks.10", SettingsPatch { layers: Some("blocks.10".into()), ..Default::default() }),
+        (
+            "guide coffee.png at blocks.10",
+            SettingsPatch {
+                layers: Some("blocks.10".into()),
+                guide: Some("samples/coffee.png".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "channels blocks.10:3,17",
+            SettingsPatch { channels: Some(vec!["blocks.10:3,17".into()]), ..Default::default() },
+        ),
+    ];
+    let steps = 2;
+    let engines: Vec<(&str, Engine)> = objectives
+        .into_iter()
+        .map(|(name, patch)| {
+            let fixed = SettingsPatch {
+                octaves: Some(1),
+                iterations: Some(steps.into()),
+                threads: Some(1),
+                device: Some("cpu".into()),
+                ..Default::default()
+            };
+            (name, Engine::load(&Settings::resolve([&patch, &fixed]).unwrap()).unwrap())
+        })
+        .collect();
+    let image = chelsea(320);
+    // Nanoseconds this thread has run on a CPU.
+    let cpu_ns = || -> u64 {
+        let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+        text.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let rounds = 30;
+    let mut total = vec![0u64; engines.len()];
+    for _round in 0..rounds {
+        for (slot, (_, engine)) in total.iter_mut().zip(&engines) {
+            let started = cpu_ns();
+            let _dreamed = engine.dreamer().unwrap().dream(&image).unwrap();
+            *slot += cpu_ns() - started;
+        }
+    }
+    for ((name, _), ns) in engines.iter().zip(&total) {
+        println!("{name:<32} {:.1} ms CPU per step", *ns as f64 / 1e6 / (rounds * steps) as f64);
     }
 }

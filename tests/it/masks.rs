@@ -1,7 +1,6 @@
 //! `--mask IMAGE`: where to dream, in stills, zooms and footage; bad masks refused before rendering.
-mod common;
 
-use common::{dreamreel, refused};
+use crate::common::{dreamreel, refused};
 use std::path::{Path, PathBuf};
 
 /// A mask as wide as `width` x `height` frames: black on the left half, white on the right.

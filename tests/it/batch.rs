@@ -1,8 +1,7 @@
 //! `dreamreel batch` through the binary: failures stay in their job, reruns skip finished work,
 //! shards split a manifest, bad manifests are named by file and line.
-mod common;
 
-use common::dreamreel;
+use crate::common::dreamreel;
 use std::path::Path;
 
 /// A tiny still job: quick settings on the CPU.
@@ -145,7 +144,7 @@ fn a_batch_rerun_resumes_its_killed_job() {
     let job = "[[job]]\nmode = \"zoom\"\ninput = \"chelsea.png\"\noutput = \"dive/%04d.png\"\nframes = 40\n\
                width = 64\noctaves = 1\niterations = 2\ndevice = \"cpu\"\nthreads = 1\n";
     let (dir, manifest) = setup(job);
-    let mut child = common::dreamreel_process()
+    let mut child = crate::common::dreamreel_process()
         .arg("batch")
         .arg(&manifest)
         .arg("--quiet")

@@ -2,9 +2,8 @@
 //! option (exit 2; 1 for failures while working), never a panic, never a broken or clobbered
 //! output; odd but valid inputs render; Ctrl-C, kills and a full disk lose no finished work.
 #![cfg(feature = "video")]
-mod common;
 
-use common::{checkpoint_frames, dreamreel_process, ffmpeg, finish};
+use crate::common::{checkpoint_frames, dreamreel_process, ffmpeg, finish};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -613,7 +612,7 @@ fn first_ctrl_c_closes_a_playable_output_keeps_the_checkpoint_and_resume_finishe
     let mut child = render(&[]).spawn().unwrap();
     wait_for_checkpoint(&mut child, &output, 2);
     interrupt(&child);
-    let (status, stderr, _) = finish(child);
+    let (status, stderr) = finish(child);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("stopping after this frame") && stderr.ends_with("dreamreel: interrupted\n"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -624,14 +623,14 @@ fn first_ctrl_c_closes_a_playable_output_keeps_the_checkpoint_and_resume_finishe
     assert_eq!((width, height), (64, 42));
     assert_eq!(leftovers(dir.path()), [".dive.mp4.dreamreel"], "only the work folder stays");
 
-    let (status, stderr, _) = finish(render(&["--resume"]).spawn().unwrap());
+    let (status, stderr) = finish(render(&["--resume"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
     assert_eq!(probe_video(&output).0, 150);
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
 }
 
 /// Starts a slow render and, just after a checkpoint, sends two quick Ctrl-Cs (or a SIGKILL).
-fn stop_at_once(output: &Path, kill: bool) -> (ExitStatus, String, Duration) {
+fn stop_at_once(output: &Path, kill: bool) -> (ExitStatus, String) {
     // About a quarter of a second per frame, so both signals land inside one frame.
     // Each run replaces what the one before left: its output (-y) and its checkpoint (--restart).
     let mut child = tiny_zoom(output, 8, 40, &["--checkpoint-every", "1", "-y", "--restart"]).spawn().unwrap();
@@ -651,25 +650,24 @@ fn stop_at_once(output: &Path, kill: bool) -> (ExitStatus, String, Duration) {
 fn a_second_ctrl_c_or_a_kill_stops_at_once_leaving_nothing_broken() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("dive.mp4");
-    let (status, stderr, _) = stop_at_once(&output, false);
+    let (status, stderr) = stop_at_once(&output, false);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!output.exists(), "nothing under the output name");
 
     // A previous complete render survives both a double Ctrl-C and a kill of the next one.
-    let (status, stderr, _) = finish(tiny_zoom(&output, 2, 1, &["--restart"]).spawn().unwrap());
+    let (status, stderr) = finish(tiny_zoom(&output, 2, 1, &["--restart"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
     let previous = std::fs::read(&output).unwrap();
-    let (status, stderr, _) = stop_at_once(&output, false);
+    let (status, stderr) = stop_at_once(&output, false);
     assert_eq!(status.code(), Some(130), "{stderr}");
     assert_eq!(std::fs::read(&output).unwrap(), previous, "a double Ctrl-C clobbered the previous output");
-    let (status, _, _) = stop_at_once(&output, true);
+    let (status, _) = stop_at_once(&output, true);
     assert_eq!(status.code(), None, "killed");
     assert_eq!(std::fs::read(&output).unwrap(), previous, "a kill clobbered the previous output");
     assert!(checkpoint_frames(&output).is_some_and(|done| done >= 2), "the checkpoint survives");
 
-    let (status, stderr, _) =
-        finish(tiny_zoom(&output, 8, 40, &["--checkpoint-every", "1", "--resume"]).spawn().unwrap());
+    let (status, stderr) = finish(tiny_zoom(&output, 8, 40, &["--checkpoint-every", "1", "--resume"]).spawn().unwrap());
     assert!(status.success(), "{stderr}");
     assert_eq!(probe_video(&output).0, 8);
 }
@@ -726,7 +724,7 @@ fn two_renders_of_different_outputs_at_once_do_not_interfere() {
     let children: Vec<Child> =
         outputs.iter().map(|output| tiny_zoom(output, 12, 1, &["--checkpoint-every", "3"]).spawn().unwrap()).collect();
     for child in children {
-        let (status, stderr, _) = finish(child);
+        let (status, stderr) = finish(child);
         assert!(status.success(), "{stderr}");
     }
     for output in &outputs {

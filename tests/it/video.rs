@@ -1,9 +1,8 @@
 //! Video renders through the binary, on small generated clips: counts, rates, sizes, sound,
 //! smoothness and flat memory.
 #![cfg(feature = "video")]
-mod common;
 
-use common::{dreamreel, dreamreel_process, ffmpeg};
+use crate::common::{dreamreel, dreamreel_process, ffmpeg};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! Presets through the binary: each shipped one renders, flags override them, bad files are named.
-mod common;
 
-use common::{dreamreel, refused_exactly};
+use crate::common::{dreamreel, refused_exactly};
 use std::collections::HashSet;
 use std::path::Path;
 

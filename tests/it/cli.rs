@@ -1,7 +1,6 @@
 //! The `dreamreel` binary as a user runs it, on the tiny files in `samples/`.
-mod common;
 
-use common::{dreamreel, refused};
+use crate::common::{dreamreel, refused};
 use std::path::Path;
 
 /// Fast settings for a still: tiny image, two octaves, a few steps.

@@ -1,8 +1,7 @@
 //! Objects from noise: the Fourier prior with Adam grows classes that other networks recognise,
 //! and its settings are preset and manifest keys.
-mod common;
 
-use common::dreamreel;
+use crate::common::dreamreel;
 use std::path::Path;
 
 /// The class a network names first for `image`.
@@ -27,7 +26,7 @@ fn still_from_noise(output: &Path, class: &str, extra: &[&str]) {
 
 #[test]
 fn classes_grown_from_noise_are_named_by_a_network_that_never_saw_them() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let folder = tempfile::tempdir().unwrap();
     for class in ["pineapple", "ladybug"] {
         let fourier = folder.path().join(format!("{class}.png"));
@@ -42,7 +41,7 @@ fn classes_grown_from_noise_are_named_by_a_network_that_never_saw_them() {
 
 #[test]
 fn the_prior_settings_are_preset_and_manifest_keys() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let folder = tempfile::tempdir().unwrap();
     let preset = folder.path().join("objects.toml");
     std::fs::write(
@@ -81,7 +80,7 @@ fn the_prior_settings_are_preset_and_manifest_keys() {
 
 #[test]
 fn several_classes_and_a_class_with_a_layer_each_raise_every_term() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let folder = tempfile::tempdir().unwrap();
     // Two classes: both logits end high among the thousand.
     let both = folder.path().join("both.png");
@@ -106,7 +105,7 @@ fn several_classes_and_a_class_with_a_layer_each_raise_every_term() {
 /// `--steps`) unless `--prior pixel`, so it times what a render of those settings does.
 #[test]
 fn bench_from_noise_times_the_object_a_render_grows() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let bench = |extra: &[&str]| -> serde_json::Value {
         let out = dreamreel()
             .args(["bench", "--json", "--frames", "1", "--width", "224", "--height", "224", "--class", "banana"])

@@ -1,5 +1,7 @@
 //! The layout holds: no import circle among the library's modules, each layer importing only the
-//! layers below it, at most 12 entries under `src/`, and no test helper defined twice.
+//! layers below it, at most 12 entries under `src/`; the integration tests one binary
+//! (`tests/it/`) with no figure harness or wall-time assertion in it, and no test helper defined
+//! twice.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -136,6 +138,8 @@ fn no_test_helper_is_defined_twice() {
     let mut twice = Vec::new();
     let mut files = Vec::new();
     rust_files(Path::new("tests"), &mut files);
+    rust_files(Path::new("benches"), &mut files);
+    assert!(files.len() > 10, "found only {} test files", files.len());
     for file in files {
         let text = fs::read_to_string(&file).unwrap();
         // Top-level helpers only: test functions and nested helpers are each file's own.
@@ -175,4 +179,42 @@ fn the_library_needs_no_clap() {
         .map(|f| f.display().to_string())
         .collect();
     assert!(using.is_empty(), "library files using clap (offer enums through src/cli/choices.rs): {using:?}");
+}
+
+#[test]
+fn the_integration_tests_are_one_binary_of_modules() {
+    // Each file directly under tests/ would be a binary of its own, linking libtorch again.
+    let binaries: Vec<String> = fs::read_dir("tests")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(binaries.is_empty(), "test binaries beside tests/it/: {binaries:?}");
+    let main = fs::read_to_string("tests/it/main.rs").unwrap();
+    let mut files = Vec::new();
+    rust_files(Path::new("tests/it"), &mut files);
+    let undeclared: Vec<String> = files
+        .iter()
+        .map(|f| f.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|name| name != "main" && !main.lines().any(|line| line == format!("mod {name};")))
+        .collect();
+    assert!(undeclared.is_empty(), "files under tests/it/ that main.rs does not declare (never run): {undeclared:?}");
+}
+
+#[test]
+fn no_test_is_a_figure_harness_or_times_itself() {
+    let mut files = Vec::new();
+    rust_files(Path::new("tests/it"), &mut files);
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("architecture.rs")) {
+        for (number, line) in fs::read_to_string(file).unwrap().lines().enumerate() {
+            // An ignored test is a figure to measure (benches/figures.rs); `elapsed()` a wall time
+            // that a busy machine stretches: count frames or read the checkpoint instead.
+            if line.trim_start().starts_with("#[ignore") || line.contains(".elapsed()") {
+                found.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "figure harnesses or wall times in tests/it/: {found:#?}");
 }

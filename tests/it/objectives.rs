@@ -1,8 +1,7 @@
 //! Objectives: ImageNet classes grown from noise (seen by a network they were not dreamed with),
 //! guide images, chosen channels; and the objectives through zoom, tiling, resume and batch.
-mod common;
 
-use common::{chelsea, dreamreel_process};
+use crate::common::{chelsea, dreamreel_process};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::objective::GUIDE_WIDTH;
 use dreamreel::frame::image_io::{image_to_tensor, load_image};
@@ -42,12 +41,12 @@ fn classify(image: &Path, model: &str, top: &str) -> Vec<(i64, String)> {
 
 #[test]
 fn classes_grown_from_noise_are_seen_by_lite0_and_by_lite2() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     // The `bananas` preset: Lite0, 4 octaves, step 0.02, the class's blur prior, with what a class
     // from noise needs besides: 40 steps per octave, a jitter of 32 and octaves 1.6 apart (at the
     // default 16 and 1.4, Lite2 did not see this seed's banana in its top 5; BENCHMARKS.md).
-    // Two classes (goldfish was a third): the Fourier prior's objects are tests/objects.rs's; this
+    // Two classes (goldfish was a third): the Fourier prior's objects are tests/it/objects.rs'; this
     // keeps the octave ascent's class dream working within the suite's time.
     for (class, index) in [("banana", 954), ("flamingo", 130)] {
         let out = dir.path().join(format!("{class}.png"));
@@ -89,7 +88,7 @@ fn cosine(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn a_guided_dream_takes_on_the_guides_features() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let layers = Some("blocks.10".to_string());
     let guided = engine(SettingsPatch {
         layers: layers.clone(),
@@ -114,7 +113,7 @@ fn a_guided_dream_takes_on_the_guides_features() {
 
 #[test]
 fn channels_raise_the_chosen_channels_more_than_the_others() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let chosen = [3i64, 17, 40];
     let channels = Some(vec!["blocks.10:3,17,40".into()]);
     let engine = engine(SettingsPatch { channels, iterations: Some(20.into()), ..Default::default() });
@@ -143,7 +142,7 @@ fn channels_raise_the_chosen_channels_more_than_the_others() {
 
 #[test]
 fn bad_objectives_are_one_line_naming_the_option() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.png");
     let out = out.to_str().unwrap();
@@ -171,7 +170,7 @@ fn bad_objectives_are_one_line_naming_the_option() {
 
 #[test]
 fn a_preset_objective_gives_way_to_the_command_lines() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let preset: SettingsPatch = toml::from_str("class = \"banana\"\nblur = 0.2").unwrap();
     let line = SettingsPatch { channels: Some(vec!["blocks.8:1".into()]), ..Default::default() };
     let s = Settings::resolve([&preset, &line]).unwrap();
@@ -187,7 +186,7 @@ fn a_preset_objective_gives_way_to_the_command_lines() {
 #[cfg(feature = "video")]
 #[test]
 fn objectives_run_in_batch_zoom_video_and_tiles() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy("samples/coffee.png", dir.path().join("guide.png")).unwrap();
     let clip = std::fs::canonicalize("samples/clip.mp4").unwrap();
@@ -246,7 +245,7 @@ device = "cpu"
 #[cfg(feature = "video")]
 #[test]
 fn a_class_zoom_resumes_only_with_the_same_class() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let frames = dir.path().join("zoom/%03d.png");
     let zoom = |class: &str| {
@@ -279,68 +278,9 @@ fn a_class_zoom_resumes_only_with_the_same_class() {
     assert_eq!(count, 6);
 }
 
-/// CPU time per ascent step of each objective at 320x213 on Lite0, for BENCHMARKS.md. On one
-/// torch thread, so the work runs on the calling thread and its CPU time (`schedstat`) counts it
-/// whatever else loads the machine; the objectives take turns, 30 rounds of 2 steps each.
-/// `cargo test --release --test objectives -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn objective_step_cost() {
-    let objectives: [(&str, SettingsPatch); 6] = [
-        ("layers blocks.8,blocks.10", SettingsPatch::default()),
-        ("layers head", SettingsPatch { layers: Some("head".into()), ..Default::default() }),
-        ("class banana (blur 0.3)", SettingsPatch { class: Some("banana".into()), ..Default::default() }),
-        ("layers blocks.10", SettingsPatch { layers: Some("blocks.10".into()), ..Default::default() }),
-        (
-            "guide coffee.png at blocks.10",
-            SettingsPatch {
-                layers: Some("blocks.10".into()),
-                guide: Some("samples/coffee.png".into()),
-                ..Default::default()
-            },
-        ),
-        (
-            "channels blocks.10:3,17",
-            SettingsPatch { channels: Some(vec!["blocks.10:3,17".into()]), ..Default::default() },
-        ),
-    ];
-    let steps = 2;
-    let engines: Vec<(&str, Engine)> = objectives
-        .into_iter()
-        .map(|(name, patch)| {
-            let fixed = SettingsPatch {
-                octaves: Some(1),
-                iterations: Some(steps.into()),
-                threads: Some(1),
-                device: Some("cpu".into()),
-                ..Default::default()
-            };
-            (name, Engine::load(&Settings::resolve([&patch, &fixed]).unwrap()).unwrap())
-        })
-        .collect();
-    let image = chelsea(320);
-    // Nanoseconds this thread has run on a CPU.
-    let cpu_ns = || -> u64 {
-        let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-        text.split_whitespace().next().unwrap().parse().unwrap()
-    };
-    let rounds = 30;
-    let mut total = vec![0u64; engines.len()];
-    for _round in 0..rounds {
-        for (slot, (_, engine)) in total.iter_mut().zip(&engines) {
-            let started = cpu_ns();
-            let _dreamed = engine.dreamer().unwrap().dream(&image).unwrap();
-            *slot += cpu_ns() - started;
-        }
-    }
-    for ((name, _), ns) in engines.iter().zip(&total) {
-        println!("{name:<32} {:.1} ms CPU per step", *ns as f64 / 1e6 / (rounds * steps) as f64);
-    }
-}
-
 #[test]
 fn bench_reports_the_objective_it_dreams() {
-    let _cores = common::one_at_a_time();
+    let _cores = crate::common::one_at_a_time();
     // No step, one octave, one frame of the pixel ascent: bench's frame is its noise start, so its
     // objective must be the banana logit of that noise, not the layers' objective.
     let args = ["bench", "--json", "--frames", "1", "--width", "64", "--height", "48", "--octaves", "1"];
@@ -350,7 +290,7 @@ fn bench_reports_the_objective_it_dreams() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let network = common::lite0();
+    let network = crate::common::lite0();
     let start = dreamreel::frame::transform::noise(48, 64, 5, Device::Cpu).unwrap();
     let banana = dreamreel::model::imagenet::parse_classes("banana").unwrap();
     let logit = dreamreel::engine::objective::Objective::Class(banana).value_of(&network, &start).unwrap();

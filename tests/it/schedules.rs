@@ -1,9 +1,8 @@
 //! Schedules, audio-reactive dreams and loops, through the binary: the motion measured in the
 //! frames themselves, the soundtrack in the output, a seamless loop, resumes, presets and plans.
 #![cfg(feature = "video")]
-mod common;
 
-use common::{dreamreel_process, ffmpeg, kill_after_checkpoint, sorted_pngs, work_folder};
+use crate::common::{dreamreel_process, ffmpeg, kill_after_checkpoint, sorted_pngs, work_folder};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -385,7 +384,7 @@ mod library {
     use tch::Device;
 
     fn lite0() -> Network {
-        super::common::lite0()
+        crate::common::lite0()
     }
 
     fn zoom_job(patch: SettingsPatch, frames: u64) -> Job {

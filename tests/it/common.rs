@@ -62,10 +62,9 @@ pub fn sample(name: &str) -> PathBuf {
 }
 
 /// Waits for a render that was signalled to stop (two minutes at most, else it is killed and the
-/// test fails): its exit status, its stderr, and how long it took to stop.
-pub fn finish(mut child: Child) -> (ExitStatus, String, Duration) {
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(120);
+/// test fails: a guard against a hang, not a measure of speed): its exit status and its stderr.
+pub fn finish(mut child: Child) -> (ExitStatus, String) {
+    let deadline = Instant::now() + Duration::from_secs(120);
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             child.kill().unwrap();
@@ -73,9 +72,8 @@ pub fn finish(mut child: Child) -> (ExitStatus, String, Duration) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let elapsed = started.elapsed();
     let Output { status, stderr, .. } = child.wait_with_output().unwrap();
-    (status, String::from_utf8_lossy(&stderr).into_owned(), elapsed)
+    (status, String::from_utf8_lossy(&stderr).into_owned())
 }
 
 /// The work folder a resumable render keeps beside `output` (a `%` of a pattern becomes `_`).
@@ -115,10 +113,10 @@ pub fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
-/// Held by each test of a file whose tests each keep every core busy (libtorch's OpenMP threads,
-/// in-process or in the binary): two of them at once fight at OpenMP's barriers and took three to
-/// six times as long as one after the other. Dropped at the end of the test; a failed test's
-/// poison is ignored.
+/// Held by each test that keeps every core busy (libtorch's OpenMP threads, in-process or in the
+/// binary), whatever its module: two of them at once fight at OpenMP's barriers and took three to
+/// six times as long as one after the other. Tests on one torch thread (`--threads 1`) run beside
+/// them. Dropped at the end of the test; a failed test's poison is ignored.
 pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static CORES: std::sync::Mutex<()> = std::sync::Mutex::new(());
     CORES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -1,0 +1,25 @@
+//! The integration tests: one binary, so the library and libtorch are linked once. Each module is
+//! one concern; `common` holds the helpers they share (the binary run isolated from the user's
+//! config, FFmpeg, the cat, Lite0, the sample clips, checkpoints, one lock for tests that keep
+//! every core busy).
+mod common;
+
+mod architecture;
+mod batch;
+mod cli;
+mod cuda_practice;
+mod engine;
+mod farm;
+mod flow;
+mod fuzz;
+mod googlenet;
+mod masks;
+mod new_user;
+mod objectives;
+mod objects;
+mod presets;
+mod reliability;
+mod resume;
+mod schedules;
+mod slurm;
+mod video;
