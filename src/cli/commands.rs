@@ -1,6 +1,7 @@
 //! The commands: each turns its parsed options into the library's settings and job, runs it and
 //! reports; errors become one line and an exit code (0 done, 1 failed while working, 2 bad
 //! invocation or input, 130 interrupted, 143 stopped by SIGTERM).
+use crate::cli::messages::worded;
 use crate::cli::options::{BatchArgs, BenchArgs, ClassifyArgs, Cli, Command, PresetsAction, PresetsArgs, StillArgs};
 #[cfg(feature = "video")]
 use crate::cli::options::{CompareArgs, VideoArgs, ZoomArgs};
@@ -10,14 +11,13 @@ use crate::cli::usage;
 use clap::{CommandFactory, Parser};
 use dreamreel::Error;
 use dreamreel::config::presets;
+use dreamreel::job::bench::BenchOptions;
 use dreamreel::job::manifest::{self, Entry};
 use dreamreel::job::render_job::{Job as RenderJob, Mode, RenderOptions, Request};
 use dreamreel::model::kind::{ModelKind, models_dir};
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::Network;
 use dreamreel::run::batch::{self, BatchProgress, Outcome, RunOptions, Shard, Status};
-use crate::cli::messages::worded;
-use dreamreel::job::bench::BenchOptions;
 use dreamreel::run::bench::run_bench;
 #[cfg(feature = "video")]
 use dreamreel::run::pipeline::VideoReport;
@@ -323,7 +323,8 @@ fn classify(args: ClassifyArgs) -> Result<(), Error> {
     };
     let settings = dreamreel::config::settings::Settings::resolve([&patch])?;
     let image = dreamreel::frame::image_io::load_image(&path, None)?;
-    let network = dreamreel::run::dream_setup::DreamSetup::load(&dreamreel::job::DreamSpec::of(&settings))?.into_network();
+    let network =
+        dreamreel::run::dream_setup::DreamSetup::load(&dreamreel::job::DreamSpec::of(&settings))?.into_network();
     let tensor = dreamreel::frame::image_io::image_to_tensor(&image, network.device())?;
     let predictions = dreamreel::model::classify::classify(&network, &tensor, args.top as usize)?;
     let text = if args.json {

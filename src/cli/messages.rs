@@ -23,8 +23,14 @@ mod tests {
 
     #[test]
     fn settings_are_worded_as_their_options() {
-        assert_eq!(worded(&Error::setting("octave-scale", "5 must be between 1 and 4")), "--octave-scale: 5 must be between 1 and 4");
-        assert_eq!(worded(&Error::setting("job", "a zoom needs frames or duration")), "job: a zoom needs frames or duration");
+        assert_eq!(
+            worded(&Error::setting("octave-scale", "5 must be between 1 and 4")),
+            "--octave-scale: 5 must be between 1 and 4"
+        );
+        assert_eq!(
+            worded(&Error::setting("job", "a zoom needs frames or duration")),
+            "job: a zoom needs frames or duration"
+        );
         assert_eq!(worded(&Error::setting("IMAGE", "name an image")), "IMAGE: name an image");
         assert_eq!(worded(&Error::internal("x")), "internal error (this is a bug in dreamreel, please report it): x");
     }

@@ -1,15 +1,14 @@
 //! The settings that may change from frame to frame, declared once.
 //!
-//! [`per_frame_numbers!`] below is the one list of the numeric per-frame settings: each line names
-//! the setting's key (its long option and TOML key), its field (in [`SettingsPatch`], [`Settings`]
-//! and [`FrameNumbers`]), its kind (how it is read and stored) and its range check. From that
-//! list the macro makes [`NumberKey`] and every match over the keys: a setting added to the list
-//! is taken from a patch, set as a constant, scheduled, checked on every frame and shown by
-//! `dreamreel plan` with no other edit, and a match that forgets one does not compile.
-//! [`SwitchKey`] is the same for the settings that switch at keyframes (layers, channels, class).
-use crate::config::schedule::{Schedule, Scheduled, setting_error};
-use crate::config::settings::{Settings, SettingsPatch};
-use crate::error::{Error, Result};
+//! `per_frame_numbers!` below is the one list of the numeric per-frame settings: each line names
+//! the setting's key (its long option and TOML key), its field (in `SettingsPatch`, `Settings`
+//! and [`FrameNumbers`]), its kind (how it is read and stored) and its range check. The list is
+//! handed to two macros: here, to make [`NumberKey`] and [`FrameNumbers`]; in
+//! `config/settings.rs`, to take each from a settings layer and set and check its constant. A
+//! setting added to the list is then taken from a patch, set as a constant, scheduled, checked on
+//! every frame and shown by `dreamreel plan` with no other edit, and a match that forgets one does
+//! not compile. [`SwitchKey`] is the same for the settings that switch at keyframes.
+use crate::config::schedule::Scheduled;
 use serde::Serialize;
 
 /// How one kind of per-frame number is read, kept in [`Settings`] and kept in a frame's row.
@@ -142,19 +141,19 @@ impl NumberKind for Pair {
     }
 }
 
-fn first(numbers: &[f64]) -> f64 {
+pub(crate) fn first(numbers: &[f64]) -> f64 {
     numbers.first().copied().unwrap_or(0.0)
 }
 
 /// A range check: `Ok` or the message after the option's name ("2.2 must be between 0.5 and 2").
 type Check = fn(&[f64]) -> std::result::Result<(), String>;
 
-fn within(value: f64, low: f64, high: f64, message: String) -> std::result::Result<(), String> {
+pub(crate) fn within(value: f64, low: f64, high: f64, message: String) -> std::result::Result<(), String> {
     if value.is_finite() && (low..=high).contains(&value) { Ok(()) } else { Err(message) }
 }
 
-/// Declares the numeric per-frame settings: `Variant field: Kind = "key", check;`.
-macro_rules! per_frame_numbers {
+/// Makes the key enum and a frame's numbers from the list.
+macro_rules! declare_numbers {
     ($( $(#[doc = $doc:literal])* $variant:ident $field:ident : $kind:ident = $key:literal, $check:expr; )*) => {
         /// A numeric setting that may change from frame to frame.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -184,26 +183,6 @@ macro_rules! per_frame_numbers {
                 let check: Check = match self { $( NumberKey::$variant => $check ),* };
                 check(numbers)
             }
-
-            /// What a settings layer gives for this key: a number or a schedule's text.
-            fn given(self, patch: &SettingsPatch) -> Option<Scheduled> {
-                match self { $( NumberKey::$variant => patch.$field.clone().map(Into::into) ),* }
-            }
-
-            /// Sets the constant of this key in `settings` (whole numbers must be whole).
-            fn set_constant(self, settings: &mut Settings, numbers: &[f64]) -> std::result::Result<(), String> {
-                match self { $( NumberKey::$variant => settings.$field = <$kind as NumberKind>::constant(numbers)? ),* }
-                Ok(())
-            }
-
-            /// The constant's numbers, when it is set.
-            fn constant_numbers(self, settings: &Settings) -> Vec<f64> {
-                match self {
-                    $( NumberKey::$variant => {
-                        <$kind as NumberKind>::numbers(&<$kind as NumberKind>::of_setting(&settings.$field, f64::NAN))
-                    } ),*
-                }
-            }
         }
 
         /// One frame's value of every numeric per-frame setting.
@@ -215,11 +194,6 @@ macro_rules! per_frame_numbers {
         }
 
         impl FrameNumbers {
-            /// The constants of `settings`, with `default_zoom` when no zoom is set.
-            pub(crate) fn of(settings: &Settings, default_zoom: f64) -> FrameNumbers {
-                FrameNumbers { $( $field: <$kind as NumberKind>::of_setting(&settings.$field, default_zoom) ),* }
-            }
-
             /// The value of `key` as numbers (a pan's two; none for an unset blur).
             pub fn get(&self, key: NumberKey) -> Vec<f64> {
                 match key { $( NumberKey::$variant => <$kind as NumberKind>::numbers(&self.$field) ),* }
@@ -234,30 +208,39 @@ macro_rules! per_frame_numbers {
     };
 }
 
-per_frame_numbers! {
-    /// Scale per frame (`--zoom`).
-    Zoom zoom: Zoom = "zoom", |n| within(n[0], 0.5, 2.0, format!("{} must be between 0.5 and 2", n[0]));
-    /// Degrees per frame (`--rotate`).
-    Rotate rotate: Plain = "rotate", |n| within(n[0], -180.0, 180.0, format!("{} must be within ±180 degrees", n[0]));
-    /// Pixels per frame, DX,DY (`--pan`).
-    Pan pan: Pair = "pan", |n| {
-        let message = format!("the schedule gives {},{}, beyond 10000 pixels a frame", n[0], n[1]);
-        within(n[0], -10_000.0, 10_000.0, message.clone()).and(within(n[1], -10_000.0, 10_000.0, message))
+/// The numeric per-frame settings, `Variant field: Kind = "key", check;`, handed to `$make`.
+macro_rules! per_frame_numbers {
+    ($make:ident) => {
+        $make! {
+            /// Scale per frame (`--zoom`).
+            Zoom zoom: Zoom = "zoom", |n| within(n[0], 0.5, 2.0, format!("{} must be between 0.5 and 2", n[0]));
+            /// Degrees per frame (`--rotate`).
+            Rotate rotate: Plain = "rotate", |n| within(n[0], -180.0, 180.0, format!("{} must be within ±180 degrees", n[0]));
+            /// Pixels per frame, DX,DY (`--pan`).
+            Pan pan: Pair = "pan", |n| {
+                let message = format!("the schedule gives {},{}, beyond 10000 pixels a frame", n[0], n[1]);
+                within(n[0], -10_000.0, 10_000.0, message.clone()).and(within(n[1], -10_000.0, 10_000.0, message))
+            };
+            /// The new frame's share of footage's blend (`--blend`).
+            Blend blend: Plain = "blend", |n| within(n[0], 0.0, 1.0, format!("{} must be between 0 and 1", n[0]));
+            /// The ascent's step (`--step`).
+            Step step: Plain = "step", |n| within(n[0], 0.0, 10.0, format!("{} must be between 0 and 10", n[0]));
+            /// Ascent steps per octave (`--iterations`).
+            Iterations iterations: Whole = "iterations", |n| within(n[0], 0.0, 10_000.0, format!("{} is more than 10000", n[0]));
+            /// Random shift per step, in pixels (`--jitter`).
+            Jitter jitter: Whole = "jitter", |n| within(n[0], 0.0, 1024.0, format!("{} is more than 1024 pixels", n[0]));
+            /// Size ratio between octaves (`--octave-scale`).
+            OctaveScale octave_scale: Plain = "octave-scale", |n| within(n[0], 1.0, 4.0, format!("{} must be between 1 and 4", n[0]));
+            /// The blur prior's strength (`--blur`; unset: the objective's default).
+            Blur blur: Optional = "blur", |n| within(n[0], 0.0, 1.0, format!("{} must be between 0 and 1", n[0]));
+        }
     };
-    /// The new frame's share of footage's blend (`--blend`).
-    Blend blend: Plain = "blend", |n| within(n[0], 0.0, 1.0, format!("{} must be between 0 and 1", n[0]));
-    /// The ascent's step (`--step`).
-    Step step: Plain = "step", |n| within(n[0], 0.0, 10.0, format!("{} must be between 0 and 10", n[0]));
-    /// Ascent steps per octave (`--iterations`).
-    Iterations iterations: Whole = "iterations", |n| within(n[0], 0.0, 10_000.0, format!("{} is more than 10000", n[0]));
-    /// Random shift per step, in pixels (`--jitter`).
-    Jitter jitter: Whole = "jitter", |n| within(n[0], 0.0, 1024.0, format!("{} is more than 1024 pixels", n[0]));
-    /// Size ratio between octaves (`--octave-scale`).
-    OctaveScale octave_scale: Plain = "octave-scale", |n| within(n[0], 1.0, 4.0, format!("{} must be between 1 and 4", n[0]));
-    /// The blur prior's strength (`--blur`; unset: the objective's default).
-    Blur blur: Optional = "blur", |n| within(n[0], 0.0, 1.0, format!("{} must be between 0 and 1", n[0]));
 }
+pub(crate) use per_frame_numbers;
 
+per_frame_numbers!(declare_numbers);
+
+/// A `--pan` is text (`2,-1`, or a schedule of pairs): a settings layer's value as the others'.
 impl From<String> for Scheduled {
     fn from(text: String) -> Self {
         Scheduled::Text(text)
@@ -289,68 +272,6 @@ impl SwitchKey {
     }
 }
 
-/// Layers the numeric per-frame settings of `patch` over `settings`: a number sets the setting's
-/// constant (and drops a schedule an earlier layer gave it), any other text is parsed as a
-/// schedule (a pan's two plain numbers are its constant).
-pub(crate) fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
-    for &key in NumberKey::ALL {
-        let Some(given) = key.given(patch) else { continue };
-        let constant = match (key, &given) {
-            (NumberKey::Pan, given) => parse_pan(&given.to_string())?.map(|(dx, dy)| vec![dx, dy]),
-            (_, given) => given.number().map(|n| vec![n]),
-        };
-        match constant {
-            Some(numbers) => {
-                key.set_constant(settings, &numbers).map_err(|message| Error::setting(option(key), message))?;
-                settings.schedules.set_number(key.name(), None);
-            }
-            None => {
-                let text = given.to_string();
-                let schedule =
-                    Schedule::parse(&text, key.dimensions()).map_err(|e| setting_error(key.name(), &text, &e))?;
-                settings.schedules.set_number(key.name(), Some(schedule));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The range checks of every numeric per-frame constant, naming the option at fault.
-pub(crate) fn check_constants(settings: &Settings) -> Result<()> {
-    for &key in NumberKey::ALL {
-        let numbers = key.constant_numbers(settings);
-        // An unset zoom or blur (the mode's or the objective's default) has nothing to check.
-        if numbers.iter().any(|n| n.is_nan()) || numbers.is_empty() {
-            continue;
-        }
-        key.check(&numbers).map_err(|message| Error::setting(option(key), message))?;
-    }
-    Ok(())
-}
-
-/// The key an error names: the setting's (the binary words it as `--key`).
-pub(crate) fn option(key: NumberKey) -> &'static str {
-    key.name()
-}
-
-/// `--pan` as two plain numbers DX,DY: `Some` for a constant, `None` for a schedule's text.
-fn parse_pan(text: &str) -> Result<Option<(f64, f64)>> {
-    if crate::config::schedule::pan_schedule(text)?.is_some() {
-        return Ok(None);
-    }
-    let bad = || Error::setting("pan", format!("'{text}' must be two numbers DX,DY such as 2,-1"));
-    let (dx, dy) = text.split_once(',').ok_or_else(bad)?;
-    let dx: f64 = dx.trim().parse().map_err(|_| bad())?;
-    let dy: f64 = dy.trim().parse().map_err(|_| bad())?;
-    if !(dx.is_finite() && dy.is_finite()) {
-        return Err(bad());
-    }
-    if dx.abs() > 10_000.0 || dy.abs() > 10_000.0 {
-        return Err(Error::setting("pan", format!("'{text}': each must be within ±10000 pixels per frame")));
-    }
-    Ok(Some((dx, dy)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,7 +287,7 @@ mod tests {
 
     #[test]
     fn frames_and_constants_read_whole_numbers_differently() {
-        let mut numbers = FrameNumbers::of(&Settings::default(), 1.05);
+        let mut numbers = crate::config::settings::Settings::default().frame_numbers(1.05);
         assert_eq!(numbers.zoom, 1.05);
         numbers.set(NumberKey::Iterations, &[2.6]).unwrap();
         assert_eq!(numbers.get(NumberKey::Iterations), vec![3.0]);

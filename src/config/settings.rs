@@ -3,7 +3,8 @@
 //! [`SettingsPatch`] is what the command line's options (clap, in `src/cli/options.rs`) and a preset's or
 //! batch job's table (serde) give: the TOML keys are the long option names, so `octave-scale = 1.4` in a preset
 //! and `--octave-scale 1.4` on the command line mean the same thing.
-use crate::config::schedule::{Interpolation, Scheduled, Schedules};
+use crate::config::per_frame::{FrameNumbers, NumberKey, NumberKind, Optional, Pair, Plain, Whole, Zoom};
+use crate::config::schedule::{Interpolation, Schedule, Scheduled, Schedules, setting_error};
 use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
@@ -252,7 +253,7 @@ impl Settings {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
             take_optional!(weights, tile, width, height, codec, crf, audio, prior, mask);
-            crate::config::per_frame::take_numbers(&mut s, p)?;
+            take_numbers(&mut s, p)?;
             if let Some(looped) = p.looped {
                 s.looped = looped;
             }
@@ -279,7 +280,7 @@ impl Settings {
         }
         ensure(self.octaves >= 1, "octaves", format!("{} must be at least 1", self.octaves))?;
         ensure(self.octaves <= 20, "octaves", format!("{} is more than 20", self.octaves))?;
-        crate::config::per_frame::check_constants(self)?;
+        check_constants(self)?;
         if let Some(classes) = &self.class {
             crate::model::imagenet::parse_classes(classes)?;
         }
@@ -355,6 +356,101 @@ pub(crate) fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> 
         }
         _ => Err(Error::setting("class", "give one of --channels, --class and --guide")),
     }
+}
+
+// The numeric per-frame settings (`config/per_frame.rs` lists them): each taken from a layer,
+// set as a constant, read back, and a frame's numbers made from the constants.
+macro_rules! settings_numbers {
+    ($( $(#[doc = $doc:literal])* $variant:ident $field:ident : $kind:ident = $key:literal, $check:expr; )*) => {
+        impl NumberKey {
+            /// What a settings layer gives for this key: a number or a schedule's text.
+            fn given(self, patch: &SettingsPatch) -> Option<Scheduled> {
+                match self { $( NumberKey::$variant => patch.$field.clone().map(Into::into) ),* }
+            }
+
+            /// Sets the constant of this key in `settings` (whole numbers must be whole).
+            fn set_constant(self, settings: &mut Settings, numbers: &[f64]) -> std::result::Result<(), String> {
+                match self { $( NumberKey::$variant => settings.$field = <$kind as NumberKind>::constant(numbers)? ),* }
+                Ok(())
+            }
+
+            /// The constant's numbers, when it is set (an unset zoom or blur has none).
+            fn constant_numbers(self, settings: &Settings) -> Vec<f64> {
+                let numbers = match self {
+                    $( NumberKey::$variant => <$kind as NumberKind>::numbers(
+                        &<$kind as NumberKind>::of_setting(&settings.$field, f64::NAN),
+                    ) ),*
+                };
+                if numbers.iter().any(|n| n.is_nan()) { Vec::new() } else { numbers }
+            }
+        }
+
+        impl Settings {
+            /// Every frame's numbers when nothing is scheduled, with `default_zoom` when no zoom is set.
+            pub(crate) fn frame_numbers(&self, default_zoom: f64) -> FrameNumbers {
+                FrameNumbers { $( $field: <$kind as NumberKind>::of_setting(&self.$field, default_zoom) ),* }
+            }
+        }
+    };
+}
+
+crate::config::per_frame::per_frame_numbers!(settings_numbers);
+
+/// Layers the numeric per-frame settings of `patch` over `settings`: a number sets the setting's
+/// constant (and drops a schedule an earlier layer gave it), any other text is parsed as a
+/// schedule (a pan's two plain numbers are its constant).
+pub(crate) fn take_numbers(settings: &mut Settings, patch: &SettingsPatch) -> Result<()> {
+    for &key in NumberKey::ALL {
+        let Some(given) = key.given(patch) else { continue };
+        let constant = match (key, &given) {
+            (NumberKey::Pan, given) => parse_pan(&given.to_string())?.map(|(dx, dy)| vec![dx, dy]),
+            (_, given) => given.number().map(|n| vec![n]),
+        };
+        match constant {
+            Some(numbers) => {
+                key.set_constant(settings, &numbers).map_err(|message| Error::setting(key.name(), message))?;
+                settings.schedules.set_number(key.name(), None);
+            }
+            None => {
+                let text = given.to_string();
+                let schedule =
+                    Schedule::parse(&text, key.dimensions()).map_err(|e| setting_error(key.name(), &text, &e))?;
+                settings.schedules.set_number(key.name(), Some(schedule));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The range checks of every numeric per-frame constant, naming the option at fault.
+pub(crate) fn check_constants(settings: &Settings) -> Result<()> {
+    for &key in NumberKey::ALL {
+        let numbers = key.constant_numbers(settings);
+        // An unset zoom or blur (the mode's or the objective's default) has nothing to check.
+        if numbers.is_empty() {
+            continue;
+        }
+        key.check(&numbers).map_err(|message| Error::setting(key.name(), message))?;
+    }
+    Ok(())
+}
+
+/// `--pan` as two plain numbers DX,DY: `Some` for a constant, `None` for a schedule's text.
+fn parse_pan(text: &str) -> Result<Option<(f64, f64)>> {
+    if crate::config::schedule::pan_schedule(text)?.is_some() {
+        return Ok(None);
+    }
+    let bad = || Error::setting("pan", format!("'{text}' must be two numbers DX,DY such as 2,-1"));
+    let (dx, dy) = text.split_once(',').ok_or_else(bad)?;
+    let dx: f64 = dx.trim().parse().map_err(|_| bad())?;
+    let dy: f64 = dy.trim().parse().map_err(|_| bad())?;
+    if !(dx.is_finite() && dy.is_finite()) {
+        return Err(bad());
+    }
+    if dx.abs() > 10_000.0 || dy.abs() > 10_000.0 {
+        return Err(Error::setting("pan", format!("'{text}': each must be within ±10000 pixels per frame")));
+    }
+    Ok(Some((dx, dy)))
 }
 
 // Schedules (src/config/schedule.rs): the switches of layers, channels and classes.

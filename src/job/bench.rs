@@ -2,7 +2,7 @@
 use crate::config::settings::Settings;
 use crate::job::dream::DreamSpec;
 use crate::job::plan::PlanSpec;
-use crate::job::render_job::Mode;
+use crate::job::request::Mode;
 use std::path::PathBuf;
 
 /// What to dream: `frames` frames of `input` (or noise of `width` x `height`), zooming by `zoom`,
@@ -47,4 +47,3 @@ impl BenchOptions {
         &self.per_frame
     }
 }
-

@@ -6,7 +6,8 @@
 use crate::config::presets::{at, find, line_of_key, line_of_table, settings_from_table, syntax_error};
 use crate::config::settings::{Settings, SettingsPatch};
 use crate::error::{Error, Result};
-use crate::job::render_job::{Job, Mode, Problem, Request};
+use crate::job::render_job::Job;
+use crate::job::request::{Mode, Problem, Request};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 

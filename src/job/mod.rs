@@ -8,7 +8,9 @@ pub mod output;
 pub mod plan;
 pub mod plot;
 pub mod render_job;
+pub mod request;
 
 pub use dream::DreamSpec;
 pub use output::{Output, OutputKind};
-pub use render_job::{Job, Mode, RenderOptions, Request, Source, Span, fps_of_a_file};
+pub use render_job::{Job, Source};
+pub use request::{Mode, RenderOptions, Request, Span, fps_of_a_file};

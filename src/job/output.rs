@@ -4,7 +4,7 @@
 #[cfg(feature = "video")]
 use crate::error::Error;
 use crate::error::Result;
-use crate::job::render_job::{Mode, Problem};
+use crate::job::request::{Mode, Problem};
 use crate::video::codec::Codec;
 use std::path::{Path, PathBuf};
 
@@ -126,7 +126,10 @@ fn video_kind(path: &Path, codec: Option<Codec>, crf: Option<u32>) -> std::resul
         for (key, given) in [("codec", codec.is_some()), ("crf", crf.is_some())] {
             if given {
                 let formats = crate::video::container::encoded_extensions();
-                return Err(Problem::at(key, format!("{what}, with no video codec: leave --{key} out or write {formats}")));
+                return Err(Problem::at(
+                    key,
+                    format!("{what}, with no video codec: leave --{key} out or write {formats}"),
+                ));
             }
         }
         return Ok(kind);
@@ -151,13 +154,21 @@ fn video_kind(_: &Path, _: Option<Codec>, _: Option<u32>) -> std::result::Result
 mod tests {
     use super::*;
 
-    fn decide(path: &str, codec: Option<Codec>, crf: Option<u32>, size: (Option<u32>, Option<u32>)) -> Result<OutputKind, Problem> {
+    fn decide(
+        path: &str,
+        codec: Option<Codec>,
+        crf: Option<u32>,
+        size: (Option<u32>, Option<u32>),
+    ) -> Result<OutputKind, Problem> {
         Output::decide(Mode::Zoom, path.into(), codec, crf, size).map(|o| o.kind())
     }
 
     #[test]
     fn the_kind_codec_and_limits_are_decided_once() {
-        assert_eq!(decide("a.webm", None, None, (None, None)).unwrap(), OutputKind::Container { codec: Codec::Vp9, crf: None });
+        assert_eq!(
+            decide("a.webm", None, None, (None, None)).unwrap(),
+            OutputKind::Container { codec: Codec::Vp9, crf: None }
+        );
         assert_eq!(decide("f/%04d.png", None, None, (None, None)).unwrap(), OutputKind::Sequence);
         assert_eq!(decide("a.GIF", None, None, (None, None)).unwrap(), OutputKind::Gif);
         let p = decide("a.mp4", Some(Codec::H265), Some(60), (None, None)).unwrap_err();

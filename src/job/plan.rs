@@ -48,7 +48,7 @@ impl FrameValues {
         for &key in NumberKey::ALL {
             let numbers = self.numbers.get(key);
             if !numbers.is_empty() {
-                key.check(&numbers).map_err(|message| Error::setting(crate::config::per_frame::option(key), message))?;
+                key.check(&numbers).map_err(|message| Error::setting(key.name(), message))?;
             }
         }
         if let Some(classes) = &self.class {
@@ -71,7 +71,7 @@ impl PlanSpec {
     /// The per-frame part of checked settings; `default_zoom` is the mode's.
     pub fn of(settings: &Settings, default_zoom: f64) -> PlanSpec {
         let constants = FrameValues {
-            numbers: FrameNumbers::of(settings, default_zoom),
+            numbers: settings.frame_numbers(default_zoom),
             layers: settings.layers.clone(),
             channels: settings.channels.clone(),
             class: settings.class.clone(),
@@ -131,9 +131,7 @@ impl FramePlan {
                     .values(&timeline, spec.interpolation)
                     .map_err(|e| schedule_error(key.name(), schedule.text(), &e))?;
                 for (frame, (row, numbers)) in rows.iter_mut().zip(&values).enumerate() {
-                    row.numbers
-                        .set(key, numbers)
-                        .map_err(|message| Error::setting(key.name(), at(frame, message)))?;
+                    row.numbers.set(key, numbers).map_err(|message| Error::setting(key.name(), at(frame, message)))?;
                 }
             }
         }

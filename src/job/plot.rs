@@ -4,8 +4,8 @@
 //!
 //! plotters draws the curves into an RGB buffer; the labels are drawn from font8x8's 8x8 glyphs,
 //! so no system font (fontconfig, FreeType) is needed; the PNG is written by `image`.
-use crate::error::{Error, Result};
 use crate::config::per_frame::NumberKey;
+use crate::error::{Error, Result};
 use crate::job::plan::FramePlan;
 use font8x8::UnicodeFonts;
 use plotters::prelude::*;

@@ -129,8 +129,8 @@ pub struct EfficientNet {
 impl EfficientNet {
     /// Loads a `torch.save` state dict of EfficientNet-`kind`; every key must be used.
     pub fn load(kind: ModelKind, path: &Path, device: Device, options: NetworkOptions) -> Result<Self> {
-        let tensors =
-            crate::model::weights::read_pth(path).map_err(|source| Error::Weights { path: path.to_owned(), source: Box::new(source) })?;
+        let tensors = crate::model::weights::read_pth(path)
+            .map_err(|source| Error::Weights { path: path.to_owned(), source: Box::new(source) })?;
         let mut store = Store::new(path, tensors, |_| false)?;
         let mut network = Self::build(kind, &mut store)?;
         store.finish()?;

@@ -142,8 +142,8 @@ impl GoogLeNet {
     /// Loads torchvision's `googlenet` state dict. The auxiliary classifiers (`aux1.*`, `aux2.*`,
     /// used only in training) are skipped; every other key must be used.
     pub fn load(path: &Path, device: Device, options: NetworkOptions) -> Result<Self> {
-        let raw =
-            crate::model::weights::read_pth(path).map_err(|source| Error::Weights { path: path.to_owned(), source: Box::new(source) })?;
+        let raw = crate::model::weights::read_pth(path)
+            .map_err(|source| Error::Weights { path: path.to_owned(), source: Box::new(source) })?;
         if !raw.iter().any(|(name, _)| name == "inception4c.branch1.conv.weight") {
             return Err(Error::input(
                 path,

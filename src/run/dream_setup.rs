@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::frame::image_io::{image_to_tensor, load_image};
 use crate::frame::mask::Mask;
 use crate::job::dream::DreamSpec;
-use crate::job::plan::FrameValues;
+use crate::job::plan::{FramePlan, FrameValues};
 use crate::model::device::resolve_device;
 use crate::model::imagenet::parse_classes;
 use crate::model::layers::{LayerId, NetworkOptions};
@@ -48,7 +48,7 @@ impl DreamSetup {
     }
 
     /// The setup over a network already loaded (the batch pre-check's, on the CPU).
-    pub(crate) fn with_network(spec: &DreamSpec, network: Network) -> Result<DreamSetup> {
+    pub fn with_network(spec: &DreamSpec, network: Network) -> Result<DreamSetup> {
         let mask = spec.mask().map(|(path, invert)| Mask::load(path, invert)).transpose()?;
         Ok(DreamSetup { network, spec: spec.clone(), mask, objectives: RefCell::new(Vec::new()) })
     }
@@ -75,23 +75,13 @@ impl DreamSetup {
         let objective = match cached {
             Some(params) => params,
             None => {
-                let made = self.objective_params(row)?;
+                let made = objective_params(&self.network, &self.spec, self.mask.as_ref(), row)?;
                 let key = (layers.to_string(), channels.to_vec(), class.map(str::to_string));
                 self.objectives.borrow_mut().push((key, made.clone()));
                 made
             }
         };
-        let numbers = &row.numbers;
-        let params = DreamParams {
-            octave_scale: numbers.octave_scale,
-            iterations: numbers.iterations,
-            step: numbers.step,
-            jitter: numbers.jitter,
-            blur: numbers.blur.unwrap_or(objective.blur),
-            ..objective
-        };
-        params.validate()?;
-        Ok(params)
+        with_numbers(objective, row)
     }
 
     /// A dreamer with `params` (a frame's, or the render's constants).
@@ -100,71 +90,114 @@ impl DreamSetup {
         dreamer.use_cuda_graphs(self.spec.cuda_graphs() && self.network.device().is_cuda());
         Ok(dreamer)
     }
+}
 
-    /// The parameters of `row`'s objective (its layers checked against the network), with the
-    /// objective's default blur.
-    fn objective_params(&self, row: &FrameValues) -> Result<DreamParams> {
-        let network = &self.network;
-        let mut layers = Vec::new();
-        for name in row.layers.split(',').filter(|n| !n.trim().is_empty()) {
-            let layer = network.parse_layer(name).ok_or_else(|| {
-                Error::setting(
-                    "layers",
-                    format!("'{}' is not a layer of {}: {}", name.trim(), network.kind().name(), network.layer_hint()),
-                )
-            })?;
-            if !layers.contains(&layer) {
-                layers.push(layer);
+/// The parameters of `row`'s objective (its layers checked against the network), with the
+/// objective's default blur.
+fn objective_params(
+    network: &Network,
+    spec: &DreamSpec,
+    mask: Option<&Mask>,
+    row: &FrameValues,
+) -> Result<DreamParams> {
+    let mut layers = Vec::new();
+    for name in row.layers.split(',').filter(|n| !n.trim().is_empty()) {
+        let layer = network.parse_layer(name).ok_or_else(|| {
+            Error::setting(
+                "layers",
+                format!("'{}' is not a layer of {}: {}", name.trim(), network.kind().name(), network.layer_hint()),
+            )
+        })?;
+        if !layers.contains(&layer) {
+            layers.push(layer);
+        }
+    }
+    let objective = objective(network, spec, row, &layers)?;
+    let blur = if row.class.is_some() { DEFAULT_CLASS_BLUR } else { 0.0 };
+    let numbers = &row.numbers;
+    let params = DreamParams {
+        objective,
+        blur,
+        prior: spec.image_prior(),
+        noise_prior: spec.noise_prior(),
+        visual: spec.visual(),
+        mask: mask.cloned(),
+        layers,
+        octaves: spec.octaves(),
+        octave_scale: numbers.octave_scale,
+        iterations: numbers.iterations,
+        step: numbers.step,
+        jitter: numbers.jitter,
+        tile: spec.tile(),
+    };
+    params.validate()?;
+    Ok(params)
+}
+
+/// What the frame's dream maximises; `layers` are the checked layers, which a guide uses too.
+fn objective(network: &Network, spec: &DreamSpec, row: &FrameValues, layers: &[LayerId]) -> Result<Objective> {
+    if !row.channels.is_empty() {
+        let sets = row.channels.iter().map(|text| parse_channels(network, text)).collect::<Result<_>>()?;
+        return Ok(Objective::Channels(sets));
+    }
+    if let Some(classes) = &row.class {
+        let class = Objective::Class(parse_classes(classes)?);
+        return Ok(match spec.class_layers() {
+            true => Objective::Sum(vec![class, Objective::Layers(layers.to_vec())]),
+            false => class,
+        });
+    }
+    if let Some(path) = spec.guide() {
+        let image = load_image(path, Some(GUIDE_WIDTH)).map_err(|e| match e {
+            // The guide is scaled to the guide's own width, not the render's.
+            Error::Setting { message, .. } => Error::setting("guide", format!("{}: {message}", path.display())),
+            other => other,
+        })?;
+        let guide = image_to_tensor(&image, network.device())?;
+        return Objective::guide(network, &guide, layers);
+    }
+    Ok(Objective::Layers(layers.to_vec()))
+}
+
+/// A frame's numbers over its objective's parameters.
+fn with_numbers(objective: DreamParams, row: &FrameValues) -> Result<DreamParams> {
+    let numbers = &row.numbers;
+    let params = DreamParams {
+        octave_scale: numbers.octave_scale,
+        iterations: numbers.iterations,
+        step: numbers.step,
+        jitter: numbers.jitter,
+        blur: numbers.blur.unwrap_or(objective.blur),
+        ..objective
+    };
+    params.validate()?;
+    Ok(params)
+}
+
+/// Every frame's dream parameters of `plan` on `network` (a library caller's own network): what
+/// a render builds frame by frame.
+pub fn frame_params(spec: &DreamSpec, plan: &FramePlan, network: &Network) -> Result<Vec<DreamParams>> {
+    let mask = spec.mask().map(|(path, invert)| Mask::load(path, invert)).transpose()?;
+    let mut made: Vec<(&FrameValues, DreamParams)> = Vec::new();
+    let mut params = Vec::with_capacity(plan.rows.len());
+    for row in &plan.rows {
+        let objective = match made.iter().find(|(other, _)| other.objective_key() == row.objective_key()) {
+            Some((_, objective)) => objective.clone(),
+            None => {
+                let objective = objective_params(network, spec, mask.as_ref(), row)?;
+                made.push((row, objective.clone()));
+                objective
             }
-        }
-        let objective = self.objective(row, &layers)?;
-        let blur = if row.class.is_some() { DEFAULT_CLASS_BLUR } else { 0.0 };
-        let spec = &self.spec;
-        let numbers = &row.numbers;
-        let params = DreamParams {
-            objective,
-            blur,
-            prior: spec.image_prior(),
-            noise_prior: spec.noise_prior(),
-            visual: spec.visual(),
-            mask: self.mask.clone(),
-            layers,
-            octaves: spec.octaves(),
-            octave_scale: numbers.octave_scale,
-            iterations: numbers.iterations,
-            step: numbers.step,
-            jitter: numbers.jitter,
-            tile: spec.tile(),
         };
-        params.validate()?;
-        Ok(params)
+        params.push(with_numbers(objective, row)?);
     }
+    Ok(params)
+}
 
-    /// What the frame's dream maximises; `layers` are the checked layers, which a guide uses too.
-    fn objective(&self, row: &FrameValues, layers: &[LayerId]) -> Result<Objective> {
-        let network = &self.network;
-        if !row.channels.is_empty() {
-            let sets = row.channels.iter().map(|text| parse_channels(network, text)).collect::<Result<_>>()?;
-            return Ok(Objective::Channels(sets));
-        }
-        if let Some(classes) = &row.class {
-            let class = Objective::Class(parse_classes(classes)?);
-            return Ok(match self.spec.class_layers() {
-                true => Objective::Sum(vec![class, Objective::Layers(layers.to_vec())]),
-                false => class,
-            });
-        }
-        if let Some(path) = self.spec.guide() {
-            let image = load_image(path, Some(GUIDE_WIDTH)).map_err(|e| match e {
-                // The guide is scaled to the guide's own width, not the render's.
-                Error::Setting { message, .. } => Error::setting("guide", format!("{}: {message}", path.display())),
-                other => other,
-            })?;
-            let guide = image_to_tensor(&image, network.device())?;
-            return Objective::guide(network, &guide, layers);
-        }
-        Ok(Objective::Layers(layers.to_vec()))
-    }
+/// The dream parameters of one frame whose values are `row`, on `network`.
+pub fn dream_params(spec: &DreamSpec, row: &FrameValues, network: &Network) -> Result<DreamParams> {
+    let mask = spec.mask().map(|(path, invert)| Mask::load(path, invert)).transpose()?;
+    with_numbers(objective_params(network, spec, mask.as_ref(), row)?, row)
 }
 
 /// The spec's network (its installed weights or `--weights`) on `device`, in fp32, touching no

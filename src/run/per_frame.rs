@@ -36,7 +36,7 @@ fn load_audio(job: &Job, fps: f64, frames: u64) -> Result<Option<AudioSignals>> 
 }
 
 /// The job's plan for `frames` frames at `fps` (a zoom's own; footage's as decoded).
-pub(crate) fn job_plan(job: &Job, fps: f64, frames: u64) -> Result<FramePlan> {
+pub fn job_plan(job: &Job, fps: f64, frames: u64) -> Result<FramePlan> {
     let audio = load_audio(job, fps, frames)?;
     FramePlan::new(job.per_frame(), fps, frames, audio)
 }

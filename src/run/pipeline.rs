@@ -23,7 +23,9 @@ use crate::run::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
 use crate::run::dream_setup::DreamSetup;
 use crate::run::looping::Loop;
 use crate::run::progress::Progress;
-use crate::video::{self, AudioSource, ConcatOptions, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions};
+use crate::video::{
+    self, AudioSource, ConcatOptions, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
+};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,9 +89,15 @@ impl Iterator for Feed<'_> {
 
     fn next(&mut self) -> Option<Result<Incoming>> {
         match self {
-            Feed::Zoom { indices, .. } => indices.next().map(|index| Ok(Incoming { index, pts: index as i64, footage: None })),
+            Feed::Zoom { indices, .. } => {
+                indices.next().map(|index| Ok(Incoming { index, pts: index as i64, footage: None }))
+            }
             Feed::Footage { frames, .. } => frames.next().map(|followed| {
-                followed.map(|(frame, motion)| Incoming { index: frame.index, pts: frame.pts, footage: Some((frame, motion)) })
+                followed.map(|(frame, motion)| Incoming {
+                    index: frame.index,
+                    pts: frame.pts,
+                    footage: Some((frame, motion)),
+                })
             }),
         }
     }
@@ -107,7 +115,13 @@ struct Prepared {
 
 impl Feed<'_> {
     /// The image to dream for `incoming` from the previous dream, with `values`' motion and blend.
-    fn prepare(&self, previous: Option<&Tensor>, incoming: &Incoming, values: &FrameValues, device: Device) -> Result<Prepared> {
+    fn prepare(
+        &self,
+        previous: Option<&Tensor>,
+        incoming: &Incoming,
+        values: &FrameValues,
+        device: Device,
+    ) -> Result<Prepared> {
         match (self, &incoming.footage) {
             (Feed::Zoom { first, .. }, _) => {
                 let image = match previous {
@@ -121,10 +135,17 @@ impl Feed<'_> {
                 let carry = Carry { motion: values.motion(), blend: values.numbers.blend, ..*carry };
                 if *flow {
                     let carried = carry.prepare(previous, &new, frame_motion.as_ref())?;
-                    return Ok(Prepared { image: carried.image, kept: new, cut: carried.cut, carried: carried.carried });
+                    return Ok(Prepared {
+                        image: carried.image,
+                        kept: new,
+                        cut: carried.cut,
+                        carried: carried.carried,
+                    });
                 }
                 let image = match previous {
-                    Some(previous) if previous.size() == new.size() => blend(&carry.motion.apply(previous)?, &new, carry.blend)?,
+                    Some(previous) if previous.size() == new.size() => {
+                        blend(&carry.motion.apply(previous)?, &new, carry.blend)?
+                    }
                     _ => new.shallow_clone(),
                 };
                 Ok(Prepared { image, kept: new, cut: false, carried: false })
@@ -160,7 +181,9 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
     video::init()?;
     // A loop dreams on past the output's frames and fades those dreams into its first ones.
     let looping = match (job.is_loop(), job.span().frames) {
-        (true, Some(frames)) => Some(Loop::new(frames, job.frame_format().fps, WorkFolder::for_output(output.path()).path())?),
+        (true, Some(frames)) => {
+            Some(Loop::new(frames, job.frame_format().fps, WorkFolder::for_output(output.path()).path())?)
+        }
         _ => None,
     };
     // A zoom's plan (schedules evaluated and checked, the soundtrack analysed) comes before the
@@ -206,7 +229,9 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
                 let (to_flow, decoded) = bounded(CHANNEL_FRAMES);
                 let read = crate::run::per_frame::read_options(job);
                 let input = job.source().path();
-                let decoder = spawn_stage(scope, "decode", move || decode(input, &read, (decode_from, cancel), info_tx, to_flow))?;
+                let decoder = spawn_stage(scope, "decode", move || {
+                    decode(input, &read, (decode_from, cancel), info_tx, to_flow)
+                })?;
                 let info = match info_rx.recv() {
                     Ok(Ok(info)) => info,
                     Ok(Err(e)) => return Err(e),
@@ -287,7 +312,11 @@ fn zoom_facts(job: &Job, first: &Tensor, looping: Option<&Loop>) -> SourceFacts 
         frame_rate,
         frames,
         progress_total: Some(looping.map_or(frames, Loop::dreams)),
-        sound: job.soundtrack().map(|path| AudioSource { path: path.to_owned(), start_seconds: 0.0, duration_seconds: None }),
+        sound: job.soundtrack().map(|path| AudioSource {
+            path: path.to_owned(),
+            start_seconds: 0.0,
+            duration_seconds: None,
+        }),
     }
 }
 
@@ -299,7 +328,8 @@ fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
         start_seconds: info.start_seconds,
         duration_seconds: None,
     });
-    let soundtrack = job.soundtrack().map(|path| AudioSource { path: path.to_owned(), start_seconds: 0.0, duration_seconds: None });
+    let soundtrack =
+        job.soundtrack().map(|path| AudioSource { path: path.to_owned(), start_seconds: 0.0, duration_seconds: None });
     SourceFacts {
         width: info.width,
         height: info.height,
@@ -313,9 +343,7 @@ fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
 
 /// The codec's limits at the frames' real size (footage's height follows its aspect).
 fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
-    job.output()
-        .check_size(Some(width), Some(height))
-        .map_err(|(key, message)| Error::setting(key, message))
+    job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| Error::setting(key, message))
 }
 
 /// Whether an interrupted render left a checkpoint beside the output.
@@ -441,7 +469,6 @@ impl Drop for Resumable {
     }
 }
 
-
 /// Frames the dream stage has done, and how.
 struct Dreamed {
     frames: u64,
@@ -476,9 +503,20 @@ impl DreamStage<'_> {
     /// (and the image a mask's black keeps); the result goes to the encoder, with a checkpoint
     /// every few frames and at the end. Stops early on `cancel`, or when the encoder has gone
     /// (its error is reported).
-    fn run(&self, feed: &mut Feed, mut last: Option<Tensor>, progress: &mut dyn Progress, device: Device) -> Result<Dreamed> {
-        let mut done =
-            Dreamed { frames: 0, dream_time: Duration::ZERO, last_objective: 0.0, interrupted: false, cuts: Vec::new() };
+    fn run(
+        &self,
+        feed: &mut Feed,
+        mut last: Option<Tensor>,
+        progress: &mut dyn Progress,
+        device: Device,
+    ) -> Result<Dreamed> {
+        let mut done = Dreamed {
+            frames: 0,
+            dream_time: Duration::ZERO,
+            last_objective: 0.0,
+            interrupted: false,
+            cuts: Vec::new(),
+        };
         let mut dreamer = self.setup.dreamer(self.setup.params(self.plan.frame((self.plan_index)(0)))?)?;
         let mut row_in_use = (self.plan_index)(0);
         let mut next_index = None;
@@ -704,7 +742,9 @@ fn check_writable(job: &Job, write: &WriteOptions) -> Result<()> {
     match job.output().kind() {
         // Written frame by frame as images, or as a GIF from the finished segments.
         crate::job::OutputKind::Sequence | crate::job::OutputKind::Gif | crate::job::OutputKind::Image => Ok(()),
-        crate::job::OutputKind::Container { .. } => VideoWriter::create(job.output().path(), write).map(drop).map_err(Into::into),
+        crate::job::OutputKind::Container { .. } => {
+            VideoWriter::create(job.output().path(), write).map(drop).map_err(Into::into)
+        }
     }
 }
 

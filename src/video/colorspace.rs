@@ -40,4 +40,3 @@ pub(crate) fn set_sws_colorspace(
         );
     }
 }
-

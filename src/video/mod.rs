@@ -21,6 +21,10 @@ mod timing;
 
 pub use codec::Codec;
 #[cfg(feature = "video")]
+pub(crate) use {
+    crate::frame::rgb::Frame, colorspace::set_sws_colorspace, error::show, timing::container_start_seconds,
+};
+#[cfg(feature = "video")]
 pub use {
     audio_samples::decode_mono,
     concat::{ConcatOptions, concat_segments},
@@ -32,9 +36,4 @@ pub use {
     rational::Rational,
     sequence::is_sequence_input,
     setup::{ffmpeg_version, init},
-};
-#[cfg(feature = "video")]
-pub(crate) use {
-    crate::frame::rgb::Frame, colorspace::set_sws_colorspace, error::show,
-    timing::container_start_seconds,
 };

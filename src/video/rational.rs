@@ -42,4 +42,3 @@ impl fmt::Display for Rational {
         write!(f, "{}/{}", self.num, self.den)
     }
 }
-

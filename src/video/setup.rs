@@ -47,4 +47,3 @@ fn route_svt_log(level: ffmpeg::log::Level) {
     // SAFETY: set before any encoder opens; the binary gets here before it starts a thread.
     unsafe { std::env::set_var("SVT_LOG", svt) };
 }
-

@@ -5,11 +5,8 @@ use std::process::Command;
 
 /// Run the ffmpeg CLI quietly; panics (test only) if it fails.
 pub fn ffmpeg(args: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-y"])
-        .args(args)
-        .status()
-        .expect("ffmpeg CLI runs");
+    let status =
+        Command::new("ffmpeg").args(["-v", "error", "-nostdin", "-y"]).args(args).status().expect("ffmpeg CLI runs");
     assert!(status.success(), "ffmpeg {args:?} failed");
 }
 

@@ -8,4 +8,3 @@ pub(crate) fn container_start_seconds(ictx: &ffmpeg::format::context::Input) -> 
     let start = unsafe { (*ictx.as_ptr()).start_time };
     if start == ffmpeg::ffi::AV_NOPTS_VALUE { 0.0 } else { start as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE) }
 }
-

@@ -1,7 +1,8 @@
 //! The layout holds: no import circle among the library's modules, each layer importing only the
-//! layers below it, at most 12 entries under `src/`; the integration tests one binary
-//! (`tests/it/`) with no figure harness or wall-time assertion in it, and no test helper defined
-//! twice.
+//! layers below it (`error.rs` below them all, importing none), `mod.rs` files that only declare,
+//! `src/run/` never naming `Settings`, at most 12 entries under `src/`; the integration tests one
+//! binary (`tests/it/`) with no figure harness or wall-time assertion in it, and no test helper
+//! defined twice.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -108,12 +109,11 @@ fn each_layer_imports_only_the_layers_below_it() {
         LAYERS.iter().position(|layer| *layer == top).unwrap_or(LAYERS.len())
     };
     let mut wrong = Vec::new();
-    for (module, used) in graph() {
-        // The crate's error type wraps the error types of the layers (weights, video): it stands
-        // beside them all, as thiserror's `#[from]` wants, and imports nothing else.
-        if module == "error" {
-            continue;
-        }
+    let graph = graph();
+    // The crate's error type stands below every layer: it imports none of them (the layers'
+    // own error types convert into it where they are defined).
+    assert_eq!(graph.get("error"), Some(&BTreeSet::new()), "error.rs imports from the layers");
+    for (module, used) in graph {
         for other in used {
             let (from, to) = (rank(&module), rank(&other));
             let same_folder = module.split("::").next() == other.split("::").next();
@@ -123,6 +123,53 @@ fn each_layer_imports_only_the_layers_below_it() {
         }
     }
     assert!(wrong.is_empty(), "imports pointing up or sideways: {wrong:?}");
+}
+
+#[test]
+fn mod_files_only_declare_their_modules() {
+    let mut files = Vec::new();
+    rust_files(Path::new("src"), &mut files);
+    let mod_files: Vec<&PathBuf> = files.iter().filter(|f| f.ends_with("mod.rs")).collect();
+    assert!(mod_files.len() >= 8, "found only {} mod.rs files", mod_files.len());
+    let mut wrong = Vec::new();
+    for file in mod_files {
+        let text = fs::read_to_string(file).unwrap();
+        let lines = text.lines().count();
+        if lines > 40 {
+            wrong.push(format!("{}: {lines} lines", file.display()));
+        }
+        // Doc comments, attributes, module declarations and re-exports (a `pub use {` block's
+        // lines are indented), nothing else.
+        let declares = |line: &str| {
+            line.is_empty()
+                || line.starts_with("//")
+                || line.starts_with("#[")
+                || line.starts_with("#![")
+                || ["mod ", "pub mod ", "pub(crate) mod ", "pub use ", "pub(crate) use "]
+                    .iter()
+                    .any(|p| line.starts_with(p))
+                || line.starts_with(' ')
+                || line == "};"
+        };
+        if let Some(line) = text.lines().find(|line| !declares(line)) {
+            wrong.push(format!("{}: '{line}'", file.display()));
+        }
+    }
+    assert!(wrong.is_empty(), "mod.rs files that do more than declare: {wrong:?}");
+}
+
+#[test]
+fn running_a_job_never_reads_the_raw_settings() {
+    // `run/` asks the decided job (its source, output, dream spec and per-frame plan).
+    let mut files = Vec::new();
+    rust_files(Path::new("src/run"), &mut files);
+    assert!(files.len() > 8, "found only {} files in src/run", files.len());
+    let naming: Vec<String> = files
+        .iter()
+        .filter(|f| fs::read_to_string(f).unwrap().contains("Settings"))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(naming.is_empty(), "src/run files naming Settings: {naming:?}");
 }
 
 #[test]

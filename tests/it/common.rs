@@ -146,3 +146,13 @@ pub fn sorted_pngs(folder: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// The dream parameters of constant `settings` on `network`, as a render builds them.
+pub fn dream_params(
+    settings: &dreamreel::config::settings::Settings,
+    network: &dreamreel::model::network::Network,
+) -> dreamreel::engine::ascent::DreamParams {
+    let spec = dreamreel::job::DreamSpec::of(settings);
+    let plan = dreamreel::job::plan::PlanSpec::of(settings, 1.0);
+    dreamreel::run::dream_setup::dream_params(&spec, plan.constants(), network).unwrap()
+}

@@ -50,7 +50,7 @@ fn a_render_prints_no_libtorch_warnings() {
 fn tiled_steps_see_at_most_two_input_shapes_per_octave() {
     let _cores = crate::common::one_at_a_time();
     let network = lite0();
-    let mut params = dreamreel::run::engine::dream_params(&octave_settings(2, 3), &network).unwrap();
+    let mut params = crate::common::dream_params(&octave_settings(2, 3), &network);
     params.tile = Some(64);
     for (width, seed) in [(150, 0), (200, 1), (233, 2), (200, 7)] {
         let x = chelsea(width);
@@ -75,7 +75,7 @@ fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
     let fp32 = lite0();
     let mut bf16 = lite0();
     bf16.set_precision(Kind::BFloat16).unwrap();
-    let params = dreamreel::run::engine::dream_params(&octave_settings(2, 6), &fp32).unwrap();
+    let params = crate::common::dream_params(&octave_settings(2, 6), &fp32);
     let x = chelsea(112);
     let before = objective_value(&fp32, &x, &params.layers).unwrap();
     let a = Dreamer::new(&fp32, params.clone(), 5).unwrap().dream(&x).unwrap();
@@ -94,7 +94,7 @@ fn bf16_on_the_cpu_dreams_within_five_percent_of_fp32() {
 fn cuda_graphs_fall_back_to_eager_with_the_same_dream() {
     let _cores = crate::common::one_at_a_time();
     let network = lite0();
-    let params = dreamreel::run::engine::dream_params(&octave_settings(2, 2), &network).unwrap();
+    let params = crate::common::dream_params(&octave_settings(2, 2), &network);
     let x = chelsea(80);
     let eager = Dreamer::new(&network, params.clone(), 9).unwrap().dream(&x).unwrap();
     let mut graphed = Dreamer::new(&network, params, 9).unwrap();

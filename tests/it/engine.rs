@@ -83,7 +83,7 @@ fn the_dream_raises_the_objective_and_is_repeatable() {
     let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let settings = tiny_settings();
-    let params = dreamreel::run::engine::dream_params(&settings, &network).unwrap();
+    let params = crate::common::dream_params(&settings, &network);
     let x = chelsea(96);
     let before = objective_value(&network, &x, &params.layers).unwrap();
     let dreamed = Dreamer::new(&network, params.clone(), 7).unwrap().dream(&x).unwrap();
@@ -120,7 +120,7 @@ fn a_tiled_dream_dreams_as_hard_as_a_whole_one() {
     let _cores = crate::common::one_at_a_time();
     let network = lite0();
     let settings = tiny_settings();
-    let whole = dreamreel::run::engine::dream_params(&settings, &network).unwrap();
+    let whole = crate::common::dream_params(&settings, &network);
     let tiled = dreamreel::engine::ascent::DreamParams { tile: Some(64), ..whole.clone() };
     let x = chelsea(160);
     let dream = |params| Dreamer::new(&network, params, 3).unwrap().dream(&x).unwrap();

@@ -11,7 +11,7 @@ use dreamreel::frame::flow::dis_flow;
 use dreamreel::frame::image_io::{image_to_tensor, load_image};
 use dreamreel::job::render_job::{Job, Mode, RenderOptions, Request, Span};
 use dreamreel::run::compare::compare;
-use dreamreel::run::pipeline::{VideoReport, render_footage, render_zoom};
+use dreamreel::run::pipeline::{VideoReport, render_video};
 use dreamreel::run::progress::{NoProgress, Progress};
 use dreamreel::video::{ReadOptions, VideoReader};
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ fn frame_of(video: &Path, index: u64) -> tch::Tensor {
 fn dream_footage(input: &Path, output: &Path, span: &Span, settings: &Settings) -> VideoReport {
     let cancel = AtomicBool::new(false);
     let job = footage_job(input, output, span, settings, RenderOptions::default());
-    render_footage(&job, &mut NoProgress, &cancel).unwrap()
+    render_video(&job, &mut NoProgress, &cancel).unwrap()
 }
 
 /// A footage job without sound, built as the command line builds it.
@@ -236,13 +236,13 @@ fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
     let options = RenderOptions { resume: false, checkpoint_every: 3, ..Default::default() };
     let cancel = AtomicBool::new(false);
     let mut stop = StopAfter { after: 7, done: 0, cancel: &cancel };
-    let first = render_footage(&footage_job(&clip, &resumed, &span, &look, options), &mut stop, &cancel);
+    let first = render_video(&footage_job(&clip, &resumed, &span, &look, options), &mut stop, &cancel);
     assert!(matches!(first, Err(dreamreel::Error::Interrupted)), "the first run stops midway");
     assert!(!png(resumed.parent().unwrap(), 12).exists());
     let cancel = AtomicBool::new(false);
     let options = RenderOptions { resume: true, ..options };
     let job = footage_job(&clip, &resumed, &span, &look, options);
-    let report = render_footage(&job, &mut NoProgress, &cancel).unwrap();
+    let report = render_video(&job, &mut NoProgress, &cancel).unwrap();
     assert!(report.resumed_frames >= 6 && report.resumed_frames < 12, "resumed mid-shot at {}", report.resumed_frames);
     for index in 1..=12 {
         let (a, b) = (png(whole.parent().unwrap(), index), png(resumed.parent().unwrap(), index));
@@ -269,7 +269,7 @@ fn colour_stays_in_band_over_a_long_tiny_zoom() {
     let count = 240;
     let cancel = AtomicBool::new(false);
     let job = Job::new(Request { frames: Some(count), ..Request::new(Mode::Zoom, "noise", &output, look) }).unwrap();
-    render_zoom(&job, &mut NoProgress, &cancel).unwrap();
+    render_video(&job, &mut NoProgress, &cancel).unwrap();
     let measure = |index: u64| {
         let frame =
             image_to_tensor(&load_image(&png(output.parent().unwrap(), index), None).unwrap(), Device::Cpu).unwrap();

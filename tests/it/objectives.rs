@@ -5,7 +5,7 @@ use crate::common::{chelsea, dreamreel_process};
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::objective::GUIDE_WIDTH;
 use dreamreel::frame::image_io::{image_to_tensor, load_image};
-use dreamreel::run::engine::Engine;
+use dreamreel::run::dream_setup::DreamSetup;
 use std::path::Path;
 use std::process::Output;
 use tch::{Device, Kind, Tensor};
@@ -64,6 +64,18 @@ fn classes_grown_from_noise_are_seen_by_lite0_and_by_lite2() {
     }
 }
 
+/// A network set up for constant settings, and their dream parameters.
+struct Engine {
+    setup: DreamSetup,
+    params: dreamreel::engine::ascent::DreamParams,
+}
+
+impl Engine {
+    fn dreamer(&self) -> dreamreel::Result<dreamreel::engine::ascent::Dreamer<'_>> {
+        self.setup.dreamer(self.params.clone())
+    }
+}
+
 /// An engine for `patch` over fast defaults, on the CPU.
 fn engine(patch: SettingsPatch) -> Engine {
     let base = SettingsPatch {
@@ -72,13 +84,16 @@ fn engine(patch: SettingsPatch) -> Engine {
         device: Some("cpu".into()),
         ..Default::default()
     };
-    Engine::load(&Settings::resolve([&base, &patch]).unwrap()).unwrap()
+    let settings = Settings::resolve([&base, &patch]).unwrap();
+    let setup = DreamSetup::load(&dreamreel::job::DreamSpec::of(&settings)).unwrap();
+    let params = setup.params(dreamreel::job::plan::PlanSpec::of(&settings, 1.0).constants()).unwrap();
+    Engine { setup, params }
 }
 
 /// Mean over positions of each channel of `layer`: `[C]`.
 fn channel_means(engine: &Engine, image: &Tensor, layer: &str) -> Tensor {
-    let layer = engine.network.parse_layer(layer).unwrap();
-    let activation = tch::no_grad(|| engine.network.activations(image, &[layer])).unwrap().remove(0);
+    let layer = engine.setup.network().parse_layer(layer).unwrap();
+    let activation = tch::no_grad(|| engine.setup.network().activations(image, &[layer])).unwrap().remove(0);
     activation.mean_dim([0i64, 2, 3].as_slice(), false, Kind::Float)
 }
 

@@ -406,8 +406,8 @@ mod library {
             ..Default::default()
         };
         let job = zoom_job(patch, 3);
-        let plan = dreamreel::run::scheduled::scheduled_plan(&job, 24.0, 3).unwrap().unwrap();
-        let params = dreamreel::run::scheduled::frame_params(&plan, &job.settings, &network).unwrap();
+        let plan = dreamreel::run::per_frame::job_plan(&job, 24.0, 3).unwrap();
+        let params = dreamreel::run::dream_setup::frame_params(job.dream(), &plan, &network).unwrap();
         assert_eq!((params[0].step, params[1].step, params[2].step), (0.01, 0.105, 0.2));
         let image =
             image_to_tensor(&load_image(Path::new("samples/chelsea.png"), Some(96)).unwrap(), Device::Cpu).unwrap();
@@ -432,8 +432,8 @@ mod library {
         let network = lite0();
         let patch = SettingsPatch { class: Some("0:(banana), 3:(954), 1s:(1)".into()), ..Default::default() };
         let job = zoom_job(patch, 30);
-        let plan = dreamreel::run::scheduled::scheduled_plan(&job, 24.0, 30).unwrap().unwrap();
-        let params = dreamreel::run::scheduled::frame_params(&plan, &job.settings, &network).unwrap();
+        let plan = dreamreel::run::per_frame::job_plan(&job, 24.0, 30).unwrap();
+        let params = dreamreel::run::dream_setup::frame_params(job.dream(), &plan, &network).unwrap();
         let class_of = |frame: usize| match &params[frame].objective {
             dreamreel::engine::objective::Objective::Class(classes) => classes.clone(),
             other => panic!("frame {frame}: {other:?}"),
@@ -446,14 +446,14 @@ mod library {
         assert!(params.iter().all(|p| p.blur == 0.3));
         let patch = SettingsPatch { layers: Some("0:(blocks.8), 2:(blocks.10,head)".into()), ..Default::default() };
         let job = zoom_job(patch, 4);
-        let plan = dreamreel::run::scheduled::scheduled_plan(&job, 24.0, 4).unwrap().unwrap();
-        let params = dreamreel::run::scheduled::frame_params(&plan, &job.settings, &network).unwrap();
+        let plan = dreamreel::run::per_frame::job_plan(&job, 24.0, 4).unwrap();
+        let params = dreamreel::run::dream_setup::frame_params(job.dream(), &plan, &network).unwrap();
         assert_eq!(params[1].layers, vec![network.parse_layer("blocks.8").unwrap()]);
         assert_eq!(params[2].layers.len(), 2);
         let wrong = SettingsPatch { layers: Some("0:(blocks.8), 2:(blocks.99)".into()), ..Default::default() };
         let job = zoom_job(wrong, 4);
-        let plan = dreamreel::run::scheduled::scheduled_plan(&job, 24.0, 4).unwrap().unwrap();
-        let err = dreamreel::run::scheduled::frame_params(&plan, &job.settings, &network).unwrap_err().to_string();
-        assert!(err.starts_with("--layers: 'blocks.99' is not a layer"), "{err}");
+        let plan = dreamreel::run::per_frame::job_plan(&job, 24.0, 4).unwrap();
+        let err = dreamreel::run::dream_setup::frame_params(job.dream(), &plan, &network).unwrap_err().to_string();
+        assert!(err.starts_with("layers: 'blocks.99' is not a layer"), "{err}");
     }
 }
