@@ -362,8 +362,7 @@ fn tempo(flux: &[f64], hop_seconds: f64) -> f64 {
         let bpm = 60.0 / ((shortest + k) as f64 * hop_seconds);
         (-0.5 * ((bpm / PRIOR_BPM).log2() / PRIOR_OCTAVES).powi(2)).exp()
     };
-    let Some(&best) = peaks.iter().max_by(|&&a, &&b| (scores[a] * prior(a)).total_cmp(&(scores[b] * prior(b))))
-    else {
+    let Some(&best) = peaks.iter().max_by(|&&a, &&b| (scores[a] * prior(a)).total_cmp(&(scores[b] * prior(b)))) else {
         return 0.0;
     };
     let chosen = peaks.iter().copied().find(|&k| scores[k] >= TEMPO_TIE * scores[best]).unwrap_or(best);
@@ -499,7 +498,8 @@ mod tests {
 
     #[test]
     fn the_tempo_of_clicks_has_no_octave_error_from_60_to_200_bpm() {
-        for (bpm, seconds) in [(60.0, 10.0), (90.0, 10.0), (120.0, 6.0), (128.0, 10.0), (150.0, 10.0), (170.0, 10.0), (200.0, 10.0)]
+        for (bpm, seconds) in
+            [(60.0, 10.0), (90.0, 10.0), (120.0, 6.0), (128.0, 10.0), (150.0, 10.0), (170.0, 10.0), (200.0, 10.0)]
         {
             let signals = AudioSignals::analyse(&synthetic::click_track(seconds, 0.27, 60.0 / bpm), 24.0, 24);
             assert!((signals.bpm / bpm - 1.0).abs() < 0.02, "{bpm} BPM over {seconds} s: {}", signals.bpm);
@@ -543,12 +543,8 @@ mod tests {
                 let (a, b) = (part.at(k), whole.at(first + k));
                 assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-9), "frame {first}+{k}: {a:?} {b:?}");
             }
-            let shifted: Vec<f64> = whole
-                .onsets
-                .iter()
-                .map(|t| t - first as f64 / fps)
-                .filter(|t| (0.0..2.0).contains(t))
-                .collect();
+            let shifted: Vec<f64> =
+                whole.onsets.iter().map(|t| t - first as f64 / fps).filter(|t| (0.0..2.0).contains(t)).collect();
             assert_eq!(part.onsets.len(), shifted.len(), "{:?} {shifted:?}", part.onsets);
             assert!(part.onsets.iter().zip(&shifted).all(|(a, b)| (a - b).abs() < 1e-9));
             assert_eq!(part.bpm, whole.bpm);
