@@ -68,7 +68,11 @@ def main():
     parser.add_argument("tracks", nargs="+", help="mono 22,050 Hz WAV files, named genre-title.wav")
     args = parser.parse_args()
 
-    work = tempfile.mkdtemp(prefix="onset-bench-")
+    with tempfile.TemporaryDirectory(prefix="onset-bench-") as work:
+        return measure(args, work)
+
+
+def measure(args, work):
     rows = {"excerpt": [], "whole": []}
     tempo_rows = []
     for track in args.tracks:
@@ -106,9 +110,22 @@ def main():
         wav = os.path.join(work, f"clicks-{bpm}.wav")
         samples = click_track(20.0, 0.27, 60.0 / bpm)
         write(wav, samples)
-        _, ours = dreamreel_analysis(args.dreamreel, wav, 20.0)
+        onsets, ours = dreamreel_analysis(args.dreamreel, wav, 20.0)
         theirs = float(librosa.feature.tempo(y=samples, sr=RATE)[0])
-        clicks.append(dict(bpm=bpm, dreamreel=ours, librosa=theirs))
+        # Where each click starts, to the sample, against the nearest onset of each.
+        starts = np.floor((0.27 + np.arange(int((20.0 - 0.27) * bpm / 60.0) + 1) * 60.0 / bpm) * RATE) / RATE
+        # A click in the last window (46 ms) is seen only in part, by any analysis.
+        starts = starts[starts < 20.0 - 0.05]
+        their_onsets = librosa.onset.onset_detect(y=samples, sr=RATE, units="time")
+
+        def worst_ms(found):
+            found = np.asarray(found)
+            if len(found[found < starts[-1] + 0.05]) != len(starts):
+                return float("nan")
+            return 1000 * float(max(np.min(np.abs(found - start)) for start in starts))
+
+        clicks.append(dict(bpm=bpm, dreamreel=ours, librosa=theirs, onset_ms=worst_ms(onsets),
+                           librosa_onset_ms=worst_ms(their_onsets)))
 
     wav = os.path.join(work, "tone.wav")
     write(wav, (0.5 * np.sin(2 * np.pi * 440 * np.arange(3 * RATE) / RATE)).astype(np.float32))
@@ -132,15 +149,18 @@ def main():
     for row in tempo_rows:
         print(f"| {row['track']} | {row['dreamreel']:.1f} | {row['librosa']:.1f} |")
 
-    print("\n| click BPM | dreamreel | error | librosa | error |")
-    print("| --- | --- | --- | --- | --- |")
+    print("\n| click BPM | dreamreel | error | librosa | error | dreamreel's worst onset | librosa's worst onset |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in clicks:
         row["error"] = row["dreamreel"] / row["bpm"] - 1
         row["librosa_error"] = row["librosa"] / row["bpm"] - 1
         print(f"| {row['bpm']} | {row['dreamreel']:.1f} | {100 * row['error']:+.1f}% | "
-              f"{row['librosa']:.1f} | {100 * row['librosa_error']:+.1f}% |")
+              f"{row['librosa']:.1f} | {100 * row['librosa_error']:+.1f}% | {row['onset_ms']:.1f} ms | "
+              f"{row['librosa_onset_ms']:.1f} ms |")
     worst = max(abs(row["error"]) for row in clicks)
     print(f"\nworst click tempo error: {100 * worst:.2f}%")
+    print(f"worst onset from its click: {max(row['onset_ms'] for row in clicks):.1f} ms "
+          "(nan: not one onset per click)")
     print(f"onsets in a steady 440 Hz tone: {len(tone_onsets)}")
 
     if args.json:
