@@ -94,9 +94,9 @@ impl AudioSignals {
         let grid = Grid::new(samples.len() as f64 / rate, fps, start_seconds, frames as usize);
         let spectra = Spectra::of(samples);
         let hop_seconds = HOP as f64 / rate;
-        let flux = spectra.flux();
+        let flux = &spectra.flux;
 
-        let picked = pick_onsets(&flux, hop_seconds);
+        let picked = pick_onsets(flux, hop_seconds);
         let typical = median(picked.iter().map(|onset| onset.strength).collect());
         // (hop + offset) * HOP + WINDOW is where the window ended as the flux peaked.
         let onsets: Vec<(f64, f64)> = picked
@@ -161,7 +161,7 @@ impl AudioSignals {
             bass: band(0),
             mid: band(1),
             high: band(2),
-            bpm: tempo(&flux, hop_seconds),
+            bpm: tempo(flux, hop_seconds),
             onsets: onsets
                 .iter()
                 .map(|&(time, _)| time)
@@ -220,11 +220,15 @@ impl Grid {
     }
 }
 
-/// Magnitude spectra of the sound, hop by hop, and their band energies.
+/// What the sound's spectra show, hop by hop: the spectral flux and the band energies. The
+/// spectra themselves are kept only as long as the flux needs them (an hour of sound would be
+/// 700 MB of them).
 struct Spectra {
-    /// log(1 + 100 |X|) per bin: the compression that makes flux follow loudness changes, not
-    /// just the loudest bins.
-    compressed: Vec<Vec<f32>>,
+    /// Half-wave rectified spectral flux of log(1 + 100 |X|) (the compression that makes flux
+    /// follow loudness changes, not just the loudest bins): the mean rise per bin since
+    /// [`FLUX_LAG`] hops before. The first hops have nothing before them and no flux: a sound
+    /// already playing when the samples begin does not rise there.
+    flux: Vec<f64>,
     bands: Vec<[f64; 3]>,
 }
 
@@ -239,8 +243,10 @@ impl Spectra {
         let mid_top = (MID_TOP / bin_hz).round() as usize;
         let count =
             if samples.len() < WINDOW { usize::from(!samples.is_empty()) } else { (samples.len() - WINDOW) / HOP + 1 };
-        let mut compressed = Vec::with_capacity(count);
+        let mut flux = Vec::with_capacity(count);
         let mut bands = Vec::with_capacity(count);
+        // The last FLUX_LAG + 1 compressed spectra, the newest at `i % (FLUX_LAG + 1)`.
+        let mut recent = vec![vec![0.0f32; WINDOW / 2 + 1]; FLUX_LAG + 1];
         let mut buffer = vec![Complex::new(0.0f32, 0.0); WINDOW];
         let mut scratch = vec![Complex::new(0.0f32, 0.0); fft.get_inplace_scratch_len()];
         for i in 0..count {
@@ -250,40 +256,35 @@ impl Spectra {
                 *slot = Complex::new(sample * hann[j], 0.0);
             }
             fft.process_with_scratch(&mut buffer, &mut scratch);
-            let magnitudes: Vec<f32> = buffer[..WINDOW / 2 + 1].iter().map(|c| c.norm()).collect();
             let mut energy = [0.0f64; 3];
-            // Bin 0 (DC) belongs to no band.
-            for (bin, m) in magnitudes.iter().enumerate().skip(1) {
-                let b = if bin < bass_top {
-                    0
-                } else if bin < mid_top {
-                    1
-                } else {
-                    2
-                };
-                energy[b] += f64::from(m * m);
+            let compressed = &mut recent[i % (FLUX_LAG + 1)];
+            for (bin, (c, slot)) in buffer[..WINDOW / 2 + 1].iter().zip(compressed.iter_mut()).enumerate() {
+                let m = c.norm();
+                *slot = (1.0 + 100.0 * m).ln();
+                // Bin 0 (DC) belongs to no band.
+                if bin > 0 {
+                    let b = if bin < bass_top {
+                        0
+                    } else if bin < mid_top {
+                        1
+                    } else {
+                        2
+                    };
+                    energy[b] += f64::from(m * m);
+                }
             }
             // Energies per window sample, so their scale does not depend on the FFT size.
             bands.push(energy.map(|e| e / (WINDOW * WINDOW) as f64));
-            compressed.push(magnitudes.iter().map(|m| (1.0 + 100.0 * m).ln()).collect());
-        }
-        Spectra { compressed, bands }
-    }
-
-    /// Half-wave rectified spectral flux, hop by hop: the mean rise per bin since [`FLUX_LAG`]
-    /// hops before. The first hops have nothing before them and no flux: a sound already
-    /// playing when the samples begin does not rise there.
-    fn flux(&self) -> Vec<f64> {
-        (0..self.compressed.len())
-            .map(|i| match i.checked_sub(FLUX_LAG) {
+            flux.push(match i.checked_sub(FLUX_LAG) {
                 Some(before) => {
-                    let (now, before) = (&self.compressed[i], &self.compressed[before]);
+                    let (now, before) = (&recent[i % (FLUX_LAG + 1)], &recent[before % (FLUX_LAG + 1)]);
                     let rise: f64 = now.iter().zip(before).map(|(a, b)| f64::from((a - b).max(0.0))).sum();
                     rise / now.len() as f64
                 }
                 None => 0.0,
-            })
-            .collect()
+            });
+        }
+        Spectra { flux, bands }
     }
 }
 
