@@ -4,8 +4,8 @@
 //!
 //! Bands and onsets come from one short-time Fourier transform (rustfft). Onsets are found by
 //! log-compressed spectral flux, thresholded by its moving median plus a share of its 99th
-//! percentile, and peak picking (the method of aubio's `specflux`, of librosa's `onset_detect`
-//! and of Böck et al. 2012, "Evaluating the online capabilities of onset detection methods");
+//! percentile, and peak picking (the method of aubio's `specflux` and librosa's `onset_detect`;
+//! Dixon 2006, "Onset detection revisited");
 //! the tempo is the autocorrelation peak of the flux between 60 and 200 BPM, weighed by a prior
 //! over tempi (librosa's) with ties going to the faster tempo. aubio itself would be a C library
 //! every build machine must install, for the same hundred lines.
