@@ -1,0 +1,1 @@
+//! Deforum's settings file, read into dreamreel's settings.
