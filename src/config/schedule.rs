@@ -345,6 +345,20 @@ fn between(
     }
 }
 
+/// A keyframe schedule's keyframes as written: each one's frame (for `frames` frames at `fps`) and
+/// value text, for rewriting a schedule (Deforum's two translations into one pan); `None` when
+/// `text` is not keyframes.
+pub(crate) fn keyframes_of(text: &str, fps: f64, frames: u64) -> Result<Option<Vec<(f64, String)>>, ScheduleError> {
+    let schedule = Schedule::parse(text, 1)?;
+    let Body::Keyframes(keys) = &schedule.body else { return Ok(None) };
+    let raw = split_keyframes(text)?.unwrap_or_default();
+    let timeline = Timeline { fps, frames, audio: None };
+    let written = keys.iter().zip(raw).map(|(key, raw)| {
+        Ok((schedule.position(key, &timeline)?, text[raw.value.0..raw.value.1].to_string()))
+    });
+    written.collect::<Result<Vec<_>, ScheduleError>>().map(Some)
+}
+
 /// Layers, channels or classes that switch at keyframes and hold until the next.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Switches {
