@@ -30,14 +30,15 @@ pub struct DeforumSettings {
     pub ignored: Vec<String>,
 }
 
-/// Reads the settings file at `path`.
-pub fn read(path: &Path) -> Result<DeforumSettings> {
+/// Reads the settings file at `path` for a render of `frames` frames (`None`: its `max_frames`).
+pub fn read(path: &Path, frames: Option<u64>) -> Result<DeforumSettings> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
-    from_json(&text).map_err(|message| Error::input(path, message))
+    from_json(&text, frames).map_err(|message| Error::input(path, message))
 }
 
-/// Maps the text of a settings file; the message names the key that is wrong.
-pub fn from_json(text: &str) -> std::result::Result<DeforumSettings, String> {
+/// Maps the text of a settings file for a render of `frames` frames (`None`: its `max_frames`);
+/// the message names the key that is wrong.
+pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<DeforumSettings, String> {
     let json: Value = serde_json::from_str(text).map_err(|e| format!("not a Deforum settings file (JSON): {e}"))?;
     let Value::Object(keys) = json else {
         return Err("not a Deforum settings file: the JSON is not an object of settings".into());
@@ -81,8 +82,9 @@ pub fn from_json(text: &str) -> std::result::Result<DeforumSettings, String> {
     let (x, y) = (schedule("translation_x")?, schedule("translation_y")?);
     if x.is_some() || y.is_some() {
         let (x, y) = (x.unwrap_or_else(|| "0".into()), y.unwrap_or_else(|| "0".into()));
-        // Deforum's schedules are read at its own length and frame rate (its default fps is 15).
-        let pan = join_pan(&x, &y, fps.unwrap_or(15.0), frames.unwrap_or(120))
+        // The keyframes are placed for the render's length (`"max_f-1"`), at Deforum's fps (15 by default).
+        let length = render_frames.or(frames).unwrap_or(120);
+        let pan = join_pan(&x, &y, fps.unwrap_or(15.0), length)
             .map_err(|e| format!("translation_x '{x}' and translation_y '{y}': {e}"))?;
         patch.pan = Some(pan);
     }
@@ -190,7 +192,7 @@ mod tests {
             "zoom": "0: (1.0025+0.002*sin(1.25*3.14*t/30))", "angle": "0: (0)",
             "translation_x": "0: (0)", "translation_y": "0: (0)", "sampler": "Euler a",
             "prompts": {"0": "a forest"}}"#;
-        let settings = from_json(text).unwrap();
+        let settings = from_json(text, None).unwrap();
         assert_eq!(settings.frames, Some(120));
         assert_eq!(settings.patch.fps, Some(15.0));
         assert_eq!((settings.patch.width, settings.patch.height), (Some(512), Some(512)));
@@ -221,11 +223,11 @@ mod tests {
 
     #[test]
     fn a_wrong_value_names_its_key() {
-        assert_eq!(from_json(r#"{"max_frames": 12.5}"#).unwrap_err(), "'max_frames' must be a whole number, not 12.5");
-        assert_eq!(from_json(r#"{"fps": "fast"}"#).unwrap_err(), "'fps' must be a positive number, not \"fast\"");
-        assert!(from_json(r#"{"zoom": [1]}"#).unwrap_err().starts_with("'zoom' must be a schedule"));
-        assert!(from_json("[1]").unwrap_err().starts_with("not a Deforum settings file"));
-        let bad = from_json(r#"{"translation_x": "0:(foo)"}"#).unwrap_err();
+        assert_eq!(from_json(r#"{"max_frames": 12.5}"#, None).unwrap_err(), "'max_frames' must be a whole number, not 12.5");
+        assert_eq!(from_json(r#"{"fps": "fast"}"#, None).unwrap_err(), "'fps' must be a positive number, not \"fast\"");
+        assert!(from_json(r#"{"zoom": [1]}"#, None).unwrap_err().starts_with("'zoom' must be a schedule"));
+        assert!(from_json("[1]", None).unwrap_err().starts_with("not a Deforum settings file"));
+        let bad = from_json(r#"{"translation_x": "0:(foo)"}"#, None).unwrap_err();
         assert!(bad.contains("unknown name 'foo'"), "{bad}");
     }
 }
