@@ -62,13 +62,16 @@ fn every_schedule_deforum_accepts_gives_deforums_values() {
 
 #[test]
 fn deforum_settings_give_the_zoom_its_motion_length_and_rate() {
-    let output = dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--width", "64", "--deforum-settings", FIXTURE, "--json"]);
+    let output =
+        dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--width", "64", "--deforum-settings", FIXTURE, "--json"]);
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stderr}");
     assert_eq!(numbers(&stdout, "fps"), vec![vec![15.0]]);
     let zoom = numbers(&stdout, "zoom");
     assert_eq!(zoom.len(), 120, "max_frames is the length");
     for (t, row) in zoom.iter().enumerate() {
+        // Deforum's default writes 3.14 for pi.
+        #[allow(clippy::approx_constant)]
         let deforum = 1.0025 + 0.002 * (1.25 * 3.14 * t as f64 / 30.0).sin();
         assert!((row[0] - deforum).abs() < 1e-12, "frame {t}: {} against {deforum}", row[0]);
     }
@@ -95,7 +98,8 @@ fn deforum_motion_schedules_map_to_rotate_and_pan_under_the_command_line() {
     std::fs::write(&path, moving).expect("writing the settings");
     let file = path.to_str().expect("a UTF-8 path");
     // --frames on the command line wins over max_frames, and max_f follows it.
-    let output = dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--frames", "90", "--deforum-settings", file, "--json"]);
+    let output =
+        dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--frames", "90", "--deforum-settings", file, "--json"]);
     let _ = std::fs::remove_file(&path);
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stderr}");

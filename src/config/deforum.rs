@@ -102,10 +102,10 @@ fn join_pan(x: &str, y: &str, fps: f64, frames: u64) -> std::result::Result<Stri
     let mut positions: Vec<f64> = x.keys.iter().chain(&y.keys).map(|(at, _)| *at).collect();
     positions.sort_by(f64::total_cmp);
     positions.dedup();
-    if let ([at], Some(dx), Some(dy)) = (positions.as_slice(), x.literal(0), y.literal(0)) {
-        if *at == 0.0 {
-            return Ok(format!("{dx},{dy}"));
-        }
+    if let (Some(dx), Some(dy)) = (x.literal(0), y.literal(0))
+        && positions == [0.0]
+    {
+        return Ok(format!("{dx},{dy}"));
     }
     let mut keyframes = Vec::with_capacity(positions.len());
     for at in positions {
@@ -223,7 +223,10 @@ mod tests {
 
     #[test]
     fn a_wrong_value_names_its_key() {
-        assert_eq!(from_json(r#"{"max_frames": 12.5}"#, None).unwrap_err(), "'max_frames' must be a whole number, not 12.5");
+        assert_eq!(
+            from_json(r#"{"max_frames": 12.5}"#, None).unwrap_err(),
+            "'max_frames' must be a whole number, not 12.5"
+        );
         assert_eq!(from_json(r#"{"fps": "fast"}"#, None).unwrap_err(), "'fps' must be a positive number, not \"fast\"");
         assert!(from_json(r#"{"zoom": [1]}"#, None).unwrap_err().starts_with("'zoom' must be a schedule"));
         assert!(from_json("[1]", None).unwrap_err().starts_with("not a Deforum settings file"));

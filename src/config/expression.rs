@@ -455,7 +455,11 @@ impl Parser<'_> {
         error(self.here(), format!("cannot read the expression here ({what})"))
     }
 
-    fn binary(&mut self, ops: &[(&str, Op)], next: fn(&mut Self) -> Result<Node, ExprError>) -> Result<Node, ExprError> {
+    fn binary(
+        &mut self,
+        ops: &[(&str, Op)],
+        next: fn(&mut Self) -> Result<Node, ExprError>,
+    ) -> Result<Node, ExprError> {
         let names: Vec<&str> = ops.iter().map(|(name, _)| *name).collect();
         let mut left = next(self)?;
         while let Some(name) = self.eat_op(&names) {

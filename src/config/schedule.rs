@@ -13,7 +13,7 @@
 //!
 //! A render evaluates every schedule for every frame once, before its first frame
 //! ([`Schedule::values`]); the frames then only look values up.
-use super::expression::{self, Expression, ExprError, Place, Var, Vars};
+use super::expression::{self, ExprError, Expression, Place, Var, Vars};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -166,7 +166,8 @@ impl Schedule {
         if text.trim().is_empty() {
             return Err(ScheduleError::whole("is empty"));
         }
-        let read = |start, end, place| expression::parse(text, start, end, place).map_err(|e| ScheduleError::of(text, e));
+        let read =
+            |start, end, place| expression::parse(text, start, end, place).map_err(|e| ScheduleError::of(text, e));
         let body = match split_keyframes(text)? {
             Some(keys) => {
                 let mut keyframes = Vec::with_capacity(keys.len());
@@ -353,9 +354,10 @@ pub(crate) fn keyframes_of(text: &str, fps: f64, frames: u64) -> Result<Option<V
     let Body::Keyframes(keys) = &schedule.body else { return Ok(None) };
     let raw = split_keyframes(text)?.unwrap_or_default();
     let timeline = Timeline { fps, frames, audio: None };
-    let written = keys.iter().zip(raw).map(|(key, raw)| {
-        Ok((schedule.position(key, &timeline)?, text[raw.value.0..raw.value.1].to_string()))
-    });
+    let written = keys
+        .iter()
+        .zip(raw)
+        .map(|(key, raw)| Ok((schedule.position(key, &timeline)?, text[raw.value.0..raw.value.1].to_string())));
     written.collect::<Result<Vec<_>, ScheduleError>>().map(Some)
 }
 
