@@ -791,6 +791,23 @@ mod tests {
     }
 
     #[test]
+    fn expression_keyframes_hold_until_the_next_and_numbers_ramp_into_them() {
+        // The case: the sine for frames 0-29, then 0 (Deforum: -9.59 at frame 25).
+        let values = column("0:(10*sin(t/5)), 30:(0)", 40, Interpolation::Linear);
+        assert!((values[25] - 10.0 * 5f64.sin()).abs() < 1e-12 && values[30] == 0.0);
+        // A number ramps into an expression's value at that expression's frame.
+        let values = column("0:(0), 50:(t*0.1), 60:(1)", 70, Interpolation::Linear);
+        assert!((values[25] - 2.5).abs() < 1e-12 && (values[55] - 5.5).abs() < 1e-12 && values[65] == 1.0);
+        // Before the first keyframe an expression is live too; numbers hold.
+        assert_eq!(column("5:(t), 9:(1)", 10, Interpolation::Linear)[2], 2.0);
+        // Deforum's seed default: quoted positions of the length.
+        let values = column("0:(3), 1:(-1), \"max_f-2\":(-1), \"max_f-1\":(3)", 10, Interpolation::Linear);
+        assert_eq!(values, vec![3.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 3.0, 3.0]);
+        // Values need no parentheses, as in Deforum.
+        assert_eq!(column("0: 1, 4: 2", 5, Interpolation::Linear)[2], 1.5);
+    }
+
+    #[test]
     fn a_pan_takes_pairs() {
         let pan = Schedule::parse("0:(0, 0), 10:(10, -5)", 2).unwrap();
         let rows = pan.values(&timeline(11), Interpolation::Linear).unwrap();
