@@ -530,8 +530,9 @@ pub struct ZoomArgs {
     /// Length in seconds, instead of --frames (frames = duration x fps)
     #[arg(long)]
     pub duration: Option<f64>,
-    /// A Deforum settings file (the JSON it saves beside a render): its zoom, angle, translation_x/y,
-    /// fps, max_frames, W and H, under the options given here; its other keys are named and ignored
+    /// A Deforum settings file (the JSON it saves beside a render) or Parseq's rendered frames: its
+    /// zoom, angle, translation_x/y, fps, max_frames, W and H, under the options given here; its
+    /// other keys are named and ignored
     #[arg(long, value_name = "FILE", help_heading = "Motion")]
     pub deforum_settings: Option<PathBuf>,
     #[command(flatten)]

@@ -9,6 +9,10 @@
 //! | `fps` | `--fps` |
 //! | `max_frames` | `--frames` |
 //! | `W`, `H` | `--width`, `--height` |
+//!
+//! Parseq's rendered frames (a JSON with `rendered_frames`) are read too: the per-frame
+//! `zoom_delta`, `angle_delta`, `translation_x_delta` and `translation_y_delta` that Deforum uses,
+//! one keyframe per frame, and `options.output_fps`.
 use super::expression::{self, Place, Vars};
 use super::schedule::{Scheduled, keyframes_of};
 use super::settings::SettingsPatch;
@@ -43,6 +47,9 @@ pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<
     let Value::Object(keys) = json else {
         return Err("not a Deforum settings file: the JSON is not an object of settings".into());
     };
+    if let Some(rendered) = keys.get("rendered_frames") {
+        return from_parseq(&keys, rendered);
+    }
     let number = |key: &str| -> std::result::Result<Option<f64>, String> {
         match keys.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -91,6 +98,74 @@ pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<
     let mut ignored: Vec<String> = keys.keys().filter(|k| !MAPPED.contains(&k.as_str())).cloned().collect();
     ignored.sort();
     Ok(DeforumSettings { patch, frames, ignored })
+}
+
+/// Parseq's rendered frames (the JSON Deforum reads as its `parseq_manifest`): one value per frame
+/// of each field, which Deforum takes as they are, the motion fields from their `_delta` version
+/// (Deforum's default, `parseq_use_deltas`). Each becomes a keyframe per frame.
+fn from_parseq(
+    keys: &serde_json::Map<String, Value>,
+    rendered: &Value,
+) -> std::result::Result<DeforumSettings, String> {
+    let frames = rendered.as_array().filter(|f| !f.is_empty()).ok_or("'rendered_frames' must be a list of frames")?;
+    // Deforum: a frame defined twice takes its last definition.
+    let mut by_frame: std::collections::BTreeMap<u64, &serde_json::Map<String, Value>> = Default::default();
+    for frame in frames {
+        let fields = frame.as_object().ok_or("each of 'rendered_frames' must be an object")?;
+        let index =
+            fields.get("frame").and_then(Value::as_u64).ok_or("each rendered frame needs its 'frame' number")?;
+        by_frame.insert(index, fields);
+    }
+    let Some(first) = by_frame.values().next().copied() else { return Err("'rendered_frames' is empty".into()) };
+    // The field Deforum reads for `name`: its delta when Parseq wrote one.
+    let field = |name: &str| -> Option<String> {
+        [format!("{name}_delta"), name.to_string()].into_iter().find(|f| first.get(f).is_some_and(Value::is_number))
+    };
+    let series = |field: &str| -> std::result::Result<Vec<(u64, f64)>, String> {
+        let value = |(frame, fields): (&u64, &&serde_json::Map<String, Value>)| {
+            let v = fields.get(field).and_then(Value::as_f64);
+            v.map(|v| (*frame, v)).ok_or_else(|| format!("frame {frame} has no number '{field}'"))
+        };
+        by_frame.iter().map(value).collect()
+    };
+    let keyframes = |values: Vec<(u64, f64)>| -> String {
+        values.iter().map(|(frame, v)| format!("{frame}:({v})")).collect::<Vec<_>>().join(", ")
+    };
+    let mut used = vec!["frame".to_string()];
+    let mut patch = SettingsPatch::default();
+    if let Some(zoom) = field("zoom") {
+        patch.zoom = Some(Scheduled::Text(keyframes(series(&zoom)?)));
+        used.push(zoom);
+    }
+    if let Some(angle) = field("angle") {
+        patch.rotate = Some(Scheduled::Text(keyframes(series(&angle)?)));
+        used.push(angle);
+    }
+    let (x, y) = (field("translation_x"), field("translation_y"));
+    if x.is_some() || y.is_some() {
+        let side = |name: &Option<String>| name.as_deref().map_or_else(|| Ok(vec![]), &series);
+        let (xs, ys) = (side(&x)?, side(&y)?);
+        let pairs = by_frame.keys().enumerate().map(|(i, frame)| {
+            let (dx, dy) = (xs.get(i).map_or(0.0, |v| v.1), ys.get(i).map_or(0.0, |v| v.1));
+            format!("{frame}:({dx}, {dy})")
+        });
+        patch.pan = Some(pairs.collect::<Vec<_>>().join(", "));
+        used.extend(x.into_iter().chain(y));
+    }
+    let options = keys.get("options").and_then(Value::as_object);
+    patch.fps = options.and_then(|o| o.get("output_fps")).and_then(Value::as_f64).filter(|fps| *fps > 0.0);
+    let mut ignored: Vec<String> =
+        keys.keys().filter(|k| !["rendered_frames", "options"].contains(&k.as_str())).cloned().collect();
+    ignored.extend(
+        options.into_iter().flat_map(|o| o.keys()).filter(|k| *k != "output_fps").map(|k| format!("options.{k}")),
+    );
+    let mut fields: Vec<String> =
+        by_frame.values().flat_map(|f| f.keys()).filter(|k| !used.contains(k)).cloned().collect();
+    fields.sort();
+    fields.dedup();
+    ignored.extend(fields.into_iter().map(|k| format!("rendered_frames.{k}")));
+    ignored.sort();
+    Ok(DeforumSettings { patch, frames: Some(by_frame.len() as u64), ignored })
 }
 
 /// One schedule of `DX, DY` pairs for two schedules of one number: a keyframe wherever either has
@@ -219,6 +294,29 @@ mod tests {
                 assert!((dy - ys[frame][0]).abs() < 1e-9, "{x} | {y} -> {pan}: frame {frame} dy {dy}");
             }
         }
+    }
+
+    #[test]
+    fn parseq_rendered_frames_give_each_frame_its_delta() {
+        let text = r#"{"meta": {"generated_by": "sd_parseq"}, "options": {"output_fps": 20, "cadence": 1},
+            "keyframes": [], "rendered_frames": [
+            {"frame": 0, "zoom": 1.0, "zoom_delta": 1.0, "angle": 0, "angle_delta": 0, "translation_x": 0,
+             "translation_x_delta": 0, "strength": 0.6, "seed": 1},
+            {"frame": 1, "zoom": 1.02, "zoom_delta": 1.02, "angle": 1.5, "angle_delta": 1.5, "translation_x": 2,
+             "translation_x_delta": 2, "strength": 0.6, "seed": 2},
+            {"frame": 2, "zoom": 1.0404, "zoom_delta": 1.02, "angle": 2.5, "angle_delta": 1, "translation_x": 6,
+             "translation_x_delta": 4, "strength": 0.6, "seed": 3}]}"#;
+        let settings = from_json(text, None).unwrap();
+        assert_eq!((settings.frames, settings.patch.fps), (Some(3), Some(20.0)));
+        let zoom = settings.patch.zoom.unwrap().to_string();
+        assert_eq!(values(&zoom, 1, 3), vec![vec![1.0], vec![1.02], vec![1.02]]);
+        let rotate = settings.patch.rotate.unwrap().to_string();
+        assert_eq!(values(&rotate, 1, 3), vec![vec![0.0], vec![1.5], vec![1.0]]);
+        let pan = settings.patch.pan.unwrap();
+        assert_eq!(values(&pan, 2, 3), vec![vec![0.0, 0.0], vec![2.0, 0.0], vec![4.0, 0.0]]);
+        let expected = ["keyframes", "meta", "options.cadence"].into_iter().map(String::from);
+        let fields = ["angle", "seed", "strength", "translation_x", "zoom"].map(|f| format!("rendered_frames.{f}"));
+        assert_eq!(settings.ignored, expected.chain(fields).collect::<Vec<_>>());
     }
 
     #[test]
