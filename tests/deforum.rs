@@ -18,7 +18,7 @@ fn python() -> PathBuf {
     home.join("venv/bin/python")
 }
 
-fn dreamreel(args: &[&str]) -> Output {
+fn run_binary(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dreamreel")).args(args).output().expect("running dreamreel")
 }
 
@@ -63,7 +63,7 @@ fn every_schedule_deforum_accepts_gives_deforums_values() {
 #[test]
 fn deforum_settings_give_the_zoom_its_motion_length_and_rate() {
     let output =
-        dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--width", "64", "--deforum-settings", FIXTURE, "--json"]);
+        run_binary(&["plan", "zoom", "noise", "-o", "x.mp4", "--width", "64", "--deforum-settings", FIXTURE, "--json"]);
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stderr}");
     assert_eq!(numbers(&stdout, "fps"), vec![vec![15.0]]);
@@ -99,7 +99,7 @@ fn deforum_motion_schedules_map_to_rotate_and_pan_under_the_command_line() {
     let file = path.to_str().expect("a UTF-8 path");
     // --frames on the command line wins over max_frames, and max_f follows it.
     let output =
-        dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--frames", "90", "--deforum-settings", file, "--json"]);
+        run_binary(&["plan", "zoom", "noise", "-o", "x.mp4", "--frames", "90", "--deforum-settings", file, "--json"]);
     let _ = std::fs::remove_file(&path);
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stderr}");
@@ -120,12 +120,12 @@ fn a_broken_settings_file_is_named_with_exit_2() {
     let path = std::env::temp_dir().join(format!("dreamreel-deforum-bad-{}.json", std::process::id()));
     std::fs::write(&path, r#"{"max_frames": 120, "zoom": "0: (1.0), 10: (foo)"}"#).expect("writing");
     let file = path.to_str().expect("a UTF-8 path");
-    let output = dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--deforum-settings", file]);
+    let output = run_binary(&["plan", "zoom", "noise", "-o", "x.mp4", "--deforum-settings", file]);
     let _ = std::fs::remove_file(&path);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--zoom") && stderr.contains("unknown name 'foo'"), "{stderr}");
-    let missing = dreamreel(&["plan", "zoom", "noise", "-o", "x.mp4", "--deforum-settings", "/nonexistent.json"]);
+    let missing = run_binary(&["plan", "zoom", "noise", "-o", "x.mp4", "--deforum-settings", "/nonexistent.json"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.json: cannot read"));
 }
