@@ -136,11 +136,20 @@ fn still(args: StillArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
+    let deforum = args.deforum_settings.as_deref().map(|path| dreamreel::config::deforum::read(path, args.frames));
+    let deforum = deforum.transpose()?;
+    if let Some(deforum) = deforum.as_ref().filter(|d| !d.ignored.is_empty() && !args.render.quiet) {
+        eprintln!(
+            "dreamreel: --deforum-settings: ignored (no meaning in a dream zoom): {}",
+            deforum.ignored.join(", ")
+        );
+    }
+    let deforum_frames = deforum.as_ref().and_then(|d| d.frames).filter(|_| args.duration.is_none());
     let request = Request {
-        frames: args.frames,
+        frames: args.frames.or(deforum_frames),
         duration: args.duration,
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Zoom, &args.input, &args.output, args.settings()?)
+        ..Request::new(Mode::Zoom, &args.input, &args.output, args.settings(deforum.as_ref())?)
     };
     let job = RenderJob::new(request)?;
     if args.plan.wanted() {

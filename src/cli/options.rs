@@ -2,6 +2,7 @@
 use crate::cli::choices::choice;
 use clap::{Parser, Subcommand};
 use dreamreel::Error;
+use dreamreel::config::deforum::DeforumSettings;
 use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::frame::color::ColorMode;
@@ -524,11 +525,16 @@ pub struct ZoomArgs {
     #[arg(short, long)]
     pub output: PathBuf,
     /// Number of frames to render
-    #[arg(long, required_unless_present = "duration", conflicts_with = "duration")]
+    #[arg(long, required_unless_present_any = ["duration", "deforum_settings"], conflicts_with = "duration")]
     pub frames: Option<u64>,
     /// Length in seconds, instead of --frames (frames = duration x fps)
     #[arg(long)]
     pub duration: Option<f64>,
+    /// A Deforum settings file (the JSON it saves beside a render) or Parseq's rendered frames: its
+    /// zoom, angle, translation_x/y, fps, max_frames, W and H, under the options given here; its
+    /// other keys are named and ignored
+    #[arg(long, value_name = "FILE", help_heading = "Motion")]
+    pub deforum_settings: Option<PathBuf>,
     #[command(flatten)]
     pub resume: ResumeArgs,
     #[command(flatten)]
@@ -557,7 +563,8 @@ pub struct ZoomArgs {
 
 #[cfg(feature = "video")]
 impl ZoomArgs {
-    pub fn settings(&self) -> Result<Settings, Error> {
+    /// Defaults < preset < the Deforum settings file < the options given, checked.
+    pub fn settings(&self, deforum: Option<&DeforumSettings>) -> Result<Settings, Error> {
         let groups: [&dyn OptionGroup; 9] = [
             &self.dream,
             &self.width,
@@ -569,7 +576,10 @@ impl ZoomArgs {
             &self.schedule,
             &self.looped,
         ];
-        self.render.settings(&groups)
+        let Some(deforum) = deforum else { return self.render.settings(&groups) };
+        let preset = self.render.preset.as_deref().map(|spec| presets::find(spec, Path::new(""))).transpose()?;
+        let preset = preset.map(|p| p.patch).unwrap_or_default();
+        Settings::resolve([&preset, &deforum.patch, &patch_of(&groups)])
     }
 }
 

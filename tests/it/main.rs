@@ -8,6 +8,7 @@ mod architecture;
 mod batch;
 mod cli;
 mod cuda_practice;
+mod deforum;
 mod engine;
 mod farm;
 mod flow;
