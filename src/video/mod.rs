@@ -25,9 +25,12 @@ mod decode;
 mod encode;
 mod gif;
 mod sequence;
+mod sound_plan;
 
 pub use audio_samples::decode_mono;
 pub use concat::{ConcatOptions, concat_segments};
+pub use concat::join_segments;
+pub use sound_plan::{SoundAction, SoundPlan, SoundTrack, plan_sound};
 pub use decode::{ReadOptions, VideoInfo, VideoReader};
 pub use encode::{
     AudioSource, VideoWriter, WriteOptions, existing_frames, is_image_sequence, remove_frames_after, sequence_frame,
