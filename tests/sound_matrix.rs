@@ -54,7 +54,9 @@ fn probe(path: &Path, kind: &str, entries: &str) -> Vec<String> {
         .arg(path)
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().trim_end_matches(',').to_string()).collect()
+    // A stream with side data (AC-3) gets an empty field, and a line, after its name.
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().map(|l| l.trim().trim_end_matches(',').to_string()).filter(|l| !l.is_empty()).collect()
 }
 
 /// Seconds from the first packet of a stream to the end of its last (negative starts count from 0).
@@ -71,13 +73,38 @@ fn span(path: &Path, kind: &str) -> f64 {
     end - first.max(0.0)
 }
 
+/// Whether the FFmpeg command line copies the sound of `input` into a `.extension` file: the
+/// muxer's own answer, against which the program's choice is checked.
+fn cli_copies(input: &Path, extension: &str) -> bool {
+    let probe = input.with_extension(format!("copy.{extension}"));
+    let status = Command::new("ffmpeg")
+        .args(["-v", "quiet", "-nostdin", "-y", "-i"])
+        .arg(input)
+        .args(["-vn", "-c:a", "copy"])
+        .arg(&probe)
+        .status()
+        .unwrap();
+    let _ = std::fs::remove_file(probe);
+    status.success()
+}
+
+/// Every sound codec meets every container; renders are run for the pairs the muxer refuses
+/// (the sound must be transcoded) and for one pair it takes per container (the sound is copied).
+/// The library's own test covers all 28 pairs of the matrix without dreaming.
 #[test]
 fn every_sound_codec_renders_into_every_container() {
     let dir = tempfile_dir();
     let mut failures = Vec::new();
+    let mut refused = 0;
+    let copied_pairs = [("aac", "mp4"), ("ac3", "mov"), ("flac", "mkv"), ("opus", "webm")];
     for (encoder, codec) in SOUND {
         let input = footage(&dir, encoder);
         for extension in CONTAINERS {
+            let copies = cli_copies(&input, extension);
+            refused += usize::from(!copies);
+            if copies && !copied_pairs.contains(&(codec, extension)) {
+                continue;
+            }
             let output = dir.join(format!("{codec}.{extension}"));
             let out = Command::new(env!("CARGO_BIN_EXE_dreamreel"))
                 .env("XDG_CONFIG_HOME", "/nonexistent/dreamreel-tests")
@@ -90,25 +117,29 @@ fn every_sound_codec_renders_into_every_container() {
                 .unwrap();
             let pair = format!("{codec} into .{extension}");
             if !out.status.success() {
-                failures.push(format!("{pair}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+                failures.push(format!(
+                    "{pair}: exit {:?}: {}",
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
                 continue;
             }
             let sound = probe(&output, "a", "stream=codec_name");
+            let expected = match (copies, extension) {
+                (true, _) => codec,
+                (false, "webm") => "opus",
+                (false, _) => "aac",
+            };
             let (video, audio) = (span(&output, "v"), span(&output, "a"));
             // One FLAC or Vorbis packet may reach past the cut (a copy cuts between packets).
-            if sound.is_empty() || (audio - video).abs() > 0.11 {
+            if sound != [expected] || (audio - video).abs() > 0.11 {
                 failures.push(format!("{pair}: sound {sound:?} lasts {audio:.3}s, video {video:.3}s"));
             }
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    // The pairs the issue met: FLAC in MP4, FLAC and Opus in MOV are transcoded to AAC; WebM takes Opus.
-    for (name, expected) in [("flac.mp4", "aac"), ("flac.mov", "aac"), ("opus.mov", "aac"), ("mp3.webm", "opus")] {
-        assert_eq!(probe(&dir.join(name), "a", "stream=codec_name"), [expected], "{name}");
-    }
-    for (name, expected) in [("flac.mkv", "flac"), ("aac.mp4", "aac"), ("ac3.mov", "ac3"), ("opus.webm", "opus")] {
-        assert_eq!(probe(&dir.join(name), "a", "stream=codec_name"), [expected], "{name} is copied");
-    }
+    // FLAC in MP4, FLAC and Opus in MOV, PCM in MP4, all but Opus and Vorbis in WebM.
+    assert!(refused >= 5, "the muxer refused only {refused} pairs: the test no longer tests transcoding");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
