@@ -95,6 +95,10 @@ struct Damage {
     /// Packets it took (those the container marks to discard aside) and frames it gave back.
     packets_in: u64,
     frames_out: u64,
+    /// Packets of the stream read, and how many the container's index lists (MP4 knows, Matroska
+    /// does not): a damaged or cut file ends before its last ones.
+    packets_read: u64,
+    indexed_packets: Option<u64>,
     /// The decoder gave back all it holds: every packet taken has come out as a frame or not at all.
     drained: bool,
     /// Reading began at a seek, where a decoder may drop leading frames that were never broken.
@@ -103,12 +107,12 @@ struct Damage {
 
 impl Damage {
     fn undecodable(&self) -> u64 {
-        let lost = if self.drained && !self.seeked {
-            self.failed_frames.max(self.packets_in.saturating_sub(self.frames_out))
-        } else {
-            self.failed_frames
-        };
-        self.rejected_packets + lost
+        if !self.drained || self.seeked {
+            return self.rejected_packets + self.failed_frames;
+        }
+        let lost = self.failed_frames.max(self.packets_in.saturating_sub(self.frames_out));
+        let unread = self.indexed_packets.map_or(0, |indexed| indexed.saturating_sub(self.packets_read));
+        self.rejected_packets + lost + unread
     }
 }
 
@@ -201,7 +205,7 @@ impl VideoReader {
             what: if audio_streams > 0 { "audio only".to_string() } else { "no audio or video streams".to_string() },
         })?;
 
-        let (decoder, time_base, frame_rate, rotation, stream_seconds, stream_frames) = {
+        let (decoder, time_base, frame_rate, rotation, stream_seconds, stream_frames, indexed_packets) = {
             let stream = ictx.stream(stream_index).ok_or_else(|| VideoError::invalid(path, "video stream vanished"))?;
             let time_base = stream.time_base();
             let codec_name = stream.parameters().id().name();
@@ -220,9 +224,9 @@ impl VideoReader {
                 .find(|r| r.is_valid())
                 .unwrap_or(Rational::new(25, 1));
             let stream_seconds = (stream.duration() > 0).then(|| stream.duration() as f64 * f64::from(time_base));
-            let stream_frames =
-                u64::try_from(stream.frames()).ok().filter(|&n| n > 0).or(sequence.as_ref().map(|s| s.frames));
-            (decoder, Rational::from(time_base), frame_rate, rotation_of(&stream), stream_seconds, stream_frames)
+            let indexed_packets = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
+            let stream_frames = indexed_packets.or(sequence.as_ref().map(|s| s.frames));
+            (decoder, Rational::from(time_base), frame_rate, rotation_of(&stream), stream_seconds, stream_frames, indexed_packets)
         };
 
         let origin_seconds = container_start_seconds(&ictx);
@@ -284,7 +288,7 @@ impl VideoReader {
                 audio_streams,
                 rotation,
             },
-            damage: Damage { seeked: start > 0.0, ..Damage::default() },
+            damage: Damage { seeked: start > 0.0, indexed_packets, ..Damage::default() },
         };
 
         // Decode the first frame now: its real time is needed for cutting audio, and an empty span is an error.
@@ -380,7 +384,7 @@ impl VideoReader {
         loop {
             match packet.read(&mut self.ictx) {
                 Ok(()) if packet.stream() != self.stream_index => continue,
-                Ok(()) => match self.decoder.send_packet(&packet) {
+                Ok(()) => match self.send_counted(&packet) {
                     Ok(()) => {
                         // SAFETY: a plain field read of the packet just read.
                         let flags = unsafe { (*packet.as_ptr()).flags };
@@ -409,6 +413,12 @@ impl VideoReader {
                 }
             }
         }
+    }
+
+    /// Sends a packet of the stream to the decoder, counting it as read.
+    fn send_counted(&mut self, packet: &ffmpeg::Packet) -> Result<(), ffmpeg::Error> {
+        self.damage.packets_read += 1;
+        self.decoder.send_packet(packet)
     }
 
     /// Decide whether the decoded frame is before, inside or after the span.
@@ -934,8 +944,16 @@ mod tests {
         let bytes = std::fs::read(&fast).unwrap();
         let cut_fast = dir.path().join("cut_fast.mp4");
         std::fs::write(&cut_fast, &bytes[..bytes.len() / 2]).unwrap();
-        match read_all(&cut_fast, &ReadOptions::default()) {
-            Ok((_, frames)) => assert!(frames.len() < 25, "{} frames", frames.len()),
+        match VideoReader::open(&cut_fast, &ReadOptions::default()) {
+            Ok(mut reader) => {
+                let mut frames = 0;
+                while reader.next_frame().unwrap().is_some() {
+                    frames += 1;
+                }
+                assert!(frames < 25, "{frames} frames");
+                // The frames the index lists past the cut count as not decoded.
+                assert_eq!(frames + reader.undecodable_frames(), 25, "{frames} frames");
+            }
             Err(e) => assert!(e.to_string().contains("cut_fast.mp4"), "{e}"),
         }
     }
