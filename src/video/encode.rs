@@ -750,6 +750,8 @@ mod tests {
         send_sync::<WriteOptions>();
         send_sync::<crate::video::VideoInfo>();
         send_sync::<VideoError>();
+        // Planned before the first frame on one thread, followed by the join on another.
+        send_sync::<crate::video::SoundPlan>();
     }
 
     #[test]
