@@ -295,8 +295,8 @@ impl MemoryOutput {
     fn try_write(&self, params: &codec::Parameters, tb: ffmpeg::Rational, packets: &[Packet]) -> Result<(), i32> {
         use ffmpeg::ffi;
         let check = |code: i32| if code < 0 { Err(code) } else { Ok(code) };
-        // SAFETY: `ctx` is a valid output context with an I/O buffer; the stream belongs to it and
-        // each packet written is a fresh reference this function unreferences.
+        // SAFETY: `ctx` is a valid output context with an I/O buffer and the stream belongs to it;
+        // `av_write_frame` does not keep the packets, each a copy freed when it is dropped.
         unsafe {
             let stream = ffi::avformat_new_stream(self.ctx, ptr::null());
             if stream.is_null() {
