@@ -12,6 +12,7 @@ mod deforum;
 mod engine;
 mod farm;
 mod flow;
+mod footage_inputs;
 mod fuzz;
 mod googlenet;
 mod masks;
