@@ -225,6 +225,13 @@ fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, qu
             eprintln!("scene cuts at frames {} (counted from 1): the dream started afresh there", cuts.join(", "));
         }
     }
+    if report.undecodable_frames > 0 {
+        // Said even with --quiet: frames of the input are missing from the output.
+        eprintln!(
+            "dreamreel: warning: {} frame(s) of the input could not be decoded (a damaged file) and were skipped",
+            report.undecodable_frames
+        );
+    }
     Ok(())
 }
 

@@ -157,8 +157,10 @@ impl Job {
         let span_description = match mode {
             Mode::Still => serde_json::Value::Null,
             Mode::Zoom => serde_json::json!({ "frames": span.frames }),
+            // Not `--no-audio`: it changes no frame, and a resume with it joins frames whose
+            // sound could not be muxed.
             Mode::Video => serde_json::json!({
-                "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": keep_sound,
+                "start": span.start_seconds, "frames": span.frames, "duration": span.seconds,
             }),
         };
         let description = describe(mode, &source, &settings, span_description);
