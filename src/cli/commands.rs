@@ -149,7 +149,7 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
         frames: args.frames.or(deforum_frames),
         duration: args.duration,
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Zoom, &args.input, &args.output, args.settings(deforum.as_ref())?)
+        ..Request::new(Mode::Zoom, &args.input, &args.output, args.resume.apply(args.settings(deforum.as_ref())?))
     };
     let job = RenderJob::new(request)?;
     if args.plan.wanted() {
@@ -169,7 +169,7 @@ fn video(args: VideoArgs) -> Result<(), Error> {
         start: Some(args.start),
         no_audio: Some(args.no_audio),
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Video, &args.input, &args.output, args.settings()?)
+        ..Request::new(Mode::Video, &args.input, &args.output, args.resume.apply(args.settings()?))
     };
     let job = RenderJob::new(request)?;
     if args.plan.wanted() {
@@ -182,6 +182,8 @@ fn video(args: VideoArgs) -> Result<(), Error> {
 #[cfg(feature = "video")]
 fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(), Error> {
     let plan = dreamreel::run::per_frame::plan_of_job(job)?;
+    // What the render would refuse, `plan` refuses: each frame's layers, channels, class and guide.
+    dreamreel::run::dream_setup::check_plan(job.dream(), &plan)?;
     if let Some(path) = &args.plot {
         dreamreel::job::plot::draw(&plan, path)?;
         if !args.json {
@@ -480,6 +482,9 @@ impl BatchProgress for BatchLines {
 
 /// Writes `dreamreel.1` and one page per subcommand (`dreamreel-still.1`, ...) into `folder`.
 fn manpages(folder: &Path) -> Result<(), Error> {
+    if folder.exists() && !folder.is_dir() {
+        return Err(Error::output(folder, "is a file, not a folder: name a folder for the man pages"));
+    }
     std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
     clap_mangen::generate_to(Cli::command(), folder).map_err(|e| Error::io(folder, e))?;
     Ok(())

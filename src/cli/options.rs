@@ -503,15 +503,23 @@ pub struct ResumeArgs {
     #[arg(long, conflicts_with = "resume", help_heading = "Output")]
     pub restart: bool,
     /// Frames between checkpoints: what a crash can lose at most
-    #[arg(long, value_name = "N", default_value_t = 24, help_heading = "Output")]
-    pub checkpoint_every: u64,
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub checkpoint_every: Option<u64>,
 }
 
 #[cfg(feature = "video")]
 impl ResumeArgs {
+    /// `--checkpoint-every` over the preset's or manifest's.
+    pub fn apply(&self, mut settings: Settings) -> Settings {
+        if let Some(frames) = self.checkpoint_every {
+            settings.checkpoint_every = frames;
+        }
+        settings
+    }
+
     /// The render's options; `overwrite` is `-y`, which belongs to the output's arguments.
     pub fn options(&self, overwrite: bool) -> RenderOptions {
-        RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every, restart: self.restart, overwrite }
+        RenderOptions { resume: self.resume, restart: self.restart, overwrite, ..RenderOptions::default() }
     }
 }
 
@@ -576,10 +584,9 @@ impl ZoomArgs {
             &self.schedule,
             &self.looped,
         ];
-        let Some(deforum) = deforum else { return self.render.settings(&groups) };
-        let preset = self.render.preset.as_deref().map(|spec| presets::find(spec, Path::new(""))).transpose()?;
-        let preset = preset.map(|p| p.patch).unwrap_or_default();
-        Settings::resolve([&preset, &deforum.patch, &patch_of(&groups)])
+        let preset = self.render.preset(false, &self.output)?;
+        let deforum = deforum.map(|d| d.patch.clone()).unwrap_or_default();
+        Settings::resolve([&preset, &deforum, &patch_of(&groups)])
     }
 }
 
@@ -641,7 +648,7 @@ impl VideoArgs {
             &self.machine,
             &self.schedule,
         ];
-        self.render.settings(&groups)
+        self.render.settings(&groups, false, &self.output)
     }
 }
 
@@ -661,10 +668,27 @@ pub struct RenderArgs {
 }
 
 impl RenderArgs {
-    /// Defaults < preset < the options of `groups`, checked.
-    fn settings(&self, groups: &[&dyn OptionGroup]) -> Result<Settings, Error> {
-        presets::resolve(self.preset.as_deref(), Path::new(""), &patch_of(groups))
+    /// Defaults < preset < the options of `groups`, checked; the preset's keys that would do
+    /// nothing for this render (a still, `output`) left out.
+    fn settings(&self, groups: &[&dyn OptionGroup], still: bool, output: &Path) -> Result<Settings, Error> {
+        Settings::resolve([&self.preset(still, output)?, &patch_of(groups)])
     }
+
+    /// The preset's patch, as far as it acts on a render (a still or not) into `output`.
+    fn preset(&self, still: bool, output: &Path) -> Result<SettingsPatch, Error> {
+        let preset = self.preset.as_deref().map(|spec| presets::find(spec, Path::new(""))).transpose()?;
+        Ok(preset.map(|p| p.patch.acting_on(still, encodes_video(output))).unwrap_or_default())
+    }
+}
+
+/// Whether `output` is encoded with a video codec (not PNG frames or a GIF).
+fn encodes_video(output: &Path) -> bool {
+    #[cfg(feature = "video")]
+    let unencoded = dreamreel::video::is_image_sequence(output)
+        || output.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif"));
+    #[cfg(not(feature = "video"))]
+    let unencoded = true;
+    !unencoded
 }
 
 #[derive(clap::Args)]
@@ -689,7 +713,7 @@ pub struct StillArgs {
 
 impl StillArgs {
     pub fn settings(&self) -> Result<Settings, Error> {
-        self.render.settings(&[&self.dream, &self.width, &self.height, &self.machine])
+        self.render.settings(&[&self.dream, &self.width, &self.height, &self.machine], true, &self.output)
     }
 }
 

@@ -17,14 +17,16 @@ use crate::frame::footage::{Carry, FollowedFrame, carried_iterations, follow};
 use crate::frame::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::frame::rgb::Frame;
 use crate::frame::transform::{blend, noise};
-use crate::job::plan::{FramePlan, FrameValues};
 use crate::job::OutputKind;
+use crate::job::plan::{FramePlan, FrameValues};
 use crate::job::render_job::{Job, Source};
 use crate::run::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
 use crate::run::dream_setup::DreamSetup;
 use crate::run::looping::Loop;
 use crate::run::progress::Progress;
-use crate::video::{self, AudioSource, Rational, ReadOptions, SoundPlan, VideoInfo, VideoReader, VideoWriter, WriteOptions};
+use crate::video::{
+    self, AudioSource, Rational, ReadOptions, SoundPlan, VideoInfo, VideoReader, VideoWriter, WriteOptions,
+};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -785,7 +787,7 @@ fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
     let estimate = info.frame_count.or(info.duration_seconds.map(|s| (s * frame_rate).round() as u64));
     let frames = match (span.frames, by_seconds) {
         (Some(frames), _) => Some(frames.min(estimate.unwrap_or(frames))),
-        (None, Some(frames)) => Some(frames),
+        (None, Some(frames)) => Some(frames.min(estimate.unwrap_or(frames))),
         (None, None) => estimate,
     };
     frames.unwrap_or(1).max(1)

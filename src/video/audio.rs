@@ -77,7 +77,9 @@ impl AudioMux {
         for planned in plan.tracks() {
             let stream = ictx
                 .stream(planned.stream)
-                .filter(|s| s.parameters().medium() == media::Type::Audio && s.parameters().id().name() == planned.codec)
+                .filter(|s| {
+                    s.parameters().medium() == media::Type::Audio && s.parameters().id().name() == planned.codec
+                })
                 .ok_or_else(|| {
                     VideoError::invalid(path, format!("sound stream {} changed since the render began", planned.stream))
                 })?;

@@ -227,7 +227,15 @@ impl VideoReader {
             let stream_seconds = (stream.duration() > 0).then(|| stream.duration() as f64 * f64::from(time_base));
             let indexed_packets = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
             let stream_frames = indexed_packets.or(sequence.as_ref().map(|s| s.frames));
-            (decoder, Rational::from(time_base), frame_rate, rotation_of(&stream), stream_seconds, stream_frames, indexed_packets)
+            (
+                decoder,
+                Rational::from(time_base),
+                frame_rate,
+                rotation_of(&stream),
+                stream_seconds,
+                stream_frames,
+                indexed_packets,
+            )
         };
 
         let origin_seconds = container_start_seconds(&ictx);
@@ -306,7 +314,8 @@ impl VideoReader {
         }
         if let Some(files) = &reader.images {
             // The rotation of the first image's orientation, mirroring included.
-            let orientation = files.file(reader.first_pts.unwrap_or(0)).map_or(Orientation::NoTransforms, |f| image_orientation(&f));
+            let orientation =
+                files.file(reader.first_pts.unwrap_or(0)).map_or(Orientation::NoTransforms, |f| image_orientation(&f));
             reader.info.rotation = rotation_part(orientation);
         }
         reader.buffered = Some(first);
@@ -791,9 +800,14 @@ mod tests {
         // already upright (its red half on top, as the others' once turned).
         jpeg(&folder.join("p_001.jpg"), 40, 20, Some(6));
         jpeg(&folder.join("p_002.jpg"), 40, 20, Some(6));
-        let upright = image::RgbImage::from_fn(20, 40, |_, y| {
-            if y < 20 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) }
-        });
+        let upright =
+            image::RgbImage::from_fn(
+                20,
+                40,
+                |_, y| {
+                    if y < 20 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) }
+                },
+            );
         upright.save(folder.join("p_003.jpg")).unwrap();
         let (info, frames) = read_all(&folder, &ReadOptions::default()).unwrap();
         assert_eq!((info.width, info.height, info.rotation), (20, 40, 90));

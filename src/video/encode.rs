@@ -13,8 +13,8 @@ use ffmpeg::{Dictionary, Packet, codec, encoder, format, frame};
 use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
-use super::sound_plan::plan_sound;
 use super::container::{Container, encoder_names};
+use super::sound_plan::plan_sound;
 use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
 use crate::output::PARTIAL;
 

@@ -486,9 +486,9 @@ fn a_batch_checks_every_job_before_the_first_starts() {
         "job 7: ",
         "nothing.pth: weights file not found",
         "job 8: ",
-        "--layers: 'blocks.99' is not a layer of lite0",
+        "layers: 'blocks.99' is not a layer of lite0",
         "job 9: ",
-        "--channels: channel 9999 of blocks.3",
+        "channels: channel 9999 of blocks.3",
         "job 10: ",
         "no-guide.png",
     ];
