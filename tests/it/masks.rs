@@ -140,7 +140,8 @@ fn bad_masks_are_refused_before_anything_renders() {
     refused(&[&base[..], &[missing_path]].concat(), &format!("--mask: {missing_path}: no such file"));
     let text_path = text.to_str().unwrap();
     refused(&[&base[..], &[text_path]].concat(), &format!("--mask: {text_path}: not an image"));
-    refused(&[&base[..], &[folder.path().to_str().unwrap()]].concat(), "--mask: is a folder");
+    let folder_path = folder.path().to_str().unwrap();
+    refused(&[&base[..], &[folder_path]].concat(), &format!("--mask: {folder_path}: is a folder"));
     assert!(!output.exists(), "nothing written");
     // A batch checks every job's mask before its first job starts.
     std::fs::copy("samples/chelsea.png", folder.path().join("chelsea.png")).unwrap();
