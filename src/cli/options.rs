@@ -2,6 +2,7 @@
 use crate::cli::choices::choice;
 use clap::{Parser, Subcommand};
 use dreamreel::Error;
+#[cfg(feature = "video")]
 use dreamreel::config::deforum::DeforumSettings;
 use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
@@ -687,7 +688,10 @@ fn encodes_video(output: &Path) -> bool {
     let unencoded = dreamreel::video::is_image_sequence(output)
         || output.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif"));
     #[cfg(not(feature = "video"))]
-    let unencoded = true;
+    let unencoded = {
+        let _ = output; // without FFmpeg, only stills: nothing is encoded as video
+        true
+    };
     !unencoded
 }
 
