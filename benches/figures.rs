@@ -15,8 +15,8 @@ use dreamreel::job::render_job::{Job, Mode, Request};
 use dreamreel::model::layers::NetworkOptions;
 use dreamreel::model::network::Network;
 use dreamreel::run::compare::compare;
-use dreamreel::run::engine::Engine;
-use dreamreel::run::pipeline::{render_footage, render_zoom};
+use dreamreel::run::dream_setup::DreamSetup;
+use dreamreel::run::pipeline::render_video;
 use dreamreel::run::progress::NoProgress;
 use dreamreel::video::{ReadOptions, VideoReader};
 use std::path::Path;
@@ -76,7 +76,7 @@ fn figure_settings(text: &str) -> Settings {
 /// Mean objective of the frames of `video` under `settings`' network and layers.
 fn mean_objective(video: &Path, settings: &Settings) -> f64 {
     let network = Network::load_installed(settings.model, Device::Cpu, NetworkOptions::default()).unwrap();
-    let layers = dreamreel::run::engine::dream_params(settings, &network).unwrap().layers;
+    let layers = crate::common::dream_params(settings, &network).layers;
     let mut reader = VideoReader::open(video, &ReadOptions::default()).unwrap();
     let (mut sum, mut count) = (0.0, 0.0);
     while let Some(frame) = reader.next_frame().unwrap() {
@@ -96,7 +96,7 @@ fn footage(output: &Path, frames: u64, settings: &Settings) -> f64 {
         ..Request::new(Mode::Video, sample("bikes.mp4"), output, settings.clone())
     };
     let cancel = AtomicBool::new(false);
-    render_footage(&Job::new(request).unwrap(), &mut NoProgress, &cancel).unwrap();
+    render_video(&Job::new(request).unwrap(), &mut NoProgress, &cancel).unwrap();
     started.elapsed().as_secs_f64()
 }
 
@@ -146,7 +146,7 @@ fn colour_over_a_thousand_frame_zoom() {
     let cancel = AtomicBool::new(false);
     let started = Instant::now();
     let job = Job::new(Request { frames: Some(frames), ..Request::new(Mode::Zoom, &start, &output, look) }).unwrap();
-    render_zoom(&job, &mut NoProgress, &cancel).unwrap();
+    render_video(&job, &mut NoProgress, &cancel).unwrap();
     let measure = |index: u64| {
         let path = output.parent().unwrap().join(format!("{index:05}.png"));
         let image = dreamreel::frame::image_io::load_image(&path, None).unwrap();
@@ -208,7 +208,7 @@ fn objective_step_cost() {
         ),
     ];
     let steps = 2;
-    let engines: Vec<(&str, Engine)> = objectives
+    let engines: Vec<(&str, (DreamSetup, dreamreel::engine::ascent::DreamParams))> = objectives
         .into_iter()
         .map(|(name, patch)| {
             let fixed = SettingsPatch {
@@ -218,7 +218,10 @@ fn objective_step_cost() {
                 device: Some("cpu".into()),
                 ..Default::default()
             };
-            (name, Engine::load(&Settings::resolve([&patch, &fixed]).unwrap()).unwrap())
+            let settings = Settings::resolve([&patch, &fixed]).unwrap();
+            let setup = DreamSetup::load(&dreamreel::job::DreamSpec::of(&settings)).unwrap();
+            let params = setup.params(dreamreel::job::plan::PlanSpec::of(&settings, 1.0).constants()).unwrap();
+            (name, (setup, params))
         })
         .collect();
     let image = chelsea(320);
@@ -232,7 +235,7 @@ fn objective_step_cost() {
     for _round in 0..rounds {
         for (slot, (_, engine)) in total.iter_mut().zip(&engines) {
             let started = cpu_ns();
-            let _dreamed = engine.dreamer().unwrap().dream(&image).unwrap();
+            let _dreamed = engine.0.dreamer(engine.1.clone()).unwrap().dream(&image).unwrap();
             *slot += cpu_ns() - started;
         }
     }

@@ -22,7 +22,16 @@ pub(crate) fn check_output_path(output: &Path, inputs: &[&Path]) -> Result<()> {
     if output.is_dir() {
         return Err(Error::output(output, "is a folder, not a file name"));
     }
-    Ok(())
+    probe_writable(&folder)
+        .map_err(|e| Error::output(output, format!("folder '{}' is not writable: {e}", folder.display())))
+}
+
+/// Creates and removes a file in `folder`: the only sure test that a render's output can be
+/// written there (a read-only file system, permissions, a full quota), before any work is spent.
+fn probe_writable(folder: &Path) -> std::io::Result<()> {
+    let probe = folder.join(format!(".{PARTIAL}-probe-{}", std::process::id()));
+    File::create(&probe)?;
+    std::fs::remove_file(&probe)
 }
 
 /// The same checks for an image sequence `folder/%05d.png`: its folder may be made, as a render
@@ -38,7 +47,8 @@ pub fn check_sequence_output(output: &Path) -> Result<()> {
     if metadata.permissions().readonly() {
         return Err(Error::output(output, format!("folder '{}' is not writable", existing.display())));
     }
-    Ok(())
+    probe_writable(existing)
+        .map_err(|e| Error::output(output, format!("folder '{}' is not writable: {e}", existing.display())))
 }
 
 /// Refuses to replace an existing output unless asked to (`-y`, as ffmpeg): a repeated command

@@ -136,11 +136,20 @@ fn still(args: StillArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
+    let deforum = args.deforum_settings.as_deref().map(|path| dreamreel::config::deforum::read(path, args.frames));
+    let deforum = deforum.transpose()?;
+    if let Some(deforum) = deforum.as_ref().filter(|d| !d.ignored.is_empty() && !args.render.quiet) {
+        eprintln!(
+            "dreamreel: --deforum-settings: ignored (no meaning in a dream zoom): {}",
+            deforum.ignored.join(", ")
+        );
+    }
+    let deforum_frames = deforum.as_ref().and_then(|d| d.frames).filter(|_| args.duration.is_none());
     let request = Request {
-        frames: args.frames,
+        frames: args.frames.or(deforum_frames),
         duration: args.duration,
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Zoom, &args.input, &args.output, args.settings()?)
+        ..Request::new(Mode::Zoom, &args.input, &args.output, args.resume.apply(args.settings(deforum.as_ref())?))
     };
     let job = RenderJob::new(request)?;
     if args.plan.wanted() {
@@ -160,7 +169,7 @@ fn video(args: VideoArgs) -> Result<(), Error> {
         start: Some(args.start),
         no_audio: Some(args.no_audio),
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Video, &args.input, &args.output, args.settings()?)
+        ..Request::new(Mode::Video, &args.input, &args.output, args.resume.apply(args.settings()?))
     };
     let job = RenderJob::new(request)?;
     if args.plan.wanted() {
@@ -173,6 +182,8 @@ fn video(args: VideoArgs) -> Result<(), Error> {
 #[cfg(feature = "video")]
 fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(), Error> {
     let plan = dreamreel::run::per_frame::plan_of_job(job)?;
+    // What the render would refuse, `plan` refuses: each frame's layers, channels, class and guide.
+    dreamreel::run::dream_setup::check_plan(job.dream(), &plan)?;
     if let Some(path) = &args.plot {
         dreamreel::job::plot::draw(&plan, path)?;
         if !args.json {
@@ -215,6 +226,13 @@ fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, qu
             let cuts: Vec<String> = report.cuts.iter().map(|c| (c + 1).to_string()).collect();
             eprintln!("scene cuts at frames {} (counted from 1): the dream started afresh there", cuts.join(", "));
         }
+    }
+    if report.undecodable_frames > 0 {
+        // Said even with --quiet: frames of the input are missing from the output.
+        eprintln!(
+            "dreamreel: warning: {} frame(s) of the input could not be decoded (a damaged file) and were skipped",
+            report.undecodable_frames
+        );
     }
     Ok(())
 }
@@ -464,6 +482,9 @@ impl BatchProgress for BatchLines {
 
 /// Writes `dreamreel.1` and one page per subcommand (`dreamreel-still.1`, ...) into `folder`.
 fn manpages(folder: &Path) -> Result<(), Error> {
+    if folder.exists() && !folder.is_dir() {
+        return Err(Error::output(folder, "is a file, not a folder: name a folder for the man pages"));
+    }
     std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
     clap_mangen::generate_to(Cli::command(), folder).map_err(|e| Error::io(folder, e))?;
     Ok(())

@@ -2,6 +2,8 @@
 use crate::cli::choices::choice;
 use clap::{Parser, Subcommand};
 use dreamreel::Error;
+#[cfg(feature = "video")]
+use dreamreel::config::deforum::DeforumSettings;
 use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::frame::color::ColorMode;
@@ -502,15 +504,23 @@ pub struct ResumeArgs {
     #[arg(long, conflicts_with = "resume", help_heading = "Output")]
     pub restart: bool,
     /// Frames between checkpoints: what a crash can lose at most
-    #[arg(long, value_name = "N", default_value_t = 24, help_heading = "Output")]
-    pub checkpoint_every: u64,
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub checkpoint_every: Option<u64>,
 }
 
 #[cfg(feature = "video")]
 impl ResumeArgs {
+    /// `--checkpoint-every` over the preset's or manifest's.
+    pub fn apply(&self, mut settings: Settings) -> Settings {
+        if let Some(frames) = self.checkpoint_every {
+            settings.checkpoint_every = frames;
+        }
+        settings
+    }
+
     /// The render's options; `overwrite` is `-y`, which belongs to the output's arguments.
     pub fn options(&self, overwrite: bool) -> RenderOptions {
-        RenderOptions { resume: self.resume, checkpoint_every: self.checkpoint_every, restart: self.restart, overwrite }
+        RenderOptions { resume: self.resume, restart: self.restart, overwrite, ..RenderOptions::default() }
     }
 }
 
@@ -524,11 +534,16 @@ pub struct ZoomArgs {
     #[arg(short, long)]
     pub output: PathBuf,
     /// Number of frames to render
-    #[arg(long, required_unless_present = "duration", conflicts_with = "duration")]
+    #[arg(long, required_unless_present_any = ["duration", "deforum_settings"], conflicts_with = "duration")]
     pub frames: Option<u64>,
     /// Length in seconds, instead of --frames (frames = duration x fps)
     #[arg(long)]
     pub duration: Option<f64>,
+    /// A Deforum settings file (the JSON it saves beside a render) or Parseq's rendered frames: its
+    /// zoom, angle, translation_x/y, fps, max_frames, W and H, under the options given here; its
+    /// other keys are named and ignored
+    #[arg(long, value_name = "FILE", help_heading = "Motion")]
+    pub deforum_settings: Option<PathBuf>,
     #[command(flatten)]
     pub resume: ResumeArgs,
     #[command(flatten)]
@@ -557,7 +572,8 @@ pub struct ZoomArgs {
 
 #[cfg(feature = "video")]
 impl ZoomArgs {
-    pub fn settings(&self) -> Result<Settings, Error> {
+    /// Defaults < preset < the Deforum settings file < the options given, checked.
+    pub fn settings(&self, deforum: Option<&DeforumSettings>) -> Result<Settings, Error> {
         let groups: [&dyn OptionGroup; 9] = [
             &self.dream,
             &self.width,
@@ -569,7 +585,9 @@ impl ZoomArgs {
             &self.schedule,
             &self.looped,
         ];
-        self.render.settings(&groups)
+        let preset = self.render.preset(false, &self.output)?;
+        let deforum = deforum.map(|d| d.patch.clone()).unwrap_or_default();
+        Settings::resolve([&preset, &deforum, &patch_of(&groups)])
     }
 }
 
@@ -631,7 +649,7 @@ impl VideoArgs {
             &self.machine,
             &self.schedule,
         ];
-        self.render.settings(&groups)
+        self.render.settings(&groups, false, &self.output)
     }
 }
 
@@ -651,10 +669,30 @@ pub struct RenderArgs {
 }
 
 impl RenderArgs {
-    /// Defaults < preset < the options of `groups`, checked.
-    fn settings(&self, groups: &[&dyn OptionGroup]) -> Result<Settings, Error> {
-        presets::resolve(self.preset.as_deref(), Path::new(""), &patch_of(groups))
+    /// Defaults < preset < the options of `groups`, checked; the preset's keys that would do
+    /// nothing for this render (a still, `output`) left out.
+    fn settings(&self, groups: &[&dyn OptionGroup], still: bool, output: &Path) -> Result<Settings, Error> {
+        Settings::resolve([&self.preset(still, output)?, &patch_of(groups)])
     }
+
+    /// The preset's patch, as far as it acts on a render (a still or not) into `output`.
+    fn preset(&self, still: bool, output: &Path) -> Result<SettingsPatch, Error> {
+        let preset = self.preset.as_deref().map(|spec| presets::find(spec, Path::new(""))).transpose()?;
+        Ok(preset.map(|p| p.patch.acting_on(still, encodes_video(output))).unwrap_or_default())
+    }
+}
+
+/// Whether `output` is encoded with a video codec (not PNG frames or a GIF).
+fn encodes_video(output: &Path) -> bool {
+    #[cfg(feature = "video")]
+    let unencoded = dreamreel::video::is_image_sequence(output)
+        || output.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif"));
+    #[cfg(not(feature = "video"))]
+    let unencoded = {
+        let _ = output; // without FFmpeg, only stills: nothing is encoded as video
+        true
+    };
+    !unencoded
 }
 
 #[derive(clap::Args)]
@@ -679,7 +717,7 @@ pub struct StillArgs {
 
 impl StillArgs {
     pub fn settings(&self) -> Result<Settings, Error> {
-        self.render.settings(&[&self.dream, &self.width, &self.height, &self.machine])
+        self.render.settings(&[&self.dream, &self.width, &self.height, &self.machine], true, &self.output)
     }
 }
 

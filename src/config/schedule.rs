@@ -1,54 +1,24 @@
-//! Per-frame schedules: a setting that changes over the render, Deforum-style.
+//! Per-frame schedules: a setting that changes over the render, as Deforum writes them.
 //!
-//! A schedule is a plain number; or keyframes `FRAME:(VALUE), FRAME:(VALUE), ...` (frames, or
-//! seconds as `2.5s`), interpolated between keyframes and held before the first and after the
-//! last; or an expression in `t` (frame index), `s` (seconds), `n` (frame count) and the audio
-//! signals `loud`, `beat`, `bass`, `mid`, `high` and `bpm`. A keyframe's value may itself be an
-//! expression. Expressions are parsed and evaluated by `evalexpr`; this module only splits
-//! keyframes, checks names and finds the character where a parse fails (evalexpr's errors carry
-//! no position). Layers, channels and classes switch at keyframes: [`Switches`] holds each value
-//! until the next keyframe.
+//! A schedule is a plain number; or keyframes `FRAME:(VALUE), FRAME:(VALUE), ...` (frames,
+//! seconds as `2.5s`, or Deforum's quoted expressions of the length such as `"max_f-1"`); or an
+//! expression in `t` (frame index), `s` (seconds), `n` (frame count), `max_f` (the last frame) and
+//! the audio signals `loud`, `beat`, `bass`, `mid`, `high` and `bpm`. Keyframes follow Deforum's
+//! rule: a keyframe written as a plain number joins the next keyframe with a straight line (to
+//! the next one's value at its frame when that is an expression); a keyframe that is an
+//! expression is evaluated on every frame from its own until the next keyframe. The first
+//! keyframe holds before itself and the last after itself. The expressions' language is in
+//! [`super::expression`]. Layers, channels and classes switch at keyframes: [`Switches`] holds
+//! each value until the next keyframe.
 //!
 //! A render evaluates every schedule for every frame once, before its first frame
 //! ([`Schedule::values`]); the frames then only look values up.
-use evalexpr::{
-    ContextWithMutableFunctions, ContextWithMutableVariables, DefaultNumericTypes, EvalexprError, Function,
-    HashMapContext, Node, Value,
-};
+use super::expression::{self, ExprError, Expression, Place, Var, Vars};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The audio signals an expression may read, each in [0, 1] per frame.
 pub(crate) const AUDIO_SIGNALS: [&str; 5] = ["loud", "beat", "bass", "mid", "high"];
-
-/// Names an expression may read besides the audio signals.
-const VARIABLES: [&str; 6] = ["t", "s", "n", "bpm", "pi", "tau"];
-
-/// Functions an expression may call (`if` is evalexpr's own; the rest are defined here).
-const FUNCTIONS: [&str; 22] = [
-    "sin",
-    "cos",
-    "tan",
-    "asin",
-    "acos",
-    "atan",
-    "atan2",
-    "abs",
-    "sqrt",
-    "exp",
-    "ln",
-    "log",
-    "pow",
-    "min",
-    "max",
-    "clamp",
-    "smoothstep",
-    "floor",
-    "ceil",
-    "round",
-    "fract",
-    "if",
-];
 
 /// How values are drawn between numeric keyframes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +57,10 @@ impl ScheduleError {
 
     fn whole(message: impl Into<String>) -> ScheduleError {
         ScheduleError { position: None, message: message.into() }
+    }
+
+    fn of(text: &str, error: ExprError) -> ScheduleError {
+        ScheduleError::at(text, error.byte, error.message)
     }
 }
 
@@ -127,6 +101,21 @@ pub struct Timeline<'a> {
     pub audio: Option<&'a dyn AudioFrames>,
 }
 
+impl Timeline<'_> {
+    /// The names' values at `frame` (fractional for a keyframe in seconds; the audio of the frame
+    /// it falls in, the last one past the end).
+    fn vars(&self, frame: f64) -> Vars {
+        let (audio, bpm) = match self.audio {
+            Some(audio) => {
+                let index = (frame.max(0.0) as u64).min(self.frames.saturating_sub(1));
+                (audio.signals(index), audio.bpm())
+            }
+            None => ([0.0; 5], 0.0),
+        };
+        Vars { t: frame, s: frame / self.fps, n: self.frames as f64, bpm, audio }
+    }
+}
+
 /// Per-frame audio signals as a schedule reads them.
 pub trait AudioFrames: fmt::Debug {
     /// `loud`, `beat`, `bass`, `mid`, `high` at `frame` (in [`AUDIO_SIGNALS`] order), each in [0, 1].
@@ -135,21 +124,25 @@ pub trait AudioFrames: fmt::Debug {
     fn bpm(&self) -> f64;
 }
 
-/// One expression, checked and ready to evaluate.
+/// Where a numeric keyframe is: a time, or Deforum's quoted expression of the length (`"max_f-1"`),
+/// which Deforum truncates to a whole frame.
 #[derive(Clone, Debug)]
-struct Expression {
-    node: Node<DefaultNumericTypes>,
-    /// Where the expression starts in the schedule's text (bytes), for evaluation errors.
-    offset: usize,
-    uses_audio: bool,
-    /// `t`, `s` or `n` (and the audio): without them the value is the same on every frame.
-    varies: bool,
+enum Position {
+    At(At),
+    Formula(Expression),
+}
+
+#[derive(Clone, Debug)]
+struct Keyframe {
+    position: Position,
+    /// One expression per number of the value (a pan's two).
+    value: Vec<Expression>,
 }
 
 #[derive(Clone, Debug)]
 enum Body {
-    Expression(Expression),
-    Keyframes(Vec<(At, Expression)>),
+    Expression(Vec<Expression>),
+    Keyframes(Vec<Keyframe>),
 }
 
 /// A numeric schedule of `dimensions` values per frame (2 for a pan's DX, DY).
@@ -173,15 +166,28 @@ impl Schedule {
         if text.trim().is_empty() {
             return Err(ScheduleError::whole("is empty"));
         }
+        let read =
+            |start, end, place| expression::parse(text, start, end, place).map_err(|e| ScheduleError::of(text, e));
         let body = match split_keyframes(text)? {
             Some(keys) => {
                 let mut keyframes = Vec::with_capacity(keys.len());
                 for key in keys {
-                    keyframes.push((key.at, parse_expression(text, key.value.0, key.value.1)?));
+                    let position = match key.position {
+                        RawPosition::At(at) => Position::At(at),
+                        RawPosition::Formula(start, end) => {
+                            let mut parts = read(start, end, Place::FramePosition)?;
+                            if parts.len() != 1 {
+                                return Err(ScheduleError::at(text, start, "a keyframe's frame is one number"));
+                            }
+                            Position::Formula(parts.remove(0))
+                        }
+                    };
+                    let value = read(key.value.0, key.value.1, Place::KeyframeValue)?;
+                    keyframes.push(Keyframe { position, value });
                 }
                 Body::Keyframes(keyframes)
             }
-            None => Body::Expression(parse_expression(text, 0, text.len())?),
+            None => Body::Expression(read(0, text.len(), Place::Whole)?),
         };
         Ok(Schedule { text: text.to_string(), dimensions, body })
     }
@@ -193,23 +199,22 @@ impl Schedule {
 
     /// Whether any expression reads an audio signal (so the render needs a soundtrack).
     pub fn uses_audio(&self) -> bool {
-        self.expressions().any(|e| e.uses_audio)
+        self.audio_name().is_some()
     }
 
     /// Whether the value may change from frame to frame.
     pub fn varies(&self) -> bool {
-        match &self.body {
-            Body::Expression(expression) => expression.varies,
-            Body::Keyframes(keys) => keys.len() > 1 || keys.iter().any(|(_, e)| e.varies),
-        }
+        let changing = |var: &Var| !matches!(var, Var::N | Var::MaxF);
+        let read = self.expressions().any(|e| e.vars().iter().any(changing));
+        read || matches!(&self.body, Body::Keyframes(keys) if keys.len() > 1)
     }
 
     fn expressions(&self) -> impl Iterator<Item = &Expression> {
         let (single, keys) = match &self.body {
-            Body::Expression(expression) => (Some(expression), None),
-            Body::Keyframes(keys) => (None, Some(keys.iter().map(|(_, e)| e))),
+            Body::Expression(parts) => (Some(parts.iter()), None),
+            Body::Keyframes(keys) => (None, Some(keys.iter().flat_map(|k| k.value.iter()))),
         };
-        single.into_iter().chain(keys.into_iter().flatten())
+        single.into_iter().flatten().chain(keys.into_iter().flatten())
     }
 
     /// Every frame's values (`timeline.frames` rows of `dimensions` numbers), evaluated once.
@@ -220,127 +225,140 @@ impl Schedule {
                 "'{name}' is an audio signal: give --audio FILE (or footage with sound)"
             )));
         }
-        let mut context = context();
-        let mut keys: Vec<(f64, &Expression)> = match &self.body {
-            Body::Expression(_) => Vec::new(),
-            Body::Keyframes(keys) => keys.iter().map(|(at, e)| (at.frame(timeline.fps), e)).collect(),
+        let keys = match &self.body {
+            Body::Expression(parts) => {
+                let parts = self.sized(parts)?;
+                return (0..timeline.frames)
+                    .map(|frame| {
+                        let vars = timeline.vars(frame as f64);
+                        parts.iter().map(|part| self.evaluate(part, &vars)).collect()
+                    })
+                    .collect();
+            }
+            Body::Keyframes(keys) => keys,
         };
+        let mut keys: Vec<(f64, &[Expression])> = keys
+            .iter()
+            .map(|key| Ok((self.position(key, timeline)?, self.sized(&key.value)?)))
+            .collect::<Result<_, ScheduleError>>()?;
         keys.sort_by(|a, b| a.0.total_cmp(&b.0));
         if let Some(pair) = keys.windows(2).find(|w| w[0].0 == w[1].0) {
-            let at = pair[1].1.offset;
+            let at = pair[1].1[0].offset;
             return Err(ScheduleError::at(&self.text, at, format!("two keyframes at frame {}", pair[0].0)));
         }
+        // Each keyframe's value at its own frame: where a straight line or curve meets it.
+        let anchors: Vec<Vec<f64>> = keys
+            .iter()
+            .map(|(at, value)| {
+                let vars = timeline.vars(*at);
+                value.iter().map(|part| part.literal.map_or_else(|| self.evaluate(part, &vars), Ok)).collect()
+            })
+            .collect::<Result<_, ScheduleError>>()?;
         let mut rows = Vec::with_capacity(timeline.frames as usize);
-        let mut scratch = Vec::with_capacity(4);
         for frame in 0..timeline.frames {
-            set_frame(&mut context, timeline, frame);
-            let row = match &self.body {
-                Body::Expression(expression) => self.evaluate(&context, expression)?,
-                Body::Keyframes(_) => {
-                    scratch.clear();
-                    self.between(&context, &keys, frame as f64, interpolation, &mut scratch)?
-                }
-            };
+            let vars = timeline.vars(frame as f64);
+            let next = keys.partition_point(|(at, _)| *at <= frame as f64);
+            let current = next.saturating_sub(1);
+            let mut row = Vec::with_capacity(self.dimensions);
+            for d in 0..self.dimensions {
+                let part = &keys[current].1[d];
+                let value = match part.literal {
+                    // An expression is live from its keyframe to the next (and before the first).
+                    None => self.evaluate(part, &vars)?,
+                    // A number holds before the first keyframe and after the last.
+                    Some(number) if next == 0 || next == keys.len() => number,
+                    Some(_) => between(&keys, &anchors, current, d, frame as f64, interpolation),
+                };
+                row.push(value);
+            }
             rows.push(row);
         }
         Ok(rows)
     }
 
+    /// A value's numbers when there are `dimensions` of them.
+    fn sized<'a>(&self, parts: &'a [Expression]) -> Result<&'a [Expression], ScheduleError> {
+        let failed = |message: String| Err(ScheduleError::at(&self.text, parts[0].offset, message));
+        match parts.len() {
+            n if n == self.dimensions => Ok(parts),
+            n if self.dimensions == 2 => failed(format!("gives {n} numbers where two (DX, DY) are needed")),
+            n => failed(format!("gives {n} numbers where one is needed")),
+        }
+    }
+
+    /// A keyframe's frame: its time at the frame rate, or its formula truncated as Deforum's `int()`.
+    fn position(&self, key: &Keyframe, timeline: &Timeline) -> Result<f64, ScheduleError> {
+        match &key.position {
+            Position::At(at) => Ok(at.frame(timeline.fps)),
+            Position::Formula(formula) => {
+                let frame = self.evaluate(formula, &timeline.vars(0.0))?;
+                Ok(frame.trunc())
+            }
+        }
+    }
+
     fn audio_name(&self) -> Option<&'static str> {
-        AUDIO_SIGNALS
-            .into_iter()
-            .chain(["bpm"])
-            .find(|name| self.expressions().any(|e| e.node.iter_variable_identifiers().any(|id| id == *name)))
-    }
-
-    /// The value at `frame` between numeric keyframes (sorted by frame), held at both ends.
-    fn between(
-        &self,
-        context: &HashMapContext,
-        keys: &[(f64, &Expression)],
-        frame: f64,
-        interpolation: Interpolation,
-        scratch: &mut Vec<Vec<f64>>,
-    ) -> Result<Vec<f64>, ScheduleError> {
-        let next = keys.partition_point(|(at, _)| *at <= frame);
-        if next == 0 {
-            return self.evaluate(context, keys[0].1);
-        }
-        if next == keys.len() {
-            return self.evaluate(context, keys[next - 1].1);
-        }
-        let (i, j) = (next - 1, next);
-        let (p0, p1) = (keys[i].0, keys[j].0);
-        let w = (frame - p0) / (p1 - p0);
-        match interpolation {
-            Interpolation::Linear => {
-                let (a, b) = (self.evaluate(context, keys[i].1)?, self.evaluate(context, keys[j].1)?);
-                Ok(a.iter().zip(&b).map(|(a, b)| a + (b - a) * w).collect())
-            }
-            Interpolation::Cubic => {
-                // Non-uniform Catmull-Rom: tangents from the neighbours, one-sided at the ends.
-                let lo = i.saturating_sub(1);
-                let hi = (j + 1).min(keys.len() - 1);
-                for (_, expression) in &keys[lo..=hi] {
-                    scratch.push(self.evaluate(context, expression)?);
-                }
-                let value = |k: usize| &scratch[k - lo];
-                let tangent = |k: usize| -> Vec<f64> {
-                    let (a, b) = (k.saturating_sub(1).max(lo), (k + 1).min(hi));
-                    let span = keys[b].0 - keys[a].0;
-                    value(b).iter().zip(value(a)).map(|(vb, va)| (vb - va) / span).collect()
-                };
-                let (m0, m1) = (tangent(i), tangent(j));
-                let h = p1 - p0;
-                let (w2, w3) = (w * w, w * w * w);
-                let (h00, h10, h01, h11) =
-                    (2.0 * w3 - 3.0 * w2 + 1.0, w3 - 2.0 * w2 + w, -2.0 * w3 + 3.0 * w2, w3 - w2);
-                Ok((0..self.dimensions)
-                    .map(|d| h00 * value(i)[d] + h10 * h * m0[d] + h01 * value(j)[d] + h11 * h * m1[d])
-                    .collect())
-            }
-        }
-    }
-
-    fn evaluate(&self, context: &HashMapContext, expression: &Expression) -> Result<Vec<f64>, ScheduleError> {
-        let failed = |message: String| ScheduleError::at(&self.text, expression.offset, message);
-        let value = expression.node.eval_with_context(context).map_err(|e| failed(describe(&e)))?;
-        let numbers = match &value {
-            Value::Tuple(items) => items.iter().map(number).collect::<Option<Vec<f64>>>(),
-            other => number(other).map(|v| vec![v]),
+        let name = |var: Var| match var {
+            Var::Audio(i) => Some(AUDIO_SIGNALS[i]),
+            Var::Bpm => Some("bpm"),
+            _ => None,
         };
-        match numbers {
-            Some(numbers) if numbers.len() == self.dimensions && numbers.iter().all(|v| v.is_finite()) => Ok(numbers),
-            Some(numbers) if numbers.len() == self.dimensions => {
-                Err(failed(format!("gives {}, not a finite number", show_numbers(&numbers))))
-            }
-            Some(numbers) if self.dimensions == 2 => {
-                Err(failed(format!("gives {} numbers where two (DX, DY) are needed", numbers.len())))
-            }
-            Some(numbers) => Err(failed(format!("gives {} numbers where one is needed", numbers.len()))),
-            None => Err(failed(format!("gives {value}, not a number"))),
+        self.expressions().flat_map(Expression::vars).find_map(name)
+    }
+
+    fn evaluate(&self, part: &Expression, vars: &Vars) -> Result<f64, ScheduleError> {
+        let value = part.eval(vars).map_err(|e| ScheduleError::of(&self.text, e))?;
+        if !value.is_finite() {
+            return Err(ScheduleError::at(&self.text, part.offset, format!("gives {value}, not a finite number")));
+        }
+        Ok(value)
+    }
+}
+
+/// The value at `frame` between the keyframe `i`, a number, and the next: a straight line (or a
+/// curve) between their anchors.
+fn between(
+    keys: &[(f64, &[Expression])],
+    anchors: &[Vec<f64>],
+    i: usize,
+    d: usize,
+    frame: f64,
+    interpolation: Interpolation,
+) -> f64 {
+    let j = i + 1;
+    let (p0, p1) = (keys[i].0, keys[j].0);
+    let w = (frame - p0) / (p1 - p0);
+    let (a, b) = (anchors[i][d], anchors[j][d]);
+    match interpolation {
+        Interpolation::Linear => a + (b - a) * w,
+        Interpolation::Cubic => {
+            // Non-uniform Catmull-Rom: tangents from the neighbours, one-sided at the ends.
+            let (lo, hi) = (i.saturating_sub(1), (j + 1).min(keys.len() - 1));
+            let tangent = |k: usize| {
+                let (before, after) = (k.saturating_sub(1).max(lo), (k + 1).min(hi));
+                (anchors[after][d] - anchors[before][d]) / (keys[after].0 - keys[before].0)
+            };
+            let h = p1 - p0;
+            let (w2, w3) = (w * w, w * w * w);
+            let (h00, h10, h01, h11) = (2.0 * w3 - 3.0 * w2 + 1.0, w3 - 2.0 * w2 + w, -2.0 * w3 + 3.0 * w2, w3 - w2);
+            h00 * a + h10 * h * tangent(i) + h01 * b + h11 * h * tangent(j)
         }
     }
 }
 
-fn show_numbers(numbers: &[f64]) -> String {
-    numbers.iter().map(f64::to_string).collect::<Vec<_>>().join(", ")
-}
-
-fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Float(v) => Some(*v),
-        Value::Int(v) => Some(*v as f64),
-        Value::Boolean(b) => Some(f64::from(u8::from(*b))),
-        _ => None,
-    }
-}
-
-fn describe(error: &EvalexprError) -> String {
-    match error {
-        EvalexprError::DivisionError { .. } => "divides by zero".into(),
-        other => other.to_string(),
-    }
+/// A keyframe schedule's keyframes as written: each one's frame (for `frames` frames at `fps`) and
+/// value text, for rewriting a schedule (Deforum's two translations into one pan); `None` when
+/// `text` is not keyframes.
+pub(crate) fn keyframes_of(text: &str, fps: f64, frames: u64) -> Result<Option<Vec<(f64, String)>>, ScheduleError> {
+    let schedule = Schedule::parse(text, 1)?;
+    let Body::Keyframes(keys) = &schedule.body else { return Ok(None) };
+    let raw = split_keyframes(text)?.unwrap_or_default();
+    let timeline = Timeline { fps, frames, audio: None };
+    let written = keys
+        .iter()
+        .zip(raw)
+        .map(|(key, raw)| Ok((schedule.position(key, &timeline)?, text[raw.value.0..raw.value.1].to_string())));
+    written.collect::<Result<Vec<_>, ScheduleError>>().map(Some)
 }
 
 /// Layers, channels or classes that switch at keyframes and hold until the next.
@@ -356,11 +374,22 @@ impl Switches {
         let Some(keys) = split_keyframes(text)? else { return Ok(None) };
         let mut values = Vec::with_capacity(keys.len());
         for key in keys {
-            let value = text[key.value.0..key.value.1].trim();
-            if value.is_empty() {
-                return Err(ScheduleError::at(text, key.value.0, "the keyframe's value is empty"));
+            let at = match key.position {
+                RawPosition::At(at) => at,
+                RawPosition::Formula(start, _) => {
+                    return Err(ScheduleError::at(text, start - 1, "a switch's keyframe is a frame or seconds"));
+                }
+            };
+            let (start, end) = key.value;
+            let bytes = text.as_bytes();
+            if bytes.get(start) != Some(&b'(') || end == start || bytes[end - 1] != b')' {
+                return Err(ScheduleError::at(text, start, "expected '(' around the keyframe's value"));
             }
-            values.push((key.at, value.to_string()));
+            let value = text[start + 1..end - 1].trim();
+            if value.is_empty() {
+                return Err(ScheduleError::at(text, start + 1, "the keyframe's value is empty"));
+            }
+            values.push((at, value.to_string()));
         }
         Ok(Some(Switches { text: text.to_string(), keys: values }))
     }
@@ -389,13 +418,21 @@ impl Switches {
     }
 }
 
-/// One keyframe as written: when, and where its value lies in the text (bytes).
+/// Where a keyframe is, as written: a time, or the bytes of a quoted formula.
+enum RawPosition {
+    At(At),
+    Formula(usize, usize),
+}
+
+/// One keyframe as written: when, and where its value lies in the text (bytes, from after the
+/// ':' to the ',' after it).
 struct RawKey {
-    at: At,
+    position: RawPosition,
     value: (usize, usize),
 }
 
-/// Splits `FRAME:(VALUE), ...`; `None` when the text does not start like a keyframe.
+/// Splits `FRAME:VALUE, ...` (the value usually in parentheses); `None` when the text does not
+/// start like a keyframe.
 fn split_keyframes(text: &str) -> Result<Option<Vec<RawKey>>, ScheduleError> {
     let bytes = text.as_bytes();
     let skip_space = |mut i: usize| {
@@ -405,6 +442,9 @@ fn split_keyframes(text: &str) -> Result<Option<Vec<RawKey>>, ScheduleError> {
         i
     };
     let starts_keyframe = |i: usize| {
+        if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+            return true;
+        }
         let mut j = i;
         while j < bytes.len() && (bytes[j].is_ascii_digit() || bytes[j] == b'.') {
             j += 1;
@@ -429,309 +469,67 @@ fn split_keyframes(text: &str) -> Result<Option<Vec<RawKey>>, ScheduleError> {
             return Err(ScheduleError::at(text, i, "expected a keyframe FRAME:(VALUE) after ','"));
         }
         let start = i;
-        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-            i += 1;
-        }
-        let number: f64 = text[start..i]
-            .parse()
-            .map_err(|_| ScheduleError::at(text, start, "expected a frame number or seconds such as 48 or 2.5s"))?;
-        let at = if bytes.get(i) == Some(&b's') {
-            i += 1;
-            At::Seconds(number)
+        let position = if matches!(bytes[i], b'"' | b'\'') {
+            let quote = bytes[i];
+            let close = (i + 1..bytes.len())
+                .find(|&j| bytes[j] == quote)
+                .ok_or_else(|| ScheduleError::at(text, start, "this quote is never closed"))?;
+            i = close + 1;
+            RawPosition::Formula(start + 1, close)
         } else {
-            if text[start..i].contains('.') {
-                return Err(ScheduleError::at(text, start, "a frame is a whole number (write 2.5s for seconds)"));
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
             }
-            At::Frame(number)
+            let number: f64 = text[start..i]
+                .parse()
+                .map_err(|_| ScheduleError::at(text, start, "expected a frame number or seconds such as 48 or 2.5s"))?;
+            if bytes.get(i) == Some(&b's') {
+                i += 1;
+                RawPosition::At(At::Seconds(number))
+            } else {
+                if text[start..i].contains('.') {
+                    return Err(ScheduleError::at(text, start, "a frame is a whole number (write 2.5s for seconds)"));
+                }
+                RawPosition::At(At::Frame(number))
+            }
         };
         i = skip_space(i);
         if bytes.get(i) != Some(&b':') {
             return Err(ScheduleError::at(text, i, "expected ':' after the keyframe's time"));
         }
         i = skip_space(i + 1);
-        if bytes.get(i) != Some(&b'(') {
-            return Err(ScheduleError::at(text, i, "expected '(' around the keyframe's value"));
-        }
-        let open = i;
-        let mut depth = 0usize;
-        let close = loop {
-            match bytes.get(i) {
-                None => return Err(ScheduleError::at(text, open, "this '(' is never closed")),
-                Some(b'(') => depth += 1,
-                Some(b')') => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break i;
+        // The value runs to the next ',' outside parentheses (Deforum's own values need none).
+        let value_start = i;
+        let mut open: Vec<usize> = Vec::new();
+        while i < bytes.len() && !(bytes[i] == b',' && open.is_empty()) {
+            match bytes[i] {
+                b'(' => open.push(i),
+                b')' => {
+                    open.pop().ok_or_else(|| ScheduleError::at(text, i, "this ')' closes nothing"))?;
+                    // After a value in parentheses, what is not an operator starts a keyframe.
+                    let next = skip_space(i + 1);
+                    let ends = next >= bytes.len() || b",)+-*/%^<>=!&|".contains(&bytes[next]);
+                    if open.is_empty() && bytes[value_start] == b'(' && !ends {
+                        return Err(ScheduleError::at(text, next, "expected ',' between keyframes"));
                     }
                 }
                 _ => {}
             }
             i += 1;
-        };
-        keys.push(RawKey { at, value: (open + 1, close) });
-        i = skip_space(close + 1);
+        }
+        if let Some(&unclosed) = open.last() {
+            return Err(ScheduleError::at(text, unclosed, "this '(' is never closed"));
+        }
+        let mut value_end = i;
+        while value_end > value_start && bytes[value_end - 1].is_ascii_whitespace() {
+            value_end -= 1;
+        }
+        keys.push(RawKey { position, value: (value_start, value_end) });
         match bytes.get(i) {
             None => return Ok(Some(keys)),
-            Some(b',') => i += 1,
-            Some(_) => return Err(ScheduleError::at(text, i, "expected ',' between keyframes")),
+            _ => i += 1,
         }
     }
-}
-
-/// A token of an expression: where it lies in the text (bytes) and what it becomes for evalexpr.
-struct Token {
-    start: usize,
-    text: String,
-    /// Open parentheses after the token.
-    depth: usize,
-}
-
-/// Checks and parses the expression at `text[start..end]`.
-fn parse_expression(text: &str, start: usize, end: usize) -> Result<Expression, ScheduleError> {
-    let source = &text[start..end];
-    if source.trim().is_empty() {
-        return Err(ScheduleError::at(text, start, "the value is empty"));
-    }
-    let tokens = tokenize(text, start, end)?;
-    let (mut uses_audio, mut varies) = (false, false);
-    for name in identifiers(text, start, end) {
-        uses_audio |= AUDIO_SIGNALS.contains(&name) || name == "bpm";
-        varies |= AUDIO_SIGNALS.contains(&name) || ["t", "s"].contains(&name);
-    }
-    let joined: String = tokens.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
-    // evalexpr builds some broken expressions (`1 + * 2`) and fails only when it evaluates them:
-    // an expression is read when it builds and evaluates on a frame of zeros.
-    let probe = probe_context();
-    let read = |source: &str| {
-        evalexpr::build_operator_tree::<DefaultNumericTypes>(source)
-            .and_then(|node| node.eval_with_context(&probe).map(|_| node))
-    };
-    match read(&joined) {
-        Ok(node) => Ok(Expression { node, offset: start, uses_audio, varies }),
-        Err(error) => {
-            // The first token after which no continuation reads is where the expression broke.
-            let mut prefix = String::new();
-            for token in &tokens {
-                if !prefix.is_empty() {
-                    prefix.push(' ');
-                }
-                prefix.push_str(&token.text);
-                let closers = ")".repeat(token.depth);
-                if ["", " 1"].iter().all(|tail| read(&format!("{prefix}{tail}{closers}")).is_err()) {
-                    let message = format!("cannot read the expression here ({})", describe(&error));
-                    return Err(ScheduleError::at(text, token.start, message));
-                }
-            }
-            Err(ScheduleError::at(text, start, describe(&error)))
-        }
-    }
-}
-
-/// The context an expression is tried in when it is parsed: every name at zero.
-fn probe_context() -> HashMapContext {
-    let mut context = context();
-    for name in ["t", "s", "n", "bpm"].into_iter().chain(AUDIO_SIGNALS) {
-        let _ = context.set_value(name.into(), Value::Float(0.0));
-    }
-    context
-}
-
-/// The identifiers of `text[start..end]`.
-fn identifiers(text: &str, start: usize, end: usize) -> Vec<&str> {
-    let bytes = text.as_bytes();
-    let mut names = Vec::new();
-    let mut i = start;
-    while i < end {
-        if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
-            let begin = i;
-            while i < end && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            names.push(&text[begin..i]);
-        } else if bytes[i].is_ascii_digit() || bytes[i] == b'.' {
-            i = number_end(bytes, i, end);
-        } else {
-            i += 1;
-        }
-    }
-    names
-}
-
-fn number_end(bytes: &[u8], mut i: usize, end: usize) -> usize {
-    while i < end && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-        i += 1;
-    }
-    if i < end && (bytes[i] == b'e' || bytes[i] == b'E') {
-        let mut j = i + 1;
-        if j < end && (bytes[j] == b'+' || bytes[j] == b'-') {
-            j += 1;
-        }
-        if j < end && bytes[j].is_ascii_digit() {
-            i = j;
-            while i < end && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-        }
-    }
-    i
-}
-
-/// Splits an expression into tokens, refusing what evalexpr would take but a schedule must not
-/// (strings, assignments, unknown names); integers become floats, so `1/2` is a half.
-fn tokenize(text: &str, start: usize, end: usize) -> Result<Vec<Token>, ScheduleError> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut open: Vec<usize> = Vec::new();
-    let mut i = start;
-    while i < end {
-        let c = bytes[i];
-        let begin = i;
-        let written = if c.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        } else if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
-            i = number_end(bytes, i, end);
-            let literal = &text[begin..i];
-            if literal.parse::<f64>().is_err() {
-                return Err(ScheduleError::at(text, begin, format!("'{literal}' is not a number")));
-            }
-            if literal.contains(['.', 'e', 'E']) { literal.to_string() } else { format!("{literal}.0") }
-        } else if c.is_ascii_alphabetic() || c == b'_' {
-            while i < end && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            let name = &text[begin..i];
-            let mut next = i;
-            while next < end && bytes[next].is_ascii_whitespace() {
-                next += 1;
-            }
-            let called = next < end && bytes[next] == b'(';
-            if called && !FUNCTIONS.contains(&name) {
-                return Err(ScheduleError::at(
-                    text,
-                    begin,
-                    format!("unknown function '{name}' (there are {})", FUNCTIONS.join(", ")),
-                ));
-            }
-            let known = VARIABLES.contains(&name) || AUDIO_SIGNALS.contains(&name) || ["true", "false"].contains(&name);
-            if !called && !known {
-                return Err(ScheduleError::at(
-                    text,
-                    begin,
-                    format!("unknown name '{name}' (use t, s, n, {}, bpm, pi)", AUDIO_SIGNALS.join(", ")),
-                ));
-            }
-            name.to_string()
-        } else {
-            let two = text.get(i..(i + 2).min(end)).unwrap_or("");
-            if ["==", "!=", "<=", ">=", "&&", "||"].contains(&two) {
-                i += 2;
-                two.to_string()
-            } else {
-                match c {
-                    b'(' => open.push(i),
-                    b')' => {
-                        if open.pop().is_none() {
-                            return Err(ScheduleError::at(text, i, "this ')' closes nothing"));
-                        }
-                    }
-                    b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b',' | b'<' | b'>' | b'!' => {}
-                    b'=' => return Err(ScheduleError::at(text, i, "'=' assigns; compare with '=='")),
-                    _ => {
-                        let shown = text[i..].chars().next().unwrap_or(' ');
-                        return Err(ScheduleError::at(text, i, format!("'{shown}' has no meaning in a schedule")));
-                    }
-                }
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
-                text[begin..i].to_string()
-            }
-        };
-        tokens.push(Token { start: begin, text: written, depth: open.len() });
-    }
-    if let Some(&unclosed) = open.last() {
-        return Err(ScheduleError::at(text, unclosed, "this '(' is never closed"));
-    }
-    Ok(tokens)
-}
-
-/// A function of one number, and of two, as the context defines them.
-type Unary = fn(f64) -> f64;
-type Binary = fn(f64, f64) -> f64;
-
-/// An evaluation context with the schedule functions (evalexpr's own `if` stays).
-fn context() -> HashMapContext {
-    let mut context = HashMapContext::new();
-    let unary: [(&str, Unary); 14] = [
-        ("sin", f64::sin),
-        ("cos", f64::cos),
-        ("tan", f64::tan),
-        ("asin", f64::asin),
-        ("acos", f64::acos),
-        ("atan", f64::atan),
-        ("abs", f64::abs),
-        ("sqrt", f64::sqrt),
-        ("exp", f64::exp),
-        ("ln", f64::ln),
-        ("log", f64::log10),
-        ("floor", f64::floor),
-        ("ceil", f64::ceil),
-        ("fract", f64::fract),
-    ];
-    for (name, f) in unary {
-        let function = Function::new(move |argument: &Value| Ok(Value::Float(f(argument.as_number()?))));
-        let _ = context.set_function(name.into(), function);
-    }
-    let _ = context.set_function("round".into(), Function::new(|a: &Value| Ok(Value::Float(a.as_number()?.round()))));
-    let binary: [(&str, Binary); 4] = [("pow", f64::powf), ("atan2", f64::atan2), ("min", f64::min), ("max", f64::max)];
-    for (name, f) in binary {
-        let function = Function::new(move |argument: &Value| {
-            let [a, b] = arguments::<2>(argument)?;
-            Ok(Value::Float(f(a, b)))
-        });
-        let _ = context.set_function(name.into(), function);
-    }
-    let clamp = Function::new(|argument: &Value| {
-        let [x, lo, hi] = arguments::<3>(argument)?;
-        Ok(Value::Float(x.max(lo).min(hi)))
-    });
-    let _ = context.set_function("clamp".into(), clamp);
-    // GLSL's smoothstep(edge0, edge1, x): 0 below edge0, 1 above edge1, a smooth S between.
-    let smoothstep = Function::new(|argument: &Value| {
-        let [edge0, edge1, x] = arguments::<3>(argument)?;
-        let w = ((x - edge0) / (edge1 - edge0)).clamp(0.0, 1.0);
-        Ok(Value::Float(w * w * (3.0 - 2.0 * w)))
-    });
-    let _ = context.set_function("smoothstep".into(), smoothstep);
-    let _ = context.set_value("pi".into(), Value::Float(std::f64::consts::PI));
-    let _ = context.set_value("tau".into(), Value::Float(std::f64::consts::TAU));
-    context
-}
-
-fn arguments<const N: usize>(argument: &Value) -> Result<[f64; N], EvalexprError> {
-    let tuple = argument.as_fixed_len_tuple(N)?;
-    let mut out = [0.0; N];
-    for (slot, value) in out.iter_mut().zip(&tuple) {
-        *slot = value.as_number()?;
-    }
-    Ok(out)
-}
-
-/// Sets `t`, `s`, `n` and the audio signals for `frame`.
-fn set_frame(context: &mut HashMapContext, timeline: &Timeline, frame: u64) {
-    let mut set = |name: &str, value: f64| {
-        let _ = context.set_value(name.into(), Value::Float(value));
-    };
-    set("t", frame as f64);
-    set("s", frame as f64 / timeline.fps);
-    set("n", timeline.frames as f64);
-    let (signals, bpm) = match timeline.audio {
-        Some(audio) => (audio.signals(frame), audio.bpm()),
-        None => ([0.0; 5], 0.0),
-    };
-    for (name, value) in AUDIO_SIGNALS.iter().zip(signals) {
-        set(name, value);
-    }
-    set("bpm", bpm);
 }
 
 /// A per-frame setting as a preset, manifest or the command line gives it: a number, or the text
@@ -969,11 +767,28 @@ mod tests {
         // 1s at 24 fps is frame 24.
         let values = column("0:(1), 1s:(2)", 30, Interpolation::Linear);
         assert!((values[12] - 1.5).abs() < 1e-12 && values[24] == 2.0);
+        // Deforum's rule: an expression keyframe is live until the next keyframe, no blend.
         let values = column("0:(t), 10:(100)", 11, Interpolation::Linear);
-        // Between the two: each keyframe's value at this frame, blended.
-        assert!((values[5] - (5.0 * 0.5 + 100.0 * 0.5)).abs() < 1e-12);
+        assert_eq!((values[5], values[9], values[10]), (5.0, 9.0, 100.0));
         let at_fps = Schedule::parse("2.5s:(3)", 1).unwrap();
         assert!(!at_fps.varies());
+    }
+
+    #[test]
+    fn expression_keyframes_hold_until_the_next_and_numbers_ramp_into_them() {
+        // The issue's case: the sine for frames 0-29, then 0 (Deforum: -9.59 at frame 25).
+        let values = column("0:(10*sin(t/5)), 30:(0)", 40, Interpolation::Linear);
+        assert!((values[25] - 10.0 * 5f64.sin()).abs() < 1e-12 && values[30] == 0.0);
+        // A number ramps into an expression's value at that expression's frame.
+        let values = column("0:(0), 50:(t*0.1), 60:(1)", 70, Interpolation::Linear);
+        assert!((values[25] - 2.5).abs() < 1e-12 && (values[55] - 5.5).abs() < 1e-12 && values[65] == 1.0);
+        // Before the first keyframe an expression is live too; numbers hold.
+        assert_eq!(column("5:(t), 9:(1)", 10, Interpolation::Linear)[2], 2.0);
+        // Deforum's seed default: quoted positions of the length.
+        let values = column("0:(3), 1:(-1), \"max_f-2\":(-1), \"max_f-1\":(3)", 10, Interpolation::Linear);
+        assert_eq!(values, vec![3.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 3.0, 3.0]);
+        // Values need no parentheses, as in Deforum.
+        assert_eq!(column("0: 1, 4: 2", 5, Interpolation::Linear)[2], 1.5);
     }
 
     #[test]
@@ -991,7 +806,7 @@ mod tests {
     fn errors_name_the_character_where_parsing_failed() {
         assert_eq!(
             error("1 + foo"),
-            "at character 5: unknown name 'foo' (use t, s, n, loud, beat, bass, mid, high, bpm, pi)"
+            "at character 5: unknown name 'foo' (use t, s, n, max_f, loud, beat, bass, mid, high, bpm, pi, tau)"
         );
         assert!(
             error("0:(1), 10:(2 2)").starts_with("at character 14: cannot read the expression here"),

@@ -81,6 +81,8 @@ pub struct SettingsPatch {
     pub precision: Option<Precision>,
     pub cudnn_benchmark: Option<bool>,
     pub cuda_graphs: Option<bool>,
+    /// Frames between checkpoints of a video render (what a crash can lose at most).
+    pub checkpoint_every: Option<u64>,
 
     /// One line saying what a preset is for (presets only).
     pub description: Option<String>,
@@ -154,6 +156,7 @@ pub struct Settings {
     pub precision: Precision,
     pub cudnn_benchmark: bool,
     pub cuda_graphs: bool,
+    pub checkpoint_every: u64,
     /// The settings that change over the render; the fields above hold their constants.
     #[serde(skip_serializing_if = "Schedules::is_empty")]
     pub schedules: Schedules,
@@ -208,11 +211,32 @@ impl Default for Settings {
             precision: Precision::Auto,
             cudnn_benchmark: false,
             cuda_graphs: true,
+            checkpoint_every: 24,
             schedules: Schedules::default(),
             interpolation: Interpolation::Linear,
             audio: None,
             looped: false,
         }
+    }
+}
+
+impl SettingsPatch {
+    /// What of a preset acts on a render: a preset is shared between commands and outputs, so
+    /// its keys that would do nothing here are left out rather than refused (the README says so
+    /// for modes). A still (`still`) has one frame: no schedule. An output that encodes no video
+    /// (PNG frames, a GIF: `encodes` false) takes no codec or CRF.
+    pub fn acting_on(self, still: bool, encodes: bool) -> SettingsPatch {
+        let mut patch = if still { self.without_number_schedules() } else { self };
+        if still {
+            let keyframes = |text: &str| crate::config::schedule::Switches::parse(text).map_or(true, |s| s.is_some());
+            patch.layers = patch.layers.filter(|text| !keyframes(text));
+            patch.class = patch.class.filter(|text| !keyframes(text));
+            patch.channels = patch.channels.filter(|sets| !matches!(sets.as_slice(), [one] if keyframes(one)));
+        }
+        if !encodes {
+            (patch.codec, patch.crf) = (None, None);
+        }
+        patch
     }
 }
 
@@ -241,6 +265,7 @@ impl Settings {
                 precision,
                 cudnn_benchmark,
                 cuda_graphs,
+                checkpoint_every,
                 interpolation,
                 steps,
                 image_steps,
@@ -302,8 +327,9 @@ impl Settings {
         }
         let threshold_ok = self.scene_threshold.is_finite() && (0.0..=1.0).contains(&self.scene_threshold);
         ensure(threshold_ok, "scene-threshold", format!("{} must be between 0 and 1", self.scene_threshold))?;
-        let fps_ok = self.fps.is_finite() && self.fps > 0.0 && self.fps <= 1000.0;
-        ensure(fps_ok, "fps", format!("{} must be above 0 and at most 1000", self.fps))?;
+        // Rates are written as fractions to a thousandth (29.97 -> 29970/1000): 0.01 is the least.
+        let fps_ok = self.fps.is_finite() && (0.01..=1000.0).contains(&self.fps);
+        ensure(fps_ok, "fps", format!("{} must be between 0.01 and 1000", self.fps))?;
         if let Some(crf) = self.crf {
             let range = self.codec.map_or(0..=63, Codec::crf_range);
             let of = self.codec.map_or(String::new(), |codec| format!(" for {codec}"));
@@ -382,6 +408,23 @@ macro_rules! settings_numbers {
                     ) ),*
                 };
                 if numbers.iter().any(|n| n.is_nan()) { Vec::new() } else { numbers }
+            }
+        }
+
+        impl SettingsPatch {
+            /// The patch without its per-frame numbers that are schedules (a pan's two plain numbers are a constant).
+            fn without_number_schedules(mut self) -> SettingsPatch {
+                $( let schedule = match NumberKey::$variant.given(&self) {
+                    Some(given) if NumberKey::$variant == NumberKey::Pan => {
+                        crate::config::schedule::pan_schedule(&given.to_string()).map_or(true, |s| s.is_some())
+                    }
+                    Some(given) => given.number().is_none(),
+                    None => false,
+                };
+                if schedule {
+                    self.$field = None;
+                } )*
+                self
             }
         }
 

@@ -3,10 +3,16 @@
 //! strong), `bass`, `mid`, `high` (band energies), each in [0, 1], and the tempo in BPM.
 //!
 //! Bands and onsets come from one short-time Fourier transform (rustfft). Onsets are found by
-//! log-compressed spectral flux with an adaptive threshold and peak picking (the method of
-//! aubio's `specflux` and of Dixon 2006, "Onset detection revisited"); the tempo is the
-//! autocorrelation peak of the flux between 60 and 200 BPM. aubio itself would be a C library
-//! every build machine must install, for the same 60 lines.
+//! log-compressed spectral flux, thresholded by its moving median plus a share of its 99th
+//! percentile, and peak picking (the method of aubio's `specflux` and librosa's `onset_detect`;
+//! Dixon 2006, "Onset detection revisited");
+//! the tempo is the autocorrelation peak of the flux between 60 and 200 BPM, weighed by a prior
+//! over tempi (librosa's) with ties going to the faster tempo. aubio itself would be a C library
+//! every build machine must install, for the same hundred lines.
+//!
+//! The whole soundtrack is analysed whatever part of it a render shows
+//! ([`AudioSignals::analyse_from`]): its onsets, its tempo and the scale of its signals do not
+//! depend on where a cut starts, so parts of one film rendered with different `--start` agree.
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
@@ -15,6 +21,22 @@ pub const SAMPLE_RATE: u32 = 22_050;
 /// FFT window (46 ms) and hop (11.6 ms): onsets land within a hop, well inside one video frame.
 const WINDOW: usize = 1024;
 const HOP: usize = 256;
+/// The flux compares each spectrum with the one this many hops before (23 ms): a rise spread
+/// over a few milliseconds counts whole, as in librosa's frames of 23 ms.
+const FLUX_LAG: usize = 2;
+/// Measured on clicks: the flux peaks this long after a sound's start has entered the window's
+/// far end (within ±1.5 ms once the peak is interpolated between hops).
+const ONSET_LATENCY_SECONDS: f64 = 0.0189;
+/// An onset stands above the median flux within ±190 ms (the local level: sustained notes,
+/// noise) by this share of the soundtrack's 99th-percentile flux (its typical strong onset; a
+/// percentile, so a few loud moments do not raise the bar for the rest).
+const MEDIAN_SECONDS: f64 = 0.19;
+const THRESHOLD_SHARE: f64 = 0.2;
+/// The 99th-percentile flux is taken as at least this (the flux of a click is 3.3, of steady
+/// noise at -60 dBFS 0.2): a soundtrack of near silence does not find onsets in its noise.
+const FLUX_FLOOR: f64 = 0.5;
+/// An onset is the largest flux within ±35 ms.
+const PEAK_SECONDS: f64 = 0.035;
 /// Band edges in Hz: bass below 250, mid to 4 kHz, high above.
 const BASS_TOP: f64 = 250.0;
 const MID_TOP: f64 = 4000.0;
@@ -28,6 +50,15 @@ const RELEASE_SECONDS: f64 = 0.25;
 const BEAT_DECAY_SECONDS: f64 = 0.08;
 /// Onsets closer than this are one onset.
 const MIN_ONSET_GAP_SECONDS: f64 = 0.05;
+/// Tempi searched, and the prior over them: log-normal around 120 BPM, one octave wide (as
+/// librosa's `beat.tempo`). Of autocorrelation peaks within this share of the best weighed one,
+/// the fastest wins: a click track's peaks at one and two beats are equal, and its tempo is the
+/// shorter.
+const SLOWEST_BPM: f64 = 60.0;
+const FASTEST_BPM: f64 = 200.0;
+const PRIOR_BPM: f64 = 120.0;
+const PRIOR_OCTAVES: f64 = 1.0;
+const TEMPO_TIE: f64 = 0.9;
 
 /// The signals of one soundtrack at one frame rate.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -37,42 +68,51 @@ pub struct AudioSignals {
     pub bass: Vec<f64>,
     pub mid: Vec<f64>,
     pub high: Vec<f64>,
-    /// Tempo, beats per minute (0 without a steady beat).
+    /// Tempo of the whole soundtrack, beats per minute (0 without a steady beat).
     pub bpm: f64,
-    /// Detected onsets, in seconds from the start.
+    /// Detected onsets within the frames, in seconds from the first frame.
     pub onsets: Vec<f64>,
 }
 
 impl AudioSignals {
-    /// Analyses mono `samples` at [`SAMPLE_RATE`] for `frames` video frames at `fps`; frames past
-    /// the end of the sound are silent.
+    /// Analyses mono `samples` at [`SAMPLE_RATE`] for `frames` video frames at `fps` from the
+    /// sound's start; frames past the end of the sound are silent. Sound already playing at
+    /// the first sample is no onset (what came before is unknown); sound that starts after it is.
     pub fn analyse(samples: &[f32], fps: f64, frames: u64) -> AudioSignals {
+        AudioSignals::analyse_from(samples, fps, 0.0, frames)
+    }
+
+    /// Analyses a whole soundtrack, mono `samples` at [`SAMPLE_RATE`], and returns the signals of
+    /// the `frames` video frames at `fps` that start `start_seconds` into it. Onsets, tempo and
+    /// the scale of each signal are the whole soundtrack's, so a part rendered from
+    /// `start_seconds` gets the values the same frames get in a render from the start (exactly,
+    /// when `start_seconds` is a whole number of frames), and a cut is no onset unless a sound
+    /// starts there. Frames past the end of the sound are silent.
+    pub fn analyse_from(samples: &[f32], fps: f64, start_seconds: f64, frames: u64) -> AudioSignals {
         let rate = f64::from(SAMPLE_RATE);
+        let start_seconds = start_seconds.max(0.0);
+        let grid = Grid::new(samples.len() as f64 / rate, fps, start_seconds, frames as usize);
         let spectra = Spectra::of(samples);
         let hop_seconds = HOP as f64 / rate;
-        // A spectrum describes the middle of its window.
-        let spectrum_time = |i: usize| (i * HOP + WINDOW / 2) as f64 / rate;
+        let flux = &spectra.flux;
 
-        let flux = spectra.flux();
-        let onsets_at = pick_onsets(&flux, hop_seconds);
-        let strongest = median(onsets_at.iter().map(|&(_, strength)| strength).collect());
-        // The flux peaks as a sound enters the far end of the window, within a hop of it: the
-        // onset is put half a hop before the window's end, so it is never much early (a beat
-        // on a frame's first instant stays in that frame).
-        let onset_time = |i: usize| (i * HOP + WINDOW - HOP / 2) as f64 / rate;
-        let onsets: Vec<(f64, f64)> = onsets_at
+        let picked = pick_onsets(flux, hop_seconds);
+        let typical = median(picked.iter().map(|onset| onset.strength).collect());
+        // (hop + offset) * HOP + WINDOW is where the window ended as the flux peaked.
+        let onsets: Vec<(f64, f64)> = picked
             .iter()
-            .map(|&(i, strength)| (onset_time(i), (strength / strongest.max(1e-12)).min(1.0)))
+            .map(|onset| {
+                let time = (onset.hop * HOP as f64 + WINDOW as f64) / rate - ONSET_LATENCY_SECONDS;
+                (time.max(0.0), (onset.strength / typical.max(1e-12)).min(1.0))
+            })
             .collect();
 
-        let frame_count = frames as usize;
-        let frame_of = |seconds: f64| (seconds * fps).floor();
-        let mut beat = vec![0.0; frame_count];
+        let mut beat = vec![0.0; grid.count];
         for &(time, height) in &onsets {
-            let first = frame_of(time).max(0.0) as usize;
-            for (k, value) in beat.iter_mut().enumerate().skip(first) {
+            let first = grid.index_of(time).max(0.0) as usize;
+            for (j, value) in beat.iter_mut().enumerate().skip(first) {
                 // The onset's own frame gets the full pulse; later ones its decay from the onset.
-                let since = (k as f64 / fps - time).max(0.0);
+                let since = (grid.time(j) - time).max(0.0);
                 let pulse = height * (-since / BEAT_DECAY_SECONDS).exp();
                 if pulse < 1e-4 {
                     break;
@@ -81,26 +121,29 @@ impl AudioSignals {
             }
         }
 
+        // A spectrum describes the middle of its window.
+        let spectrum_time = |i: usize| (i * HOP + WINDOW / 2) as f64 / rate;
         // Per video frame: the mean of the spectra and samples that fall in it.
-        let mut bands = vec![[0.0f64; 3]; frame_count];
-        let mut counts = vec![0usize; frame_count];
+        let mut bands = vec![[0.0f64; 3]; grid.count];
+        let mut counts = vec![0usize; grid.count];
         for (i, energies) in spectra.bands.iter().enumerate() {
-            let k = frame_of(spectrum_time(i)) as usize;
-            if k < frame_count {
+            let j = grid.index_of(spectrum_time(i));
+            if j >= 0.0 && (j as usize) < grid.count {
+                let j = j as usize;
                 for b in 0..3 {
-                    bands[k][b] += energies[b];
+                    bands[j][b] += energies[b];
                 }
-                counts[k] += 1;
+                counts[j] += 1;
             }
         }
         let mut amplitude: Vec<[f64; 3]> =
             bands.iter().zip(&counts).map(|(e, &n)| e.map(|energy| (energy / n.max(1) as f64).sqrt())).collect();
         // Frames shorter than a hop (high frame rates) take the nearest spectrum's bands.
-        for k in 0..frame_count {
-            if counts[k] == 0 {
-                let i = ((k as f64 / fps * rate - (WINDOW / 2) as f64) / HOP as f64).round().max(0.0) as usize;
+        for j in 0..grid.count {
+            if counts[j] == 0 {
+                let i = ((grid.time(j) * rate - (WINDOW / 2) as f64) / HOP as f64).round().max(0.0) as usize;
                 if let Some(energies) = spectra.bands.get(i) {
-                    amplitude[k] = energies.map(f64::sqrt);
+                    amplitude[j] = energies.map(f64::sqrt);
                 }
             }
         }
@@ -108,18 +151,23 @@ impl AudioSignals {
         let loudest_band = band_max.iter().copied().fold(0.0, f64::max);
         let band = |b: usize| -> Vec<f64> {
             let reference = band_max[b].max(loudest_band * BAND_FLOOR).max(1e-12);
-            amplitude.iter().map(|a| (a[b] / reference).min(1.0)).collect()
+            grid.shown(amplitude.iter().map(|a| (a[b] / reference).min(1.0)).collect())
         };
 
-        let loud = loudness(samples, fps, frame_count);
+        let end_seconds = start_seconds + frames as f64 / fps;
         AudioSignals {
-            loud,
-            beat,
+            loud: grid.shown(loudness(samples, &grid)),
+            beat: grid.shown(beat),
             bass: band(0),
             mid: band(1),
             high: band(2),
-            bpm: tempo(&flux, hop_seconds),
-            onsets: onsets.iter().map(|&(time, _)| time).collect(),
+            bpm: tempo(flux, hop_seconds),
+            onsets: onsets
+                .iter()
+                .map(|&(time, _)| time)
+                .filter(|&time| time >= start_seconds && time < end_seconds)
+                .map(|time| time - start_seconds)
+                .collect(),
         }
     }
 
@@ -136,11 +184,51 @@ impl AudioSignals {
     }
 }
 
-/// Magnitude spectra of the sound, hop by hop, and their band energies.
+/// The video frames a whole soundtrack is measured on: the frames shown, and before and after
+/// them as many frames of the same grid as the sound lasts. Frame `j` starts at
+/// `(first + j) / fps` seconds; the shown ones are `shown_from..shown_from + shown`.
+struct Grid {
+    fps: f64,
+    first: f64,
+    count: usize,
+    shown_from: usize,
+    shown: usize,
+}
+
+impl Grid {
+    fn new(sound_seconds: f64, fps: f64, start_seconds: f64, frames: usize) -> Grid {
+        let offset = start_seconds * fps;
+        // A start a whole number of frames in puts the grid on the one of a render from 0.
+        let before = (offset + 1e-9).floor().max(0.0);
+        let after = ((sound_seconds * fps - offset).ceil().max(0.0) as usize).max(frames);
+        Grid { fps, first: offset - before, count: before as usize + after, shown_from: before as usize, shown: frames }
+    }
+
+    /// When frame `j` starts, in seconds.
+    fn time(&self, j: usize) -> f64 {
+        (self.first + j as f64) / self.fps
+    }
+
+    /// The frame that holds `seconds` (negative before the first).
+    fn index_of(&self, seconds: f64) -> f64 {
+        (seconds * self.fps - self.first).floor()
+    }
+
+    /// The shown frames of a signal over the whole grid.
+    fn shown(&self, signal: Vec<f64>) -> Vec<f64> {
+        signal[self.shown_from..self.shown_from + self.shown].to_vec()
+    }
+}
+
+/// What the sound's spectra show, hop by hop: the spectral flux and the band energies. The
+/// spectra themselves are kept only as long as the flux needs them (an hour of sound would be
+/// 700 MB of them).
 struct Spectra {
-    /// log(1 + 100 |X|) per bin: the compression that makes flux follow loudness changes, not
-    /// just the loudest bins.
-    compressed: Vec<Vec<f32>>,
+    /// Half-wave rectified spectral flux of log(1 + 100 |X|) (the compression that makes flux
+    /// follow loudness changes, not just the loudest bins): the mean rise per bin since
+    /// [`FLUX_LAG`] hops before. The first hops have nothing before them and no flux: a sound
+    /// already playing when the samples begin does not rise there.
+    flux: Vec<f64>,
     bands: Vec<[f64; 3]>,
 }
 
@@ -155,8 +243,10 @@ impl Spectra {
         let mid_top = (MID_TOP / bin_hz).round() as usize;
         let count =
             if samples.len() < WINDOW { usize::from(!samples.is_empty()) } else { (samples.len() - WINDOW) / HOP + 1 };
-        let mut compressed = Vec::with_capacity(count);
+        let mut flux = Vec::with_capacity(count);
         let mut bands = Vec::with_capacity(count);
+        // The last FLUX_LAG + 1 compressed spectra, the newest at `i % (FLUX_LAG + 1)`.
+        let mut recent = vec![vec![0.0f32; WINDOW / 2 + 1]; FLUX_LAG + 1];
         let mut buffer = vec![Complex::new(0.0f32, 0.0); WINDOW];
         let mut scratch = vec![Complex::new(0.0f32, 0.0); fft.get_inplace_scratch_len()];
         for i in 0..count {
@@ -166,82 +256,99 @@ impl Spectra {
                 *slot = Complex::new(sample * hann[j], 0.0);
             }
             fft.process_with_scratch(&mut buffer, &mut scratch);
-            let magnitudes: Vec<f32> = buffer[..WINDOW / 2 + 1].iter().map(|c| c.norm()).collect();
             let mut energy = [0.0f64; 3];
-            // Bin 0 (DC) belongs to no band.
-            for (bin, m) in magnitudes.iter().enumerate().skip(1) {
-                let b = if bin < bass_top {
-                    0
-                } else if bin < mid_top {
-                    1
-                } else {
-                    2
-                };
-                energy[b] += f64::from(m * m);
+            let compressed = &mut recent[i % (FLUX_LAG + 1)];
+            for (bin, (c, slot)) in buffer[..WINDOW / 2 + 1].iter().zip(compressed.iter_mut()).enumerate() {
+                let m = c.norm();
+                *slot = (1.0 + 100.0 * m).ln();
+                // Bin 0 (DC) belongs to no band.
+                if bin > 0 {
+                    let b = if bin < bass_top {
+                        0
+                    } else if bin < mid_top {
+                        1
+                    } else {
+                        2
+                    };
+                    energy[b] += f64::from(m * m);
+                }
             }
             // Energies per window sample, so their scale does not depend on the FFT size.
             bands.push(energy.map(|e| e / (WINDOW * WINDOW) as f64));
-            compressed.push(magnitudes.iter().map(|m| (1.0 + 100.0 * m).ln()).collect());
+            flux.push(match i.checked_sub(FLUX_LAG) {
+                Some(before) => {
+                    let (now, before) = (&recent[i % (FLUX_LAG + 1)], &recent[before % (FLUX_LAG + 1)]);
+                    let rise: f64 = now.iter().zip(before).map(|(a, b)| f64::from((a - b).max(0.0))).sum();
+                    rise / now.len() as f64
+                }
+                None => 0.0,
+            });
         }
-        Spectra { compressed, bands }
-    }
-
-    /// Half-wave rectified spectral flux, hop by hop (the first hop rises from silence).
-    fn flux(&self) -> Vec<f64> {
-        let mut previous: Option<&Vec<f32>> = None;
-        self.compressed
-            .iter()
-            .map(|spectrum| {
-                let rise = match previous {
-                    Some(before) => spectrum.iter().zip(before).map(|(a, b)| f64::from((a - b).max(0.0))).sum(),
-                    None => spectrum.iter().map(|&a| f64::from(a)).sum(),
-                };
-                previous = Some(spectrum);
-                rise
-            })
-            .collect()
+        Spectra { flux, bands }
     }
 }
 
-/// Onsets in the flux: hops that are the largest within ±3 hops and stand above the local mean
-/// by a share of the largest flux. Returns (hop, strength): the whole rise around the peak, which
-/// does not depend on where the onset falls between hops as the peak alone does.
-fn pick_onsets(flux: &[f64], hop_seconds: f64) -> Vec<(usize, f64)> {
-    let largest = flux.iter().copied().fold(0.0, f64::max);
-    if largest <= 0.0 {
-        return Vec::new();
-    }
-    let min_gap = (MIN_ONSET_GAP_SECONDS / hop_seconds).ceil() as usize;
-    let mut onsets: Vec<(usize, f64)> = Vec::new();
-    for i in 0..flux.len() {
-        let near = &flux[i.saturating_sub(3)..(i + 4).min(flux.len())];
-        if flux[i] < near.iter().copied().fold(0.0, f64::max) {
+/// A detected onset: the hop where the flux peaks (between hops, from a parabola through the
+/// peak and its neighbours) and its strength, the whole rise around the peak, which does not
+/// depend on where the onset falls between hops as the peak alone does.
+struct Onset {
+    hop: f64,
+    strength: f64,
+}
+
+/// Onsets in the flux: hops that are the largest within [`PEAK_SECONDS`] and stand above the
+/// median around them by [`THRESHOLD_SHARE`] of the 99th-percentile flux.
+fn pick_onsets(flux: &[f64], hop_seconds: f64) -> Vec<Onset> {
+    let n = flux.len();
+    let scale = percentile(flux, 0.99).max(FLUX_FLOOR);
+    let reach = (MEDIAN_SECONDS / hop_seconds).round() as usize;
+    let peak = (PEAK_SECONDS / hop_seconds).round() as usize;
+    let min_gap = (MIN_ONSET_GAP_SECONDS / hop_seconds).ceil();
+    let mut around = Vec::with_capacity(2 * reach + 1);
+    let mut onsets: Vec<Onset> = Vec::new();
+    for i in 0..n {
+        let near = &flux[i.saturating_sub(peak)..(i + peak + 1).min(n)];
+        if flux[i] <= 0.0 || flux[i] < near.iter().copied().fold(0.0, f64::max) {
             continue;
         }
-        let around = &flux[i.saturating_sub(16)..(i + 4).min(flux.len())];
-        let mean = around.iter().sum::<f64>() / around.len() as f64;
-        if flux[i] < mean + 0.1 * largest {
+        around.clear();
+        around.extend_from_slice(&flux[i.saturating_sub(reach)..(i + reach + 1).min(n)]);
+        let middle = around.len() / 2;
+        let (_, &mut level, _) = around.select_nth_unstable_by(middle, f64::total_cmp);
+        if flux[i] < level + THRESHOLD_SHARE * scale {
             continue;
         }
-        let strength: f64 = flux[i.saturating_sub(3)..(i + 4).min(flux.len())].iter().sum();
+        let offset = match (i.checked_sub(1), flux.get(i + 1)) {
+            (Some(before), Some(&after)) => vertex(flux[before], flux[i], after),
+            _ => 0.0,
+        };
+        let onset = Onset { hop: i as f64 + offset, strength: near.iter().sum() };
         match onsets.last_mut() {
-            Some(last) if i - last.0 < min_gap => {
-                if strength > last.1 {
-                    *last = (i, strength);
+            Some(last) if onset.hop - last.hop < min_gap => {
+                if onset.strength > last.strength {
+                    *last = onset;
                 }
             }
-            _ => onsets.push((i, strength)),
+            _ => onsets.push(onset),
         }
     }
     onsets
 }
 
-/// The tempo: the lag between 60 and 200 BPM where the flux best matches itself.
+/// Where the parabola through three equally spaced values peaks, from the middle one (-0.5..0.5).
+fn vertex(before: f64, at: f64, after: f64) -> f64 {
+    let curvature = before - 2.0 * at + after;
+    if curvature < 0.0 { (0.5 * (before - after) / curvature).clamp(-0.5, 0.5) } else { 0.0 }
+}
+
+/// The tempo: of the lags between 60 and 200 BPM where the flux best matches itself, the one
+/// the prior over tempi favours, or a faster one nearly as good (0 without a steady beat).
 fn tempo(flux: &[f64], hop_seconds: f64) -> f64 {
     let mean = flux.iter().sum::<f64>() / flux.len().max(1) as f64;
     let centred: Vec<f64> = flux.iter().map(|f| f - mean).collect();
     let lag_of = |bpm: f64| (60.0 / bpm / hop_seconds).round() as usize;
-    let (shortest, longest) = (lag_of(200.0).max(1), lag_of(60.0));
+    // One lag more on each side, so that a peak at either end has neighbours.
+    let (shortest, longest) = (lag_of(FASTEST_BPM).saturating_sub(1).max(1), lag_of(SLOWEST_BPM) + 1);
     if centred.len() < 2 * longest {
         return 0.0;
     }
@@ -249,32 +356,32 @@ fn tempo(flux: &[f64], hop_seconds: f64) -> f64 {
         centred.iter().zip(&centred[lag..]).map(|(a, b)| a * b).sum::<f64>() / (centred.len() - lag) as f64
     };
     let scores: Vec<f64> = (shortest..=longest).map(correlation).collect();
-    let (best, &score) = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap_or((0, &0.0));
-    if score <= 0.0 {
-        return 0.0;
-    }
-    // A parabola through the peak and its neighbours finds the lag between hops.
-    let offset = match (best.checked_sub(1).map(|i| scores[i]), scores.get(best + 1)) {
-        (Some(before), Some(&after)) => {
-            let curvature = before - 2.0 * score + after;
-            if curvature < 0.0 { 0.5 * (before - after) / curvature } else { 0.0 }
-        }
-        _ => 0.0,
+    let peaks: Vec<usize> = (1..scores.len() - 1)
+        .filter(|&k| scores[k] > 0.0 && scores[k] >= scores[k - 1] && scores[k] > scores[k + 1])
+        .collect();
+    let prior = |k: usize| {
+        let bpm = 60.0 / ((shortest + k) as f64 * hop_seconds);
+        (-0.5 * ((bpm / PRIOR_BPM).log2() / PRIOR_OCTAVES).powi(2)).exp()
     };
-    let lag = (shortest + best) as f64 + offset;
+    let Some(&best) = peaks.iter().max_by(|&&a, &&b| (scores[a] * prior(a)).total_cmp(&(scores[b] * prior(b)))) else {
+        return 0.0;
+    };
+    let chosen = peaks.iter().copied().find(|&k| scores[k] >= TEMPO_TIE * scores[best]).unwrap_or(best);
+    let lag = (shortest + chosen) as f64 + vertex(scores[chosen - 1], scores[chosen], scores[chosen + 1]);
     60.0 / (lag * hop_seconds)
 }
 
-/// RMS per video frame, followed with attack and release, as a share of its loudest frame.
-fn loudness(samples: &[f32], fps: f64, frames: usize) -> Vec<f64> {
+/// RMS per video frame of the grid, followed with attack and release, as a share of its
+/// loudest frame.
+fn loudness(samples: &[f32], grid: &Grid) -> Vec<f64> {
     let rate = f64::from(SAMPLE_RATE);
-    let attack = 1.0 - (-1.0 / (fps * ATTACK_SECONDS)).exp();
-    let release = 1.0 - (-1.0 / (fps * RELEASE_SECONDS)).exp();
+    let attack = 1.0 - (-1.0 / (grid.fps * ATTACK_SECONDS)).exp();
+    let release = 1.0 - (-1.0 / (grid.fps * RELEASE_SECONDS)).exp();
     let mut envelope = 0.0;
-    let mut followed = Vec::with_capacity(frames);
-    for k in 0..frames {
-        let start = ((k as f64 / fps) * rate) as usize;
-        let end = ((((k + 1) as f64) / fps) * rate) as usize;
+    let mut followed = Vec::with_capacity(grid.count);
+    for j in 0..grid.count {
+        let start = (grid.time(j) * rate).max(0.0) as usize;
+        let end = (grid.time(j + 1) * rate).max(0.0) as usize;
         let span = &samples[start.min(samples.len())..end.min(samples.len())];
         let rms = if span.is_empty() {
             0.0
@@ -292,12 +399,21 @@ fn loudness(samples: &[f32], fps: f64, frames: usize) -> Vec<f64> {
     followed
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+fn median(values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 1.0;
     }
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    percentile(&values, 0.5)
+}
+
+/// The value below which a share `q` of `values` lies (0 for none).
+fn percentile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Test sounds, made here rather than shipped.
@@ -334,15 +450,27 @@ pub mod synthetic {
 mod tests {
     use super::*;
 
+    /// When each click of [`synthetic::click_track`] starts, to the sample.
+    fn clicks(seconds: f64, first: f64, every: f64) -> Vec<f64> {
+        let rate = f64::from(SAMPLE_RATE);
+        let mut at = first;
+        let mut starts = Vec::new();
+        while at < seconds - 0.01 {
+            starts.push((at * rate).floor() / rate);
+            at += every;
+        }
+        starts
+    }
+
     #[test]
     fn a_click_track_beats_on_each_click_and_keeps_its_tempo() {
         let (fps, seconds) = (24.0, 6.2);
         let samples = synthetic::click_track(seconds, 0.27, 0.5);
         let signals = AudioSignals::analyse(&samples, fps, (seconds * fps) as u64);
-        let clicks: Vec<f64> = (0..12).map(|i| 0.27 + 0.5 * i as f64).collect();
+        let clicks = clicks(seconds, 0.27, 0.5);
         assert_eq!(signals.onsets.len(), clicks.len(), "{:?}", signals.onsets);
         for (onset, click) in signals.onsets.iter().zip(&clicks) {
-            assert!((onset - click).abs() < 0.012, "onset {onset} for the click at {click}");
+            assert!((onset - click).abs() < 0.003, "onset {onset} for the click at {click}");
         }
         for click in &clicks {
             let frame = (click * fps).floor() as usize;
@@ -354,8 +482,94 @@ mod tests {
                 &signals.beat[frame - 3..frame + 7]
             );
         }
-        assert!((signals.bpm - 120.0).abs() < 2.0, "{}", signals.bpm);
+        assert!((signals.bpm - 120.0).abs() < 1.0, "{}", signals.bpm);
         assert!(signals.loud.iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+
+    #[test]
+    fn onsets_land_within_3_ms_of_clicks_wherever_they_fall_between_hops() {
+        // At 128 BPM each click falls at another point of the 11.6 ms hop.
+        let (seconds, every) = (20.0, 60.0 / 128.0);
+        let signals = AudioSignals::analyse(&synthetic::click_track(seconds, 0.13, every), 24.0, 480);
+        let clicks = clicks(seconds, 0.13, every);
+        assert_eq!(signals.onsets.len(), clicks.len(), "{:?}", signals.onsets);
+        let worst = signals.onsets.iter().zip(&clicks).map(|(onset, click)| (onset - click).abs()).fold(0.0, f64::max);
+        assert!(worst < 0.003, "an onset {:.1} ms from its click", worst * 1000.0);
+    }
+
+    #[test]
+    fn the_tempo_of_clicks_has_no_octave_error_from_60_to_200_bpm() {
+        for (bpm, seconds) in
+            [(60.0, 10.0), (90.0, 10.0), (120.0, 6.0), (128.0, 10.0), (150.0, 10.0), (170.0, 10.0), (200.0, 10.0)]
+        {
+            let signals = AudioSignals::analyse(&synthetic::click_track(seconds, 0.27, 60.0 / bpm), 24.0, 24);
+            assert!((signals.bpm / bpm - 1.0).abs() < 0.02, "{bpm} BPM over {seconds} s: {}", signals.bpm);
+        }
+    }
+
+    #[test]
+    fn a_steady_tone_has_no_onset_where_it_or_a_cut_begins() {
+        let fps = 24.0;
+        let steady = AudioSignals::analyse(&synthetic::sine(3.0, 440.0, 0.5), fps, 72);
+        assert!(steady.onsets.is_empty(), "{:?}", steady.onsets);
+        assert!(steady.beat.iter().all(|&b| b == 0.0), "{:?}", steady.beat);
+        // The same tone after a second of silence begins there.
+        let mut late = vec![0.0f32; SAMPLE_RATE as usize];
+        late.extend(synthetic::sine(3.0, 440.0, 0.5));
+        let whole = AudioSignals::analyse(&late, fps, 96);
+        assert_eq!(whole.onsets.len(), 1, "{:?}", whole.onsets);
+        assert!((whole.onsets[0] - 1.0).abs() < 0.005, "{:?}", whole.onsets);
+        assert!(whole.beat[24] > 0.95, "{:?}", &whole.beat[20..30]);
+        // A cut into it is no onset: the sound was playing before.
+        let cut = AudioSignals::analyse_from(&late, fps, 2.0, 48);
+        assert!(cut.onsets.is_empty() && cut.beat.iter().all(|&b| b == 0.0), "{cut:?}");
+        assert!(cut.loud[0] > 0.95, "{:?}", &cut.loud[..4]);
+    }
+
+    #[test]
+    fn parts_cut_anywhere_agree_with_the_whole_soundtrack() {
+        let fps = 24.0;
+        // Clicks over a 150 Hz tone that swells from nothing to full over 8 s.
+        let rate = f64::from(SAMPLE_RATE);
+        let mut samples = synthetic::click_track(8.0, 0.27, 0.5);
+        for (i, sample) in samples.iter_mut().enumerate() {
+            let t = i as f64 / rate;
+            *sample += (0.1 * t * (std::f64::consts::TAU * 150.0 * t).sin()) as f32;
+        }
+        let whole = AudioSignals::analyse(&samples, fps, 192);
+        for first in [1u64, 37, 96, 144] {
+            let part = AudioSignals::analyse_from(&samples, fps, first as f64 / fps, 48);
+            assert_eq!(part.frames(), 48);
+            for k in 0..48 {
+                let (a, b) = (part.at(k), whole.at(first + k));
+                assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-9), "frame {first}+{k}: {a:?} {b:?}");
+            }
+            let shifted: Vec<f64> =
+                whole.onsets.iter().map(|t| t - first as f64 / fps).filter(|t| (0.0..2.0).contains(t)).collect();
+            assert_eq!(part.onsets.len(), shifted.len(), "{:?} {shifted:?}", part.onsets);
+            assert!(part.onsets.iter().zip(&shifted).all(|(a, b)| (a - b).abs() < 1e-9));
+            assert_eq!(part.bpm, whole.bpm);
+        }
+        // The quiet start stays quiet in a part of its own: the bass is scaled to the whole.
+        let start = AudioSignals::analyse_from(&samples, fps, 0.0, 24);
+        assert!(start.bass[12] < 0.3, "{:?}", start.bass);
+    }
+
+    #[test]
+    fn one_loud_moment_does_not_hide_quiet_onsets() {
+        // Quiet clicks (-24 dB) for 16 s, and a burst of loud noise at 8.1 s.
+        let (seconds, first, every) = (16.0, 0.27, 0.5);
+        let mut samples: Vec<f32> = synthetic::click_track(seconds, first, every).iter().map(|s| s * 0.06).collect();
+        let mut state = 12345u32;
+        for sample in &mut samples[(8.1 * 22_050.0) as usize..(8.12 * 22_050.0) as usize] {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *sample = 0.9 * (f64::from(state) / f64::from(u32::MAX) * 2.0 - 1.0) as f32;
+        }
+        let signals = AudioSignals::analyse(&samples, 24.0, (seconds * 24.0) as u64);
+        for click in clicks(seconds, first, every) {
+            assert!(signals.onsets.iter().any(|o| (o - click).abs() < 0.01), "none at {click}: {:?}", signals.onsets);
+        }
+        assert!(signals.onsets.iter().any(|o| (o - 8.1).abs() < 0.01), "{:?}", signals.onsets);
     }
 
     #[test]
@@ -372,9 +586,9 @@ mod tests {
                     assert!(*value < 0.1, "{hz} Hz: band {b} is {value}");
                 }
             }
-            // A steady tone is steadily loud once the attack has passed.
+            // A steady tone is steadily loud once the attack has passed, and has no onset.
             assert!(signals.loud[10..40].iter().all(|&v| v > 0.95), "{:?}", signals.loud);
-            assert_eq!(signals.onsets.len(), 1, "{hz} Hz: {:?}", signals.onsets);
+            assert!(signals.onsets.is_empty(), "{hz} Hz: {:?}", signals.onsets);
         }
     }
 
@@ -387,5 +601,9 @@ mod tests {
         assert_eq!(signals.at(1000), [0.0; 5]);
         let short = AudioSignals::analyse(&synthetic::sine(0.5, 440.0, 0.5), 24.0, 48);
         assert!(short.loud[40] < 0.05 && short.mid[40] == 0.0);
+        // A start past the end of the sound is silence too.
+        let past = AudioSignals::analyse_from(&synthetic::sine(0.5, 440.0, 0.5), 24.0, 3.0, 24);
+        assert_eq!(past.frames(), 24);
+        assert!(past.onsets.is_empty() && (0..24).all(|k| past.at(k).iter().all(|&v| v < 1e-3)), "{past:?}");
     }
 }

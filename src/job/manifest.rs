@@ -6,6 +6,7 @@
 use crate::config::presets::{at, find, line_of_key, line_of_table, settings_from_table, syntax_error};
 use crate::config::settings::{Settings, SettingsPatch};
 use crate::error::{Error, Result};
+use crate::job::output::{Output, OutputKind};
 use crate::job::render_job::Job;
 use crate::job::request::{Mode, Problem, Request};
 use serde::Deserialize;
@@ -137,7 +138,9 @@ fn parse_job(
         return Err(problem(crate::job::fps_of_a_file(Path::new(&input))));
     }
 
-    let settings = job_settings(keys.preset.as_deref(), patch, folder, &fail)?;
+    let encodes = Output::decide(mode, PathBuf::from(&output), None, None, (None, None))
+        .is_ok_and(|o| matches!(o.kind(), OutputKind::Container { .. }));
+    let settings = job_settings(keys.preset.as_deref(), patch, folder, (mode == Mode::Still, encodes), &fail)?;
     let request = Request {
         folder: folder.to_owned(),
         frames: keys.frames,
@@ -156,17 +159,17 @@ fn job_settings(
     preset: Option<&str>,
     mut patch: SettingsPatch,
     folder: &Path,
+    (still, encodes): (bool, bool),
     fail: &dyn Fn(Option<&str>, String) -> Error,
 ) -> Result<Settings> {
     let preset = match preset {
-        Some(spec) => {
-            find(spec, folder)
-                .map_err(|e| match e {
-                    Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
-                    other => other,
-                })?
-                .patch
-        }
+        Some(spec) => find(spec, folder)
+            .map_err(|e| match e {
+                Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
+                other => other,
+            })?
+            .patch
+            .acting_on(still, encodes),
         None => SettingsPatch::default(),
     };
     patch.weights = patch.weights.map(|weights| folder.join(weights));

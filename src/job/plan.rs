@@ -120,6 +120,13 @@ impl FramePlan {
     /// Evaluates `spec`'s schedules for `frames` frames at `fps` and checks every frame; a render
     /// of constants is `frames` identical rows.
     pub fn new(spec: &PlanSpec, fps: f64, frames: u64, audio: Option<AudioSignals>) -> Result<FramePlan> {
+        if frames > crate::job::request::MAX_FRAMES {
+            let max = crate::job::request::MAX_FRAMES;
+            return Err(Error::setting(
+                "frames",
+                format!("{frames} frames are more than the {max} one render may have"),
+            ));
+        }
         let mut rows = vec![spec.constants.clone(); frames as usize];
         let mut scheduled = Vec::new();
         {

@@ -7,7 +7,7 @@ use crate::frame::color::ColorMode;
 use crate::job::dream::DreamSpec;
 use crate::job::output::Output;
 use crate::job::plan::PlanSpec;
-pub use crate::job::request::{Mode, NOISE, Problem, RenderOptions, Request, Span, fps_of_a_file};
+pub use crate::job::request::{MAX_FRAMES, Mode, NOISE, Problem, RenderOptions, Request, Span, fps_of_a_file};
 use std::path::{Path, PathBuf};
 
 /// Where a render's frames come from.
@@ -117,6 +117,8 @@ impl Job {
         if let (Mode::Still, Some((key, _))) = (mode, settings.schedules.texts().first()) {
             return Err(Problem::at(key, "a still has one frame: give a number, not a schedule"));
         }
+        // Frames between checkpoints: the command line's, else the preset's or manifest's.
+        let options = RenderOptions { checkpoint_every: settings.checkpoint_every, ..options };
         if options.checkpoint_every == 0 {
             return Err(Problem::at("checkpoint-every", "must be at least 1 frame"));
         }
@@ -129,9 +131,18 @@ impl Job {
                     (None, Some(seconds)) => (seconds * settings.fps).round().max(1.0) as u64,
                     (None, None) => return Err(Problem::whole("a zoom needs frames or duration")),
                 };
+                if frames > MAX_FRAMES {
+                    let key = if duration.is_some() { "duration" } else { "frames" };
+                    return Err(Problem::at(key, too_many(frames, settings.fps)));
+                }
                 Span { start_seconds: 0.0, frames: Some(frames), seconds: None }
             }
-            Mode::Video => Span { start_seconds, frames, seconds: duration },
+            Mode::Video => {
+                if let Some(frames) = frames.filter(|&f| f > MAX_FRAMES) {
+                    return Err(Problem::at("frames", too_many(frames, 24.0)));
+                }
+                Span { start_seconds, frames, seconds: duration }
+            }
         };
         if mode == Mode::Zoom && from_noise && settings.width.is_none() && settings.height.is_none() {
             // A zoom from noise given no size at all is 640x360 (the README's audio example).
@@ -157,8 +168,10 @@ impl Job {
         let span_description = match mode {
             Mode::Still => serde_json::Value::Null,
             Mode::Zoom => serde_json::json!({ "frames": span.frames }),
+            // Not `--no-audio`: it changes no frame, and a resume with it joins frames whose
+            // sound could not be muxed.
             Mode::Video => serde_json::json!({
-                "start": span.start_seconds, "frames": span.frames, "duration": span.seconds, "audio": keep_sound,
+                "start": span.start_seconds, "frames": span.frames, "duration": span.seconds,
             }),
         };
         let description = describe(mode, &source, &settings, span_description);
@@ -244,6 +257,7 @@ impl Job {
 
     /// The same job with other render options (a batch's rerun continues a checkpoint).
     pub fn with_options(&self, options: RenderOptions) -> Job {
+        let options = RenderOptions { checkpoint_every: self.options.checkpoint_every, ..options };
         Job { options, ..self.clone() }
     }
 
@@ -253,6 +267,12 @@ impl Job {
     }
 }
 
+/// "N frames are more than ..." for a frame count past [`MAX_FRAMES`].
+fn too_many(frames: u64, fps: f64) -> String {
+    let hours = MAX_FRAMES as f64 / fps / 3600.0;
+    format!("{frames} frames are more than the {MAX_FRAMES} one render may have ({hours:.1} hours at {fps} fps)")
+}
+
 /// The job as a checkpoint records it. The device, thread count, cuDNN autotuning and CUDA
 /// graphs may change between runs, and settings that do not act on the job's mode (a footage
 /// file's `fps`: only image sequences take one) are left out.
@@ -260,7 +280,7 @@ fn describe(mode: Mode, source: &Source, settings: &Settings, span: serde_json::
     let mut description = serde_json::to_value(settings).unwrap_or_default();
     if let Some(map) = description.as_object_mut() {
         map.retain(|key, _| mode.takes(key));
-        for key in ["device", "threads", "cudnn-benchmark", "cuda-graphs"] {
+        for key in ["device", "threads", "cudnn-benchmark", "cuda-graphs", "checkpoint-every"] {
             map.remove(key);
         }
         if mode == Mode::Video && !source.file().is_some_and(is_sequence_input) {

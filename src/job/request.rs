@@ -4,6 +4,10 @@ use crate::config::settings::Settings;
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 
+/// The most frames one render may have: 11.5 hours at 24 fps (a feature film is 150,000). Every
+/// frame has a row in the render's plan, so the count is bounded before anything is sized by it.
+pub const MAX_FRAMES: u64 = 1_000_000;
+
 /// The input name that starts a still (or a zoom) from seeded noise instead of a file.
 pub const NOISE: &str = "noise";
 
@@ -38,6 +42,7 @@ const MODE_KEYS: &[(&str, &[Mode])] = &[
     ("audio", &[Mode::Zoom, Mode::Video]),
     ("loop", &[Mode::Zoom]),
     ("interpolation", &[Mode::Zoom, Mode::Video]),
+    ("checkpoint-every", &[Mode::Zoom, Mode::Video]),
 ];
 
 impl Mode {

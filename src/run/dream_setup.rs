@@ -194,6 +194,21 @@ pub fn frame_params(spec: &DreamSpec, plan: &FramePlan, network: &Network) -> Re
     Ok(params)
 }
 
+/// Checks what a render checks before its first frame: every distinct frame's layers, channels,
+/// class and guide against the spec's network (loaded on the CPU), as `dreamreel plan` does.
+pub fn check_plan(spec: &DreamSpec, plan: &FramePlan) -> Result<()> {
+    let network = load_network_on(spec, Device::Cpu)?;
+    let setup = DreamSetup::with_network(spec, network)?;
+    let mut checked: Option<&FrameValues> = None;
+    for row in &plan.rows {
+        if checked != Some(row) {
+            setup.params(row)?;
+            checked = Some(row);
+        }
+    }
+    Ok(())
+}
+
 /// The dream parameters of one frame whose values are `row`, on `network`.
 pub fn dream_params(spec: &DreamSpec, row: &FrameValues, network: &Network) -> Result<DreamParams> {
     let mask = spec.mask().map(|(path, invert)| Mask::load(path, invert)).transpose()?;

@@ -22,13 +22,14 @@ fn load_audio(job: &Job, fps: f64, frames: u64) -> Result<Option<AudioSignals>> 
     let given = job.soundtrack().is_some();
     let wanted = job.per_frame().uses_audio() || given;
     let Some((path, start)) = soundtrack(job).filter(|_| wanted) else { return Ok(None) };
-    let duration = frames as f64 / fps;
-    let samples = crate::video::decode_mono(&path, SAMPLE_RATE, start, Some(duration)).map_err(|e| {
+    // The whole soundtrack: onsets, tempo and levels are the whole file's, so renders of its parts
+    // (`--start`, a film's parts) agree on every frame they share.
+    let samples = crate::video::decode_mono(&path, SAMPLE_RATE, 0.0, None).map_err(|e| {
         let message = e.to_string();
         if given { Error::setting("audio", message) } else { Error::input(&path, message) }
     })?;
     match samples {
-        Some(samples) => Ok(Some(AudioSignals::analyse(&samples, fps, frames))),
+        Some(samples) => Ok(Some(AudioSignals::analyse_from(&samples, fps, start, frames))),
         None if given => Err(Error::setting("audio", format!("'{}' has no audio stream", path.display()))),
         // Footage without sound: the schedules' check names the signal that has no source.
         None => Ok(None),

@@ -17,6 +17,7 @@ use crate::frame::footage::{Carry, FollowedFrame, carried_iterations, follow};
 use crate::frame::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::frame::rgb::Frame;
 use crate::frame::transform::{blend, noise};
+use crate::job::OutputKind;
 use crate::job::plan::{FramePlan, FrameValues};
 use crate::job::render_job::{Job, Source};
 use crate::run::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
@@ -24,11 +25,11 @@ use crate::run::dream_setup::DreamSetup;
 use crate::run::looping::Loop;
 use crate::run::progress::Progress;
 use crate::video::{
-    self, AudioSource, ConcatOptions, Rational, ReadOptions, VideoInfo, VideoReader, VideoWriter, WriteOptions,
+    self, AudioSource, Rational, ReadOptions, SoundPlan, VideoInfo, VideoReader, VideoWriter, WriteOptions,
 };
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 use tch::{Device, Tensor};
@@ -52,6 +53,8 @@ pub struct VideoReport {
     pub last_objective: f64,
     /// Footage frames (from 0) found to start a new shot, where the dream started afresh.
     pub cuts: Vec<u64>,
+    /// Footage frames the decoder could not decode (a damaged file), skipped.
+    pub undecodable_frames: u64,
 }
 
 /// What the dream stage sends the encoder.
@@ -165,6 +168,7 @@ struct SourceFacts {
     frames: u64,
     /// Frames for the progress display (`None`: unknown).
     progress_total: Option<u64>,
+    /// The sound to mux in, before it is planned for the output's container.
     sound: Option<AudioSource>,
 }
 
@@ -212,6 +216,8 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
     let mut state = Resumable::open(job, device)?;
     let started = Instant::now();
     let (resumed, skip) = (state.last.take(), state.frames_done());
+    let undecodable = AtomicU64::new(0);
+    let undecodable = &undecodable;
     thread::scope(|scope| {
         let mut sources = Vec::new();
         let (facts, plan, mut feed) = match first {
@@ -230,7 +236,7 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
                 let read = crate::run::per_frame::read_options(job);
                 let input = job.source().path();
                 let decoder = spawn_stage(scope, "decode", move || {
-                    decode(input, &read, (decode_from, cancel), info_tx, to_flow)
+                    decode(input, &read, (decode_from, cancel, undecodable), info_tx, to_flow)
                 })?;
                 let info = match info_rx.recv() {
                     Ok(Ok(info)) => info,
@@ -260,8 +266,14 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         };
         let write = write_options(job, &facts);
         check_writable(job, &write)?;
+        // Each sound stream copied or transcoded, as the muxer really takes it: decided before the
+        // first frame, so a finished render is never lost to its sound.
+        let sound = match (&facts.sound, job.output().kind()) {
+            (Some(source), OutputKind::Container { .. }) => Some(video::plan_sound(source, job.output().path())?),
+            _ => None,
+        };
         let (to_encoder, encoder_messages) = bounded(CHANNEL_FRAMES);
-        let stage = state.encode_stage(write, facts.sound.clone());
+        let stage = state.encode_stage(write, sound);
         let encoder = spawn_stage(scope, "encode", move || stage.run(encoder_messages))?;
         progress.start(facts.progress_total);
         progress.advance(skip);
@@ -295,6 +307,7 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         report.map(|report| VideoReport {
             frames: report.frames.saturating_sub(held),
             resumed_frames: report.resumed_frames.min(report.frames.saturating_sub(held)),
+            undecodable_frames: undecodable.load(Ordering::SeqCst),
             ..report
         })
     })
@@ -405,14 +418,14 @@ impl Resumable {
     }
 
     /// The encode stage's state, handed to its thread.
-    fn encode_stage(&self, write: WriteOptions, audio: Option<AudioSource>) -> EncodeStage {
+    fn encode_stage(&self, write: WriteOptions, sound: Option<SoundPlan>) -> EncodeStage {
         EncodeStage {
             output: self.output.clone(),
             sequence: self.sequence,
             work: WorkFolder::for_output(&self.output),
             checkpoint: self.checkpoint.clone(),
             write,
-            audio,
+            sound,
         }
     }
 
@@ -455,6 +468,7 @@ impl Resumable {
             dream_time: done.dream_time,
             last_objective: done.last_objective,
             cuts: done.cuts,
+            undecodable_frames: 0,
         })
     }
 }
@@ -626,7 +640,7 @@ struct EncodeStage {
     work: WorkFolder,
     checkpoint: Checkpoint,
     write: WriteOptions,
-    audio: Option<AudioSource>,
+    sound: Option<SoundPlan>,
 }
 
 /// The open writer: a segment of the work folder (with its name) or the image sequence.
@@ -671,14 +685,15 @@ impl EncodeStage {
 
     /// Writes the output from the finished segments, with the sound (an image sequence is
     /// already complete: each checkpoint closed its frames).
-    fn join(mut self) -> Result<()> {
+    fn join(self) -> Result<()> {
         if self.sequence {
             return Ok(());
         }
         crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Join);
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
-        let options = ConcatOptions { frame_rate: self.write.frame_rate, audio: self.audio.take() };
-        Ok(video::concat_segments(&segments, &self.output, &options)?)
+        // A join that fails keeps the segments and the checkpoint: `--resume` (with `--no-audio`,
+        // which changes no frame, if the sound was at fault) joins them again.
+        Ok(video::join_segments(&segments, &self.output, self.write.frame_rate, self.sound.as_ref())?)
     }
 }
 
@@ -701,7 +716,7 @@ fn join<T>(handle: thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
 fn decode(
     input: &Path,
     read: &ReadOptions,
-    (skip, cancel): (u64, &AtomicBool),
+    (skip, cancel, undecodable): (u64, &AtomicBool, &AtomicU64),
     info: Sender<Result<VideoInfo>>,
     frames: Sender<Result<Frame>>,
 ) -> Result<()> {
@@ -727,7 +742,10 @@ fn decode(
                     return Ok(());
                 }
             }
-            Ok(None) => return Ok(()),
+            Ok(None) => {
+                undecodable.store(reader.undecodable_frames(), Ordering::SeqCst);
+                return Ok(());
+            }
             Err(e) => {
                 let _ = frames.send(Err(e.into()));
                 return Ok(());
@@ -769,7 +787,7 @@ fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
     let estimate = info.frame_count.or(info.duration_seconds.map(|s| (s * frame_rate).round() as u64));
     let frames = match (span.frames, by_seconds) {
         (Some(frames), _) => Some(frames.min(estimate.unwrap_or(frames))),
-        (None, Some(frames)) => Some(frames),
+        (None, Some(frames)) => Some(frames.min(estimate.unwrap_or(frames))),
         (None, None) => estimate,
     };
     frames.unwrap_or(1).max(1)

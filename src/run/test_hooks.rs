@@ -6,8 +6,10 @@
 //! - `DREAMREEL_TEST_DEVICES_ON_CPU=1`: `--devices` runs its workers with each job's own device,
 //!   so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
 use std::sync::OnceLock;
+#[cfg(feature = "video")]
 use std::time::Duration;
 
+#[cfg(feature = "video")]
 #[derive(Clone, Copy)]
 pub(crate) enum Stage {
     Decode,
@@ -16,6 +18,7 @@ pub(crate) enum Stage {
 }
 
 /// Sleeps for the stage's delay, if a test set one.
+#[cfg(feature = "video")]
 pub(crate) fn pause(stage: Stage) {
     static DELAYS: OnceLock<[Option<Duration>; 3]> = OnceLock::new();
     let delays = DELAYS.get_or_init(|| {

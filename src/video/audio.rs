@@ -1,5 +1,5 @@
-//! Audio for the writer: copy (or transcode) every audio stream of a source
-//! file into the output, cut to a time span and shifted to start at 0.
+//! Audio for the writer: copy or transcode every audio stream of a source file into the output,
+//! as its [`SoundPlan`] decided, cut to a time span and shifted to start at 0.
 //!
 //! Audio is fed to the muxer as video frames arrive (see `AudioMux::pump`), so
 //! a long render never buffers its whole soundtrack.
@@ -7,9 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg::{ChannelLayout, Packet, codec, decoder, encoder, filter, format, frame, media};
+use ffmpeg::{Packet, codec, decoder, encoder, filter, format, frame, media};
 use ffmpeg_next as ffmpeg;
 
+use super::sound_plan::{SoundAction, SoundPlan, decoder_format, open_decoder, open_encoder};
 use super::{VideoError, container_start_seconds, show};
 
 /// Copied packets that start this much before the cut still count as inside (rounding slack).
@@ -54,60 +55,65 @@ struct Transcoder {
 }
 
 impl AudioMux {
-    /// Open `path` and add one output stream per audio stream; call before the header is written.
-    /// Returns `None` when the source has no audio.
-    pub fn open(
-        path: &Path,
-        start_seconds: f64,
-        duration_seconds: Option<f64>,
-        octx: &mut format::context::Output,
-        transcode_to: &[&str],
-    ) -> Result<Option<Self>, VideoError> {
+    /// Open the plan's source and add one output stream per sound stream, copied or transcoded as
+    /// the plan decided; call before the header is written. `None` when the plan has no sound.
+    pub fn open(plan: &SoundPlan, octx: &mut format::context::Output) -> Result<Option<Self>, VideoError> {
+        let source = plan.source();
+        let path = source.path.as_path();
+        if plan.is_silent() {
+            return Ok(None);
+        }
         if !path.exists() {
             return Err(VideoError::NotFound { path: show(path) });
         }
         let mut ictx =
             format::input(&path).map_err(|e| VideoError::NotMedia { path: show(path), reason: e.to_string() })?;
         let origin = container_start_seconds(&ictx);
-        let start = start_seconds.max(0.0);
+        let start = source.start_seconds.max(0.0);
         let cut_start = origin + start;
         let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
 
         let mut tracks = Vec::new();
-        let sources: Vec<(usize, codec::Parameters, ffmpeg::Rational)> = ictx
-            .streams()
-            .filter(|s| s.parameters().medium() == media::Type::Audio)
-            .map(|s| (s.index(), s.parameters(), s.time_base()))
-            .collect();
-        for (in_index, params, in_tb) in sources {
-            let track = if super::container::muxer_accepts(octx, params.id()) {
-                let mut ost = octx
-                    .add_stream(encoder::find(codec::Id::None))
-                    .map_err(|e| VideoError::ffmpeg(path, "cannot add an audio stream", e))?;
-                ost.set_parameters(params);
-                // SAFETY: the stream's codecpar is valid; a tag from another container may be invalid here, 0 lets the muxer pick.
-                unsafe {
-                    (*ost.parameters().as_mut_ptr()).codec_tag = 0;
+        for planned in plan.tracks() {
+            let stream = ictx
+                .stream(planned.stream)
+                .filter(|s| {
+                    s.parameters().medium() == media::Type::Audio && s.parameters().id().name() == planned.codec
+                })
+                .ok_or_else(|| {
+                    VideoError::invalid(path, format!("sound stream {} changed since the render began", planned.stream))
+                })?;
+            let (in_index, params, in_tb) = (stream.index(), stream.parameters(), stream.time_base());
+            let track = match planned.action {
+                SoundAction::Copy => {
+                    let mut ost = octx
+                        .add_stream(encoder::find(codec::Id::None))
+                        .map_err(|e| VideoError::ffmpeg(path, "cannot add an audio stream", e))?;
+                    ost.set_parameters(params);
+                    // SAFETY: the stream's codecpar is valid; a tag from another container may be invalid here, 0 lets the muxer pick.
+                    unsafe {
+                        (*ost.parameters().as_mut_ptr()).codec_tag = 0;
+                    }
+                    Track { in_index, in_tb, out_index: ost.index(), out_tb: in_tb, mode: Mode::Copy }
                 }
-                Track { in_index, in_tb, out_index: ost.index(), out_tb: in_tb, mode: Mode::Copy }
-            } else {
-                let (transcoder, codec) = Transcoder::new(path, params, in_tb, cut_start, transcode_to, global_header)?;
-                let mut ost =
-                    octx.add_stream(codec).map_err(|e| VideoError::ffmpeg(path, "cannot add an audio stream", e))?;
-                ost.set_parameters(&transcoder.encoder);
-                ost.set_time_base(transcoder.enc_tb);
-                Track {
-                    in_index,
-                    in_tb,
-                    out_index: ost.index(),
-                    out_tb: transcoder.enc_tb,
-                    mode: Mode::Transcode(Box::new(transcoder)),
+                SoundAction::Transcode(encoder_name) => {
+                    let (transcoder, codec) =
+                        Transcoder::new(path, params, in_tb, cut_start, encoder_name, global_header)?;
+                    let mut ost = octx
+                        .add_stream(codec)
+                        .map_err(|e| VideoError::ffmpeg(path, "cannot add an audio stream", e))?;
+                    ost.set_parameters(&transcoder.encoder);
+                    ost.set_time_base(transcoder.enc_tb);
+                    Track {
+                        in_index,
+                        in_tb,
+                        out_index: ost.index(),
+                        out_tb: transcoder.enc_tb,
+                        mode: Mode::Transcode(Box::new(transcoder)),
+                    }
                 }
             };
             tracks.push(track);
-        }
-        if tracks.is_empty() {
-            return Ok(None);
         }
 
         if start > 0.0 {
@@ -121,7 +127,7 @@ impl AudioMux {
             ictx,
             tracks,
             cut_start,
-            explicit_end: duration_seconds.map(|d| d.max(0.0)),
+            explicit_end: source.duration_seconds.map(|d| d.max(0.0)),
             pending: None,
             input_done: false,
         }))
@@ -250,71 +256,16 @@ impl Transcoder {
         params: codec::Parameters,
         in_tb: ffmpeg::Rational,
         cut_start: f64,
-        encoder_names: &[&str],
+        encoder_name: &str,
         global_header: bool,
     ) -> Result<(Self, ffmpeg::Codec), VideoError> {
-        let codec_name = params.id().name();
-        let ctx = codec::context::Context::from_parameters(params)
-            .map_err(|e| VideoError::ffmpeg(path, "cannot read an audio stream", e))?;
-        let mut opening = ctx.decoder();
-        opening.set_packet_time_base(in_tb);
-        let decoder = opening
-            .audio()
-            .map_err(|e| VideoError::ffmpeg(path, format!("cannot decode audio codec {codec_name}"), e))?;
-
-        let codec = encoder_names.iter().find_map(|name| encoder::find_by_name(name)).ok_or_else(|| {
-            VideoError::NoEncoder { path: show(path), what: format!("audio ({})", encoder_names.join(" or ")) }
-        })?;
-        let caps = codec.audio().map_err(|e| VideoError::ffmpeg(path, "audio encoder is not an audio codec", e))?;
-
-        let in_layout = if decoder.channel_layout().bits() != 0 {
-            decoder.channel_layout()
-        } else {
-            ChannelLayout::default(i32::from(decoder.channels().max(1)))
-        };
-        let channels = in_layout.channels();
-        let layout = caps.channel_layouts().map(|layouts| layouts.best(channels)).unwrap_or(in_layout);
-        let in_rate = decoder.rate() as i32;
-        let rate = match caps.rates() {
-            // Keep the source rate if allowed, else the nearest higher one (Opus: 48 kHz).
-            Some(rates) => {
-                let rates: Vec<i32> = rates.collect();
-                if rates.contains(&in_rate) {
-                    in_rate
-                } else {
-                    rates
-                        .iter()
-                        .copied()
-                        .filter(|&r| r >= in_rate)
-                        .min()
-                        .or_else(|| rates.iter().copied().max())
-                        .unwrap_or(48_000)
-                }
-            }
-            None => in_rate,
-        };
-        let sample_format = caps
-            .formats()
-            .and_then(|mut formats| formats.next())
-            .ok_or_else(|| VideoError::invalid(path, "audio encoder lists no sample formats"))?;
-
-        let mut enc = codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .audio()
-            .map_err(|e| VideoError::ffmpeg(path, "cannot create the audio encoder", e))?;
+        let decoder = open_decoder(path, params, in_tb)?;
+        let codec = encoder::find_by_name(encoder_name)
+            .ok_or_else(|| VideoError::NoEncoder { path: show(path), what: format!("audio ({encoder_name})") })?;
+        let (in_rate, in_layout) = decoder_format(&decoder);
+        let encoder = open_encoder(path, codec, in_rate, in_layout, global_header)?;
+        let (rate, layout, sample_format) = (encoder.rate() as i32, encoder.channel_layout(), encoder.format());
         let enc_tb = ffmpeg::Rational::new(1, rate);
-        enc.set_rate(rate);
-        enc.set_channel_layout(layout);
-        enc.set_channels(layout.channels());
-        enc.set_format(sample_format);
-        enc.set_time_base(enc_tb);
-        enc.set_bit_rate(64_000 * layout.channels().max(1) as usize);
-        if global_header {
-            enc.set_flags(codec::Flags::GLOBAL_HEADER);
-        }
-        let encoder = enc
-            .open_as(codec)
-            .map_err(|e| VideoError::ffmpeg(path, format!("cannot open audio encoder {}", codec.name()), e))?;
 
         // atrim drops what precedes the cut, asetpts moves the cut to 0, aresample/aformat match the encoder.
         let source_args = format!(

@@ -15,6 +15,7 @@ use ffmpeg_next as ffmpeg;
 use super::audio::AudioMux;
 use super::container::{Container, codec_of};
 use super::encode::AUDIO_LAG_SECONDS;
+use super::sound_plan::{SoundPlan, plan_sound};
 use super::{AudioSource, Rational, VideoError, init, show};
 
 /// How to join segments.
@@ -22,7 +23,7 @@ use super::{AudioSource, Rational, VideoError, init, show};
 pub struct ConcatOptions {
     /// Nominal frame rate, stored in the stream header (avg/r_frame_rate).
     pub frame_rate: Rational,
-    /// Soundtrack, as in `WriteOptions::audio`: copied when the container accepts it, else transcoded.
+    /// Soundtrack, as in `WriteOptions::audio`: copied when the container takes it, else transcoded.
     pub audio: Option<AudioSource>,
 }
 
@@ -54,15 +55,40 @@ struct Timeline {
 }
 
 /// Joins video-only segment files, in order, into `output` (format by extension: mp4/mov/mkv/webm)
-/// by stream copy, adding the audio; written under a temporary name and renamed into place when
-/// complete, so nothing is left under `output` on failure.
+/// by stream copy, adding the sound as [`plan_sound`] decides now (a render decides it before its
+/// first frame and calls [`join_segments`] with that plan). See [`join_segments`] for failures.
 pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOptions) -> Result<(), VideoError> {
+    let sound = options.audio.as_ref().map(|source| plan_sound(source, output)).transpose()?;
+    join_segments(segments, output, options.frame_rate, sound.as_ref())
+}
+
+/// Joins video-only segment files, in order, into `output` by stream copy, with the sound of
+/// `sound` copied or transcoded as planned (`None`: silent). The output is written under a
+/// temporary name and renamed into place when complete: a failure leaves nothing under `output`,
+/// keeps an existing file there, and never touches the segments (they are only read), so the
+/// caller can join them again, with other sound or none.
+pub fn join_segments(
+    segments: &[PathBuf],
+    output: &Path,
+    frame_rate: Rational,
+    sound: Option<&SoundPlan>,
+) -> Result<(), VideoError> {
     init()?;
     let first_path = segments.first().ok_or_else(|| VideoError::invalid(output, "no segments to join"))?;
-    if !options.frame_rate.is_valid() {
-        return Err(VideoError::invalid(output, format!("invalid frame rate {}", options.frame_rate)));
+    if !frame_rate.is_valid() {
+        return Err(VideoError::invalid(output, format!("invalid frame rate {frame_rate}")));
     }
     let container = Container::of(output)?;
+    if let Some(plan) = sound
+        && plan.extension() != container.extension
+    {
+        let what = format!("the sound was planned for .{}, not .{}", plan.extension(), container.extension);
+        return Err(VideoError::invalid(output, what));
+    }
+    let temp = crate::output::temporary_path(output);
+    if let Some(segment) = segments.iter().find(|s| same_file(s, output) || same_file(s, &temp)) {
+        return Err(VideoError::invalid(segment, "a segment cannot be the output it is joined into"));
+    }
     if container.is_gif {
         return super::gif::write_gif(segments, output);
     }
@@ -70,10 +96,9 @@ pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOpti
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| VideoError::io(output, "cannot create the output folder", e))?;
     }
-    let temp = crate::output::temporary_path(output);
     let mut octx = format::output_as(&temp, container.muxer)
         .map_err(|e| VideoError::ffmpeg(output, "cannot create the output file", e))?;
-    let result = join(&mut octx, output, container, first, segments, options);
+    let result = join(&mut octx, output, container, first, segments, frame_rate, sound);
     // Close the file (flushing it) before it is renamed or removed.
     drop(octx);
     let result = result.and_then(|()| {
@@ -86,6 +111,14 @@ pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOpti
     result
 }
 
+/// True when both paths exist and name the same file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Header, every segment's packets (`first` is `segments[0]`, already open) with the audio interleaved, trailer.
 fn join(
     octx: &mut format::context::Output,
@@ -93,7 +126,8 @@ fn join(
     container: &Container,
     first: Segment,
     segments: &[PathBuf],
-    options: &ConcatOptions,
+    frame_rate: Rational,
+    sound: Option<&SoundPlan>,
 ) -> Result<(), VideoError> {
     let codec = codec_of(first.id).ok_or_else(|| {
         VideoError::invalid(output, format!("segments hold {}, not a codec dreamreel writes", first.id.name()))
@@ -102,7 +136,7 @@ fn join(
         let ext = container.extension.to_string();
         return Err(VideoError::IncompatibleCodec { path: show(output), codec, ext });
     }
-    let mut timeline = Timeline::new(options.frame_rate, first.tb, first.delay);
+    let mut timeline = Timeline::new(frame_rate, first.tb, first.delay);
     let stream_index = {
         let mut ost = octx
             .add_stream(encoder::find(codec::Id::None))
@@ -115,14 +149,12 @@ fn join(
             (*ost.parameters().as_mut_ptr()).codec_tag = tag;
         }
         ost.set_time_base(timeline.tb);
-        ost.set_avg_frame_rate(ffmpeg::Rational::from(options.frame_rate));
-        ost.set_rate(ffmpeg::Rational::from(options.frame_rate));
+        ost.set_avg_frame_rate(ffmpeg::Rational::from(frame_rate));
+        ost.set_rate(ffmpeg::Rational::from(frame_rate));
         ost.index()
     };
-    let mut audio = match &options.audio {
-        Some(src) => {
-            AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, container.audio_encoders)?
-        }
+    let mut audio = match sound {
+        Some(plan) => AudioMux::open(plan, octx)?,
         None => None,
     };
     octx.write_header().map_err(|e| VideoError::ffmpeg(output, "cannot write the file header", e))?;
@@ -356,6 +388,42 @@ mod tests {
         }
         assert_eq!(probe(&dir.path().join("out.webm"), "a:0", "stream=codec_name"), "opus");
         assert_eq!(probe(&dir.path().join("out.mov"), "v:0", "stream=codec_tag_string"), "hvc1");
+    }
+
+    #[test]
+    fn a_failed_join_keeps_the_segments_for_a_join_without_sound() {
+        let dir = tempfile::tempdir().unwrap();
+        let sound = dir.path().join("sound.flac");
+        run_ffmpeg(&["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "flac", sound.to_str().unwrap()]);
+        let segments = [
+            write_segment(&dir.path().join("a.mkv"), 0..10, Codec::H264, (64, 48)),
+            write_segment(&dir.path().join("b.mkv"), 10..20, Codec::H264, (64, 48)),
+        ];
+        let bytes = |paths: &[PathBuf]| paths.iter().map(|p| std::fs::read(p).unwrap()).collect::<Vec<_>>();
+        let before = bytes(&segments);
+        let out = dir.path().join("out.mp4");
+        let source = AudioSource { path: sound.clone(), start_seconds: 0.0, duration_seconds: None };
+        let plan = plan_sound(&source, &out).unwrap();
+        assert_eq!(plan.to_string(), "sound: flac transcoded to aac");
+
+        // The sound goes away between the plan and the join: the join fails at its end.
+        std::fs::remove_file(&sound).unwrap();
+        let rate = Rational::new(24, 1);
+        let err = join_segments(&segments, &out, rate, Some(&plan)).unwrap_err();
+        assert!(err.to_string().ends_with("sound.flac: file not found"), "{err}");
+        let err = join_segments(&segments, &dir.path().join("out.mkv"), rate, Some(&plan)).unwrap_err();
+        assert!(err.to_string().ends_with("out.mkv: the sound was planned for .mp4, not .mkv"), "{err}");
+        let err = join_segments(&segments, &segments[1], rate, None).unwrap_err();
+        assert!(err.to_string().ends_with("b.mkv: a segment cannot be the output it is joined into"), "{err}");
+        assert!(!out.exists());
+        assert!(leftovers(dir.path()).is_empty());
+        assert_eq!(bytes(&segments), before, "a failed join changed a segment");
+
+        // The same segments join again without the sound.
+        join_segments(&segments, &out, rate, None).unwrap();
+        assert_eq!(probe(&out, "v:0", "stream=nb_read_frames"), "20");
+        assert_eq!(probe(&out, "a", "stream=codec_name"), "");
+        assert_eq!(bytes(&segments), before);
     }
 
     #[test]

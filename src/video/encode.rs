@@ -14,6 +14,7 @@ use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
 use super::container::{Container, encoder_names};
+use super::sound_plan::plan_sound;
 use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
 use crate::output::PARTIAL;
 
@@ -241,9 +242,7 @@ impl ContainerSink {
         };
 
         let mut audio = match &opts.audio {
-            Some(src) => {
-                AudioMux::open(&src.path, src.start_seconds, src.duration_seconds, octx, container.audio_encoders)?
-            }
+            Some(src) => AudioMux::open(&plan_sound(src, path)?, octx)?,
             None => None,
         };
 
@@ -752,6 +751,8 @@ mod tests {
         send_sync::<WriteOptions>();
         send_sync::<crate::video::VideoInfo>();
         send_sync::<VideoError>();
+        // Planned before the first frame on one thread, followed by the join on another.
+        send_sync::<crate::video::SoundPlan>();
     }
 
     #[test]

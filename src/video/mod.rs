@@ -1,8 +1,7 @@
-//! Video input/output: decode any FFmpeg-readable file into RGB frames, and encode RGB frames
-//! (plus sound taken from a source file) into a container, a GIF or a PNG image sequence. FFmpeg
-//! objects stay on the thread that made them; only plain data (`Frame`, infos, options) travels.
-//! [`codec`] is always built (settings name codecs without FFmpeg); each other file holds
-//! `#![cfg(feature = "video")]`.
+//! Video input/output: FFmpeg-readable files decoded into RGB frames, RGB frames (with a file's
+//! sound) encoded into a container, a GIF or PNG frames. FFmpeg objects stay on the thread that
+//! made them. [`codec`] is always built (settings name codecs without FFmpeg); every other file
+//! holds `#![cfg(feature = "video")]`.
 mod audio;
 mod audio_samples;
 pub mod codec;
@@ -16,6 +15,7 @@ mod gif;
 mod rational;
 mod sequence;
 mod setup;
+mod sound_plan;
 mod testutil;
 mod timing;
 
@@ -27,7 +27,7 @@ pub(crate) use {
 #[cfg(feature = "video")]
 pub use {
     audio_samples::decode_mono,
-    concat::{ConcatOptions, concat_segments},
+    concat::{ConcatOptions, concat_segments, join_segments},
     decode::{ReadOptions, VideoInfo, VideoReader},
     encode::{
         AudioSource, VideoWriter, WriteOptions, existing_frames, is_image_sequence, remove_frames_after, sequence_frame,
@@ -36,4 +36,5 @@ pub use {
     rational::Rational,
     sequence::is_sequence_input,
     setup::{ffmpeg_version, init},
+    sound_plan::{SoundAction, SoundPlan, SoundTrack, plan_sound},
 };

@@ -128,6 +128,11 @@ fn folder_of(path: &Path) -> PathBuf {
     }
 }
 
+/// True when `path` names an image-sequence input: a `%d` pattern or a folder of numbered images.
+pub fn is_sequence_input(path: &Path) -> bool {
+    path.is_dir() || is_image_sequence(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,9 +175,4 @@ mod tests {
         assert!(find(empty.path()).unwrap_err().to_string().contains("holds no numbered images"));
         assert_eq!(find(Path::new("clip.mp4")).unwrap(), None);
     }
-}
-
-/// True when `path` names an image-sequence input: a `%d` pattern or a folder of numbered images.
-pub fn is_sequence_input(path: &Path) -> bool {
-    path.is_dir() || is_image_sequence(path)
 }

@@ -157,6 +157,9 @@ fn bad_masks_are_refused_before_anything_renders() {
     let run = dreamreel().arg("batch").arg(&manifest).output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("job 2") && stderr.contains("mask: ") && stderr.contains("notes.png: not an image"), "{stderr}");
+    assert!(
+        stderr.contains("job 2") && stderr.contains("mask: ") && stderr.contains("notes.png: not an image"),
+        "{stderr}"
+    );
     assert!(!folder.path().join("a.png").exists(), "job 1 did not start");
 }

@@ -100,7 +100,7 @@ fn bad_preset_files_name_the_file_line_and_key() {
         (
             "string.toml",
             "layers = \"stem\"\niterations = \"ten\"\n",
-            "2: iterations: at character 1 of 'ten': unknown name 'ten' (use t, s, n, loud, beat, bass, mid, high, bpm, pi)",
+            "2: iterations: at character 1 of 'ten': unknown name 'ten' (use t, s, n, max_f, loud, beat, bass, mid, high, bpm, pi, tau)",
         ),
         ("range.toml", "step = 0.01\n\noctaves = 0\n", "3: octaves: 0 must be at least 1"),
         ("syntax.toml", "octaves = 4\nstep = \n", "2: string values must be quoted, expected literal string"),
