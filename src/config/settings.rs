@@ -246,6 +246,8 @@ impl Settings {
         let mut s = Settings::default();
         let mut layers_given = false;
         let mut class_layers = false;
+        // `class-layers` as the last layer that names it said it.
+        let mut class_layers_asked = None;
         for p in patches {
             layers_given |= p.layers.is_some();
             macro_rules! take {
@@ -287,12 +289,16 @@ impl Settings {
             let new_objective = p.class.is_some() || p.channels.is_some() || p.guide.is_some();
             class_layers = if new_objective { p.layers.is_some() } else { class_layers || p.layers.is_some() };
             class_layers = p.class_layers.unwrap_or(class_layers);
+            class_layers_asked = p.class_layers.or(class_layers_asked);
         }
         if !layers_given && s.model == ModelKind::GoogLeNet {
             // The 2015 look: the default layers are EfficientNet's, so GoogLeNet gets its own.
             s.layers = GOOGLENET_LAYERS.into();
         }
         take_switches(&mut s)?;
+        if class_layers_asked == Some(true) && s.class.is_none() {
+            return Err(Error::setting("class-layers", "adds the layers to a class's dream: give --class too"));
+        }
         s.class_layers = class_layers && s.class.is_some();
         s.check()?;
         Ok(s)
@@ -306,9 +312,7 @@ impl Settings {
         ensure(self.octaves >= 1, "octaves", format!("{} must be at least 1", self.octaves))?;
         ensure(self.octaves <= 20, "octaves", format!("{} is more than 20", self.octaves))?;
         check_constants(self)?;
-        if let Some(classes) = &self.class {
-            crate::model::imagenet::parse_classes(classes)?;
-        }
+        check_objective_lists(&self.layers, self.class.as_deref())?;
         ensure((1..=10_000).contains(&self.steps), "steps", format!("{} must be between 1 and 10000", self.steps))?;
         ensure(self.image_steps <= 10_000, "image-steps", format!("{} is more than 10000", self.image_steps))?;
         let rate_ok = self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 10.0;
@@ -366,6 +370,21 @@ impl Settings {
             .join("\n");
         crate::config::schedule::schedules_into_toml(&self.schedules, text) + "\n"
     }
+}
+
+/// Layers and classes each named once (a second `blocks.8`, or `banana` and `954`, would do nothing).
+pub(crate) fn check_objective_lists(layers: &str, class: Option<&str>) -> Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    for layer in layers.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+        if seen.contains(&layer) {
+            return Err(Error::setting("layers", format!("'{layer}' is named twice in '{layers}'")));
+        }
+        seen.push(layer);
+    }
+    if let Some(classes) = class {
+        crate::model::imagenet::parse_classes(classes)?;
+    }
+    Ok(())
 }
 
 /// Layers `patch`'s objective over `settings`: one that names channels, classes or a guide

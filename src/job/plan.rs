@@ -51,10 +51,7 @@ impl FrameValues {
                 key.check(&numbers).map_err(|message| Error::setting(key.name(), message))?;
             }
         }
-        if let Some(classes) = &self.class {
-            crate::model::imagenet::parse_classes(classes)?;
-        }
-        Ok(())
+        crate::config::settings::check_objective_lists(&self.layers, self.class.as_deref())
     }
 }
 
@@ -108,15 +105,34 @@ impl AudioFrames for AudioSignals {
 /// Every frame's values of a render.
 #[derive(Clone, Debug)]
 pub struct FramePlan {
-    pub fps: f64,
-    pub rows: Vec<FrameValues>,
+    fps: f64,
+    rows: Vec<FrameValues>,
     /// The keys whose schedules the rows follow (the others are constants).
-    pub scheduled: Vec<&'static str>,
+    scheduled: Vec<&'static str>,
     /// The soundtrack's signals, when the render has one.
-    pub audio: Option<AudioSignals>,
+    audio: Option<AudioSignals>,
 }
 
 impl FramePlan {
+    /// Every frame's row, in order.
+    pub fn rows(&self) -> &[FrameValues] {
+        &self.rows
+    }
+
+    pub fn fps(&self) -> f64 {
+        self.fps
+    }
+
+    /// The keys whose schedules the rows follow (the others are constants).
+    pub fn scheduled(&self) -> &[&'static str] {
+        &self.scheduled
+    }
+
+    /// The soundtrack's signals, when the render has one.
+    pub fn audio(&self) -> Option<&AudioSignals> {
+        self.audio.as_ref()
+    }
+
     /// Evaluates `spec`'s schedules for `frames` frames at `fps` and checks every frame; a render
     /// of constants is `frames` identical rows.
     pub fn new(spec: &PlanSpec, fps: f64, frames: u64, audio: Option<AudioSignals>) -> Result<FramePlan> {

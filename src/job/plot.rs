@@ -34,14 +34,15 @@ pub fn draw(plan: &FramePlan, path: &Path) -> Result<()> {
             "layers" | "channels" | "class" => panels.push(switch_panel(plan, key)),
             "pan" => {
                 for (axis, name) in [(0, "pan-x"), (1, "pan-y")] {
-                    let values = plan.rows.iter().map(|row| row.numbers.pan).map(|pan| [pan.0, pan.1][axis]).collect();
+                    let values =
+                        plan.rows().iter().map(|row| row.numbers.pan).map(|pan| [pan.0, pan.1][axis]).collect();
                     panels.push(Panel { label: name.into(), curves: vec![(values, BLUE)], range: None });
                 }
             }
             other => {
                 let key = NumberKey::named(other);
                 let values = plan
-                    .rows
+                    .rows()
                     .iter()
                     .map(|row| key.and_then(|key| row.numbers.get(key).first().copied()).unwrap_or(0.0))
                     .collect();
@@ -49,14 +50,14 @@ pub fn draw(plan: &FramePlan, path: &Path) -> Result<()> {
             }
         }
     }
-    if let Some(audio) = &plan.audio {
+    if let Some(audio) = plan.audio() {
         let signals = [&audio.loud, &audio.beat, &audio.bass, &audio.mid, &audio.high];
         let curves = signals.iter().zip(SIGNAL_COLOURS).map(|(signal, colour)| ((*signal).clone(), colour)).collect();
         let label = format!("audio {:.0} bpm", audio.bpm);
         panels.push(Panel { label, curves, range: Some((0.0, 1.0)) });
     }
     let frames = plan.frames().max(2) as f64;
-    let beats: Vec<f64> = plan.audio.iter().flat_map(|a| a.onsets.iter().map(|s| s * plan.fps)).collect();
+    let beats: Vec<f64> = plan.audio().iter().flat_map(|a| a.onsets.iter().map(|s| s * plan.fps())).collect();
     let height = PANEL_HEIGHT * panels.len() as u32;
     let mut buffer = vec![255u8; (WIDTH * height * 3) as usize];
     let mut labels: Vec<(u32, u32, String, RGBColor)> = Vec::new();
@@ -121,7 +122,7 @@ pub fn draw(plan: &FramePlan, path: &Path) -> Result<()> {
 /// A held switch as a step curve: each distinct value gets a level, in order of appearance.
 fn switch_panel(plan: &FramePlan, key: &str) -> Panel {
     let value = |frame: usize| -> String {
-        let row = &plan.rows[frame];
+        let row = &plan.rows()[frame];
         match key {
             "layers" => row.layers.clone(),
             "class" => row.class.clone().unwrap_or_default(),
@@ -129,7 +130,7 @@ fn switch_panel(plan: &FramePlan, key: &str) -> Panel {
         }
     };
     let mut seen: Vec<String> = Vec::new();
-    let levels = (0..plan.rows.len())
+    let levels = (0..plan.rows().len())
         .map(|frame| {
             let v = value(frame);
             let level = seen.iter().position(|s| *s == v).unwrap_or_else(|| {

@@ -286,6 +286,11 @@ fn describe(mode: Mode, source: &Source, settings: &Settings, span: serde_json::
         if mode == Mode::Video && !source.file().is_some_and(is_sequence_input) {
             map.remove("fps");
         }
+        // A schedule stands under its setting's own key, in place of the constant (as a preset
+        // writes it), so a resume's refusal names the option: `--zoom (was "0:(1)...", now 1.05)`.
+        if let Some(serde_json::Value::Object(schedules)) = map.remove("schedules") {
+            map.extend(schedules);
+        }
         map.insert("mode".into(), mode.name().into());
         let input = source.file().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()).display().to_string());
         map.insert("input".into(), input.unwrap_or_else(|| NOISE.into()).into());

@@ -34,9 +34,11 @@ pub fn parse_classes(text: &str) -> Result<Vec<i64>> {
                 names.iter().position(|name| name.eq_ignore_ascii_case(item)).ok_or_else(|| unknown(item, &names))?
             }
         };
-        if !classes.contains(&(index as i64)) {
-            classes.push(index as i64);
+        if classes.contains(&(index as i64)) {
+            let message = format!("'{item}' (class {index}) is named twice in '{text}'");
+            return Err(Error::setting("class", message));
         }
+        classes.push(index as i64);
     }
     if classes.is_empty() {
         return Err(Error::setting("class", "name at least one ImageNet class, e.g. banana or 954"));
@@ -63,7 +65,9 @@ mod tests {
     fn names_and_indices_resolve_once_each() {
         assert_eq!(class_names().len(), CLASS_COUNT);
         assert_eq!(class_name(954), "banana");
-        assert_eq!(parse_classes("banana, 1,Granny smith,954").unwrap(), vec![954, 1, 948]);
+        assert_eq!(parse_classes("banana, 1,Granny smith").unwrap(), vec![954, 1, 948]);
+        let err = parse_classes("banana, 1,954").unwrap_err().to_string();
+        assert!(err.contains("'954' (class 954) is named twice"), "{err}");
     }
 
     #[test]

@@ -111,7 +111,7 @@ fn check_rows(job: &Job, setup: &DreamSetup) -> Result<()> {
     if job.mode() != Mode::Still {
         let plan = crate::run::per_frame::plan_of_job(job)?;
         let mut checked: Option<&crate::job::plan::FrameValues> = None;
-        for row in &plan.rows {
+        for row in plan.rows() {
             if checked != Some(row) {
                 setup.params(row)?;
                 checked = Some(row);

@@ -119,14 +119,7 @@ pub fn differences(saved: &serde_json::Value, current: &serde_json::Value) -> Ve
             }
             (was, now) => {
                 let show = |v: Option<&serde_json::Value>| v.map_or("unset".to_string(), |v| v.to_string());
-                let not =
-                    |v: Option<&serde_json::Value>| v.and_then(|v| v.as_bool()).map(|b| serde_json::Value::Bool(!b));
-                match key.as_str() {
-                    "audio" => {
-                        vec![format!("--no-audio (was {}, now {})", show(not(was).as_ref()), show(not(now).as_ref()))]
-                    }
-                    _ => vec![format!("--{key} (was {}, now {})", show(was), show(now))],
-                }
+                vec![format!("--{key} (was {}, now {})", show(was), show(now))]
             }
         })
         .collect()

@@ -179,8 +179,8 @@ fn with_numbers(objective: DreamParams, row: &FrameValues) -> Result<DreamParams
 pub fn frame_params(spec: &DreamSpec, plan: &FramePlan, network: &Network) -> Result<Vec<DreamParams>> {
     let mask = spec.mask().map(|(path, invert)| Mask::load(path, invert)).transpose()?;
     let mut made: Vec<(&FrameValues, DreamParams)> = Vec::new();
-    let mut params = Vec::with_capacity(plan.rows.len());
-    for row in &plan.rows {
+    let mut params = Vec::with_capacity(plan.rows().len());
+    for row in plan.rows() {
         let objective = match made.iter().find(|(other, _)| other.objective_key() == row.objective_key()) {
             Some((_, objective)) => objective.clone(),
             None => {
@@ -200,7 +200,7 @@ pub fn check_plan(spec: &DreamSpec, plan: &FramePlan) -> Result<()> {
     let network = load_network_on(spec, Device::Cpu)?;
     let setup = DreamSetup::with_network(spec, network)?;
     let mut checked: Option<&FrameValues> = None;
-    for row in &plan.rows {
+    for row in plan.rows() {
         if checked != Some(row) {
             setup.params(row)?;
             checked = Some(row);

@@ -354,9 +354,13 @@ fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
     }
 }
 
-/// The codec's limits at the frames' real size (footage's height follows its aspect).
+/// The codec's limits at the frames' real size. Footage's height follows its aspect, so `--width`
+/// is what changes either side of it.
 fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
-    job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| Error::setting(key, message))
+    job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| match job.source() {
+        Source::Footage(_) => Error::setting("width", message),
+        _ => Error::setting(key, message),
+    })
 }
 
 /// Whether an interrupted render left a checkpoint beside the output.

@@ -590,7 +590,13 @@ pub fn existing_frames(pattern: &Path) -> Vec<(u64, PathBuf)> {
 /// Removes the frames of the image sequence `pattern` numbered after `last`: what an earlier,
 /// longer render left, which a finished render must not keep beside its own.
 pub fn remove_frames_after(pattern: &Path, last: u64) -> Result<(), VideoError> {
-    for (_, path) in existing_frames(pattern).into_iter().filter(|(number, _)| *number > last) {
+    // Only the earlier render's own run of frames, last + 1 onwards without a gap: a file past a
+    // gap (`1000.png` beside a 4-frame render) is somebody else's.
+    let later = existing_frames(pattern).into_iter().filter(|(number, _)| *number > last);
+    for ((number, path), next) in later.zip(last + 1..) {
+        if number != next {
+            break;
+        }
         std::fs::remove_file(&path).map_err(|e| VideoError::io(&path, "cannot remove an old frame", e))?;
     }
     Ok(())
@@ -903,14 +909,16 @@ mod tests {
         assert!(!is_image_sequence(Path::new("out.mp4")));
         assert!(is_image_sequence(Path::new("f%d.png")));
         assert!(!is_image_sequence(Path::new("100%%.png")));
-        for name in ["00007.png", "00012.png", "0001.png", "x00003.png", "00002.jpg"] {
+        for name in ["00007.png", "00008.png", "00012.png", "0001.png", "x00003.png", "00002.jpg"] {
             std::fs::create_dir_all(dir.path().join("frames")).unwrap();
             std::fs::write(dir.path().join("frames").join(name), b"").unwrap();
         }
         let numbers: Vec<u64> = existing_frames(&pattern).into_iter().map(|(n, _)| n).collect();
-        assert_eq!(numbers, [7, 12]);
+        assert_eq!(numbers, [7, 8, 12]);
+        // 8 continues the run after 7; 12, past a gap, is not the earlier render's.
         remove_frames_after(&pattern, 7).unwrap();
-        assert_eq!(existing_frames(&pattern).len(), 1);
+        let left: Vec<u64> = existing_frames(&pattern).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(left, [7, 12]);
         std::fs::remove_dir_all(dir.path().join("frames")).unwrap();
         let frames: Vec<Frame> = (0..4).map(|i| synthetic(i, 33, 17)).collect();
         write_all(&pattern, &generated_options(33, 17), &frames).unwrap();
