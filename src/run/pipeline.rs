@@ -358,7 +358,7 @@ fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
 /// is what changes either side of it.
 fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
     job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| match job.source() {
-        Source::Footage(_) => Error::setting("width", message),
+        Source::Footage(_) => Error::setting("width", format!("{message} (footage keeps its shape: raise --width)")),
         _ => Error::setting(key, message),
     })
 }

@@ -54,7 +54,9 @@ impl Codec {
             {
                 return Err((
                     option,
-                    format!("{side} is too small for {self}, which needs frames of at least {min}x{min}{size}"),
+                    format!(
+                        "a {option} of {side} is too small for {self}, which needs frames of at least {min}x{min}{size}"
+                    ),
                 ));
             }
         }

@@ -132,7 +132,7 @@ fn codec_limits_are_checked_before_the_first_frame() {
     let cases: [(Vec<String>, &str); 5] = [
         (
             zoom(&av1, &["--width", "64", "--height", "48", "--codec", "av1"]),
-            "--height: 48 is too small for av1, which needs frames of at least 64x64",
+            "--height: a height of 48 is too small for av1, which needs frames of at least 64x64",
         ),
         (
             zoom(&h265, &["--width", "64", "--codec", "h265", "--crf", "60"]),
@@ -147,7 +147,7 @@ fn codec_limits_are_checked_before_the_first_frame() {
                 .map(|a| a.to_string())
                 .chain(TINY.iter().map(|a| a.to_string()))
                 .collect(),
-            "--height: 42 is too small for av1",
+            "--width: a height of 42 is too small for av1",
         ),
     ];
     for (args, expected) in &cases {
