@@ -586,8 +586,13 @@ impl ZoomArgs {
             &self.looped,
         ];
         let preset = self.render.preset(false, &self.output)?;
-        let deforum = deforum.map(|d| d.patch.clone()).unwrap_or_default();
-        Settings::resolve([&preset, &deforum, &patch_of(&groups)])
+        let mut deforum = deforum.map(|d| d.patch.clone()).unwrap_or_default();
+        let given = patch_of(&groups);
+        if given.width.is_some() || given.height.is_some() {
+            // W and H are one frame shape: a size given here replaces both, never half of it.
+            (deforum.width, deforum.height) = (None, None);
+        }
+        Settings::resolve([&preset, &deforum, &given])
     }
 }
 

@@ -129,3 +129,25 @@ fn a_broken_settings_file_is_named_with_exit_2() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.json: cannot read"));
 }
+
+#[test]
+fn a_render_from_a_settings_file_is_the_render_of_its_mapped_options() {
+    let dir = std::env::temp_dir().join(format!("dreamreel-deforum-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let quick = ["--width", "48", "--frames", "3", "--octaves", "1", "--iterations", "1", "--device", "cpu", "--quiet"];
+    let render = |name: &str, extra: &[&str]| -> Vec<Vec<u8>> {
+        let pattern = dir.join(name).join("%03d.png");
+        let pattern = pattern.to_str().expect("a UTF-8 path");
+        let output = run_binary(&[&["zoom", "noise", "-o", pattern][..], &quick, extra].concat());
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        (1..=3).map(|n| std::fs::read(dir.join(name).join(format!("{n:03}.png"))).expect("a frame")).collect()
+    };
+    let from_file = render("file", &["--deforum-settings", FIXTURE]);
+    let by_hand = render("hand", &["--zoom", "0: (1.0025+0.002*sin(1.25*3.14*t/30))", "--fps", "15"]);
+    let default = render("default", &[]);
+    let _ = std::fs::remove_dir_all(&dir);
+    // --width replaces the file's W and H together: 48 wide, not 48x512.
+    assert_eq!(&from_file[0][16..24], &[0, 0, 0, 48, 0, 0, 0, 48], "the PNG header's width and height");
+    assert!(from_file == by_hand, "the settings file's zoom and fps, frame by frame");
+    assert!(from_file[2] != default[2], "the file's zoom, not the default one");
+}
