@@ -163,19 +163,36 @@ fn video(args: VideoArgs) -> Result<(), Error> {
     if args.fps.fps.is_some() && args.input.is_file() {
         return Err(dreamreel::job::fps_of_a_file(&args.input).into());
     }
+    let part = args.film.part.as_deref().map(dreamreel::job::render_job::Part::parse).transpose()?;
     let request = Request {
         frames: args.frames,
         duration: args.duration,
         start: Some(args.start),
         no_audio: Some(args.no_audio),
+        part,
+        split_inside_shots: args.film.split_inside_shots,
         options: args.resume.options(args.render.overwrite),
         ..Request::new(Mode::Video, &args.input, &args.output, args.resume.apply(args.settings()?))
     };
     let job = RenderJob::new(request)?;
+    if let Some(count) = args.film.parts {
+        return crate::cli::film::print_parts(&job, count, args.plan.json);
+    }
     if args.plan.wanted() {
         return print_plan(&job, &args.plan);
     }
-    run_video(job, args.render.quiet)
+    crate::cli::film::check(&job, &args.film)?;
+    if !args.film.devices.is_empty() {
+        return crate::cli::film::render_on_devices(&job, &args.film.devices, args.render.quiet);
+    }
+    if args.film.join && job.part().is_none() {
+        return crate::cli::film::join(&job, args.render.quiet);
+    }
+    run_video(job.clone(), args.render.quiet)?;
+    if args.film.join {
+        return crate::cli::film::join_when_done(&job, args.render.quiet);
+    }
+    Ok(())
 }
 
 /// `--plan-only` (or `dreamreel plan`): every frame's values as a table, JSON or a plot.
@@ -203,17 +220,21 @@ fn run_video(job: RenderJob, quiet: bool) -> Result<(), Error> {
     let mut progress = Bar::new(quiet);
     let report = render(&job, &mut progress, cancel_on_ctrl_c())
         .and_then(|report| report.video().ok_or_else(|| Error::internal("a video job rendered no video")));
-    report_video(job.output().path(), report, quiet)
+    let name = match job.part() {
+        Some(part) => format!("{} ({part})", job.output().path().display()),
+        None => job.output().path().display().to_string(),
+    };
+    report_video(&name, report, quiet)
 }
 
 #[cfg(feature = "video")]
-fn report_video(output: &std::path::Path, report: Result<VideoReport, Error>, quiet: bool) -> Result<(), Error> {
+fn report_video(output: &str, report: Result<VideoReport, Error>, quiet: bool) -> Result<(), Error> {
     let report = report?;
     if !quiet {
         let seconds = report.elapsed.as_secs_f64();
         eprintln!(
             "{}: {} frames {}x{} in {:.1} s ({:.2} frames/s, dreaming {:.1}% of the time), last objective {:.3}",
-            output.display(),
+            output,
             report.frames,
             report.width,
             report.height,

@@ -639,6 +639,32 @@ pub struct VideoArgs {
     pub schedule: ScheduleOptions,
     #[command(flatten)]
     pub plan: PlanArgs,
+    #[command(flatten)]
+    pub film: FilmArgs,
+}
+
+/// One film on many machines: its parts, their join, and local GPUs.
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct FilmArgs {
+    /// Render part I of N of the film (both counted from 1), into the work folder beside the
+    /// output; parts start at scene cuts, and `--join` makes the output of them
+    #[arg(long, value_name = "I/N", help_heading = "Film in parts")]
+    pub part: Option<String>,
+    /// Join the finished parts into the output, with the sound once (after `--part`: when every
+    /// part has finished, else the last part to finish does)
+    #[arg(long, help_heading = "Film in parts")]
+    pub join: bool,
+    /// Start a part inside a long shot (after a warm-up, nearly seamless) where its share of the
+    /// film has no cut; false: parts start at cuts only [default: true]
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, help_heading = "Film in parts")]
+    pub split_inside_shots: bool,
+    /// CUDA GPUs to render the film on, one part on each at once, then joined, e.g. 0,1,2,3
+    #[arg(long, value_name = "0,1,...", value_delimiter = ',', conflicts_with_all = ["part", "join"], help_heading = "Film in parts")]
+    pub devices: Vec<usize>,
+    /// With `plan`: where each of N parts would start and end, instead of the frames' values
+    #[arg(long, value_name = "N", help_heading = "Film in parts")]
+    pub parts: Option<u32>,
 }
 
 #[cfg(feature = "video")]

@@ -47,6 +47,13 @@ pub(crate) fn carried_iterations(iterations: u32) -> u32 {
     iterations.div_ceil(2).max(1)
 }
 
+/// Whether the pair of frames `motion` was found between is a scene cut: below `scene_threshold`
+/// of its pixels followed (0: never). The one test, for the render and for where parts of a film
+/// may start (`crate::run::parts`).
+pub fn is_cut(scene_threshold: f64, motion: &FrameMotion) -> bool {
+    scene_threshold > 0.0 && motion.consistent < scene_threshold
+}
+
 impl Carry {
     /// Share of the previous dream's residual carried ([`CARRY_PER_OLD_SHARE`]).
     pub(crate) fn carried_share(&self) -> f64 {
@@ -68,7 +75,7 @@ impl Carry {
         if dream.size() != new.size() {
             return alone(false);
         }
-        if self.scene_threshold > 0.0 && motion.consistent < self.scene_threshold {
+        if is_cut(self.scene_threshold, motion) {
             return alone(true);
         }
         let share = self.carried_share();

@@ -7,7 +7,7 @@ use crate::frame::color::ColorMode;
 use crate::job::dream::DreamSpec;
 use crate::job::output::Output;
 use crate::job::plan::PlanSpec;
-pub use crate::job::request::{MAX_FRAMES, Mode, NOISE, Problem, RenderOptions, Request, Span, fps_of_a_file};
+pub use crate::job::request::{MAX_FRAMES, Mode, NOISE, Part, Problem, RenderOptions, Request, Span, fps_of_a_file};
 use std::path::{Path, PathBuf};
 
 /// Where a render's frames come from.
@@ -57,6 +57,9 @@ pub struct Job {
     /// Footage: keep the source's sound (not `--no-audio`).
     keep_sound: bool,
     looped: bool,
+    /// Footage: the part of the film this render makes, and whether parts may start inside a shot.
+    part: Option<Part>,
+    split_inside_shots: bool,
     /// The settings as a checkpoint records them: what must match for a resume to continue.
     description: serde_json::Value,
 }
@@ -86,7 +89,29 @@ impl Job {
     /// times its frame rate), the source (`noise` of a size, a picture or footage), the output's
     /// kind and codec, the dream's and each frame's settings.
     pub fn new(request: Request) -> Result<Job, Problem> {
-        let Request { mode, input, output, folder, frames, duration, start, no_audio, options, mut settings } = request;
+        let Request {
+            mode,
+            input,
+            output,
+            folder,
+            frames,
+            duration,
+            start,
+            no_audio,
+            part,
+            split_inside_shots,
+            options,
+            mut settings,
+        } = request;
+        if part.is_some() && mode != Mode::Video {
+            return Err(Problem::at(
+                "part",
+                "splits footage (`dreamreel video`): a zoom carries every frame into the next",
+            ));
+        }
+        if part.is_some() && settings.looped {
+            return Err(Problem::at("part", "a loop fades its end into its start: render it whole"));
+        }
         if !cfg!(feature = "video") && mode != Mode::Still {
             return Err(Problem::at("mode", format!("{} needs dreamreel built with the video feature", mode.name())));
         }
@@ -191,6 +216,8 @@ impl Job {
             soundtrack: settings.audio.clone(),
             keep_sound,
             looped: settings.looped,
+            part,
+            split_inside_shots,
             description,
             source,
         })
@@ -251,6 +278,20 @@ impl Job {
     }
 
     /// The job as a checkpoint records it: what must match for a resume to continue it.
+    /// The part of the film this render makes (`--part`), if it makes one.
+    pub fn part(&self) -> Option<Part> {
+        self.part
+    }
+
+    pub fn splits_inside_shots(&self) -> bool {
+        self.split_inside_shots
+    }
+
+    /// The same film as part `part` (`None`: whole).
+    pub fn as_part(&self, part: Option<Part>) -> Job {
+        Job { part, ..self.clone() }
+    }
+
     pub fn description(&self) -> &serde_json::Value {
         &self.description
     }

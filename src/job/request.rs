@@ -87,6 +87,40 @@ pub struct Span {
     pub seconds: Option<f64>,
 }
 
+/// One part of a film split for many machines (`--part I/N`, both counted from 1): see
+/// `crate::run::parts` for where each part starts and ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Part {
+    /// The most parts one film may be split into.
+    pub const MAX: u32 = 10_000;
+
+    /// `I/N`, such as `2/8`.
+    pub fn parse(text: &str) -> Result<Part, Problem> {
+        let bad = |why: &str| Problem::at("part", format!("'{text}' {why}"));
+        let (index, count) = text.split_once('/').ok_or_else(|| bad("must be I/N, such as 2/8"))?;
+        let whole = |n: &str| n.trim().parse::<u32>().map_err(|_| bad("must be I/N with whole numbers, such as 2/8"));
+        let (index, count) = (whole(index)?, whole(count)?);
+        if count == 0 || count > Part::MAX {
+            return Err(bad(&format!("must have between 1 and {} parts", Part::MAX)));
+        }
+        if !(1..=count).contains(&index) {
+            return Err(bad(&format!("is out of range: parts are numbered 1 to {count}")));
+        }
+        Ok(Part { index, count })
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "part {} of {}", self.index, self.count)
+    }
+}
+
 /// How a video render keeps its progress.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RenderOptions {
@@ -121,6 +155,10 @@ pub struct Request {
     pub duration: Option<f64>,
     pub start: Option<f64>,
     pub no_audio: Option<bool>,
+    /// Footage: render only this part of the film (`--part`).
+    pub part: Option<Part>,
+    /// Parts may start inside a long shot, after a warm-up (else only at cuts).
+    pub split_inside_shots: bool,
     pub options: RenderOptions,
     pub settings: Settings,
 }
@@ -136,6 +174,8 @@ impl Request {
             duration: None,
             start: None,
             no_audio: None,
+            part: None,
+            split_inside_shots: true,
             options: RenderOptions::default(),
             settings,
         }

@@ -28,6 +28,7 @@ pub struct Checkpoint {
 }
 
 /// The work folder of one output.
+#[derive(Clone, Debug)]
 pub struct WorkFolder {
     dir: PathBuf,
 }
@@ -134,6 +135,15 @@ pub struct OutputLock {
 
 impl OutputLock {
     pub fn acquire(output: &Path) -> Result<OutputLock> {
+        OutputLock::take(output, false)
+    }
+
+    /// Waits while another process holds the lock (a part joining the film as it finishes).
+    pub fn acquire_waiting(output: &Path) -> Result<OutputLock> {
+        OutputLock::take(output, true)
+    }
+
+    fn take(output: &Path, wait: bool) -> Result<OutputLock> {
         let name = output.file_name().map(|n| n.to_string_lossy().replace('%', "_")).unwrap_or_default();
         let path = parent_folder(output).join(format!(".{name}.dreamreel.lock"));
         let file = File::options()
@@ -142,7 +152,11 @@ impl OutputLock {
             .write(true)
             .open(&path)
             .map_err(|e| Error::output(output, format!("cannot create the lock file: {e}")))?;
-        match file.try_lock() {
+        let locked = match wait {
+            true => file.lock().map_err(TryLockError::Error),
+            false => file.try_lock(),
+        };
+        match locked {
             Ok(()) => Ok(OutputLock { _file: file, path }),
             Err(TryLockError::WouldBlock) => {
                 Err(Error::output(output, "another dreamreel render is writing this output right now"))

@@ -2,8 +2,9 @@
 //! (source -> dream -> encode, resumable through [`checkpoint`]); [`batch`] runs a manifest's
 //! jobs; [`bench`] times the dream in memory. [`dream_setup`] loads a job's network and builds
 //! each frame's dream parameters; [`per_frame`] evaluates a job's plan (with its soundtrack);
-//! [`progress`] is how the library reports to the binary; [`compare`] measures a dreamed video
-//! against its source; [`test_hooks`] is the test suite's one seam.
+//! [`parts`] splits one film for many machines and [`film`] joins it; [`progress`] is how the
+//! library reports to the binary; [`compare`] measures a dreamed video against its source;
+//! [`test_hooks`] is the test suite's one seam.
 pub mod batch;
 pub mod bench;
 pub mod checkpoint;
@@ -11,7 +12,11 @@ pub mod checkpoint;
 pub mod compare;
 pub mod dream_setup;
 #[cfg(feature = "video")]
+pub mod film;
+#[cfg(feature = "video")]
 pub mod looping;
+#[cfg(feature = "video")]
+pub mod parts;
 pub mod per_frame;
 #[cfg(feature = "video")]
 pub mod pipeline;

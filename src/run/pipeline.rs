@@ -19,10 +19,11 @@ use crate::frame::rgb::Frame;
 use crate::frame::transform::{blend, noise};
 use crate::job::OutputKind;
 use crate::job::plan::{FramePlan, FrameValues};
-use crate::job::render_job::{Job, Source};
+use crate::job::render_job::{Job, Part, Source};
 use crate::run::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
 use crate::run::dream_setup::DreamSetup;
 use crate::run::looping::Loop;
+use crate::run::parts::{self, PartRange, PartRecord};
 use crate::run::progress::Progress;
 use crate::video::{
     self, AudioSource, Rational, ReadOptions, SoundPlan, VideoInfo, VideoReader, VideoWriter, WriteOptions,
@@ -55,6 +56,23 @@ pub struct VideoReport {
     pub cuts: Vec<u64>,
     /// Footage frames the decoder could not decode (a damaged file), skipped.
     pub undecodable_frames: u64,
+}
+
+impl VideoReport {
+    /// A render with nothing to do (a part of a film that has no frames of its own).
+    fn empty(width: u32, height: u32) -> VideoReport {
+        VideoReport {
+            frames: 0,
+            resumed_frames: 0,
+            width,
+            height,
+            elapsed: Duration::ZERO,
+            dream_time: Duration::ZERO,
+            last_objective: 0.0,
+            cuts: Vec::new(),
+            undecodable_frames: 0,
+        }
+    }
 }
 
 /// What the dream stage sends the encoder.
@@ -204,18 +222,45 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         Source::Footage(_) => None,
     };
     // The input is opened and checked before the checkpoint is looked at: a typo never costs it.
-    if let Source::Footage(input) = job.source() {
-        let probe = VideoReader::open(input, &crate::run::per_frame::read_options(job))?;
-        check_size(job, probe.info().width, probe.info().height)?;
-    }
+    let probed = match job.source() {
+        Source::Footage(input) => {
+            let probe = VideoReader::open(input, &crate::run::per_frame::read_options(job))?;
+            check_size(job, probe.info().width, probe.info().height)?;
+            Some(probe.info().clone())
+        }
+        _ => None,
+    };
     if let Some(first) = &first {
         let size = first.size();
         check_size(job, size[3] as u32, size[2] as u32)?;
     }
-    output.check_overwrite(job.options().overwrite || (has_checkpoint(job) && !job.options().restart))?;
-    let mut state = Resumable::open(job, device)?;
+    // A part of a film checks the output as the first part to start does; the others find its
+    // work folder (and, for an image sequence, its frames) there.
+    let sibling_started = job.part().is_some() && !parts::started(output.path()).is_empty();
+    output.check_overwrite(
+        job.options().overwrite || sibling_started || (has_checkpoint(job) && !job.options().restart),
+    )?;
+    // A part of a film: where it starts and ends, found from the film's cuts.
+    let part = match (job.part(), &probed) {
+        (Some(part), Some(info)) => {
+            let film_frames = span_frames(job, info, info.frame_rate.as_f64());
+            Some(PartOfFilm { part, range: parts::range(job, part, film_frames)?, film_frames })
+        }
+        _ => None,
+    };
+    let mut state = Resumable::open(job, device, part.as_ref().map(|p| p.range))?;
+    if let (Some(part), Some(info)) = (&part, &probed)
+        && part.range.is_empty()
+    {
+        // Nothing of its own (cut-only parts of a film with few cuts): recorded, so the join goes on.
+        parts::save_record(output.path(), part.part, &part.record(job, info.frame_rate, 0, Vec::new()))?;
+        state.work.remove();
+        return Ok(VideoReport::empty(info.width, info.height));
+    }
     let started = Instant::now();
-    let (resumed, skip) = (state.last.take(), state.frames_done());
+    // A part dreams from its own first frame (or its warm-up's), a resume from its checkpoint.
+    let first_dreamed = state.first_dreamed;
+    let (resumed, skip) = (state.last.take(), state.frames_done().max(first_dreamed));
     let undecodable = AtomicU64::new(0);
     let undecodable = &undecodable;
     thread::scope(|scope| {
@@ -244,7 +289,11 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
                     Err(_) => return Err(join(decoder).err().unwrap_or(Error::Interrupted)),
                 };
                 sources.push(decoder);
-                let facts = footage_facts(job, &info);
+                let mut facts = footage_facts(job, &info);
+                if let Some(part) = &part {
+                    let end = part.range.end.or(facts.progress_total);
+                    facts.progress_total = end.map(|end| end.saturating_sub(part.range.dream_from));
+                }
                 let plan = crate::run::per_frame::job_plan(job, info.frame_rate.as_f64(), facts.frames)?;
                 let frames: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match flow {
                     true => {
@@ -273,10 +322,11 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
             _ => None,
         };
         let (to_encoder, encoder_messages) = bounded(CHANNEL_FRAMES);
-        let stage = state.encode_stage(write, sound);
+        let record = part.as_ref().map(|p| p.record(job, facts.frame_rate, 0, Vec::new()));
+        let stage = state.encode_stage(write, sound, record);
         let encoder = spawn_stage(scope, "encode", move || stage.run(encoder_messages))?;
         progress.start(facts.progress_total);
-        progress.advance(skip);
+        progress.advance(skip - first_dreamed);
         // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
         let noise_start = matches!(job.source(), Source::Noise { .. }) && job.dream().noise_prior() == Prior::Fourier;
         let zoom_first = match &feed {
@@ -297,6 +347,8 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
             plan_index: &|index| looping.as_ref().map_or(index, |l| l.output_index(index)),
             looping: looping.as_ref(),
             setup: &setup,
+            written_from: part.as_ref().map_or(0, |p| p.range.start),
+            until: part.as_ref().and_then(|p| p.range.end),
         };
         let dreamed = stage.run(&mut feed, resumed, progress, device);
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
@@ -333,6 +385,36 @@ fn zoom_facts(job: &Job, first: &Tensor, looping: Option<&Loop>) -> SourceFacts 
     }
 }
 
+/// The sound a film's output gets (`--audio`, else the footage's own, none under `--no-audio`), as
+/// a one-process render decides it: what `--join` muxes into the joined parts.
+pub(crate) fn film_sound(job: &Job) -> Result<Option<AudioSource>> {
+    video::init()?;
+    let reader = VideoReader::open(job.source().path(), &crate::run::per_frame::read_options(job))?;
+    Ok(footage_facts(job, reader.info()).sound)
+}
+
+/// A part of a film being rendered: which, where it starts and ends, and the film's length.
+struct PartOfFilm {
+    part: Part,
+    range: PartRange,
+    film_frames: u64,
+}
+
+impl PartOfFilm {
+    /// The part's record as the join reads it.
+    fn record(&self, job: &Job, rate: Rational, written: u64, segments: Vec<String>) -> PartRecord {
+        PartRecord {
+            range: self.range,
+            film_frames: self.film_frames,
+            split_inside_shots: job.splits_inside_shots(),
+            job: job.description().clone(),
+            written,
+            segments,
+            frame_rate: (rate.num, rate.den),
+        }
+    }
+}
+
 /// Footage's frames as the decoder found them, and its sound: `--audio`, else the source's own
 /// (cut to the same span), none under `--no-audio`.
 fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
@@ -365,12 +447,20 @@ fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
 
 /// Whether an interrupted render left a checkpoint beside the output.
 fn has_checkpoint(job: &Job) -> bool {
-    WorkFolder::for_output(job.output().path()).file(crate::run::checkpoint::CHECKPOINT).is_file()
+    let work = match job.part() {
+        Some(part) => parts::folder(job.output().path(), part),
+        None => WorkFolder::for_output(job.output().path()),
+    };
+    work.file(crate::run::checkpoint::CHECKPOINT).is_file()
 }
 
 /// The output's lock, work folder and checkpoint, from the start of a render to its end.
 struct Resumable {
     output: PathBuf,
+    /// A part of a film, and where it starts: its work folder stays for the join.
+    part: Option<(Part, PartRange)>,
+    /// The first frame this render dreams when it starts afresh (a part's, else 0).
+    first_dreamed: u64,
     /// An image sequence: each checkpoint closes its frames, and later frames of an earlier render go.
     sequence: bool,
     work: WorkFolder,
@@ -382,10 +472,29 @@ struct Resumable {
 impl Resumable {
     /// Locks the output and, on `--resume`, picks up a matching checkpoint. Without `--resume`
     /// an existing checkpoint is refused unless `--restart`: only a render that starts may drop it.
-    fn open(job: &Job, device: Device) -> Result<Self> {
+    fn open(job: &Job, device: Device, range: Option<PartRange>) -> Result<Self> {
         let (output, options) = (job.output().path(), job.options());
-        let lock = OutputLock::acquire(output)?;
-        let work = WorkFolder::for_output(output);
+        // A part locks and keeps its state in a folder of its own inside the film's.
+        let place = match job.part() {
+            Some(part) => {
+                let place = parts::place(output, part);
+                WorkFolder::for_output(output).prepare(false)?;
+                place
+            }
+            None => output.to_owned(),
+        };
+        let lock = OutputLock::acquire(&place)?;
+        let work = WorkFolder::for_output(&place);
+        let parts_started = parts::started(output);
+        if job.part().is_none() && !parts_started.is_empty() && !options.restart {
+            return Err(Error::output(
+                output,
+                format!(
+                    "parts of this film are being rendered in '{}': --join them, or add --restart to discard them",
+                    work.path().display()
+                ),
+            ));
+        }
         let saved = if options.restart { None } else { work.load()? };
         if saved.is_some() && !options.resume {
             return Err(Error::output(
@@ -414,7 +523,9 @@ impl Resumable {
             }
         };
         let sequence = job.output().is_sequence();
-        Ok(Resumable { output: output.to_owned(), sequence, work, checkpoint, last, _lock: lock })
+        let part = job.part().zip(range);
+        let first_dreamed = range.map_or(0, |r| r.dream_from);
+        Ok(Resumable { output: output.to_owned(), part, first_dreamed, sequence, work, checkpoint, last, _lock: lock })
     }
 
     fn frames_done(&self) -> u64 {
@@ -422,14 +533,15 @@ impl Resumable {
     }
 
     /// The encode stage's state, handed to its thread.
-    fn encode_stage(&self, write: WriteOptions, sound: Option<SoundPlan>) -> EncodeStage {
+    fn encode_stage(&self, write: WriteOptions, sound: Option<SoundPlan>, record: Option<PartRecord>) -> EncodeStage {
         EncodeStage {
             output: self.output.clone(),
             sequence: self.sequence,
-            work: WorkFolder::for_output(&self.output),
+            work: self.work.clone(),
             checkpoint: self.checkpoint.clone(),
             write,
             sound,
+            record,
         }
     }
 
@@ -459,13 +571,18 @@ impl Resumable {
         if done.interrupted {
             return Err(Error::Interrupted);
         }
-        if self.sequence {
-            video::remove_frames_after(&self.output, done.frames + self.frames_done())?;
+        // Frames from the first written one (a part's warm-up is not written) to the last dreamed.
+        let next = self.frames_done().max(self.first_dreamed) + done.frames;
+        let first_written = self.part.map_or(0, |(_, range)| range.start);
+        if self.part.is_none() {
+            if self.sequence {
+                video::remove_frames_after(&self.output, next)?;
+            }
+            self.work.remove();
         }
-        self.work.remove();
         Ok(VideoReport {
-            frames: done.frames + self.frames_done(),
-            resumed_frames: self.frames_done(),
+            frames: next.saturating_sub(first_written),
+            resumed_frames: self.frames_done().saturating_sub(first_written),
             width,
             height,
             elapsed: started.elapsed(),
@@ -514,6 +631,10 @@ struct DreamStage<'a> {
     /// A looping zoom's hold and fade of its dreams (see `crate::run::looping`).
     looping: Option<&'a Loop>,
     setup: &'a DreamSetup,
+    /// Frames before this one are a part's warm-up: dreamed, not written.
+    written_from: u64,
+    /// A part of a film ends where the next part starts.
+    until: Option<u64>,
 }
 
 impl DreamStage<'_> {
@@ -554,6 +675,9 @@ impl DreamStage<'_> {
                 break;
             }
             let incoming = incoming?;
+            if self.until.is_some_and(|until| incoming.index >= until) {
+                break;
+            }
             let started = Instant::now();
             self.begin_frame(&mut dreamer, &mut row_in_use, incoming.index)?;
             let values = self.plan.frame((self.plan_index)(incoming.index));
@@ -586,6 +710,7 @@ impl DreamStage<'_> {
             done.dream_time += started.elapsed();
             let out = Frame { index: incoming.index, pts: incoming.pts, width, height, rgb };
             let out = match self.looping {
+                _ if out.index < self.written_from => None,
                 Some(looping) => looping.output(out)?,
                 None => Some(out),
             };
@@ -645,6 +770,8 @@ struct EncodeStage {
     checkpoint: Checkpoint,
     write: WriteOptions,
     sound: Option<SoundPlan>,
+    /// A part of a film: what its record says, written instead of the join.
+    record: Option<PartRecord>,
 }
 
 /// The open writer: a segment of the work folder (with its name) or the image sequence.
@@ -690,6 +817,15 @@ impl EncodeStage {
     /// Writes the output from the finished segments, with the sound (an image sequence is
     /// already complete: each checkpoint closed its frames).
     fn join(self) -> Result<()> {
+        if let Some(record) = &self.record {
+            let part = Part { index: record.range.index, count: record.range.count };
+            let record = PartRecord {
+                written: self.checkpoint.frames_done.saturating_sub(record.range.start),
+                segments: self.checkpoint.segments.clone(),
+                ..record.clone()
+            };
+            return parts::save_record(&self.output, part, &record);
+        }
         if self.sequence {
             return Ok(());
         }
@@ -785,7 +921,7 @@ fn write_options(job: &Job, facts: &SourceFacts) -> WriteOptions {
 }
 
 /// The frames a footage job will dream, for its plan: the span's, else the reader's estimate.
-fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
+pub(crate) fn span_frames(job: &Job, info: &VideoInfo, frame_rate: f64) -> u64 {
     let span = job.span();
     let by_seconds = span.seconds.map(|seconds| (seconds * frame_rate).round() as u64);
     let estimate = info.frame_count.or(info.duration_seconds.map(|s| (s * frame_rate).round() as u64));

@@ -11,6 +11,7 @@ mod cuda_practice;
 mod deforum;
 mod engine;
 mod farm;
+mod film;
 mod flow;
 mod footage_inputs;
 mod fuzz;

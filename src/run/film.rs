@@ -1,0 +1,181 @@
+//! A film rendered in parts and joined: `--join` makes the output of the parts' segments, with
+//! the film's sound once, refusing a part missing, unfinished or rendered with other settings;
+//! `--devices` renders one part per GPU at once and joins them; `plan video --parts` shows where
+//! the parts would meet. Where parts start and end is [`crate::run::parts`]'s.
+#![cfg(feature = "video")]
+use crate::error::{Error, Result};
+use crate::job::render_job::Part;
+use crate::job::{Job, OutputKind};
+use crate::run::checkpoint::{OutputLock, WorkFolder, differences};
+use crate::run::parts::{PartRange, PartRecord, folder, load_record, ranges, started};
+use crate::run::pipeline::VideoReport;
+use crate::run::progress::Progress;
+use crate::video::{self, Rational, VideoReader};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+/// Every part's range and the film's frames, for `plan video --parts`: the film decoded once.
+pub fn plan(job: &Job, count: u32) -> Result<(Vec<PartRange>, u64)> {
+    video::init()?;
+    let reader = VideoReader::open(job.source().path(), &crate::run::per_frame::read_options(job))?;
+    let info = reader.info();
+    let film_frames = crate::run::pipeline::span_frames(job, info, info.frame_rate.as_f64());
+    drop(reader);
+    Ok((ranges(job, count, film_frames)?, film_frames))
+}
+
+/// What `--join` did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Joined {
+    pub parts: u32,
+    pub frames: u64,
+}
+
+/// How `--join` waits for the output: a part that joins after it finishes waits for another
+/// doing the same (so the last one to finish always sees every record); `--join` alone refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    ForTheLock,
+    No,
+}
+
+/// Joins the finished parts of `job`'s film into its output, with the film's sound once. A part
+/// missing, unfinished or rendered with other settings is named and nothing is written.
+/// `Ok(None)`: under [`Wait::ForTheLock`], some part has not finished yet (it will join).
+pub fn join(job: &Job, wait: Wait) -> Result<Option<Joined>> {
+    let output = job.output().path();
+    let _lock = match wait {
+        Wait::ForTheLock => OutputLock::acquire_waiting(output)?,
+        Wait::No => OutputLock::acquire(output)?,
+    };
+    let found = started(output);
+    let Some(count) = found.iter().map(|p| p.count).max() else {
+        return Err(Error::setting(
+            "join",
+            format!("no part of '{}' has been rendered here: render each with --part I/N first", output.display()),
+        ));
+    };
+    if let Some(other) = found.iter().find(|p| p.count != count) {
+        return Err(Error::setting(
+            "join",
+            format!("parts of {} and of {count} are both in the work folder: render the film one way", other.count),
+        ));
+    }
+    let mut records = Vec::new();
+    for index in 1..=count {
+        let part = Part { index, count };
+        let missing = match (found.contains(&part), load_record(output, part)?) {
+            (_, Some(record)) => {
+                records.push(record);
+                continue;
+            }
+            (false, None) => "has not been rendered",
+            (true, None) => "has not finished (add --resume to its command to go on)",
+        };
+        if wait == Wait::ForTheLock {
+            return Ok(None);
+        }
+        return Err(Error::setting("join", format!("{part} {missing}: nothing was written")));
+    }
+    check_records(job, &records)?;
+    let written: u64 = records.iter().map(|r| r.written).sum();
+    let kind = job.output().kind();
+    if kind != OutputKind::Sequence {
+        job.output().check_overwrite(job.options().overwrite)?;
+        let segments: Vec<PathBuf> = records
+            .iter()
+            .flat_map(|r| {
+                let work = folder(output, Part { index: r.range.index, count });
+                r.segments.iter().map(move |name| work.file(name))
+            })
+            .collect();
+        let rate = Rational::new(records[0].frame_rate.0, records[0].frame_rate.1);
+        let sound = match (crate::run::pipeline::film_sound(job)?, kind) {
+            (Some(source), OutputKind::Container { .. }) => Some(video::plan_sound(&source, output)?),
+            _ => None,
+        };
+        video::join_segments(&segments, output, rate, sound.as_ref())?;
+    } else if let Some(last) = records.last() {
+        video::remove_frames_after(output, last.range.start + last.written)?;
+    }
+    WorkFolder::for_output(output).remove();
+    Ok(Some(Joined { parts: count, frames: written }))
+}
+
+/// How a film rendered on several devices at once reports: each part's frames (the caller adds
+/// them up into the film's), and each part's end.
+pub trait FilmProgress: Sync {
+    fn part_progress(&self, part: Part) -> Box<dyn Progress + '_>;
+    fn part_finished(&self, part: Part, result: &Result<VideoReport>);
+}
+
+/// Renders the film as one part per device, all at once, then joins them. A part that fails
+/// leaves its checkpoint (the others theirs): the same command with `--resume` goes on.
+pub fn render_on_devices(
+    job: &Job,
+    devices: &[usize],
+    progress: &dyn FilmProgress,
+    cancel: &AtomicBool,
+) -> Result<Joined> {
+    let count = u32::try_from(devices.len()).map_err(|_| Error::setting("devices", "too many devices"))?;
+    let results: Vec<Result<VideoReport>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(at, &device)| {
+                let part = Part { index: at as u32 + 1, count };
+                let job = match crate::run::test_hooks::devices_on_cpu() {
+                    true => job.as_part(Some(part)),
+                    false => job.as_part(Some(part)).on_device(format!("cuda:{device}")),
+                };
+                std::thread::Builder::new().name(format!("part {}", part.index)).spawn_scoped(scope, move || {
+                    let mut reporter = progress.part_progress(part);
+                    let result = crate::run::pipeline::render_video(&job, &mut *reporter, cancel);
+                    progress.part_finished(part, &result);
+                    result
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| match handle {
+                Ok(handle) => handle.join().unwrap_or_else(|_| Err(Error::internal("a part's thread panicked"))),
+                Err(e) => Err(Error::internal(format!("cannot start a part's thread: {e}"))),
+            })
+            .collect()
+    });
+    if results.iter().any(|r| matches!(r, Err(Error::Interrupted))) {
+        return Err(Error::Interrupted);
+    }
+    for result in results {
+        result?;
+    }
+    join(job, Wait::No)?.ok_or_else(|| Error::internal("a part of the film did not finish"))
+}
+
+/// The parts must be of one film, rendered alike, meeting end to start.
+fn check_records(job: &Job, records: &[PartRecord]) -> Result<()> {
+    let refuse = |record: &PartRecord, why: String| {
+        let part = Part { index: record.range.index, count: record.range.count };
+        Err(Error::setting("join", format!("{part} {why}: nothing was written")))
+    };
+    for record in records {
+        let changed = differences(&record.job, job.description());
+        if !changed.is_empty() {
+            return refuse(record, format!("was rendered with other settings: {}", changed.join(", ")));
+        }
+        if record.split_inside_shots != job.splits_inside_shots() || record.film_frames != records[0].film_frames {
+            return refuse(record, "split the film differently (--split-inside-shots)".into());
+        }
+    }
+    for pair in records.windows(2) {
+        if pair[0].range.end != Some(pair[1].range.start) {
+            let at = pair[0].range.end.map_or("the end".to_string(), |e| format!("frame {e}"));
+            return refuse(
+                &pair[1],
+                format!("starts at frame {} where the part before ends at {at}", pair[1].range.start),
+            );
+        }
+    }
+    Ok(())
+}
