@@ -243,6 +243,9 @@ fn report_video(output: &str, report: Result<VideoReport, Error>, quiet: bool) -
             100.0 * report.dream_time.as_secs_f64() / seconds,
             report.last_objective
         );
+        if report.resumed_frames > 0 {
+            eprintln!("{output}: resumed from a checkpoint: {} frames were done before", report.resumed_frames);
+        }
         if !report.cuts.is_empty() {
             let cuts: Vec<String> = report.cuts.iter().map(|c| (c + 1).to_string()).collect();
             eprintln!("scene cuts at frames {} (counted from 1): the dream started afresh there", cuts.join(", "));

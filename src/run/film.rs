@@ -7,10 +7,11 @@ use crate::error::{Error, Result};
 use crate::job::render_job::Part;
 use crate::job::{Job, OutputKind};
 use crate::run::checkpoint::{OutputLock, WorkFolder, differences};
-use crate::run::parts::{PartRange, PartRecord, folder, load_record, ranges, started};
+use crate::frame::rgb::Frame;
+use crate::run::parts::{PartRange, PartRecord, faded_frames, folder, load_record, ranges, started};
 use crate::run::pipeline::VideoReport;
 use crate::run::progress::Progress;
-use crate::video::{self, Rational, VideoReader};
+use crate::video::{self, Rational, VideoReader, VideoWriter, WriteOptions};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -82,15 +83,21 @@ pub fn join(job: &Job, wait: Wait) -> Result<Option<Joined>> {
     let kind = job.output().kind();
     if kind != OutputKind::Sequence {
         job.output().check_overwrite(job.options().overwrite)?;
-        let segments: Vec<PathBuf> = records
-            .iter()
-            .flat_map(|r| {
-                let work = folder(output, Part { index: r.range.index, count });
-                r.segments.iter().map(move |name| work.file(name))
-            })
-            .collect();
+    }
+    let (write, sound) = crate::run::pipeline::film_output(job)?;
+    // Each part's segments, with the cross-fade before a part that starts inside a shot.
+    let mut segments: Vec<PathBuf> = Vec::new();
+    for (at, record) in records.iter().enumerate() {
+        let work = folder(output, Part { index: record.range.index, count });
+        if at > 0 && record.range.fade_in > 0 {
+            let before = folder(output, Part { index: record.range.index - 1, count });
+            segments.extend(crossfade(job, &write, &before, &work, &record.range)?);
+        }
+        segments.extend(record.segments.iter().map(|name| work.file(name)));
+    }
+    if kind != OutputKind::Sequence {
         let rate = Rational::new(records[0].frame_rate.0, records[0].frame_rate.1);
-        let sound = match (crate::run::pipeline::film_sound(job)?, kind) {
+        let sound = match (sound, kind) {
             (Some(source), OutputKind::Container { .. }) => Some(video::plan_sound(&source, output)?),
             _ => None,
         };
@@ -151,6 +158,49 @@ pub fn render_on_devices(
         result?;
     }
     join(job, Wait::No)?.ok_or_else(|| Error::internal("a part of the film did not finish"))
+}
+
+/// Blends the frames the part before dreamed past its end into the first frames of `range`'s part
+/// (which starts inside a shot), from all the one to all the other: written into the image
+/// sequence, else as a segment in the later part's work folder, returned to be joined.
+fn crossfade(
+    job: &Job,
+    write: &WriteOptions,
+    before: &WorkFolder,
+    after: &WorkFolder,
+    range: &PartRange,
+) -> Result<Option<PathBuf>> {
+    let fading = |work: &WorkFolder| {
+        let frames = faded_frames(work).into_iter();
+        frames.filter(|(index, _, _)| (range.start..range.start + range.fade_in).contains(index)).collect::<Vec<_>>()
+    };
+    let (tails, heads) = (fading(before), fading(after));
+    if heads.is_empty() {
+        return Ok(None);
+    }
+    let sequence = job.output().kind() == OutputKind::Sequence;
+    let target = if sequence { job.output().path().to_owned() } else { after.file("crossfade.mkv") };
+    let mut writer = VideoWriter::create(&target, write)?;
+    for (index, pts, path) in &heads {
+        let head = read_rgb(path)?;
+        let share = (index - range.start + 1) as f64 / (range.fade_in + 1) as f64;
+        let rgb = match tails.iter().find(|(i, _, _)| i == index) {
+            Some((_, _, tail)) => {
+                let tail = read_rgb(tail)?;
+                let mix = |(&t, &h): (&u8, &u8)| (f64::from(t) * (1.0 - share) + f64::from(h) * share).round() as u8;
+                tail.as_raw().iter().zip(head.as_raw()).map(mix).collect()
+            }
+            None => head.as_raw().clone(),
+        };
+        writer.write_frame(&Frame { index: *index, pts: *pts, width: head.width(), height: head.height(), rgb })?;
+    }
+    writer.finish()?;
+    Ok((!sequence).then_some(target))
+}
+
+fn read_rgb(path: &std::path::Path) -> Result<image::RgbImage> {
+    let picture = image::open(path).map_err(|e| Error::input(path, format!("damaged cross-fade frame ({e})")))?;
+    Ok(picture.to_rgb8())
 }
 
 /// The parts must be of one film, rendered alike, meeting end to start.

@@ -30,6 +30,10 @@ use std::path::{Path, PathBuf};
 /// to the part before comes within an ordinary frame step (measured: see BENCHMARKS.md).
 pub const WARMUP_FRAMES: u64 = 12;
 
+/// Frames over which two parts that meet inside a shot are cross-faded: the part before dreams
+/// them past its end, the part after dreams them as its first, and the join blends the two.
+pub const CROSSFADE_FRAMES: u64 = 8;
+
 /// The record a finished part leaves in its work folder, which `--join` reads.
 const RECORD: &str = "part.json";
 
@@ -47,6 +51,10 @@ pub struct PartRange {
     /// Whether `start` is frame 0 or a cut, where the part's frames are exactly the one-process
     /// render's; else it starts inside a shot.
     pub at_cut: bool,
+    /// Inside a shot: the first frames, set aside for the join to cross-fade with the part before.
+    pub fade_in: u64,
+    /// Before a part that starts inside a shot: frames dreamed past `end`, set aside for the join.
+    pub fade_out: u64,
 }
 
 impl PartRange {
@@ -58,6 +66,48 @@ impl PartRange {
     pub fn is_empty(&self) -> bool {
         self.frames() == Some(0)
     }
+
+    /// The frames dreamed but set aside for a cross-fade (the first and the last few).
+    pub fn set_aside(&self, index: u64) -> bool {
+        let faded_out = self.end.is_some_and(|end| (end..end + self.fade_out).contains(&index));
+        (self.start..self.start + self.fade_in).contains(&index) || faded_out
+    }
+
+    /// The frame after the last one this part dreams.
+    pub fn dream_until(&self) -> Option<u64> {
+        self.end.map(|end| end + self.fade_out)
+    }
+
+    fn new(index: u32, count: u32, (start, at_cut): (u64, bool), next: Option<(u64, bool)>) -> PartRange {
+        let dream_from = if at_cut { start } else { start.saturating_sub(warmup()) };
+        let fade_in = if at_cut { 0 } else { CROSSFADE_FRAMES };
+        let fade_out = match next {
+            Some((_, false)) => CROSSFADE_FRAMES,
+            _ => 0,
+        };
+        let end = next.map(|(next, _)| next.max(start));
+        PartRange { index, count, dream_from, start, end, at_cut, fade_in, fade_out }
+    }
+}
+
+/// The name of a frame set aside for a cross-fade: its index and its timestamp.
+pub(crate) fn fade_name(index: u64, pts: i64) -> String {
+    format!("fade-{index:08}-{pts}.png")
+}
+
+/// The frames a part set aside for cross-fades, as `(index, pts, file)`, by index.
+pub(crate) fn faded_frames(work: &WorkFolder) -> Vec<(u64, i64, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(work.path()) else { return Vec::new() };
+    let mut found: Vec<(u64, i64, PathBuf)> = entries
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let name = path.file_name()?.to_str()?.to_owned();
+            let (index, pts) = name.strip_prefix("fade-")?.strip_suffix(".png")?.split_once('-')?;
+            Some((index.parse().ok()?, pts.parse().ok()?, path))
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// What a finished part rendered, with the settings it was rendered with.
@@ -100,6 +150,10 @@ pub fn started(output: &Path) -> Vec<Part> {
         .collect();
     parts.sort_by_key(|p| (p.count, p.index));
     parts
+}
+
+fn warmup() -> u64 {
+    crate::run::test_hooks::part_warmup().unwrap_or(WARMUP_FRAMES)
 }
 
 /// Frame where part `index`'s equal share of `frames` begins.
@@ -183,10 +237,7 @@ fn first_cuts(job: &Job, ranges: &[(u64, u64)]) -> Result<Vec<Option<u64>>> {
 pub fn range(job: &Job, part: Part, film_frames: u64) -> Result<PartRange> {
     let asked: Vec<u32> = if part.index < part.count { vec![part.index, part.index + 1] } else { vec![part.index] };
     let found = starts(job, film_frames, part.count, &asked)?;
-    let (start, at_cut) = found[0];
-    let end = found.get(1).map(|&(next, _)| next.max(start));
-    let dream_from = if at_cut { start } else { start.saturating_sub(WARMUP_FRAMES) };
-    Ok(PartRange { index: part.index, count: part.count, dream_from, start, end, at_cut })
+    Ok(PartRange::new(part.index, part.count, found[0], found.get(1).copied()))
 }
 
 /// Every part's range, for `plan video --parts`: the film decoded once.
@@ -194,12 +245,7 @@ pub fn ranges(job: &Job, count: u32, film_frames: u64) -> Result<Vec<PartRange>>
     let all: Vec<u32> = (1..=count).collect();
     let found = starts(job, film_frames, count, &all)?;
     Ok((0..found.len())
-        .map(|i| {
-            let (start, at_cut) = found[i];
-            let end = found.get(i + 1).map(|&(next, _)| next.max(start));
-            let dream_from = if at_cut { start } else { start.saturating_sub(WARMUP_FRAMES) };
-            PartRange { index: i as u32 + 1, count, dream_from, start, end, at_cut }
-        })
+        .map(|i| PartRange::new(i as u32 + 1, count, found[i], found.get(i + 1).copied()))
         .collect())
 }
 

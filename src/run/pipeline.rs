@@ -78,6 +78,8 @@ impl VideoReport {
 /// What the dream stage sends the encoder.
 enum ToEncoder {
     Frame(Frame),
+    /// A frame of a part's cross-fade, kept as a picture in the work folder for the join.
+    Aside(Frame),
     /// Close the segment and record that `frames_done` frames are safe, ending on `last`.
     Checkpoint {
         frames_done: u64,
@@ -348,7 +350,7 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
             looping: looping.as_ref(),
             setup: &setup,
             written_from: part.as_ref().map_or(0, |p| p.range.start),
-            until: part.as_ref().and_then(|p| p.range.end),
+            part: part.as_ref().map(|p| p.range),
         };
         let dreamed = stage.run(&mut feed, resumed, progress, device);
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
@@ -385,12 +387,14 @@ fn zoom_facts(job: &Job, first: &Tensor, looping: Option<&Loop>) -> SourceFacts 
     }
 }
 
-/// The sound a film's output gets (`--audio`, else the footage's own, none under `--no-audio`), as
-/// a one-process render decides it: what `--join` muxes into the joined parts.
-pub(crate) fn film_sound(job: &Job) -> Result<Option<AudioSource>> {
+/// How a film's frames are written and the sound its output gets (`--audio`, else the footage's
+/// own, none under `--no-audio`), as a one-process render decides them: what `--join` writes a
+/// cross-fade with and muxes into the joined parts.
+pub(crate) fn film_output(job: &Job) -> Result<(WriteOptions, Option<AudioSource>)> {
     video::init()?;
     let reader = VideoReader::open(job.source().path(), &crate::run::per_frame::read_options(job))?;
-    Ok(footage_facts(job, reader.info()).sound)
+    let facts = footage_facts(job, reader.info());
+    Ok((write_options(job, &facts), facts.sound))
 }
 
 /// A part of a film being rendered: which, where it starts and ends, and the film's length.
@@ -633,8 +637,9 @@ struct DreamStage<'a> {
     setup: &'a DreamSetup,
     /// Frames before this one are a part's warm-up: dreamed, not written.
     written_from: u64,
-    /// A part of a film ends where the next part starts.
-    until: Option<u64>,
+    /// A part of a film: it ends where the next part starts (or a cross-fade later), and sets
+    /// the frames of its cross-fades aside.
+    part: Option<PartRange>,
 }
 
 impl DreamStage<'_> {
@@ -675,7 +680,7 @@ impl DreamStage<'_> {
                 break;
             }
             let incoming = incoming?;
-            if self.until.is_some_and(|until| incoming.index >= until) {
+            if self.part.and_then(|p| p.dream_until()).is_some_and(|until| incoming.index >= until) {
                 break;
             }
             let started = Instant::now();
@@ -714,8 +719,12 @@ impl DreamStage<'_> {
                 Some(looping) => looping.output(out)?,
                 None => Some(out),
             };
-            if let Some(out) = out
-                && self.to_encoder.send(ToEncoder::Frame(out)).is_err()
+            let message = match out {
+                Some(out) if self.part.is_some_and(|p| p.set_aside(out.index)) => Some(ToEncoder::Aside(out)),
+                out => out.map(ToEncoder::Frame),
+            };
+            if let Some(message) = message
+                && self.to_encoder.send(message).is_err()
             {
                 break; // the encoder failed; its error is reported by `finish`
             }
@@ -784,6 +793,7 @@ impl EncodeStage {
         for message in messages {
             match message {
                 ToEncoder::Frame(frame) => self.write(&mut current, &frame)?,
+                ToEncoder::Aside(frame) => self.set_aside(&frame)?,
                 ToEncoder::Checkpoint { frames_done, last } => {
                     if let Some((writer, segment)) = current.take() {
                         writer.finish()?;
@@ -796,6 +806,20 @@ impl EncodeStage {
             }
         }
         Ok(())
+    }
+
+    /// Saves a frame of a cross-fade as a PNG in the work folder, atomically.
+    fn set_aside(&self, frame: &Frame) -> Result<()> {
+        let path = self.work.file(&parts::fade_name(frame.index, frame.pts));
+        let picture = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb.clone())
+            .ok_or_else(|| Error::internal("a frame's pixels do not fill its size"))?;
+        let mut bytes = Vec::new();
+        picture
+            .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .map_err(|e| Error::write(&path, format!("cannot encode: {e}")))?;
+        crate::output::write_atomically(&path, |file| {
+            std::io::Write::write_all(file, &bytes).map_err(|e| Error::write(&path, format!("cannot write: {e}")))
+        })
     }
 
     fn write(&self, current: &mut OpenWriter, frame: &Frame) -> Result<()> {
@@ -819,8 +843,9 @@ impl EncodeStage {
     fn join(self) -> Result<()> {
         if let Some(record) = &self.record {
             let part = Part { index: record.range.index, count: record.range.count };
+            let last = record.range.end.map_or(self.checkpoint.frames_done, |end| end.min(self.checkpoint.frames_done));
             let record = PartRecord {
-                written: self.checkpoint.frames_done.saturating_sub(record.range.start),
+                written: last.saturating_sub(record.range.start),
                 segments: self.checkpoint.segments.clone(),
                 ..record.clone()
             };

@@ -3,6 +3,8 @@
 //! - `DREAMREEL_SLOW_DECODE_MS`, `DREAMREEL_SLOW_ENCODE_MS`: that many milliseconds after each
 //!   decoded or encoded frame, `DREAMREEL_SLOW_JOIN_MS` before the segments are joined into the
 //!   output, so tests can interrupt a render while a slow stage holds it up.
+//! - `DREAMREEL_PART_WARMUP_FRAMES`: the warm-up of a part that starts inside a shot, instead of
+//!   `crate::run::parts::WARMUP_FRAMES` (`scripts/seam-bench.sh` measures the seam at each).
 //! - `DREAMREEL_TEST_DEVICES_ON_CPU=1`: `--devices` runs its workers with each job's own device,
 //!   so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
 use std::sync::OnceLock;
@@ -34,4 +36,11 @@ pub(crate) fn pause(stage: Stage) {
 pub(crate) fn devices_on_cpu() -> bool {
     static ON_CPU: OnceLock<bool> = OnceLock::new();
     *ON_CPU.get_or_init(|| std::env::var_os("DREAMREEL_TEST_DEVICES_ON_CPU").is_some_and(|v| v == "1"))
+}
+
+/// The warm-up of a part that starts inside a shot, when a measurement sets one.
+#[cfg(feature = "video")]
+pub(crate) fn part_warmup() -> Option<u64> {
+    static WARMUP: OnceLock<Option<u64>> = OnceLock::new();
+    *WARMUP.get_or_init(|| std::env::var("DREAMREEL_PART_WARMUP_FRAMES").ok()?.parse().ok())
 }

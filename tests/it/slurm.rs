@@ -1,6 +1,7 @@
 //! A real Slurm cluster on this machine (tests/slurm/run.sh): scripts/slurm-batch.sh as a 2-task
 //! array over a 4-job manifest, then a preempted (requeued) job that must resume from its
-//! checkpoint. Needs root; a cluster that cannot start fails the test, it never skips.
+//! checkpoint; then scripts/slurm-film.sh, one film in 2 parts with one part requeued, joined into
+//! the one-process render's frames. Needs root; a cluster that cannot start fails the test, it never skips.
 #![cfg(feature = "video")]
 use std::process::Command;
 
@@ -13,4 +14,5 @@ fn a_slurm_array_renders_a_manifest_and_a_requeued_job_resumes() {
     assert!(out.status.success(), "the Slurm test failed ({}):\n{stdout}\n{stderr}", out.status);
     assert!(stdout.contains("slurm test: 4 jobs rendered in 2 shards"), "{stdout}");
     assert!(stdout.contains("slurm test: the preempted job resumed at frame"), "{stdout}");
+    assert!(stdout.contains("slurm test: a film in 2 parts, one requeued, joined into the one-process render"), "{stdout}");
 }

@@ -142,4 +142,44 @@ resumed=$(grep -o 'resumed from a checkpoint at frame [0-9]*' "$log" | grep -o '
 [ -n "$resumed" ] && [ "$resumed" -ge 24 ] || fail "the requeued job did not resume from its checkpoint: $(cat "$log")"
 [ "$(frames_of "$work/jobs/out/long.mp4")" = 72 ] || fail "long.mp4 should have 72 frames"
 echo "slurm test: the preempted job resumed at frame $resumed and finished all 72 frames"
+# 3: one film in 2 parts with scripts/slurm-film.sh: part 1 is requeued after its first
+# checkpoint and resumes, the join step waits for both; the film's frames must be those of the
+# one-process render (lossless, so the decoded frames compare exactly).
+ffmpeg -v error -nostdin -y -f lavfi -i testsrc2=size=64x48:rate=10 -f lavfi -i smptebars=size=64x48:rate=10 \
+  -filter_complex '[0:v]trim=end_frame=24[a];[1:v]trim=end_frame=24,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]' \
+  -map '[v]' -pix_fmt yuv420p "$work/jobs/film.mp4"
+film_options=(--octaves 1 --iterations 1 --device cpu --threads 1 --crf 0 --checkpoint-every 4)
+"$DREAMREEL" video "$work/jobs/film.mp4" -o "$work/jobs/one.mp4" "${film_options[@]}" --quiet
+export DREAMREEL_SLOW_ENCODE_MS=100
+submitted=$(SLURM_FILM_SBATCH="--gres=none --cpus-per-task=1" SLURM_FILM_LOGS="$work/logs" \
+  scripts/slurm-film.sh "$work/jobs/film.mp4" "$work/jobs/out/film.mp4" 2 "${film_options[@]}")
+unset DREAMREEL_SLOW_ENCODE_MS
+parts=$(echo "$submitted" | sed -n 's/^parts: array job \([0-9]*\).*/\1/p')
+joiner=$(echo "$submitted" | sed -n 's/.*join: job \([0-9]*\)$/\1/p')
+[ -n "$parts" ] && [ -n "$joiner" ] || fail "slurm-film.sh did not submit: $submitted"
+checkpoint="$work/jobs/out/.film.mp4.dreamreel/.part-0001-of-0002.dreamreel/checkpoint.json"
+deadline=$((SECONDS + 60))
+until [ -s "$checkpoint" ]; do
+  [ $SECONDS -lt $deadline ] || fail "part 1 wrote no checkpoint: $(squeue)"
+  sleep 0.1
+done
+scontrol requeue "${parts}_1"
+deadline=$((SECONDS + 30))
+until squeue -h -j "$parts" -o '%i %T' | grep -q "_1 PENDING"; do
+  [ $SECONDS -lt $deadline ] || fail "the requeued part did not go back to the queue: $(squeue -j "$parts")"
+  sleep 0.2
+done
+scontrol update JobId="${parts}_1" StartTime=now
+deadline=$((SECONDS + 120))
+until [ -s "$work/jobs/out/film.mp4" ] && [ -z "$(squeue -h -j "$joiner")" ]; do
+  [ $SECONDS -lt $deadline ] || fail "the film was not joined: $(squeue); $(cat "$work"/logs/dreamreel-film-*)"
+  sleep 0.5
+done
+log="$work/logs/dreamreel-film-${parts}_1.log"
+grep -q 'SIGTERM: stopping after this frame' "$log" || fail "the requeued part did not see SIGTERM: $(cat "$log")"
+grep -q 'resumed from a checkpoint' "$log" || fail "the requeued part did not resume: $(cat "$log")"
+grep -q '2 parts joined, 48 frames' "$work"/logs/dreamreel-film-*-join.log || fail "join: $(cat "$work"/logs/dreamreel-film-*-join.log)"
+raw() { ffmpeg -v error -i "$1" -f rawvideo -pix_fmt rgb24 - | md5sum; }
+[ "$(raw "$work/jobs/one.mp4")" = "$(raw "$work/jobs/out/film.mp4")" ] || fail "the joined film's frames differ from the one-process render's"
+echo "slurm test: a film in 2 parts, one requeued, joined into the one-process render's frames"
 echo "slurm test: passed"
