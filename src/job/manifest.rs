@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 pub struct Entry {
     /// Position in the manifest, from 1.
     pub number: usize,
+    /// Position among the jobs to run, from 1: a video job of `parts = N` is N jobs, one per
+    /// part, so a Slurm array's shards share a film's parts as they share jobs.
+    pub slot: usize,
     pub render: Job,
 }
 
@@ -39,9 +42,10 @@ struct JobKeys {
     duration: Option<f64>,
     start: Option<f64>,
     no_audio: Option<bool>,
+    parts: Option<u32>,
 }
 
-const JOB_KEYS: [&str; 8] = ["mode", "input", "output", "preset", "frames", "duration", "start", "no-audio"];
+const JOB_KEYS: [&str; 9] = ["mode", "input", "output", "preset", "frames", "duration", "start", "no-audio", "parts"];
 
 /// Reads and checks a whole manifest: any mistake is `file:line: job N: key: problem`, exit code 2.
 pub fn load(path: &Path) -> Result<Manifest> {
@@ -76,7 +80,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
             let toml::Value::Table(table) = value else {
                 return Err(at(path, here(None), format!("job {}: must be a table", index + 1)));
             };
-            jobs.push(parse_job(table, index + 1, path, &here)?);
+            let (entry, parts) = parse_job(table, index + 1, path, &here)?;
+            // A film in parts: one job per part; the last part to finish joins the film.
+            match parts {
+                Some(count) => jobs.extend((1..=count).map(|index| Entry {
+                    render: entry.render.as_part(Some(crate::job::request::Part { index, count })),
+                    ..entry.clone()
+                })),
+                None => jobs.push(entry),
+            }
         }
     }
     if jobs.is_empty() {
@@ -85,11 +97,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
     // Compared as the file system resolves them: `./out/a.png`, `out/../out/a.png` and a link to `out` are one file.
     let outputs: Vec<PathBuf> = jobs.iter().map(|job| crate::output::resolved(job.render.output().path())).collect();
     for (index, job) in jobs.iter().enumerate() {
-        if let Some(earlier) = (0..index).find(|&other| outputs[other] == outputs[index]).map(|other| &jobs[other]) {
+        let same = |other: usize| outputs[other] == outputs[index] && jobs[other].number != job.number;
+        if let Some(earlier) = (0..index).find(|&other| same(other)).map(|other| &jobs[other]) {
             let output = job.render.output().path().display();
             let message = format!("job {}: output: {output} is also job {}'s output", job.number, earlier.number);
             return Err(at(path, line_of_key(text, Some(("job", index)), "output"), message));
         }
+    }
+    for (at, job) in jobs.iter_mut().enumerate() {
+        job.slot = at + 1;
     }
     Ok(Manifest { path: path.to_owned(), jobs })
 }
@@ -100,7 +116,7 @@ fn parse_job(
     number: usize,
     path: &Path,
     here: &dyn Fn(Option<&str>) -> Option<usize>,
-) -> Result<Entry> {
+) -> Result<(Entry, Option<u32>)> {
     let folder = path.parent().unwrap_or(Path::new(""));
     let fail_at = |line: Option<usize>, message: String| at(path, line, format!("job {number}: {message}"));
     let fail = |key: Option<&str>, message: String| fail_at(here(key), message);
@@ -150,7 +166,17 @@ fn parse_job(
         ..Request::new(mode, input, output, settings)
     };
     let render = Job::new(request).map_err(problem)?;
-    Ok(Entry { number, render })
+    if let Some(parts) = keys.parts {
+        mode.check_key("parts").map_err(problem)?;
+        if !(1..=crate::job::request::Part::MAX).contains(&parts) {
+            let message = format!("parts: {parts} must be between 1 and {}", crate::job::request::Part::MAX);
+            return Err(fail(Some("parts"), message));
+        }
+        if render.is_loop() {
+            return Err(fail(Some("parts"), "parts: a loop fades its end into its start: render it whole".into()));
+        }
+    }
+    Ok((Entry { number, slot: number, render }, keys.parts.filter(|&parts| parts > 1)))
 }
 
 /// A job's settings: its preset's (if any) under its own keys, relative paths taken from `folder`;

@@ -43,6 +43,7 @@ const MODE_KEYS: &[(&str, &[Mode])] = &[
     ("loop", &[Mode::Zoom]),
     ("interpolation", &[Mode::Zoom, Mode::Video]),
     ("checkpoint-every", &[Mode::Zoom, Mode::Video]),
+    ("parts", &[Mode::Video]),
 ];
 
 impl Mode {

@@ -43,7 +43,7 @@ impl std::str::FromStr for Shard {
 
 impl Shard {
     pub fn takes(&self, job: &Entry) -> bool {
-        (job.number - 1) % self.count == self.index - 1
+        (job.slot - 1) % self.count == self.index - 1
     }
 }
 
@@ -301,7 +301,13 @@ fn run_job(
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut reporter = progress.job_progress(job, device);
-        crate::run::render::render(&render, &mut *reporter, cancel).map(|report| report.frames())
+        let frames = crate::run::render::render(&render, &mut *reporter, cancel).map(|report| report.frames())?;
+        // A part of a film: the last part to finish joins it (the others find a part unfinished).
+        #[cfg(feature = "video")]
+        if render.part().is_some() {
+            crate::run::film::join(&render, crate::run::film::Wait::ForTheLock)?;
+        }
+        Ok(frames)
     }));
     let (status, frames) = match result {
         Ok(Ok(frames)) => (Status::Done, Some(frames)),

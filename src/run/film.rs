@@ -4,10 +4,10 @@
 //! the parts would meet. Where parts start and end is [`crate::run::parts`]'s.
 #![cfg(feature = "video")]
 use crate::error::{Error, Result};
+use crate::frame::rgb::Frame;
 use crate::job::render_job::Part;
 use crate::job::{Job, OutputKind};
 use crate::run::checkpoint::{OutputLock, WorkFolder, differences};
-use crate::frame::rgb::Frame;
 use crate::run::parts::{PartRange, PartRecord, faded_frames, folder, load_record, ranges, started};
 use crate::run::pipeline::VideoReport;
 use crate::run::progress::Progress;

@@ -244,9 +244,7 @@ pub fn range(job: &Job, part: Part, film_frames: u64) -> Result<PartRange> {
 pub fn ranges(job: &Job, count: u32, film_frames: u64) -> Result<Vec<PartRange>> {
     let all: Vec<u32> = (1..=count).collect();
     let found = starts(job, film_frames, count, &all)?;
-    Ok((0..found.len())
-        .map(|i| PartRange::new(i as u32 + 1, count, found[i], found.get(i + 1).copied()))
-        .collect())
+    Ok((0..found.len()).map(|i| PartRange::new(i as u32 + 1, count, found[i], found.get(i + 1).copied())).collect())
 }
 
 /// Writes a finished part's record (atomically): what `--join` reads.

@@ -168,3 +168,26 @@ fn local_devices_render_one_part_each_and_join() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(contents(&one) == contents(&on_devices), "two parts at once, joined: the one-process render");
 }
+
+#[test]
+fn a_manifest_film_in_parts_is_shared_by_shards_and_joined_by_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let film = film(dir.path());
+    let one = dir.path().join("one.mp4");
+    video(&film, &one, &["--frames", "30"]).assert().success();
+    let manifest = dir.path().join("films.toml");
+    let settings = "frames = 30\nwidth = 96\noctaves = 1\niterations = 2\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
+    let job =
+        format!("[[job]]\nmode = \"video\"\ninput = \"film.mp4\"\noutput = \"joined.mp4\"\nparts = 3\n{settings}");
+    std::fs::write(&manifest, job).unwrap();
+    // Three parts over two shards: shard 1 renders parts 1 and 3, shard 2 part 2 and joins.
+    for shard in ["1/2", "2/2"] {
+        let out = dreamreel().args(["batch", manifest.to_str().unwrap(), "--shard", shard]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let joined = dir.path().join("joined.mp4");
+    assert!(contents(&one) == contents(&joined), "the manifest's parts, joined: the one-process render");
+    let bad = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nframes = 3\nwidth = 32\nparts = 2\n";
+    std::fs::write(&manifest, bad).unwrap();
+    refused(&["batch", manifest.to_str().unwrap()], "job 1: parts: only for video jobs");
+}

@@ -14,5 +14,8 @@ fn a_slurm_array_renders_a_manifest_and_a_requeued_job_resumes() {
     assert!(out.status.success(), "the Slurm test failed ({}):\n{stdout}\n{stderr}", out.status);
     assert!(stdout.contains("slurm test: 4 jobs rendered in 2 shards"), "{stdout}");
     assert!(stdout.contains("slurm test: the preempted job resumed at frame"), "{stdout}");
-    assert!(stdout.contains("slurm test: a film in 2 parts, one requeued, joined into the one-process render"), "{stdout}");
+    assert!(
+        stdout.contains("slurm test: a film in 2 parts, one requeued, joined into the one-process render"),
+        "{stdout}"
+    );
 }
