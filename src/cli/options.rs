@@ -585,12 +585,16 @@ impl ZoomArgs {
             &self.schedule,
             &self.looped,
         ];
-        let preset = self.render.preset(false, &self.output)?;
+        let mut preset = self.render.preset(false, &self.output)?;
         let mut deforum = deforum.map(|d| d.patch.clone()).unwrap_or_default();
         let given = patch_of(&groups);
         if given.width.is_some() || given.height.is_some() {
             // W and H are one frame shape: a size given here replaces both, never half of it.
             (deforum.width, deforum.height) = (None, None);
+        }
+        if !is_noise(Path::new(&self.input)) {
+            // A picture keeps its shape: a preset's or Deforum file's height does nothing to it.
+            (preset.height, deforum.height) = (None, None);
         }
         Settings::resolve([&preset, &deforum, &given])
     }
@@ -687,6 +691,11 @@ impl RenderArgs {
     }
 }
 
+/// Whether `input` names seeded noise rather than a file.
+fn is_noise(input: &Path) -> bool {
+    input == Path::new(dreamreel::job::render_job::NOISE)
+}
+
 /// Whether `output` is encoded with a video codec (not PNG frames or a GIF).
 fn encodes_video(output: &Path) -> bool {
     #[cfg(feature = "video")]
@@ -722,7 +731,11 @@ pub struct StillArgs {
 
 impl StillArgs {
     pub fn settings(&self) -> Result<Settings, Error> {
-        self.render.settings(&[&self.dream, &self.width, &self.height, &self.machine], true, &self.output)
+        let mut preset = self.render.preset(true, &self.output)?;
+        if !is_noise(&self.input) {
+            preset.height = None; // a picture keeps its shape: a preset's height does nothing to it
+        }
+        Settings::resolve([&preset, &patch_of(&[&self.dream, &self.width, &self.height, &self.machine])])
     }
 }
 
@@ -733,6 +746,9 @@ pub struct CompareArgs {
     pub source: PathBuf,
     /// The dreamed video, from the same first frame
     pub dreamed: PathBuf,
+    /// Read the source from this many seconds into it, as `video --start` did
+    #[arg(long, default_value_t = 0.0)]
+    pub start: f64,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,

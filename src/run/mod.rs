@@ -1,7 +1,8 @@
 //! Running jobs: [`render`] dispatches a job to a [`still`] or the one video [`pipeline`]
 //! (source -> dream -> encode, resumable through [`checkpoint`]); [`batch`] runs a manifest's
 //! jobs; [`bench`] times the dream in memory. [`dream_setup`] loads a job's network and builds
-//! each frame's dream parameters; [`per_frame`] evaluates a job's plan (with its soundtrack);
+//! each frame's dream parameters; [`frame_memory`] refuses a frame too small or too big to
+//! dream; [`per_frame`] evaluates a job's plan (with its soundtrack);
 //! [`progress`] is how the library reports to the binary; [`compare`] measures a dreamed video
 //! against its source; [`test_hooks`] is the test suite's one seam.
 pub mod batch;
@@ -10,6 +11,7 @@ pub mod checkpoint;
 #[cfg(feature = "video")]
 pub mod compare;
 pub mod dream_setup;
+pub mod frame_memory;
 #[cfg(feature = "video")]
 pub mod looping;
 pub mod per_frame;

@@ -302,7 +302,8 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
         // closing the channel wakes it, so the joins in `finish` always return.
         drop(feed);
-        let report = state.finish(dreamed, to_encoder, encoder, sources, (facts.width, facts.height), started);
+        let written = job.output().written_size(facts.width, facts.height);
+        let report = state.finish(dreamed, to_encoder, encoder, sources, written, started);
         let held = looping.as_ref().map_or(0, |l| l.overlap);
         report.map(|report| VideoReport {
             frames: report.frames.saturating_sub(held),
@@ -357,6 +358,7 @@ fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
 /// The codec's limits at the frames' real size. Footage's height follows its aspect, so `--width`
 /// is what changes either side of it.
 fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
+    crate::run::frame_memory::check_frame(job, width, height)?;
     job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| match job.source() {
         Source::Footage(_) => Error::setting("width", format!("{message} (footage keeps its shape: raise --width)")),
         _ => Error::setting(key, message),
@@ -694,6 +696,9 @@ impl EncodeStage {
             return Ok(());
         }
         crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Join);
+        if self.sound.is_some() && crate::run::test_hooks::fail_sound_mux() {
+            return Err(Error::write(&self.output, "the sound could not be muxed (DREAMREEL_TEST_FAIL_SOUND_MUX)"));
+        }
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
         // A join that fails keeps the segments and the checkpoint: `--resume` (with `--no-audio`,
         // which changes no frame, if the sound was at fault) joins them again.
@@ -781,6 +786,8 @@ fn write_options(job: &Job, facts: &SourceFacts) -> WriteOptions {
         codec: Some(output.codec()),
         crf: output.crf(),
         audio: None,
+        // A GIF is made from its segments: they keep its every pixel and its odd sizes.
+        full_frame: output.kind() == OutputKind::Gif,
     }
 }
 
