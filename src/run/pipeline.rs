@@ -190,6 +190,9 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         }
         _ => None,
     };
+    if let Some(looping) = &looping {
+        progress.note(&looping.progress_note());
+    }
     // A zoom's plan (schedules evaluated and checked, the soundtrack analysed) comes before the
     // weights load; footage's once the decoder has said how many frames it holds.
     let zoom_plan = match job.source() {
@@ -245,6 +248,9 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
                 };
                 sources.push(decoder);
                 let facts = footage_facts(job, &info);
+                if let Some(note) = short_span_note(job, &info) {
+                    progress.note(&note);
+                }
                 let plan = crate::run::per_frame::job_plan(job, info.frame_rate.as_f64(), facts.frames)?;
                 let frames: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match flow {
                     true => {
@@ -789,6 +795,19 @@ fn write_options(job: &Job, facts: &SourceFacts) -> WriteOptions {
         // A GIF is made from its segments: they keep its every pixel and its odd sizes.
         full_frame: output.kind() == OutputKind::Gif,
     }
+}
+
+/// "The input has 48 frames from --start 1.9 s: 100 asked for, 48 will be rendered", when the
+/// span asks for more frames than the input holds (by the reader's count before the first frame).
+fn short_span_note(job: &Job, info: &VideoInfo) -> Option<String> {
+    let span = job.span();
+    let rate = info.frame_rate.as_f64();
+    let asked = span.frames.or(span.seconds.map(|seconds| (seconds * rate).round() as u64))?;
+    let holds = info.frame_count.or(info.duration_seconds.map(|s| (s * rate).round() as u64))?;
+    let start = span.start_seconds;
+    let from = if start > 0.0 { format!(" from --start {start} s") } else { String::new() };
+    (holds < asked)
+        .then(|| format!("the input has {holds} frame(s){from}: {asked} asked for, {holds} will be rendered"))
 }
 
 /// The frames a footage job will dream, for its plan: the span's, else the reader's estimate.

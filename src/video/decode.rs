@@ -226,7 +226,9 @@ impl VideoReader {
                 .unwrap_or(Rational::new(25, 1));
             let stream_seconds = (stream.duration() > 0).then(|| stream.duration() as f64 * f64::from(time_base));
             let indexed_packets = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
-            let stream_frames = indexed_packets.or(sequence.as_ref().map(|s| s.frames));
+            // A picture read as footage is one frame.
+            let one_picture = matches!(images, Some(ImageFiles::Still(_))).then_some(1);
+            let stream_frames = indexed_packets.or(sequence.as_ref().map(|s| s.frames)).or(one_picture);
             (
                 decoder,
                 Rational::from(time_base),
