@@ -741,6 +741,7 @@ impl StillArgs {
 
 #[cfg(feature = "video")]
 #[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct CompareArgs {
     /// The footage that was dreamed (read at the dreamed video's size)
     pub source: PathBuf,
