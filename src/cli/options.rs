@@ -658,7 +658,7 @@ impl VideoArgs {
             &self.machine,
             &self.schedule,
         ];
-        self.render.settings(&groups, false, &self.output)
+        self.render.settings(&groups, false, false, &self.output)
     }
 }
 
@@ -680,8 +680,19 @@ pub struct RenderArgs {
 impl RenderArgs {
     /// Defaults < preset < the options of `groups`, checked; the preset's keys that would do
     /// nothing for this render (a still, `output`) left out.
-    fn settings(&self, groups: &[&dyn OptionGroup], still: bool, output: &Path) -> Result<Settings, Error> {
-        Settings::resolve([&self.preset(still, output)?, &patch_of(groups)])
+    /// `picture`: the input is a picture, which keeps its shape: a preset's height does nothing to it.
+    fn settings(
+        &self,
+        groups: &[&dyn OptionGroup],
+        still: bool,
+        picture: bool,
+        output: &Path,
+    ) -> Result<Settings, Error> {
+        let mut preset = self.preset(still, output)?;
+        if picture {
+            preset.height = None;
+        }
+        Settings::resolve([&preset, &patch_of(groups)])
     }
 
     /// The preset's patch, as far as it acts on a render (a still or not) into `output`.
@@ -731,11 +742,8 @@ pub struct StillArgs {
 
 impl StillArgs {
     pub fn settings(&self) -> Result<Settings, Error> {
-        let mut preset = self.render.preset(true, &self.output)?;
-        if !is_noise(&self.input) {
-            preset.height = None; // a picture keeps its shape: a preset's height does nothing to it
-        }
-        Settings::resolve([&preset, &patch_of(&[&self.dream, &self.width, &self.height, &self.machine])])
+        let groups: [&dyn OptionGroup; 4] = [&self.dream, &self.width, &self.height, &self.machine];
+        self.render.settings(&groups, true, !is_noise(&self.input), &self.output)
     }
 }
 
