@@ -249,6 +249,15 @@ fn a_batch_job_may_read_another_jobs_output_and_runs_after_it() {
     let started: Vec<&str> = stderr.lines().filter(|line| line.contains(" -> ")).collect();
     assert!(started.len() == 2 && started[0].starts_with("job 2: zoom"), "{stderr}");
     assert_eq!(video_stream(&dir.path().join("v.mp4"), "stream=nb_read_frames"), "3");
+    // Two workers at once: the video job waits for the zoom it reads.
+    std::fs::remove_file(dir.path().join("z.mp4")).unwrap();
+    let out = dreamreel()
+        .args(["batch", arg(&manifest), "--force", "--devices", "0,1"])
+        .env("DREAMREEL_TEST_DEVICES_ON_CPU", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(video_stream(&dir.path().join("v.mp4"), "stream=nb_read_frames"), "3");
     // Two jobs that read each other's outputs: refused before anything starts.
     let circle = dir.path().join("c.toml");
     std::fs::write(
