@@ -83,7 +83,11 @@ pub fn check_jobs(jobs: &[Entry], options: &RunOptions) -> Vec<String> {
         .filter(|(job, _)| options.force || !is_complete(job))
         .filter_map(|(job, made_by)| {
             let later = made_by.is_some();
-            check_job(job, later)
+            // Under --devices a job dreams on a GPU: its frame is checked there, not against the CPU's memory.
+            let gpu = options.devices.first().filter(|_| !crate::run::test_hooks::devices_on_cpu());
+            let on_gpu =
+                gpu.map(|device| Entry { render: job.render.on_device(format!("cuda:{device}")), ..job.clone() });
+            check_job(on_gpu.as_ref().unwrap_or(job), later)
                 .and_then(|()| check_objective(&job.render, &mut networks, later))
                 .err()
                 .map(|e| format!("job {}: {e}", job.number))
