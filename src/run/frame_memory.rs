@@ -57,8 +57,11 @@ fn available_bytes() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let kilobytes = meminfo.lines().find_map(|line| line.strip_prefix("MemAvailable:"))?;
     let available = kilobytes.trim().trim_end_matches("kB").trim().parse::<u64>().ok()? * 1024;
-    let read = |name: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{name}")).ok()?.trim().parse::<u64>().ok();
-    let cgroup_left = read("memory.max").map(|max| max.saturating_sub(read("memory.current").unwrap_or(0)));
+    // A cgroup's limit less the memory its processes hold (not its page cache, which is given back).
+    let max = std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|t| t.trim().parse::<u64>().ok());
+    let stat = std::fs::read_to_string("/sys/fs/cgroup/memory.stat").unwrap_or_default();
+    let anon = stat.lines().find_map(|line| line.strip_prefix("anon ")?.trim().parse::<u64>().ok()).unwrap_or(0);
+    let cgroup_left = max.map(|max| max.saturating_sub(anon));
     Some(cgroup_left.map_or(available, |left| left.min(available)))
 }
 
