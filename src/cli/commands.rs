@@ -247,8 +247,9 @@ fn report_video(output: &str, report: Result<VideoReport, Error>, quiet: bool) -
             eprintln!("{output}: resumed from a checkpoint: {} frames were done before", report.resumed_frames);
         }
         if !report.cuts.is_empty() {
-            let cuts: Vec<String> = report.cuts.iter().map(|c| (c + 1).to_string()).collect();
-            eprintln!("scene cuts at frames {} (counted from 1): the dream started afresh there", cuts.join(", "));
+            // Counted from 0, as schedules, `plan` and `compare` count: a keyframe at a cut is `N:(...)`.
+            let cuts: Vec<String> = report.cuts.iter().map(|c| c.to_string()).collect();
+            eprintln!("scene cuts at frames {} (counted from 0): the dream started afresh there", cuts.join(", "));
         }
     }
     if report.undecodable_frames > 0 {
@@ -268,7 +269,10 @@ fn compare(args: CompareArgs) -> Result<(), Error> {
     if !(threshold.is_finite() && (0.0..=1.0).contains(&threshold)) {
         return Err(Error::setting("--scene-threshold", format!("{threshold} must be between 0 and 1")));
     }
-    let report = dreamreel::run::compare::compare(&args.source, &args.dreamed, threshold)?;
+    if !(args.start.is_finite() && args.start >= 0.0) {
+        return Err(Error::setting("start", format!("{} must be zero or more seconds", args.start)));
+    }
+    let report = dreamreel::run::compare::compare_from(&args.source, args.start, &args.dreamed, threshold)?;
     for warning in &report.warnings {
         eprintln!("dreamreel: warning: {warning}");
     }
@@ -288,6 +292,13 @@ fn cancel_on_ctrl_c() -> &'static AtomicBool {
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
     let settings = args.settings()?;
+    if let (Some(input), Some(height)) = (&args.input, settings.height) {
+        let message = format!(
+            "{height} does nothing to '{}': a picture keeps its shape, give --width only (or no --input for any shape)",
+            input.display()
+        );
+        return Err(Error::setting("height", message));
+    }
     let options = BenchOptions::new(&settings, args.input, args.frames);
     let report = run_bench(&options)?;
     let text = if args.json {
@@ -418,6 +429,8 @@ fn batch(args: BatchArgs) -> Result<ExitCode, Error> {
     batch::check_devices(&args.devices)?;
     let manifest = manifest::load(&args.manifest)?;
     let jobs: Vec<Entry> = manifest.jobs.into_iter().filter(|job| shard.is_none_or(|s| s.takes(job))).collect();
+    // A job that reads another's output runs after it.
+    let jobs = batch::in_order(jobs)?;
     let options = RunOptions { force: args.force, devices: args.devices.clone() };
     let cancel = cancel_on_ctrl_c();
     // Every job that will run is checked before the first starts: job 40's typo stops job 1.

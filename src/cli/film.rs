@@ -77,11 +77,11 @@ pub fn print_parts(job: &Job, count: u32, json: bool) -> Result<(), Error> {
         return Ok(());
     }
     let largest = ranges.iter().map(frames_of).max().unwrap_or(0);
-    println!("{film_frames} frames in {count} parts (frames counted from 1)");
+    println!("{film_frames} frames in {count} parts (frames counted from 0)");
     println!("{:>6}  {:>17}  {:>7}  {:>6}  starts", "part", "frames", "count", "share");
     for r in &ranges {
         let frames = frames_of(r);
-        let span = if frames == 0 { "-".to_string() } else { format!("{}-{}", r.start + 1, r.start + frames) };
+        let span = if frames == 0 { "-".to_string() } else { format!("{}-{}", r.start, r.start + frames - 1) };
         let starts = match (r.index, r.at_cut) {
             (1, _) => "at the start".to_string(),
             (_, true) => "at a cut".to_string(),

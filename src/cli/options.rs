@@ -585,12 +585,16 @@ impl ZoomArgs {
             &self.schedule,
             &self.looped,
         ];
-        let preset = self.render.preset(false, &self.output)?;
+        let mut preset = self.render.preset(false, &self.output)?;
         let mut deforum = deforum.map(|d| d.patch.clone()).unwrap_or_default();
         let given = patch_of(&groups);
         if given.width.is_some() || given.height.is_some() {
             // W and H are one frame shape: a size given here replaces both, never half of it.
             (deforum.width, deforum.height) = (None, None);
+        }
+        if !is_noise(Path::new(&self.input)) {
+            // A picture keeps its shape: a preset's or Deforum file's height does nothing to it.
+            (preset.height, deforum.height) = (None, None);
         }
         Settings::resolve([&preset, &deforum, &given])
     }
@@ -680,7 +684,7 @@ impl VideoArgs {
             &self.machine,
             &self.schedule,
         ];
-        self.render.settings(&groups, false, &self.output)
+        self.render.settings(&groups, false, false, &self.output)
     }
 }
 
@@ -702,8 +706,19 @@ pub struct RenderArgs {
 impl RenderArgs {
     /// Defaults < preset < the options of `groups`, checked; the preset's keys that would do
     /// nothing for this render (a still, `output`) left out.
-    fn settings(&self, groups: &[&dyn OptionGroup], still: bool, output: &Path) -> Result<Settings, Error> {
-        Settings::resolve([&self.preset(still, output)?, &patch_of(groups)])
+    /// `picture`: the input is a picture, which keeps its shape: a preset's height does nothing to it.
+    fn settings(
+        &self,
+        groups: &[&dyn OptionGroup],
+        still: bool,
+        picture: bool,
+        output: &Path,
+    ) -> Result<Settings, Error> {
+        let mut preset = self.preset(still, output)?;
+        if picture {
+            preset.height = None;
+        }
+        Settings::resolve([&preset, &patch_of(groups)])
     }
 
     /// The preset's patch, as far as it acts on a render (a still or not) into `output`.
@@ -711,6 +726,11 @@ impl RenderArgs {
         let preset = self.preset.as_deref().map(|spec| presets::find(spec, Path::new(""))).transpose()?;
         Ok(preset.map(|p| p.patch.acting_on(still, encodes_video(output))).unwrap_or_default())
     }
+}
+
+/// Whether `input` names seeded noise rather than a file.
+fn is_noise(input: &Path) -> bool {
+    input == Path::new(dreamreel::job::render_job::NOISE)
 }
 
 /// Whether `output` is encoded with a video codec (not PNG frames or a GIF).
@@ -748,17 +768,22 @@ pub struct StillArgs {
 
 impl StillArgs {
     pub fn settings(&self) -> Result<Settings, Error> {
-        self.render.settings(&[&self.dream, &self.width, &self.height, &self.machine], true, &self.output)
+        let groups: [&dyn OptionGroup; 4] = [&self.dream, &self.width, &self.height, &self.machine];
+        self.render.settings(&groups, true, !is_noise(&self.input), &self.output)
     }
 }
 
 #[cfg(feature = "video")]
 #[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct CompareArgs {
     /// The footage that was dreamed (read at the dreamed video's size)
     pub source: PathBuf,
     /// The dreamed video, from the same first frame
     pub dreamed: PathBuf,
+    /// Read the source from this many seconds into it, as `video --start` did
+    #[arg(long, default_value_t = 0.0)]
+    pub start: f64,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,

@@ -78,6 +78,14 @@ impl Progress for Bar {
         }
     }
 
+    fn note(&mut self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("dreamreel: note: {message}")),
+            None if self.lines.is_some() => eprintln!("dreamreel: note: {message}"),
+            None => {}
+        }
+    }
+
     fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();

@@ -178,6 +178,12 @@ macro_rules! declare_numbers {
                 NumberKey::ALL.iter().copied().find(|key| key.name() == name)
             }
 
+            /// Whether `numbers`, written by the user (a constant or a keyframe's value), are of
+            /// the setting's kind: a whole number's must be whole.
+            pub(crate) fn check_written(self, numbers: &[f64]) -> std::result::Result<(), String> {
+                match self { $( NumberKey::$variant => <$kind as NumberKind>::constant(numbers).map(|_| ()) ),* }
+            }
+
             /// The range check of one frame's numbers (or a constant's).
             pub(crate) fn check(self, numbers: &[f64]) -> std::result::Result<(), String> {
                 let check: Check = match self { $( NumberKey::$variant => $check ),* };

@@ -276,6 +276,20 @@ impl Schedule {
         Ok(rows)
     }
 
+    /// The keyframes whose value is written as numbers (`10:(1.5)`), with their frame at the
+    /// timeline's rate: what the user wrote, checked as a constant would be.
+    pub fn written_keyframes(&self, timeline: &Timeline) -> Result<Vec<(f64, Vec<f64>)>, ScheduleError> {
+        let Body::Keyframes(keys) = &self.body else { return Ok(Vec::new()) };
+        let mut written = Vec::new();
+        for key in keys {
+            let numbers: Option<Vec<f64>> = key.value.iter().map(|part| part.literal).collect();
+            if let Some(numbers) = numbers {
+                written.push((self.position(key, timeline)?, numbers));
+            }
+        }
+        Ok(written)
+    }
+
     /// A value's numbers when there are `dimensions` of them.
     fn sized<'a>(&self, parts: &'a [Expression]) -> Result<&'a [Expression], ScheduleError> {
         let failed = |message: String| Err(ScheduleError::at(&self.text, parts[0].offset, message));

@@ -156,7 +156,8 @@ fn parse_job(
 
     let encodes = Output::decide(mode, PathBuf::from(&output), None, None, (None, None))
         .is_ok_and(|o| matches!(o.kind(), OutputKind::Container { .. }));
-    let settings = job_settings(keys.preset.as_deref(), patch, folder, (mode == Mode::Still, encodes), &fail)?;
+    let picture = mode != Mode::Video && input != crate::job::request::NOISE;
+    let settings = job_settings(keys.preset.as_deref(), patch, folder, (mode == Mode::Still, encodes, picture), &fail)?;
     let request = Request {
         folder: folder.to_owned(),
         frames: keys.frames,
@@ -185,10 +186,10 @@ fn job_settings(
     preset: Option<&str>,
     mut patch: SettingsPatch,
     folder: &Path,
-    (still, encodes): (bool, bool),
+    (still, encodes, picture): (bool, bool, bool),
     fail: &dyn Fn(Option<&str>, String) -> Error,
 ) -> Result<Settings> {
-    let preset = match preset {
+    let mut preset = match preset {
         Some(spec) => find(spec, folder)
             .map_err(|e| match e {
                 Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
@@ -198,6 +199,9 @@ fn job_settings(
             .acting_on(still, encodes),
         None => SettingsPatch::default(),
     };
+    if picture {
+        preset.height = None; // a picture keeps its shape: a preset's height does nothing to it
+    }
     patch.weights = patch.weights.map(|weights| folder.join(weights));
     patch.guide = patch.guide.map(|guide| folder.join(guide));
     patch.audio = patch.audio.map(|audio| folder.join(audio));

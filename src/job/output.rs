@@ -70,6 +70,15 @@ impl Output {
         }
     }
 
+    /// The size the output holds of frames made at `width` x `height`: a video codec's 4:2:0
+    /// crops an odd last column or row; a picture, PNG frames and a GIF keep every pixel.
+    pub fn written_size(&self, width: u32, height: u32) -> (u32, u32) {
+        match self.kind {
+            OutputKind::Container { .. } => (width & !1, height & !1),
+            OutputKind::Image | OutputKind::Sequence | OutputKind::Gif => (width, height),
+        }
+    }
+
     pub fn crf(&self) -> Option<u32> {
         match self.kind {
             OutputKind::Container { crf, .. } => crf,

@@ -150,6 +150,14 @@ impl FramePlan {
             for &key in NumberKey::ALL {
                 let Some(schedule) = spec.schedules.number(key.name()) else { continue };
                 scheduled.push(key.name());
+                // A keyframe written as 1.5 of a whole-number setting is refused, as the constant is.
+                let written = schedule
+                    .written_keyframes(&timeline)
+                    .map_err(|e| schedule_error(key.name(), schedule.text(), &e))?;
+                for (frame, numbers) in written {
+                    key.check_written(&numbers)
+                        .map_err(|message| Error::setting(key.name(), format!("at frame {frame}: {message}")))?;
+                }
                 let values = schedule
                     .values(&timeline, spec.interpolation)
                     .map_err(|e| schedule_error(key.name(), schedule.text(), &e))?;

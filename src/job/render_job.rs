@@ -184,6 +184,14 @@ impl Job {
             (Mode::Video, false) => Source::Footage(folder.join(&input)),
             (Mode::Still | Mode::Zoom, false) => Source::Image(folder.join(&input)),
         };
+        if let (Source::Image(path), Some(height)) = (&source, settings.height) {
+            // Refused, not ignored: a picture is scaled to --width and keeps its shape.
+            let message = format!(
+                "{height} does nothing to '{}': a picture keeps its shape, give --width only (or `noise` for any shape)",
+                path.display()
+            );
+            return Err(Problem::at("height", message));
+        }
         let size = match source {
             Source::Noise { width, height } => (Some(width), Some(height)),
             _ => (settings.width, None),

@@ -73,17 +73,58 @@ pub fn check_devices(devices: &[usize]) -> Result<()> {
 /// Checks every job that `run` would start (inputs there and decoding, outputs writable,
 /// weights present, layers, channels, classes and guides against their network) before any
 /// starts; returns one line per bad job, empty when all can run. Each network is loaded once.
+/// A job whose input another job of the batch writes is checked as far as it can be before that
+/// file exists: its output, weights and constant dream parameters.
 pub fn check_jobs(jobs: &[Entry], options: &RunOptions) -> Vec<String> {
     let mut networks = HashMap::new();
+    let made_by = dependencies(jobs);
     jobs.iter()
-        .filter(|job| options.force || !is_complete(job))
-        .filter_map(|job| {
-            check_job(job)
-                .and_then(|()| check_objective(&job.render, &mut networks))
+        .zip(&made_by)
+        .filter(|(job, _)| options.force || !is_complete(job))
+        .filter_map(|(job, made_by)| {
+            let later = made_by.is_some();
+            // Under --devices a job dreams on a GPU: its frame is checked there, not against the CPU's memory.
+            let gpu = options.devices.first().filter(|_| !crate::run::test_hooks::devices_on_cpu());
+            let on_gpu =
+                gpu.map(|device| Entry { render: job.render.on_device(format!("cuda:{device}")), ..job.clone() });
+            check_job(on_gpu.as_ref().unwrap_or(job), later)
+                .and_then(|()| check_objective(&job.render, &mut networks, later))
                 .err()
                 .map(|e| format!("job {}: {e}", job.number))
         })
         .collect()
+}
+
+/// For each job, the number of the job of `jobs` whose output is its input (`None`: a file that
+/// should be there already, or noise).
+pub fn dependencies(jobs: &[Entry]) -> Vec<Option<usize>> {
+    let outputs: Vec<PathBuf> = jobs.iter().map(|job| crate::output::resolved(job.render.output().path())).collect();
+    jobs.iter()
+        .map(|job| {
+            let input = crate::output::resolved(job.render.source().file()?);
+            outputs.iter().position(|output| *output == input).map(|index| jobs[index].number)
+        })
+        .collect()
+}
+
+/// The jobs in manifest order, except that a job reading another's output runs after it; jobs
+/// that read each other's outputs in a circle are refused.
+pub fn in_order(jobs: Vec<Entry>) -> Result<Vec<Entry>> {
+    let made_by = dependencies(&jobs);
+    let mut waiting: Vec<(Entry, Option<usize>)> = jobs.into_iter().zip(made_by).collect();
+    let mut ordered: Vec<Entry> = Vec::with_capacity(waiting.len());
+    while !waiting.is_empty() {
+        let done = |number: usize| ordered.iter().any(|job| job.number == number);
+        let Some(ready) = waiting.iter().position(|(_, made_by)| made_by.is_none_or(done)) else {
+            let circle: Vec<String> = waiting.iter().map(|(job, _)| job.number.to_string()).collect();
+            return Err(Error::setting(
+                "job",
+                format!("jobs {} read each other's outputs in a circle: none of them can start", circle.join(", ")),
+            ));
+        };
+        ordered.push(waiting.remove(ready).0);
+    }
+    Ok(ordered)
 }
 
 /// Networks loaded on the CPU for the pre-check, one per model and weights file.
@@ -92,7 +133,7 @@ type CheckNetworks = HashMap<(ModelKind, Option<PathBuf>), crate::model::network
 /// The job's layers, channels, classes and guide, checked against its network as the render will;
 /// every frame's values evaluated (schedules, the soundtrack read) and each distinct frame's
 /// dream parameters built, as its render does before its first frame.
-fn check_objective(job: &Job, networks: &mut CheckNetworks) -> Result<()> {
+fn check_objective(job: &Job, networks: &mut CheckNetworks, input_made_later: bool) -> Result<()> {
     let spec = job.dream();
     let key = (spec.model(), spec.weights().map(Path::to_owned));
     let network = match networks.remove(&key) {
@@ -100,7 +141,11 @@ fn check_objective(job: &Job, networks: &mut CheckNetworks) -> Result<()> {
         None => load_network_on(spec, tch::Device::Cpu)?,
     };
     let setup = DreamSetup::with_network(spec, network)?;
-    let checked = check_rows(job, &setup);
+    let checked = match input_made_later {
+        // Footage not yet made has no frame count for its plan: its constants are checked.
+        true => setup.params(job.per_frame().constants()).map(drop),
+        false => check_rows(job, &setup),
+    };
     networks.insert(key, setup.into_network());
     checked
 }
@@ -122,39 +167,57 @@ fn check_rows(job: &Job, setup: &DreamSetup) -> Result<()> {
     setup.params(job.per_frame().constants()).map(drop)
 }
 
-fn check_job(job: &Entry) -> Result<()> {
+/// The job's input, output and weights; its frame's size, as the render will refuse it.
+/// `input_made_later`: another job of the batch writes the input, which need not be there yet.
+fn check_job(job: &Entry, input_made_later: bool) -> Result<()> {
     let job = &job.render;
     let inputs: Vec<&Path> = job.source().file().into_iter().collect();
-    if let Some(input) = job.source().file() {
-        check_input(job, input)?;
-    }
+    let size = match (job.source(), input_made_later) {
+        (Source::Noise { width, height }, _) => Some((*width, *height)),
+        (_, true) => None,
+        (source, false) => match source.file() {
+            Some(input) => check_input(job, input)?,
+            None => None,
+        },
+    };
     job.output().check_place(&inputs)?;
-    check_weights(job.dream())
+    check_weights(job.dream())?;
+    match size {
+        Some((width, height)) => crate::run::frame_memory::check_frame(job, width, height),
+        None => Ok(()),
+    }
 }
 
-/// Opens the input and decodes its first image or frame.
-fn check_input(job: &Job, input: &Path) -> Result<()> {
+/// Opens the input and decodes its first image or frame: the size the job will dream it at.
+fn check_input(job: &Job, input: &Path) -> Result<Option<(u32, u32)>> {
     if !input.is_file() {
         let why = if input.exists() { "is not a file" } else { "file not found" };
         return Err(Error::input(input, why));
     }
     match job.source() {
-        Source::Image(_) | Source::Noise { .. } => image::ImageReader::open(input)
-            .and_then(|reader| reader.with_guessed_format())
-            .map_err(|e| Error::input(input, format!("cannot read: {e}")))?
-            .into_dimensions()
-            .map(drop)
-            .map_err(|e| Error::input(input, format!("not an image this build can read: {e}"))),
+        Source::Image(_) | Source::Noise { .. } => {
+            let (width, height) = image::ImageReader::open(input)
+                .and_then(|reader| reader.with_guessed_format())
+                .map_err(|e| Error::input(input, format!("cannot read: {e}")))?
+                .into_dimensions()
+                .map_err(|e| Error::input(input, format!("not an image this build can read: {e}")))?;
+            // As `load_image` scales it (an EXIF turn may swap the sides: the smaller side is checked).
+            Ok(Some(match job.frame_format().width {
+                Some(to) => (to, ((f64::from(to) * f64::from(height) / f64::from(width)).round() as u32).max(1)),
+                None => (width, height),
+            }))
+        }
         #[cfg(feature = "video")]
         Source::Footage(_) => {
             let mut reader = crate::video::VideoReader::open(input, &crate::run::per_frame::read_options(job))?;
+            let size = (reader.info().width, reader.info().height);
             match reader.next_frame()? {
-                Some(_) => Ok(()),
+                Some(_) => Ok(Some(size)),
                 None => Err(Error::input(input, "has no video frames in the span asked for")),
             }
         }
         #[cfg(not(feature = "video"))]
-        Source::Footage(_) => Ok(()),
+        Source::Footage(_) => Ok(None),
     }
 }
 
@@ -234,6 +297,8 @@ pub fn run(jobs: &[Entry], options: &RunOptions, progress: &dyn BatchProgress, c
         resumed_frames: 0,
         seconds: 0.0,
     };
+    let made_by: HashMap<usize, usize> =
+        jobs.iter().zip(dependencies(jobs)).filter_map(|(job, made_by)| Some((job.number, made_by?))).collect();
     let mut outcomes = Vec::new();
     let mut queue = VecDeque::new();
     for job in jobs {
@@ -252,7 +317,12 @@ pub fn run(jobs: &[Entry], options: &RunOptions, progress: &dyn BatchProgress, c
             if cancel.load(Ordering::SeqCst) {
                 break;
             }
-            let Some(job) = queue.lock().ok().and_then(|mut q| q.pop_front()) else { break };
+            let Some(job) = next_job(&queue, &outcomes, &made_by) else { break };
+            let Some(job) = job else {
+                // Every job left waits for a job another worker is running: its input.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            };
             progress.job_started(job, device);
             let done = run_job(job, device, progress, cancel, !options.force);
             progress.job_finished(&done);
@@ -282,6 +352,25 @@ pub fn run(jobs: &[Entry], options: &RunOptions, progress: &dyn BatchProgress, c
     }
     outcomes.sort_by_key(|o| o.number);
     outcomes
+}
+
+/// The next job to start: the first queued whose input job (if any) has ended; `Some(None)`
+/// when each queued job waits for one still running; `None` when the queue is empty.
+fn next_job<'a>(
+    queue: &Mutex<VecDeque<&'a Entry>>,
+    outcomes: &Mutex<Vec<Outcome>>,
+    made_by: &HashMap<usize, usize>,
+) -> Option<Option<&'a Entry>> {
+    let mut queue = queue.lock().ok()?;
+    if queue.is_empty() {
+        return None;
+    }
+    let ended = |number: &usize| {
+        !queue.iter().any(|job| job.number == *number)
+            && outcomes.lock().is_ok_and(|outcomes| outcomes.iter().any(|o| o.number == *number))
+    };
+    let ready = queue.iter().position(|job| made_by.get(&job.number).is_none_or(ended));
+    Some(ready.and_then(|index| queue.remove(index)))
 }
 
 /// Runs one job on `device` (or its own), turning errors and panics into a failed outcome.

@@ -40,7 +40,7 @@ pub struct Comparison {
     pub saturation_source: f64,
     /// Largest share of a frame's pixels with a channel at 0 or 255.
     pub clipped_max: f64,
-    /// Frames (from 0) that start a new shot.
+    /// Frames that start a new shot, counted from 0 as schedules and `plan` count them.
     pub cuts: Vec<u64>,
     /// What makes the two videos a doubtful pair: different frame counts, shapes or rates.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -73,10 +73,15 @@ struct Sums {
 /// Compares `dreamed` with its `source` (read at the dreamed frames' size), frame by frame from
 /// the start of both; a pair is a cut below `scene_threshold` followed pixels.
 pub fn compare(source: &Path, dreamed: &Path, scene_threshold: f64) -> Result<Comparison> {
+    compare_from(source, 0.0, dreamed, scene_threshold)
+}
+
+/// [`compare`] with the source read from `start_seconds` into it (a render of `video --start`).
+pub fn compare_from(source: &Path, start_seconds: f64, dreamed: &Path, scene_threshold: f64) -> Result<Comparison> {
     video::init()?;
     let mut dreamed_reader = VideoReader::open(dreamed, &ReadOptions::default())?;
     let (width, height) = (dreamed_reader.info().width, dreamed_reader.info().height);
-    let read = ReadOptions { width: Some(width), ..Default::default() };
+    let read = ReadOptions { width: Some(width), start_seconds, ..Default::default() };
     let mut source_reader = VideoReader::open(source, &read)?;
     let mut sums = Sums::default();
     let mut report = Comparison::default();
@@ -285,7 +290,10 @@ impl std::fmt::Display for Comparison {
             self.structure, self.structure_worst, self.structure_worst_frame, self.structure_blur_px
         )?;
         let cuts: Vec<String> = self.cuts.iter().map(|c| c.to_string()).collect();
-        write!(f, "cuts at frames    {}", if cuts.is_empty() { "none".into() } else { cuts.join(", ") })
+        match cuts.is_empty() {
+            true => write!(f, "cuts at frames    none"),
+            false => write!(f, "cuts at frames    {} (counted from 0, as schedules count)", cuts.join(", ")),
+        }
     }
 }
 

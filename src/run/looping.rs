@@ -37,6 +37,14 @@ impl Loop {
         self.frames + self.overlap
     }
 
+    /// What the progress counts: every dream, the output's frames and the K more faded into its start.
+    pub(crate) fn progress_note(&self) -> String {
+        let (frames, overlap, dreams) = (self.frames, self.overlap, self.dreams());
+        format!(
+            "a loop of {frames} frames dreams {dreams}: {overlap} more fade into its start; the progress counts all {dreams}"
+        )
+    }
+
     /// The output frame whose schedule values dream `dream` follows: the held dreams and the
     /// dreams faded into them share the output's last K frames.
     pub(crate) fn output_index(&self, dream: u64) -> u64 {

@@ -210,6 +210,9 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         }
         _ => None,
     };
+    if let Some(looping) = &looping {
+        progress.note(&looping.progress_note());
+    }
     // A zoom's plan (schedules evaluated and checked, the soundtrack analysed) comes before the
     // weights load; footage's once the decoder has said how many frames it holds.
     let zoom_plan = match job.source() {
@@ -296,6 +299,9 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
                     let end = part.range.end.or(facts.progress_total);
                     facts.progress_total = end.map(|end| end.saturating_sub(part.range.dream_from));
                 }
+                if let Some(note) = short_span_note(job, &info) {
+                    progress.note(&note);
+                }
                 let plan = crate::run::per_frame::job_plan(job, info.frame_rate.as_f64(), facts.frames)?;
                 let frames: Box<dyn Iterator<Item = Result<FollowedFrame>>> = match flow {
                     true => {
@@ -356,7 +362,8 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         // A decoder (or flow stage) parked in a full channel's send never sees the cancel flag:
         // closing the channel wakes it, so the joins in `finish` always return.
         drop(feed);
-        let report = state.finish(dreamed, to_encoder, encoder, sources, (facts.width, facts.height), started);
+        let written = job.output().written_size(facts.width, facts.height);
+        let report = state.finish(dreamed, to_encoder, encoder, sources, written, started);
         let held = looping.as_ref().map_or(0, |l| l.overlap);
         report.map(|report| VideoReport {
             frames: report.frames.saturating_sub(held),
@@ -443,6 +450,7 @@ fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
 /// The codec's limits at the frames' real size. Footage's height follows its aspect, so `--width`
 /// is what changes either side of it.
 fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
+    crate::run::frame_memory::check_frame(job, width, height)?;
     job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| match job.source() {
         Source::Footage(_) => Error::setting("width", format!("{message} (footage keeps its shape: raise --width)")),
         _ => Error::setting(key, message),
@@ -855,6 +863,9 @@ impl EncodeStage {
             return Ok(());
         }
         crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Join);
+        if self.sound.is_some() && crate::run::test_hooks::fail_sound_mux() {
+            return Err(Error::write(&self.output, "the sound could not be muxed (DREAMREEL_TEST_FAIL_SOUND_MUX)"));
+        }
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
         // A join that fails keeps the segments and the checkpoint: `--resume` (with `--no-audio`,
         // which changes no frame, if the sound was at fault) joins them again.
@@ -942,7 +953,22 @@ fn write_options(job: &Job, facts: &SourceFacts) -> WriteOptions {
         codec: Some(output.codec()),
         crf: output.crf(),
         audio: None,
+        // A GIF is made from its segments: they keep its every pixel and its odd sizes.
+        full_frame: output.kind() == OutputKind::Gif,
     }
+}
+
+/// "The input has 48 frames from --start 1.9 s: 100 asked for, 48 will be rendered", when the
+/// span asks for more frames than the input holds (by the reader's count before the first frame).
+fn short_span_note(job: &Job, info: &VideoInfo) -> Option<String> {
+    let span = job.span();
+    let rate = info.frame_rate.as_f64();
+    let asked = span.frames.or(span.seconds.map(|seconds| (seconds * rate).round() as u64))?;
+    let holds = info.frame_count.or(info.duration_seconds.map(|s| (s * rate).round() as u64))?;
+    let start = span.start_seconds;
+    let from = if start > 0.0 { format!(" from --start {start} s") } else { String::new() };
+    (holds < asked)
+        .then(|| format!("the input has {holds} frame(s){from}: {asked} asked for, {holds} will be rendered"))
 }
 
 /// The frames a footage job will dream, for its plan: the span's, else the reader's estimate.

@@ -5,6 +5,9 @@ pub trait Progress {
     /// Units of work in the job (frames, or ascent steps for a still), when known.
     fn start(&mut self, _total: Option<u64>) {}
     fn advance(&mut self, _done: u64) {}
+    /// A line the user should read before the first frame (what will be rendered when it is not
+    /// what was asked for); the binary prints it unless quiet.
+    fn note(&mut self, _message: &str) {}
     fn finish(&mut self) {}
 }
 

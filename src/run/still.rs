@@ -29,6 +29,14 @@ pub(crate) fn render_still(job: &Job, progress: &mut dyn Progress) -> Result<Sti
         Source::Image(path) => Some(load_image(path, job.frame_format().width)?),
         _ => None,
     };
+    let size = match (&image, job.source()) {
+        (Some(image), _) => Some((image.width(), image.height())),
+        (None, Source::Noise { width, height }) => Some((*width, *height)),
+        _ => None,
+    };
+    if let Some((width, height)) = size {
+        crate::run::frame_memory::check_frame(job, width, height)?;
+    }
     let setup = DreamSetup::load(job.dream())?;
     let params = setup.params(job.per_frame().constants())?;
     let device = setup.network().device();

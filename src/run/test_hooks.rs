@@ -7,6 +7,10 @@
 //!   `crate::run::parts::WARMUP_FRAMES` (`scripts/seam-bench.sh` measures the seam at each).
 //! - `DREAMREEL_TEST_DEVICES_ON_CPU=1`: `--devices` runs its workers with each job's own device,
 //!   so parallel jobs (threads, bars, Ctrl-C) are tested on machines without GPUs.
+//! - `DREAMREEL_MEMORY_LIMIT_BYTES`: the memory a frame's dream may take, in place of what the
+//!   machine has available, so the memory refusal is tested without a frame that needs gigabytes.
+//! - `DREAMREEL_TEST_FAIL_SOUND_MUX=1`: the final join fails when it has sound to mux, as a
+//!   sound the muxer refuses would, so tests can resume such a render with `--no-audio`.
 use std::sync::OnceLock;
 #[cfg(feature = "video")]
 use std::time::Duration;
@@ -43,4 +47,17 @@ pub(crate) fn devices_on_cpu() -> bool {
 pub(crate) fn part_warmup() -> Option<u64> {
     static WARMUP: OnceLock<Option<u64>> = OnceLock::new();
     *WARMUP.get_or_init(|| std::env::var("DREAMREEL_PART_WARMUP_FRAMES").ok()?.parse().ok())
+}
+
+/// The memory limit a test set for a frame's dream, if any.
+pub(crate) fn memory_limit() -> Option<u64> {
+    static LIMIT: OnceLock<Option<u64>> = OnceLock::new();
+    *LIMIT.get_or_init(|| std::env::var("DREAMREEL_MEMORY_LIMIT_BYTES").ok()?.parse().ok())
+}
+
+/// Whether a test asked the final join to fail when it muxes sound.
+#[cfg(feature = "video")]
+pub(crate) fn fail_sound_mux() -> bool {
+    static FAIL: OnceLock<bool> = OnceLock::new();
+    *FAIL.get_or_init(|| std::env::var_os("DREAMREEL_TEST_FAIL_SOUND_MUX").is_some_and(|v| v == "1"))
 }

@@ -313,6 +313,7 @@ mod tests {
             codec: Some(codec),
             crf: None,
             audio: None,
+            full_frame: false,
         };
         let mut writer = VideoWriter::create(path, &opts).unwrap();
         for index in frames {

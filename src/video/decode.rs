@@ -226,7 +226,9 @@ impl VideoReader {
                 .unwrap_or(Rational::new(25, 1));
             let stream_seconds = (stream.duration() > 0).then(|| stream.duration() as f64 * f64::from(time_base));
             let indexed_packets = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
-            let stream_frames = indexed_packets.or(sequence.as_ref().map(|s| s.frames));
+            // A picture read as footage is one frame.
+            let one_picture = matches!(images, Some(ImageFiles::Still(_))).then_some(1);
+            let stream_frames = indexed_packets.or(sequence.as_ref().map(|s| s.frames)).or(one_picture);
             (
                 decoder,
                 Rational::from(time_base),
@@ -379,9 +381,18 @@ impl VideoReader {
                 }
                 // Frame-threaded decoders report damaged packets here; skip them like the ffmpeg CLI does.
                 Err(ffmpeg::Error::InvalidData) => self.damage.failed_frames += 1,
-                Err(e) => return Err(VideoError::ffmpeg(&self.path, "video decoding failed", e)),
+                Err(e) => return Err(self.decoding_failed(e)),
             }
         }
+    }
+
+    /// A decoder's failure: before any frame, the file is not footage FFmpeg can read (bad input,
+    /// as a text file named `.png`); after one, the work failed.
+    fn decoding_failed(&self, error: ffmpeg::Error) -> VideoError {
+        if self.damage.frames_out == 0 {
+            return VideoError::NotMedia { path: show(&self.path), reason: format!("no frame decodes: {error}") };
+        }
+        VideoError::ffmpeg(&self.path, "video decoding failed", error)
     }
 
     /// Send the next packet of our stream (or end-of-stream); false when nothing more can be sent.
@@ -418,7 +429,7 @@ impl VideoReader {
                     return match self.decoder.send_eof() {
                         Ok(()) => Ok(true),
                         Err(ffmpeg::Error::Eof) => Ok(false),
-                        Err(e) => Err(VideoError::ffmpeg(&self.path, "video decoding failed", e)),
+                        Err(e) => Err(self.decoding_failed(e)),
                     };
                 }
             }

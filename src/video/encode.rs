@@ -47,6 +47,9 @@ pub struct WriteOptions {
     pub crf: Option<u32>,
     /// Ignored for image sequences.
     pub audio: Option<AudioSource>,
+    /// Keep every pixel: the frames' own size (odd too) in full chroma (4:4:4), as a GIF's
+    /// segments need; else 4:2:0 at even sizes (the odd last column or row cropped), as players expect.
+    pub full_frame: bool,
 }
 
 /// Encoder + muxer for one output; lives on the thread that created it.
@@ -196,8 +199,11 @@ impl ContainerSink {
             what: format!("{chosen} ({})", names.join(" or ")),
         })?;
 
-        // yuv420p needs even dimensions: crop the odd last column/row.
-        let (width, height) = (opts.width & !1, opts.height & !1);
+        // yuv420p needs even dimensions: crop the odd last column/row (4:4:4 takes any size).
+        let (width, height, pixel) = match opts.full_frame {
+            true => (opts.width, opts.height, Pixel::YUV444P),
+            false => (opts.width & !1, opts.height & !1, Pixel::YUV420P),
+        };
         let enc_tb = ffmpeg::Rational::from(opts.time_base);
         let mut enc = codec::context::Context::new_with_codec(codec)
             .encoder()
@@ -205,7 +211,7 @@ impl ContainerSink {
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the video encoder", e))?;
         enc.set_width(width);
         enc.set_height(height);
-        enc.set_format(Pixel::YUV420P);
+        enc.set_format(pixel);
         enc.set_time_base(enc_tb);
         enc.set_frame_rate(Some(ffmpeg::Rational::from(opts.frame_rate)));
         enc.set_colorspace(ffmpeg::color::Space::BT709);
@@ -261,7 +267,7 @@ impl ContainerSink {
             enc_tb,
             stream_index,
             stream_tb,
-            converter: RgbToEncoder::new(opts.width, opts.height, width, height, Pixel::YUV420P),
+            converter: RgbToEncoder::new(opts.width, opts.height, width, height, pixel),
             frame_ticks,
             tick_seconds: opts.time_base.as_f64(),
             audio,
@@ -659,6 +665,7 @@ mod tests {
             codec: None,
             crf: None,
             audio,
+            full_frame: false,
         }
     }
 
@@ -685,6 +692,7 @@ mod tests {
             codec: None,
             crf: None,
             audio: None,
+            full_frame: false,
         }
     }
 

@@ -398,6 +398,7 @@ mod tests {
             codec: Some(codec),
             crf: None,
             audio: None,
+            full_frame: false,
         };
         let mut writer = VideoWriter::create(path, &opts).unwrap();
         for index in 0..25 {

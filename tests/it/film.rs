@@ -4,16 +4,16 @@
 use crate::common::{dreamreel, dreamreel_process, ffmpeg, kill_after_checkpoint, refused, sample, work_folder};
 use std::path::{Path, PathBuf};
 
-/// Small and lossless (`--crf 0`): the joined film's decoded frames are then the dreamed ones.
-const QUICK: [&str; 13] =
-    ["--width", "96", "--octaves", "1", "--iterations", "2", "--device", "cpu", "--threads", "1", "--crf", "0", "-y"];
+/// Quick and lossless (`--crf 0`): the joined film's decoded frames are then the dreamed ones.
+const QUICK: [&str; 11] =
+    ["--octaves", "1", "--iterations", "2", "--device", "cpu", "--threads", "1", "--crf", "0", "-y"];
 
-/// Real footage with two cuts: 12 frames each of three clips the tests use, at 96x64 and 24 fps,
-/// with a tone for sound.
-fn film(dir: &Path) -> PathBuf {
+/// Real footage with two cuts: 12 frames each of three clips the tests use, at 24 fps and `size`
+/// (96x64 for most tests, 320x240 for the proof), with a tone for sound.
+fn film_of(dir: &Path, size: &str) -> PathBuf {
     let path = dir.join("film.mp4");
     let clip = |input: usize| {
-        format!("[{input}:v]trim=start_frame=0:end_frame=12,setpts=PTS-STARTPTS,scale=96:64,setsar=1,fps=24[v{input}]")
+        format!("[{input}:v]trim=start_frame=0:end_frame=12,setpts=PTS-STARTPTS,scale={size},setsar=1,fps=24[v{input}]")
     };
     let graph = format!("{};{};{};[v0][v1][v2]concat=n=3:v=1:a=0[v]", clip(0), clip(1), clip(2));
     let (bikes, vtest) = (sample("bikes.mp4"), sample("vtest.avi"));
@@ -48,6 +48,10 @@ fn film(dir: &Path) -> PathBuf {
     path
 }
 
+fn film(dir: &Path) -> PathBuf {
+    film_of(dir, "96:64")
+}
+
 /// A video's decoded frames (RGB), its video packets' timestamps and its audio packets' count.
 fn contents(path: &Path) -> (Vec<u8>, String, usize) {
     let frames = std::process::Command::new("ffmpeg")
@@ -69,20 +73,25 @@ fn contents(path: &Path) -> (Vec<u8>, String, usize) {
 fn video(film: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
     let mut command = dreamreel();
     command.args(["video", film.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"]).args(QUICK).args(extra);
+    if !extra.contains(&"--width") {
+        command.args(["--width", "96"]);
+    }
     command
 }
 
 #[test]
 fn parts_run_in_any_order_join_into_the_one_process_render() {
     let dir = tempfile::tempdir().unwrap();
-    let film = film(dir.path());
+    let film = film_of(dir.path(), "320:240");
     let (one, joined) = (dir.path().join("one.mp4"), dir.path().join("joined.mp4"));
+    let video = |film: &Path, out: &Path, extra: &[&str]| video(film, out, &[extra, &["--width", "320"]].concat());
     video(&film, &one, &[]).assert().success();
 
     // The plan: part 2 starts at the cut at frame 12 (its share starts at 12), part 3 at the cut at 24.
     let plan = dreamreel()
         .args(["plan", "video", film.to_str().unwrap(), "-o", joined.to_str().unwrap(), "--parts", "3", "--json"])
         .args(QUICK)
+        .args(["--width", "320"])
         .output()
         .unwrap();
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan --parts --json");
@@ -100,7 +109,7 @@ fn parts_run_in_any_order_join_into_the_one_process_render() {
     part1
         .args(["video", film.to_str().unwrap(), "-o", joined.to_str().unwrap(), "--part", "1/3"])
         .args(QUICK)
-        .args(["--checkpoint-every", "4"])
+        .args(["--width", "320", "--checkpoint-every", "4"])
         .env("DREAMREEL_SLOW_ENCODE_MS", "150");
     kill_after_checkpoint(part1, &work_folder(&joined).join("part-0001-of-0003"), 8);
     assert!(!joined.exists());
@@ -118,7 +127,7 @@ fn parts_run_in_any_order_join_into_the_one_process_render() {
     video(&film, &joined, &["--part", "2/3", "--join"]).assert().success();
 
     let (expected, joined_film) = (contents(&one), contents(&joined));
-    assert_eq!(expected.0.len(), 53 * 96 * 64 * 3, "every frame of the film");
+    assert_eq!(expected.0.len(), 53 * 320 * 240 * 3, "every frame of the film");
     assert!(expected.0 == joined_film.0, "the joined parts' frames are the one-process render's");
     assert_eq!(expected.1, joined_film.1, "the same timestamps");
     assert!(expected.2 > 0 && expected.2 == joined_film.2, "the sound once: {} against {}", joined_film.2, expected.2);
@@ -133,7 +142,8 @@ fn a_join_refuses_parts_of_other_settings_and_devices_need_gpus() {
     video(&film, &out, &["--part", "1/2", "--frames", "30"]).assert().success();
     video(&film, &out, &["--part", "2/2", "--frames", "30", "--blend", "0.6"]).assert().success();
     let film_text = film.to_str().unwrap();
-    let join = [&["video", film_text, "-o", out.to_str().unwrap(), "--frames", "30", "--join"][..], &QUICK].concat();
+    let join = ["video", film_text, "-o", out.to_str().unwrap(), "--frames", "30", "--join", "--width", "96"];
+    let join = [&join[..], &QUICK].concat();
     refused(&join, "--join: part 2 of 2 was rendered with other settings: --blend (was 0.6");
     assert!(!out.exists());
     // A whole render of the same output does not throw the parts away unasked.

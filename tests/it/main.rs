@@ -18,6 +18,7 @@ mod fuzz;
 mod googlenet;
 mod masks;
 mod new_user;
+mod new_user_three;
 mod new_user_two;
 mod objectives;
 mod objects;
