@@ -25,10 +25,12 @@ pub fn dream_bytes(width: u32, height: u32) -> u64 {
 /// (on the CPU, without `--tile`) needing more memory than is available.
 pub(crate) fn check_frame(job: &Job, width: u32, height: u32) -> Result<()> {
     if i64::from(width.min(height)) < MIN_SIDE {
-        return Err(Error::setting(
-            "width",
-            format!("a {width}x{height} frame is too small to dream: it needs at least {MIN_SIDE} pixels a side"),
-        ));
+        let why = format!("a {width}x{height} frame is too small to dream: it needs at least {MIN_SIDE} pixels a side");
+        // The input's own size when no --width was given: name the file, and what would help.
+        return Err(match (job.frame_format().width, job.source().file()) {
+            (None, Some(input)) => Error::input(input, format!("{why}: give a larger --width to scale it up")),
+            _ => Error::setting("width", why),
+        });
     }
     let on_cpu = crate::model::device::resolve_device(job.dream().device()).is_ok_and(|d| d == tch::Device::Cpu);
     if job.dream().tile().is_some() || !on_cpu {

@@ -152,3 +152,19 @@ fn overwriting_png_frames_removes_only_the_earlier_renders_run() {
         .collect();
     assert_eq!(left, [true, true, false, false, true], "the earlier run's 003 and 004 go, 1000.png past the gap stays");
 }
+
+#[test]
+fn a_picture_too_small_names_the_file_not_a_width_never_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let thin = dir.path().join("thin.png");
+    ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=40x8", "-frames:v", "1", text(&thin)]);
+    let out = dir.path().join("s.png");
+    let still = ["still", text(&thin), "-o", text(&out), "--device", "cpu"];
+    refused(
+        &still,
+        "thin.png: a 40x8 frame is too small to dream: it needs at least 32 pixels a side: give a larger --width",
+    );
+    let output = dreamreel().args(still).output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("dreamreel: --width"));
+    assert!(!out.exists());
+}
