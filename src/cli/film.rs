@@ -21,9 +21,6 @@ pub fn check(job: &Job, film: &FilmArgs) -> Result<(), Error> {
             ));
         }
     }
-    if film.parts.is_some() {
-        return Err(Error::setting("parts", "is for `dreamreel plan video`: renders take --part I/N"));
-    }
     if (film.join || job.part().is_some() || !film.devices.is_empty())
         && job.output().path().exists()
         && !job.options().overwrite
@@ -59,7 +56,9 @@ pub fn join_when_done(job: &Job, quiet: bool) -> Result<(), Error> {
 
 /// `plan video FILM --parts N`: each part's frames, whether it starts at a cut, its share.
 pub fn print_parts(job: &Job, count: u32, json: bool) -> Result<(), Error> {
-    let count = Part::parse(&format!("1/{count}")).map_err(|p| Error::setting("parts", p.message))?.count;
+    if !(1..=Part::MAX).contains(&count) {
+        return Err(Error::setting("parts", format!("{count} must be between 1 and {}", Part::MAX)));
+    }
     let (ranges, film_frames) = film::plan(job, count)?;
     let frames_of = |r: &PartRange| r.end.unwrap_or(film_frames).saturating_sub(r.start);
     if json {

@@ -666,7 +666,8 @@ pub struct FilmArgs {
     /// CUDA GPUs to render the film on, one part on each at once, then joined, e.g. 0,1,2,3
     #[arg(long, value_name = "0,1,...", value_delimiter = ',', conflicts_with_all = ["part", "join"], help_heading = "Film in parts")]
     pub devices: Vec<usize>,
-    /// With `plan`: where each of N parts would start and end, instead of the frames' values
+    /// Print where each of N parts would start and end, and the speed-up they bound, instead of
+    /// rendering (as `plan video --parts N`; with --json as JSON)
     #[arg(long, value_name = "N", help_heading = "Film in parts")]
     pub parts: Option<u32>,
 }

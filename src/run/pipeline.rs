@@ -507,6 +507,14 @@ impl Resumable {
                 ),
             ));
         }
+        if let Some(part) = job.part().filter(|_| !options.restart && !options.resume)
+            && parts::load_record(output, part)?.is_some()
+        {
+            return Err(Error::output(
+                output,
+                format!("{part} has finished: --join the parts, or add --restart to render it again"),
+            ));
+        }
         let saved = if options.restart { None } else { work.load()? };
         if saved.is_some() && !options.resume {
             return Err(Error::output(

@@ -146,6 +146,9 @@ fn a_join_refuses_parts_of_other_settings_and_devices_need_gpus() {
     let join = [&join[..], &QUICK].concat();
     refused(&join, "--join: part 2 of 2 was rendered with other settings: --blend (was 0.6");
     assert!(!out.exists());
+    let again = ["video", film_text, "-o", out.to_str().unwrap(), "--part", "1/2", "--frames", "30", "--width", "96"];
+    refused(&[&again[..], &QUICK].concat(), "part 1 of 2 has finished: --join the parts, or add --restart");
+    refused(&["plan", "video", film_text, "-o", "p.mp4", "--parts", "0"], "--parts: 0 must be between 1 and 10000");
     // A whole render of the same output does not throw the parts away unasked.
     refused(
         &["video", film_text, "-o", out.to_str().unwrap(), "--frames", "30"],
