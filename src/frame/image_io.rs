@@ -82,8 +82,13 @@ pub fn tensor_to_rgb8(image: &Tensor) -> Result<(u32, u32, Vec<u8>)> {
 /// Writes an image tensor to `path` (format from the extension) under a temporary name first,
 /// so a failure never leaves a broken file under the name asked for.
 pub(crate) fn save_image(image: &Tensor, path: &Path) -> Result<()> {
-    let format = output_image_format(path)?;
     let (width, height, rgb) = tensor_to_rgb8(image)?;
+    save_rgb8(width, height, rgb, path)
+}
+
+/// Writes packed RGB24 pixels to `path` as [`save_image`] does.
+pub(crate) fn save_rgb8(width: u32, height: u32, rgb: Vec<u8>, path: &Path) -> Result<()> {
+    let format = output_image_format(path)?;
     let picture = RgbImage::from_raw(width, height, rgb)
         .ok_or_else(|| Error::output(path, "internal error: image buffer of the wrong size"))?;
     crate::output::write_atomically(path, |file| {

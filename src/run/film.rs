@@ -88,7 +88,7 @@ pub fn join(job: &Job, wait: Wait) -> Result<Option<Joined>> {
     // Each part's segments, with the cross-fade before a part that starts inside a shot.
     let mut segments: Vec<PathBuf> = Vec::new();
     for (at, record) in records.iter().enumerate() {
-        let work = folder(output, Part { index: record.range.index, count });
+        let work = folder(output, record.range.part());
         if at > 0 && record.range.fade_in > 0 {
             let before = folder(output, Part { index: record.range.index - 1, count });
             segments.extend(crossfade(job, &write, &before, &work, &record.range)?);
@@ -206,7 +206,7 @@ fn read_rgb(path: &std::path::Path) -> Result<image::RgbImage> {
 /// The parts must be of one film, rendered alike, meeting end to start.
 fn check_records(job: &Job, records: &[PartRecord]) -> Result<()> {
     let refuse = |record: &PartRecord, why: String| {
-        let part = Part { index: record.range.index, count: record.range.count };
+        let part = record.range.part();
         Err(Error::setting("join", format!("{part} {why}: nothing was written")))
     };
     for record in records {

@@ -63,6 +63,11 @@ impl PartRange {
         self.end.map(|end| end.saturating_sub(self.start))
     }
 
+    /// Which part of the film this is.
+    pub fn part(&self) -> Part {
+        Part { index: self.index, count: self.count }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.frames() == Some(0)
     }

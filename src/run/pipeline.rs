@@ -258,13 +258,13 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
         && part.range.is_empty()
     {
         // Nothing of its own (cut-only parts of a film with few cuts): recorded, so the join goes on.
-        parts::save_record(output.path(), part.part, &part.record(job, info.frame_rate, 0, Vec::new()))?;
+        parts::save_record(output.path(), part.part, &part.record(job, info.frame_rate))?;
         state.work.remove();
         return Ok(VideoReport::empty(info.width, info.height));
     }
     let started = Instant::now();
     // A part dreams from its own first frame (or its warm-up's), a resume from its checkpoint.
-    let first_dreamed = state.first_dreamed;
+    let first_dreamed = state.first_dreamed();
     let (resumed, skip) = (state.last.take(), state.frames_done().max(first_dreamed));
     let undecodable = AtomicU64::new(0);
     let undecodable = &undecodable;
@@ -330,7 +330,7 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
             _ => None,
         };
         let (to_encoder, encoder_messages) = bounded(CHANNEL_FRAMES);
-        let record = part.as_ref().map(|p| p.record(job, facts.frame_rate, 0, Vec::new()));
+        let record = part.as_ref().map(|p| p.record(job, facts.frame_rate));
         let stage = state.encode_stage(write, sound, record);
         let encoder = spawn_stage(scope, "encode", move || stage.run(encoder_messages))?;
         progress.start(facts.progress_total);
@@ -355,7 +355,6 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
             plan_index: &|index| looping.as_ref().map_or(index, |l| l.output_index(index)),
             looping: looping.as_ref(),
             setup: &setup,
-            written_from: part.as_ref().map_or(0, |p| p.range.start),
             part: part.as_ref().map(|p| p.range),
         };
         let dreamed = stage.run(&mut feed, resumed, progress, device);
@@ -412,15 +411,15 @@ struct PartOfFilm {
 }
 
 impl PartOfFilm {
-    /// The part's record as the join reads it.
-    fn record(&self, job: &Job, rate: Rational, written: u64, segments: Vec<String>) -> PartRecord {
+    /// The part's record as the join reads it, before any frame is written.
+    fn record(&self, job: &Job, rate: Rational) -> PartRecord {
         PartRecord {
             range: self.range,
             film_frames: self.film_frames,
             split_inside_shots: job.splits_inside_shots(),
             job: job.description().clone(),
-            written,
-            segments,
+            written: 0,
+            segments: Vec::new(),
             frame_rate: (rate.num, rate.den),
         }
     }
@@ -470,9 +469,7 @@ fn has_checkpoint(job: &Job) -> bool {
 struct Resumable {
     output: PathBuf,
     /// A part of a film, and where it starts: its work folder stays for the join.
-    part: Option<(Part, PartRange)>,
-    /// The first frame this render dreams when it starts afresh (a part's, else 0).
-    first_dreamed: u64,
+    part: Option<PartRange>,
     /// An image sequence: each checkpoint closes its frames, and later frames of an earlier render go.
     sequence: bool,
     work: WorkFolder,
@@ -543,13 +540,16 @@ impl Resumable {
             }
         };
         let sequence = job.output().is_sequence();
-        let part = job.part().zip(range);
-        let first_dreamed = range.map_or(0, |r| r.dream_from);
-        Ok(Resumable { output: output.to_owned(), part, first_dreamed, sequence, work, checkpoint, last, _lock: lock })
+        Ok(Resumable { output: output.to_owned(), part: range, sequence, work, checkpoint, last, _lock: lock })
     }
 
     fn frames_done(&self) -> u64 {
         self.checkpoint.frames_done
+    }
+
+    /// The first frame this render dreams when it starts afresh (a part's, else 0).
+    fn first_dreamed(&self) -> u64 {
+        self.part.map_or(0, |range| range.dream_from)
     }
 
     /// The encode stage's state, handed to its thread.
@@ -592,8 +592,8 @@ impl Resumable {
             return Err(Error::Interrupted);
         }
         // Frames from the first written one (a part's warm-up is not written) to the last dreamed.
-        let next = self.frames_done().max(self.first_dreamed) + done.frames;
-        let first_written = self.part.map_or(0, |(_, range)| range.start);
+        let next = self.frames_done().max(self.first_dreamed()) + done.frames;
+        let first_written = self.part.map_or(0, |range| range.start);
         if self.part.is_none() {
             if self.sequence {
                 video::remove_frames_after(&self.output, next)?;
@@ -651,10 +651,9 @@ struct DreamStage<'a> {
     /// A looping zoom's hold and fade of its dreams (see `crate::run::looping`).
     looping: Option<&'a Loop>,
     setup: &'a DreamSetup,
-    /// Frames before this one are a part's warm-up: dreamed, not written.
-    written_from: u64,
-    /// A part of a film: it ends where the next part starts (or a cross-fade later), and sets
-    /// the frames of its cross-fades aside.
+    /// A part of a film: frames before its start are its warm-up (dreamed, not written), it ends
+    /// where the next part starts (or a cross-fade later), and sets the frames of its cross-fades
+    /// aside.
     part: Option<PartRange>,
 }
 
@@ -731,7 +730,7 @@ impl DreamStage<'_> {
             done.dream_time += started.elapsed();
             let out = Frame { index: incoming.index, pts: incoming.pts, width, height, rgb };
             let out = match self.looping {
-                _ if out.index < self.written_from => None,
+                _ if self.part.is_some_and(|p| out.index < p.start) => None,
                 Some(looping) => looping.output(out)?,
                 None => Some(out),
             };
@@ -827,15 +826,7 @@ impl EncodeStage {
     /// Saves a frame of a cross-fade as a PNG in the work folder, atomically.
     fn set_aside(&self, frame: &Frame) -> Result<()> {
         let path = self.work.file(&parts::fade_name(frame.index, frame.pts));
-        let picture = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb.clone())
-            .ok_or_else(|| Error::internal("a frame's pixels do not fill its size"))?;
-        let mut bytes = Vec::new();
-        picture
-            .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .map_err(|e| Error::write(&path, format!("cannot encode: {e}")))?;
-        crate::output::write_atomically(&path, |file| {
-            std::io::Write::write_all(file, &bytes).map_err(|e| Error::write(&path, format!("cannot write: {e}")))
-        })
+        crate::frame::image_io::save_rgb8(frame.width, frame.height, frame.rgb.clone(), &path)
     }
 
     fn write(&self, current: &mut OpenWriter, frame: &Frame) -> Result<()> {
@@ -858,7 +849,7 @@ impl EncodeStage {
     /// already complete: each checkpoint closed its frames).
     fn join(self) -> Result<()> {
         if let Some(record) = &self.record {
-            let part = Part { index: record.range.index, count: record.range.count };
+            let part = record.range.part();
             let last = record.range.end.map_or(self.checkpoint.frames_done, |end| end.min(self.checkpoint.frames_done));
             let record = PartRecord {
                 written: last.saturating_sub(record.range.start),
