@@ -28,8 +28,12 @@ pub(crate) fn check_output_path(output: &Path, inputs: &[&Path]) -> Result<()> {
 
 /// Creates and removes a file in `folder`: the only sure test that a render's output can be
 /// written there (a read-only file system, permissions, a full quota), before any work is spent.
+/// Each probe has a name of its own: renders on several threads of one process (`--devices`)
+/// probe the same folder at once.
 fn probe_writable(folder: &Path) -> std::io::Result<()> {
-    let probe = folder.join(format!(".{PARTIAL}-probe-{}", std::process::id()));
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let number = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = folder.join(format!(".{PARTIAL}-probe-{}-{number}", std::process::id()));
     File::create(&probe)?;
     std::fs::remove_file(&probe)
 }
