@@ -9,11 +9,11 @@
 //! (see [`crate::run::checkpoint`]); after each segment the last dreamed frame is checkpointed, and at
 //! the end the segments are joined by stream copy with the sound into the output. So a killed
 //! render loses at most one segment, and `--resume` continues where the checkpoint ends.
-use crate::engine::ascent::Dreamer;
+use crate::engine::ascent::{CarrySchedule, Dreamer};
 use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
 use crate::frame::color::ColorMode;
-use crate::frame::footage::{Carry, FollowedFrame, carried_iterations, follow};
+use crate::frame::footage::{Carry, FollowedFrame, follow};
 use crate::frame::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::frame::rgb::Frame;
 use crate::frame::transform::{blend, noise};
@@ -132,8 +132,11 @@ struct Prepared {
     kept: Tensor,
     /// Footage: the frame starts a new shot.
     cut: bool,
-    /// Footage with flow: the frame carries the previous dream (and is dreamed with fewer iterations).
+    /// The frame carries the previous dream (a zoom's after the first, footage's followed by the
+    /// flow), so it is dreamed with less ascent ([`CarrySchedule`]).
     carried: bool,
+    /// The share of its pixels that carry nothing (occluded or revealed).
+    new_share: f64,
 }
 
 impl Feed<'_> {
@@ -151,7 +154,8 @@ impl Feed<'_> {
                     None => first.shallow_clone(),
                     Some(previous) => values.motion().apply(previous)?,
                 };
-                Ok(Prepared { kept: image.shallow_clone(), image, cut: false, carried: false })
+                let carried = previous.is_some();
+                Ok(Prepared { kept: image.shallow_clone(), image, cut: false, carried, new_share: 0.0 })
             }
             (Feed::Footage { carry, flow, .. }, Some((frame, frame_motion))) => {
                 let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
@@ -163,6 +167,7 @@ impl Feed<'_> {
                         kept: new,
                         cut: carried.cut,
                         carried: carried.carried,
+                        new_share: carried.new_share,
                     });
                 }
                 let image = match previous {
@@ -171,7 +176,7 @@ impl Feed<'_> {
                     }
                     _ => new.shallow_clone(),
                 };
-                Ok(Prepared { image, kept: new, cut: false, carried: false })
+                Ok(Prepared { image, kept: new, cut: false, carried: false, new_share: 1.0 })
             }
             (Feed::Footage { .. }, None) => Err(Error::internal("a footage frame came without its pixels")),
         }
@@ -346,6 +351,7 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
             checkpoint_every: job.options().checkpoint_every,
             cancel,
             colors: job.between_frames().colors,
+            carry: crate::run::test_hooks::carry_schedule().unwrap_or_default(),
             // A zoom keeps the colours of its start: matching each frame to the zoomed last one
             // alone greys them out within a few dozen frames. From noise under the Fourier prior
             // the start is frame 1's object, which `run` grows.
@@ -641,6 +647,8 @@ struct DreamStage<'a> {
     /// Ties each dreamed frame's colours to `color_reference` (else to the image it was dreamed
     /// from), so feedback cannot drift.
     colors: ColorMode,
+    /// How a frame that carries the previous dream is dreamed.
+    carry: CarrySchedule,
     color_reference: Option<&'a Tensor>,
     /// The noise that the first frame grows from ([`Dreamer::dream_from_noise`]); without a
     /// `color_reference` the later frames keep that first frame's colours.
@@ -712,11 +720,11 @@ impl DreamStage<'_> {
                 dreamed
             } else {
                 let reference = self.color_reference.or(grown.as_ref()).unwrap_or(image);
-                let iterations = match prepared.carried {
-                    true => carried_iterations(dreamer.params().iterations),
-                    false => dreamer.params().iterations,
+                let dreamed = match prepared.carried {
+                    true => dreamer.dream_carried(image, self.carry, prepared.new_share)?,
+                    false => dreamer.dream(image)?,
                 };
-                crate::frame::color::settle(dreamer.dream_iterations(image, iterations)?, reference, self.colors)?
+                crate::frame::color::settle(dreamed, reference, self.colors)?
             };
             // Colours settle over the whole frame: the mask is applied again after them.
             let dreamed = match &dreamer.params().mask {
