@@ -3,21 +3,22 @@
 # that starts from the previous dream (a zoom's after the first, footage's followed by the flow) is
 # dreamed, each schedule against the full dream of every frame.
 #
-#   scripts/carry-bench.sh zoom [RUNS]      # default 3: chelsea.png and coffee.png, 8 frames
-#   scripts/carry-bench.sh footage [RUNS]   # default 3: bikes.mp4 and vtest.avi, 20 frames with a cut
+#   scripts/carry-bench.sh zoom [RUNS]      # default 3: chelsea.png and coffee.png, 6 frames
+#   scripts/carry-bench.sh footage [RUNS]   # default 3: bikes.mp4 and vtest.avi, 14 frames with a cut
 #   SCHEDULES="full half" scripts/carry-bench.sh zoom   # only these (default: all six)
 #   WIDTH=160 scripts/carry-bench.sh zoom   # frame width (default 320; footage: vtest 3/4 of it)
+#   OMP_WAIT_POLICY=PASSIVE scripts/carry-bench.sh zoom   # on a crowded machine: idle torch threads
+#                                           # sleep instead of spinning, which bills user CPU for nothing
 #   SHOTS=docs/carry scripts/carry-bench.sh zoom        # also keep side-by-side stills there
 #
 # Every render is a whole process (`--device cpu`, torch's default threads), the schedules of one run
 # interleaved so a machine's load falls on all of them alike; time per frame is the median over
 # runs of wall seconds / frames, user CPU seconds beside. Strength: the reference's objective
 # (`deepdream_ref.py`, its own network and layers, as `--objective-of` computes it) summed over
-# three late frames of seed 0 (zoom: frames 6-8 of 8; footage: 18-20 of 20, the second shot's), as
+# three late frames of seed 0 (zoom: frames 4-6 of 6; footage: 12-14 of 14, the second shot's), as
 # a ratio to the full dream's. Footage: E_warp and structure from `dreamreel compare --json`.
-# The footage clips are cut here: bikes.mp4 frames 22-41 (its cut at 30, the 9th), vtest.avi
-# frames 0-7 then 400-411 (a cut made at the 9th), vtest 3/4 as wide: about the same pixels.
-# The schedule is picked with DREAMREEL_CARRY (the measurement's variable; `--carry` once wired).
+# The footage clips are cut here: bikes.mp4 frames 26-39 (its cut at 30, the 5th), vtest.avi
+# frames 0-3 then 400-409 (a cut made at the 5th), vtest 3/4 as wide: about the same pixels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -37,10 +38,10 @@ if [ "$mode" = footage ]; then
   for clip in bikes.mp4 vtest.avi; do
     [ -f "$samples/$clip" ] || { echo "carry-bench: $samples/$clip is missing: run scripts/test.sh" >&2; exit 2; }
   done
-  ffmpeg -v error -y -i "$samples/bikes.mp4" -vf "select='between(n,22,41)',setpts=N/24/TB,scale=$width:-2" -an -r 24 \
+  ffmpeg -v error -y -i "$samples/bikes.mp4" -vf "select='between(n,26,39)',setpts=N/24/TB,scale=$width:-2" -an -r 24 \
     -c:v libx264 -crf 12 -pix_fmt yuv420p "$work/bikes.mp4"
   ffmpeg -v error -y -i "$samples/vtest.avi" \
-    -vf "select='between(n,0,7)+between(n,400,411)',setpts=N/10/TB,scale=$((width * 3 / 4 / 2 * 2)):-2" \
+    -vf "select='between(n,0,3)+between(n,400,409)',setpts=N/10/TB,scale=$((width * 3 / 4 / 2 * 2)):-2" \
     -an -r 10 -c:v libx264 -crf 12 -pix_fmt yuv420p "$work/vtest.mp4"
 fi
 
@@ -61,20 +62,20 @@ def strength(paths):
     with torch.no_grad():
         return sum(float(ref.objective(model, ref.read(path, 0), [8, 10])) for path in paths)
 
-def timed(command, schedule):
+def timed(command):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     started = time.perf_counter()
-    subprocess.run(command, check=True, env=dict(os.environ, DREAMREEL_CARRY=schedule), stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
 
 if mode == "zoom":
-    frames, late = 8, (6, 7, 8)
+    frames, late = 6, (4, 5, 6)
     inputs = [("chelsea", "samples/chelsea.png"), ("coffee", "samples/coffee.png")]
     def command(source, out, seed):
         return [binary, "zoom", source, "-o", out, "--width", width, "--frames", str(frames), "--zoom", "1.05",
                 "--device", "cpu", "--seed", str(seed), "-y", "--quiet"]
 elif mode == "footage":
-    frames, late = 20, (18, 19, 20)
+    frames, late = 14, (12, 13, 14)
     inputs = [("bikes", os.path.join(work, "bikes.mp4")), ("vtest", os.path.join(work, "vtest.mp4"))]
     def command(source, out, seed):
         return [binary, "video", source, "-o", out, "--device", "cpu", "--seed", str(seed), "-y", "--restart", "--quiet"]
@@ -89,7 +90,8 @@ for name, source in inputs:
         for schedule in order:
             folder = os.path.join(work, f"{name}-{schedule}-{run}")
             os.makedirs(folder, exist_ok=True)
-            times[schedule].append(timed(command(source, os.path.join(folder, "%04d.png"), run), schedule))
+            out = os.path.join(folder, "%04d.png")
+            times[schedule].append(timed(command(source, out, run) + ["--carry", schedule]))
     rows = {}
     for schedule in schedules:
         pattern = os.path.join(work, f"{name}-{schedule}-0", "%04d.png")

@@ -74,12 +74,12 @@ pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) ->
 /// frame carried along the flow) is dreamed: that frame already holds the dream's structures, so
 /// it needs less ascent than the first (Ruder et al. 2016 found the same for video style
 /// transfer). A frame alone (the first, the first after a cut) always gets the full dream.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum CarrySchedule {
     /// Every octave, every iteration: each frame dreamed as the first.
     Full,
     /// Half the iterations on every octave.
-    #[default]
     Half,
     /// The lowest octave left out (the carried frame holds its coarse structure), half the
     /// iterations on the others.
@@ -110,6 +110,26 @@ impl OctaveSchedule {
 }
 
 impl CarrySchedule {
+    pub const ALL: [CarrySchedule; 6] = [
+        CarrySchedule::Full,
+        CarrySchedule::Half,
+        CarrySchedule::SkipLowest,
+        CarrySchedule::Third,
+        CarrySchedule::LongStrides,
+        CarrySchedule::Flow,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CarrySchedule::Full => "full",
+            CarrySchedule::Half => "half",
+            CarrySchedule::SkipLowest => "skip-lowest",
+            CarrySchedule::Third => "third",
+            CarrySchedule::LongStrides => "long-strides",
+            CarrySchedule::Flow => "flow",
+        }
+    }
+
     /// The ascent of a carried frame whose full dream is `iterations` per octave at `step`;
     /// `new_share` is the share of the frame's pixels that carry nothing (0 for a zoom).
     pub fn carried(self, iterations: u32, step: f64, new_share: f64) -> OctaveSchedule {
@@ -120,7 +140,9 @@ impl CarrySchedule {
             CarrySchedule::Half => half,
             CarrySchedule::Third => OctaveSchedule::full(share(1, 3), step),
             CarrySchedule::SkipLowest => OctaveSchedule { skip_lowest: 1, ..half },
-            CarrySchedule::LongStrides => OctaveSchedule { step: step * iterations as f64 / half.iterations as f64, ..half },
+            CarrySchedule::LongStrides => {
+                OctaveSchedule { step: step * iterations as f64 / half.iterations as f64, ..half }
+            }
             CarrySchedule::Flow => {
                 let extra = iterations.saturating_sub(half.iterations) as f64 * new_share.clamp(0.0, 1.0);
                 OctaveSchedule::full(half.iterations + extra.round() as u32, step)

@@ -351,7 +351,7 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
             checkpoint_every: job.options().checkpoint_every,
             cancel,
             colors: job.between_frames().colors,
-            carry: crate::run::test_hooks::carry_schedule().unwrap_or_default(),
+            carry: job.dream().carry(),
             // A zoom keeps the colours of its start: matching each frame to the zoomed last one
             // alone greys them out within a few dozen frames. From noise under the Fourier prior
             // the start is frame 1's object, which `run` grows.

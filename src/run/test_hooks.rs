@@ -61,20 +61,3 @@ pub(crate) fn fail_sound_mux() -> bool {
     static FAIL: OnceLock<bool> = OnceLock::new();
     *FAIL.get_or_init(|| std::env::var_os("DREAMREEL_TEST_FAIL_SOUND_MUX").is_some_and(|v| v == "1"))
 }
-
-/// The carried-frame schedule a measurement asked for (`DREAMREEL_CARRY`: full, half, skip-lowest,
-/// third, long-strides, flow), in place of the default, until `--carry` exists.
-#[cfg(feature = "video")]
-pub(crate) fn carry_schedule() -> Option<crate::engine::ascent::CarrySchedule> {
-    use crate::engine::ascent::CarrySchedule;
-    static CARRY: OnceLock<Option<CarrySchedule>> = OnceLock::new();
-    *CARRY.get_or_init(|| match std::env::var("DREAMREEL_CARRY").ok()?.as_str() {
-        "full" => Some(CarrySchedule::Full),
-        "half" => Some(CarrySchedule::Half),
-        "skip-lowest" => Some(CarrySchedule::SkipLowest),
-        "third" => Some(CarrySchedule::Third),
-        "long-strides" => Some(CarrySchedule::LongStrides),
-        "flow" => Some(CarrySchedule::Flow),
-        _ => None,
-    })
-}
