@@ -154,12 +154,12 @@ fn a_carried_frame_runs_fewer_ascent_steps_and_full_runs_them_all() {
         (CarrySchedule::LongStrides, 8),
     ] {
         dreamer.start_frame(1);
-        let before = objective_value(&network, &first, &dreamer.params().layers).unwrap();
-        let carried = dreamer.dream_carried(&first, carry, 0.0).unwrap();
+        let before = objective_value(&network, &x, &dreamer.params().layers).unwrap();
+        let carried = dreamer.dream_carried(&x, carry, 0.0).unwrap();
         assert_eq!(dreamer.steps(), steps, "{carry:?}");
         let after = objective_value(&network, &carried, &dreamer.params().layers).unwrap();
-        assert!(after > before, "{carry:?} still dreams: {before} -> {after}");
+        assert!(after > 1.1 * before, "{carry:?} still dreams: {before} -> {after}");
     }
-    dreamer.dream_carried(&first, CarrySchedule::Flow, 0.5).unwrap();
+    let _flowed = dreamer.dream_carried(&first, CarrySchedule::Flow, 0.5).unwrap();
     assert_eq!(dreamer.steps(), 2 * 6, "half a frame new: 4 + 2 iterations per octave");
 }
