@@ -122,6 +122,7 @@ fn golden_render(name: &str, dir: &Path, args: &[&str]) {
 
 /// A mono 16-bit WAV of `seconds` at 22,050 Hz: a 10 ms 1 kHz beep every `every` seconds from 0,
 /// written here so that the sound is the same on any FFmpeg.
+#[cfg(feature = "video")]
 fn golden_click_wav(path: &Path, seconds: f64, every: f64) {
     let rate = 22_050u32;
     let samples = (seconds * f64::from(rate)) as usize;
