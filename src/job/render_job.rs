@@ -410,10 +410,10 @@ mod tests {
     #[cfg(feature = "video")]
     #[test]
     fn noise_and_the_default_zoom_depend_on_the_mode() {
-        let settings = SettingsPatch { width: Some(8), height: Some(8), ..Default::default() };
+        let settings = SettingsPatch { width: Some(32), height: Some(32), ..Default::default() };
         let request = |mode| Request { frames: Some(2), ..Request::new(mode, "noise", "o.mp4", settings.clone()) };
         let zoom = Job::new(request(Mode::Zoom)).unwrap();
-        assert_eq!(zoom.source(), &Source::Noise { width: 8, height: 8 });
+        assert_eq!(zoom.source(), &Source::Noise { width: 32, height: 32 });
         assert_eq!(zoom.per_frame().constants().numbers.zoom, 1.05);
         let video = Job::new(request(Mode::Video)).unwrap();
         assert_eq!(video.source(), &Source::Footage("noise".into()));
@@ -443,10 +443,10 @@ mod tests {
         let (key, _) = refused(Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", zero) }));
         assert_eq!(key, "fps");
         // A preset's schedule does nothing to a still, its CRF nothing to a GIF: left out, not refused.
-        let preset: SettingsPatch = toml::from_str("zoom = \"0:(1), 4:(1.1)\"\ncrf = 30\nwidth = 8\n").unwrap();
+        let preset: SettingsPatch = toml::from_str("zoom = \"0:(1), 4:(1.1)\"\ncrf = 30\nwidth = 32\n").unwrap();
         let layers = Layers { preset, ..Layers::default() };
         let still = Job::new(Request::new(Mode::Still, "noise", "s.png", layers.clone())).unwrap();
-        assert_eq!(still.source(), &Source::Noise { width: 8, height: 8 });
+        assert_eq!(still.source(), &Source::Noise { width: 32, height: 32 });
         #[cfg(feature = "video")]
         {
             let gif = Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", layers.clone()) });
@@ -464,10 +464,10 @@ mod tests {
         assert!(message.starts_with("32 does nothing to 'a.png': a picture keeps its shape"), "{message}");
         let preset = Layers { preset: height.clone(), ..Layers::default() };
         assert!(Job::new(Request::new(Mode::Still, "a.png", "b.png", preset)).is_ok());
-        let noise = SettingsPatch { width: Some(8), ..height };
+        let noise = SettingsPatch { width: Some(48), ..height };
         assert_eq!(
             Job::new(Request::new(Mode::Still, "noise", "b.png", noise)).unwrap().source(),
-            &Source::Noise { width: 8, height: 32 }
+            &Source::Noise { width: 48, height: 32 }
         );
     }
 
