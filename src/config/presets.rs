@@ -158,6 +158,8 @@ pub fn parse(text: &str, file: &Path) -> Result<SettingsPatch> {
 
 /// An error located at `file:line`, exit code 2.
 pub(crate) fn at(file: &Path, line: Option<usize>, message: String) -> Error {
+    // A file's mistake is worded in the file's language: a setting as its key, never `--key`.
+    let message = crate::error::word_mentions(&message, &|key| key.to_string());
     match line {
         Some(line) => Error::input(format!("{}:{line}", file.display()), message),
         None => Error::input(file, message),
