@@ -13,10 +13,14 @@ use ffmpeg::{Packet, codec, encoder, format, media};
 use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
-use super::container::{Container, codec_of};
-use super::encode::AUDIO_LAG_SECONDS;
+use super::container::{Container, MATROSKA, codec_of};
+use super::encode::{AUDIO_LAG_SECONDS, StreamSpec, VideoWriter, WriteOptions};
+use super::segments::{Join, Segmented};
+use super::writer::{FrameFormat, FrameWriter};
+use super::Codec;
 use super::sound_plan::{SoundPlan, plan_sound};
-use super::{AudioSource, Rational, VideoError, init, show};
+use super::writer::AudioSource;
+use super::{Rational, VideoError, init, show};
 
 /// How to join segments.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +29,55 @@ pub struct ConcatOptions {
     pub frame_rate: Rational,
     /// Soundtrack, as in `WriteOptions::audio`: copied when the container takes it, else transcoded.
     pub audio: Option<AudioSource>,
+}
+
+/// The writer of `output` in a container with its codec (and CRF), its segments in `work`: refused
+/// before any frame when it could not be written, its sound planned.
+pub(crate) fn writer(
+    output: &Path,
+    encoding: (&'static Container, Codec, Option<u32>),
+    frames: FrameFormat,
+    work: &Path,
+    sound: Option<&AudioSource>,
+) -> Result<Box<dyn FrameWriter>, VideoError> {
+    Ok(Box::new(Segmented::new(ContainerJoin::new(output, encoding, frames, sound)?, work, frames)))
+}
+
+/// A container with its codec: segments in Matroska with the output's codec and CRF, joined by
+/// stream copy with the sound planned before the first frame.
+struct ContainerJoin {
+    output: PathBuf,
+    container: &'static Container,
+    codec: Codec,
+    crf: Option<u32>,
+    frame_rate: Rational,
+    sound: Option<SoundPlan>,
+}
+
+impl ContainerJoin {
+    /// Refuses, before any frame, an output that could not be written (a codec the container
+    /// refuses, a missing encoder: a writer for it is opened and dropped), then plans the sound.
+    fn new(
+        output: &Path,
+        (container, codec, crf): (&'static Container, Codec, Option<u32>),
+        frames: FrameFormat,
+        sound: Option<&AudioSource>,
+    ) -> Result<Self, VideoError> {
+        let stream = StreamSpec::video(container, codec, crf, false);
+        drop(VideoWriter::create(output, &WriteOptions { frames, stream, sound: None })?);
+        let sound = sound.map(|source| plan_sound(source, container)).transpose()?;
+        Ok(ContainerJoin { output: output.to_owned(), container, codec, crf, frame_rate: frames.frame_rate, sound })
+    }
+}
+
+impl Join for ContainerJoin {
+    fn segment(&self) -> (&'static str, StreamSpec) {
+        ("mkv", StreamSpec::video(MATROSKA, self.codec, self.crf, false))
+    }
+
+    fn join(&self, segments: &[PathBuf]) -> Result<(), VideoError> {
+        join_segments(segments, &self.output, self.container, self.frame_rate, self.sound.as_ref())
+    }
 }
 
 /// One opened segment and the facts about its video stream that must match across segments.
@@ -54,12 +107,17 @@ struct Timeline {
     end: i64,
 }
 
-/// Joins video-only segment files, in order, into `output` (format by extension: mp4/mov/mkv/webm)
-/// by stream copy, adding the sound as [`plan_sound`] decides now (a render decides it before its
-/// first frame and calls [`join_segments`] with that plan). See [`join_segments`] for failures.
-pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOptions) -> Result<(), VideoError> {
-    let sound = options.audio.as_ref().map(|source| plan_sound(source, output)).transpose()?;
-    join_segments(segments, output, options.frame_rate, sound.as_ref())
+/// Joins video-only segment files, in order, into `output` in `container` by stream copy, adding
+/// the sound as [`plan_sound`] decides now (a render decides it before its first frame and calls
+/// [`join_segments`] with that plan). See [`join_segments`] for failures.
+pub fn concat_segments(
+    segments: &[PathBuf],
+    output: &Path,
+    container: &'static Container,
+    options: &ConcatOptions,
+) -> Result<(), VideoError> {
+    let sound = options.audio.as_ref().map(|source| plan_sound(source, container)).transpose()?;
+    join_segments(segments, output, container, options.frame_rate, sound.as_ref())
 }
 
 /// Joins video-only segment files, in order, into `output` by stream copy, with the sound of
@@ -70,6 +128,7 @@ pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOpti
 pub fn join_segments(
     segments: &[PathBuf],
     output: &Path,
+    container: &'static Container,
     frame_rate: Rational,
     sound: Option<&SoundPlan>,
 ) -> Result<(), VideoError> {
@@ -78,19 +137,15 @@ pub fn join_segments(
     if !frame_rate.is_valid() {
         return Err(VideoError::invalid(output, format!("invalid frame rate {frame_rate}")));
     }
-    let container = Container::of(output)?;
     if let Some(plan) = sound
-        && plan.extension() != container.extension
+        && plan.container() != container
     {
-        let what = format!("the sound was planned for .{}, not .{}", plan.extension(), container.extension);
+        let what = format!("the sound was planned for .{}, not .{}", plan.container().extension, container.extension);
         return Err(VideoError::invalid(output, what));
     }
     let temp = crate::output::temporary_path(output);
     if let Some(segment) = segments.iter().find(|s| same_file(s, output) || same_file(s, &temp)) {
         return Err(VideoError::invalid(segment, "a segment cannot be the output it is joined into"));
-    }
-    if container.is_gif {
-        return super::gif::write_gif(segments, output);
     }
     let first = Segment::open(first_path)?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {

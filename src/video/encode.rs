@@ -1,5 +1,6 @@
-//! Writing: RGB frames -> yuv420p -> H.264/H.265/VP9/AV1 in mp4/mov/mkv/webm
-//! (with audio from a source file), or a numbered PNG sequence.
+//! Writing: RGB frames -> an encoder -> a muxer, as a [`StreamSpec`] decided by the output (a
+//! container's codec, a GIF's full-frame segments, an APNG's lossless frames), with the planned
+//! sound; or a numbered PNG sequence. The file's name is never looked at to choose any of it.
 //!
 //! Output goes to a temporary file beside the target and is renamed on
 //! `finish`, so an existing file is never clobbered by a failed or aborted render.
@@ -13,43 +14,53 @@ use ffmpeg::{Dictionary, Packet, codec, encoder, format, frame};
 use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
-use super::container::{Container, encoder_names};
-use super::sound_plan::plan_sound;
-use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
+use super::container::Container;
+use super::sound_plan::SoundPlan;
+use super::writer::FrameFormat;
+use super::{Codec, Frame, VideoError, init, set_sws_colorspace, show};
 use crate::output::PARTIAL;
 
 /// Audio is written this far behind the video, so nothing past the (not yet known) video end is ever muxed.
 pub(super) const AUDIO_LAG_SECONDS: f64 = 0.5;
 
-/// Where the soundtrack comes from and which part of it to use.
+/// How the frames of one file are encoded and muxed: decided by the output, never by the name.
 #[derive(Clone, Debug, PartialEq)]
-pub struct AudioSource {
-    pub path: PathBuf,
-    /// Seconds from the start of the file (use `VideoInfo::start_seconds` to match a read span).
-    pub start_seconds: f64,
-    /// `None`: as long as the written video.
-    pub duration_seconds: Option<f64>,
+pub struct StreamSpec {
+    /// FFmpeg's muxer name.
+    pub muxer: &'static str,
+    /// FFmpeg's encoders, best first.
+    pub encoders: &'static [&'static str],
+    /// The encoder's private options.
+    pub options: Vec<(&'static str, String)>,
+    /// YUV 4:2:0 crops an odd last column or row (as players expect); 4:4:4 and RGB keep every pixel.
+    pub pixel: Pixel,
+    /// The muxer's options.
+    pub muxer_options: Vec<(&'static str, String)>,
+    /// A container and the codec to check it takes before anything is written.
+    pub container: Option<(&'static Container, Codec)>,
 }
 
-/// How to write the output.
+impl StreamSpec {
+    /// `codec` at `crf` (its default when `None`) in `container`; `full_frame` keeps every pixel
+    /// (4:4:4 at any size), as a GIF's segments need.
+    pub fn video(container: &'static Container, codec: Codec, crf: Option<u32>, full_frame: bool) -> StreamSpec {
+        StreamSpec {
+            muxer: container.muxer,
+            encoders: codec.encoder_names(),
+            options: codec.encoder_options(crf),
+            pixel: if full_frame { Pixel::YUV444P } else { Pixel::YUV420P },
+            muxer_options: Vec::new(),
+            container: Some((container, codec)),
+        }
+    }
+}
+
+/// How to write one file: its frames, how they are encoded, and the sound planned for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WriteOptions {
-    /// Size of the frames passed to `write_frame`.
-    pub width: u32,
-    pub height: u32,
-    /// Time base of `Frame::pts`.
-    pub time_base: Rational,
-    /// Nominal frame rate, stored in the stream header.
-    pub frame_rate: Rational,
-    /// `None`: H.264 for mp4/mov/mkv, VP9 for webm.
-    pub codec: Option<Codec>,
-    /// `None`: 18 for H.264, 22 for H.265, 24 for VP9, 28 for AV1.
-    pub crf: Option<u32>,
-    /// Ignored for image sequences.
-    pub audio: Option<AudioSource>,
-    /// Keep every pixel: the frames' own size (odd too) in full chroma (4:4:4), as a GIF's
-    /// segments need; else 4:2:0 at even sizes (the odd last column or row cropped), as players expect.
-    pub full_frame: bool,
+    pub frames: FrameFormat,
+    pub stream: StreamSpec,
+    pub sound: Option<SoundPlan>,
 }
 
 /// Encoder + muxer for one output; lives on the thread that created it.
@@ -88,27 +99,37 @@ struct RgbToEncoder {
     scaler: Option<scaling::Context>,
 }
 
+/// Refuses frames no encoder takes and an invalid timing, naming `path`.
+fn check_frames(path: &Path, frames: &FrameFormat) -> Result<(), VideoError> {
+    init()?;
+    if frames.width < 2 || frames.height < 2 {
+        return Err(VideoError::invalid(path, format!("frame size {}x{} is too small", frames.width, frames.height)));
+    }
+    if !frames.time_base.is_valid() || !frames.frame_rate.is_valid() {
+        return Err(VideoError::invalid(
+            path,
+            format!("invalid time base {} or frame rate {}", frames.time_base, frames.frame_rate),
+        ));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| VideoError::io(path, "cannot create the output folder", e))?;
+    }
+    Ok(())
+}
+
 impl VideoWriter {
+    /// A file at `path` encoded and muxed as `opts.stream` says, with `opts.sound`.
     pub(crate) fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
-        init()?;
-        if opts.width < 2 || opts.height < 2 {
-            return Err(VideoError::invalid(path, format!("frame size {}x{} is too small", opts.width, opts.height)));
-        }
-        if !opts.time_base.is_valid() || !opts.frame_rate.is_valid() {
-            return Err(VideoError::invalid(
-                path,
-                format!("invalid time base {} or frame rate {}", opts.time_base, opts.frame_rate),
-            ));
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| VideoError::io(path, "cannot create the output folder", e))?;
-        }
-        let sink = if is_image_sequence(path) {
-            Sink::Images(Box::new(ImageSink::create(path, opts)?))
-        } else {
-            Sink::Container(Box::new(ContainerSink::create(path, opts)?))
-        };
+        check_frames(path, &opts.frames)?;
+        let sink = Sink::Container(Box::new(ContainerSink::create(path, opts)?));
         Ok(VideoWriter { target: path.to_path_buf(), sink: Some(sink) })
+    }
+
+    /// PNG frames numbered by the pattern `pattern` (`frames/%05d.png`), from each frame's index.
+    pub(crate) fn sequence(pattern: &Path, frames: &FrameFormat) -> Result<Self, VideoError> {
+        check_frames(pattern, frames)?;
+        let sink = Sink::Images(Box::new(ImageSink::create(pattern, frames)?));
+        Ok(VideoWriter { target: pattern.to_path_buf(), sink: Some(sink) })
     }
 
     pub(crate) fn write_frame(&mut self, frame: &Frame) -> Result<(), VideoError> {
@@ -159,16 +180,10 @@ impl Drop for VideoWriter {
 
 impl ContainerSink {
     fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
-        let container = Container::of(path)?;
-        if container.is_gif {
-            // GIF is made from the finished segments at the end, never written frame by frame.
-            return Err(VideoError::invalid(path, "a GIF is written from finished segments (by `zoom` or `video`)"));
-        }
-        let chosen = opts.codec.unwrap_or(container.default_codec);
         let temp = crate::output::temporary_path(path);
-        let mut octx = format::output_as(&temp, container.muxer)
+        let mut octx = format::output_as(&temp, opts.stream.muxer)
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the output file", e))?;
-        let result = Self::setup(path, opts, temp.clone(), &mut octx, chosen, container);
+        let result = Self::setup(path, opts, temp.clone(), &mut octx);
         match result {
             Ok(parts) => Ok(parts.into_sink(octx)),
             Err(e) => {
@@ -180,53 +195,59 @@ impl ContainerSink {
     }
 
     /// Everything after the muxer exists; split out so a failure can clean up the temp file.
-    // Long: one FFmpeg set-up in its order (codec, options per codec, stream, header).
+    // Long: one FFmpeg set-up in its order (codec, options, stream, header).
     fn setup(
         path: &Path,
         opts: &WriteOptions,
         temp: PathBuf,
         octx: &mut format::context::Output,
-        chosen: Codec,
-        container: &Container,
     ) -> Result<ContainerParts, VideoError> {
-        if !container.accepts(octx, chosen) {
+        let (spec, frames) = (&opts.stream, &opts.frames);
+        if let Some((container, chosen)) = spec.container
+            && !container.accepts(octx, chosen)
+        {
             let ext = container.extension.to_string();
             return Err(VideoError::IncompatibleCodec { path: show(path), codec: chosen, ext });
         }
-        let names = encoder_names(chosen);
-        let codec = names.iter().find_map(|name| encoder::find_by_name(name)).ok_or_else(|| VideoError::NoEncoder {
-            path: show(path),
-            what: format!("{chosen} ({})", names.join(" or ")),
-        })?;
+        let codec =
+            spec.encoders.iter().find_map(|name| encoder::find_by_name(name)).ok_or_else(|| VideoError::NoEncoder {
+                path: show(path),
+                what: match spec.container {
+                    Some((_, chosen)) => format!("{chosen} ({})", spec.encoders.join(" or ")),
+                    None => spec.encoders.join(" or "),
+                },
+            })?;
 
-        // yuv420p needs even dimensions: crop the odd last column/row (4:4:4 takes any size).
-        let (width, height, pixel) = match opts.full_frame {
-            true => (opts.width, opts.height, Pixel::YUV444P),
-            false => (opts.width & !1, opts.height & !1, Pixel::YUV420P),
+        // yuv420p needs even dimensions: crop the odd last column/row (4:4:4 and RGB take any size).
+        let (width, height) = match spec.pixel {
+            Pixel::YUV420P => (frames.width & !1, frames.height & !1),
+            _ => (frames.width, frames.height),
         };
-        let enc_tb = ffmpeg::Rational::from(opts.time_base);
+        let enc_tb = ffmpeg::Rational::from(frames.time_base);
         let mut enc = codec::context::Context::new_with_codec(codec)
             .encoder()
             .video()
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the video encoder", e))?;
         enc.set_width(width);
         enc.set_height(height);
-        enc.set_format(pixel);
+        enc.set_format(spec.pixel);
         enc.set_time_base(enc_tb);
-        enc.set_frame_rate(Some(ffmpeg::Rational::from(opts.frame_rate)));
-        enc.set_colorspace(ffmpeg::color::Space::BT709);
-        enc.set_color_range(ffmpeg::color::Range::MPEG);
-        // SAFETY: plain field writes on a valid, not yet opened codec context.
-        unsafe {
-            let raw = enc.as_mut_ptr();
-            (*raw).color_primaries = ffmpeg::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
-            (*raw).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+        enc.set_frame_rate(Some(ffmpeg::Rational::from(frames.frame_rate)));
+        if spec.pixel != Pixel::RGB24 {
+            enc.set_colorspace(ffmpeg::color::Space::BT709);
+            enc.set_color_range(ffmpeg::color::Range::MPEG);
+            // SAFETY: plain field writes on a valid, not yet opened codec context.
+            unsafe {
+                let raw = enc.as_mut_ptr();
+                (*raw).color_primaries = ffmpeg::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
+                (*raw).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+            }
         }
         if octx.format().flags().contains(format::Flags::GLOBAL_HEADER) {
             enc.set_flags(codec::Flags::GLOBAL_HEADER);
         }
         let encoder = enc
-            .open_as_with(codec, encoder_options(chosen, opts.crf))
+            .open_as_with(codec, dictionary(&spec.options))
             .map(|opened| EndedOnDrop::new(opened, codec.name()))
             .map_err(|e| VideoError::ffmpeg(path, format!("cannot open video encoder {}", codec.name()), e))?;
 
@@ -235,9 +256,9 @@ impl ContainerSink {
                 octx.add_stream(codec).map_err(|e| VideoError::ffmpeg(path, "cannot add the video stream", e))?;
             ost.set_parameters(&*encoder);
             ost.set_time_base(enc_tb);
-            ost.set_avg_frame_rate(ffmpeg::Rational::from(opts.frame_rate));
-            ost.set_rate(ffmpeg::Rational::from(opts.frame_rate));
-            let tag = container.codec_tag(chosen);
+            ost.set_avg_frame_rate(ffmpeg::Rational::from(frames.frame_rate));
+            ost.set_rate(ffmpeg::Rational::from(frames.frame_rate));
+            let tag = spec.container.map_or(0, |(container, chosen)| container.codec_tag(chosen));
             if tag != 0 {
                 // SAFETY: the stream's codecpar is valid while `ost` lives.
                 unsafe {
@@ -247,29 +268,31 @@ impl ContainerSink {
             ost.index()
         };
 
-        let mut audio = match &opts.audio {
-            Some(src) => AudioMux::open(&plan_sound(src, path)?, octx)?,
+        let mut audio = match &opts.sound {
+            Some(plan) => AudioMux::open(plan, octx)?,
             None => None,
         };
 
-        octx.write_header().map_err(|e| VideoError::ffmpeg(path, "cannot write the file header", e))?;
+        octx.write_header_with(dictionary(&spec.muxer_options))
+            .map_err(|e| VideoError::ffmpeg(path, "cannot write the file header", e))?;
         let stream_tb = octx.stream(stream_index).map(|s| s.time_base()).unwrap_or(enc_tb);
         if let Some(audio) = &mut audio {
             audio.header_written(octx);
         }
 
-        let frame_ticks = (opts.time_base.den as f64 / (opts.time_base.num as f64 * opts.frame_rate.as_f64()))
-            .round()
-            .max(1.0) as i64;
+        let frame_ticks = (frames.time_base.den as f64
+            / (frames.time_base.num as f64 * frames.frame_rate.as_f64()))
+        .round()
+        .max(1.0) as i64;
         Ok(ContainerParts {
             temp,
             encoder,
             enc_tb,
             stream_index,
             stream_tb,
-            converter: RgbToEncoder::new(opts.width, opts.height, width, height, pixel),
+            converter: RgbToEncoder::new(frames.width, frames.height, width, height, spec.pixel),
             frame_ticks,
-            tick_seconds: opts.time_base.as_f64(),
+            tick_seconds: frames.time_base.as_f64(),
             audio,
         })
     }
@@ -408,33 +431,26 @@ impl ContainerParts {
 }
 
 impl ImageSink {
-    fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
+    fn create(path: &Path, frames: &FrameFormat) -> Result<Self, VideoError> {
         let pattern =
             path.to_str().ok_or_else(|| VideoError::invalid(path, "image sequence pattern is not UTF-8"))?.to_string();
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        if ext != "png" {
-            return Err(VideoError::UnknownExtension {
-                path: show(path),
-                ext: format!("{ext} (image sequences are written as .png)"),
-            });
-        }
         let codec = encoder::find(codec::Id::PNG)
             .ok_or_else(|| VideoError::NoEncoder { path: show(path), what: "png".to_string() })?;
         let mut enc = codec::context::Context::new_with_codec(codec)
             .encoder()
             .video()
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the PNG encoder", e))?;
-        enc.set_width(opts.width);
-        enc.set_height(opts.height);
+        enc.set_width(frames.width);
+        enc.set_height(frames.height);
         enc.set_format(Pixel::RGB24);
-        enc.set_time_base(ffmpeg::Rational::from(opts.time_base));
+        enc.set_time_base(ffmpeg::Rational::from(frames.time_base));
         let encoder = enc.open_as(codec).map_err(|e| VideoError::ffmpeg(path, "cannot open the PNG encoder", e))?;
         let folder = path.parent().unwrap_or(Path::new(""));
         Ok(ImageSink {
             pattern,
             temp: folder.join(format!(".{PARTIAL}-frame.png")),
             encoder,
-            converter: RgbToEncoder::new(opts.width, opts.height, opts.width, opts.height, Pixel::RGB24),
+            converter: RgbToEncoder::new(frames.width, frames.height, frames.width, frames.height, Pixel::RGB24),
             written: Vec::new(),
         })
     }
@@ -532,31 +548,11 @@ impl RgbToEncoder {
     }
 }
 
-/// Encoder private options: quality target plus sane speed settings.
-fn encoder_options(codec: Codec, crf: Option<u32>) -> Dictionary<'static> {
+/// FFmpeg's dictionary of `options`.
+fn dictionary(options: &[(&str, String)]) -> Dictionary<'static> {
     let mut dict = Dictionary::new();
-    let crf = crf.unwrap_or(match codec {
-        Codec::H264 => 18,
-        Codec::H265 => 22,
-        Codec::Vp9 => 24,
-        Codec::Av1 => 28,
-    });
-    dict.set("crf", &crf.to_string());
-    match codec {
-        Codec::H264 => dict.set("preset", "medium"),
-        Codec::H265 => {
-            dict.set("preset", "medium");
-            // x265 prints its banner straight to stderr otherwise.
-            dict.set("x265-params", "log-level=error");
-        }
-        Codec::Vp9 => {
-            // Constant-quality mode needs the bitrate target off.
-            dict.set("b", "0");
-            dict.set("deadline", "good");
-            dict.set("cpu-used", "2");
-            dict.set("row-mt", "1");
-        }
-        Codec::Av1 => {}
+    for (key, value) in options {
+        dict.set(key, value);
     }
     dict
 }

@@ -1,5 +1,5 @@
 //! Time bases and frame rates as fractions, as FFmpeg keeps them.
-#![cfg(feature = "video")]
+#[cfg(feature = "video")]
 use ffmpeg_next as ffmpeg;
 use std::fmt;
 
@@ -25,12 +25,14 @@ impl Rational {
     }
 }
 
+#[cfg(feature = "video")]
 impl From<ffmpeg::Rational> for Rational {
     fn from(r: ffmpeg::Rational) -> Self {
         Rational::new(r.numerator(), r.denominator())
     }
 }
 
+#[cfg(feature = "video")]
 impl From<Rational> for ffmpeg::Rational {
     fn from(r: Rational) -> Self {
         ffmpeg::Rational::new(r.num, r.den)

@@ -18,7 +18,8 @@ use ffmpeg::{ChannelLayout, Packet, codec, decoder, encoder, format, media};
 use ffmpeg_next as ffmpeg;
 
 use super::container::Container;
-use super::{AudioSource, VideoError, init, show};
+use super::writer::AudioSource;
+use super::{VideoError, init, show};
 
 /// Packets of each stream written by the trial: enough to meet per-packet checks and bitstream filters.
 const TRIAL_PACKETS: usize = 8;
@@ -29,8 +30,8 @@ const TRIAL_READ_LIMIT: usize = 4096;
 #[derive(Clone, Debug, PartialEq)]
 pub struct SoundPlan {
     source: AudioSource,
-    /// The output container's extension the plan was made for ("mp4").
-    extension: &'static str,
+    /// The output container the plan was made for.
+    container: &'static Container,
     tracks: Vec<SoundTrack>,
 }
 
@@ -61,9 +62,9 @@ impl SoundPlan {
         &self.tracks
     }
 
-    /// The output container's extension the plan was made for.
-    pub fn extension(&self) -> &'static str {
-        self.extension
+    /// The output container the plan was made for.
+    pub fn container(&self) -> &'static Container {
+        self.container
     }
 
     /// True when the source has no sound stream (the output will be silent).
@@ -103,26 +104,28 @@ fn encoder_codec(encoder: &str) -> &str {
     encoder.strip_prefix("lib").unwrap_or(encoder)
 }
 
-/// Decides, for every sound stream of `source`, whether `output`'s container takes it as it is
-/// (tried by writing it into memory) or which encoder makes it fit; fails at once, naming the
-/// file, when the source cannot be read or a stream can be neither copied nor transcoded.
-pub fn plan_sound(source: &AudioSource, output: &Path) -> Result<SoundPlan, VideoError> {
+/// Decides, for every sound stream of `source`, whether `container` takes it as it is (tried by
+/// writing it into memory) or which encoder makes it fit; fails at once, naming the file, when
+/// the source cannot be read or a stream can be neither copied nor transcoded.
+pub fn plan_sound(source: &AudioSource, container: &'static Container) -> Result<SoundPlan, VideoError> {
     init()?;
-    let container = Container::of(output)?;
     let path = source.path.as_path();
     if !path.exists() {
         return Err(VideoError::NotFound { path: show(path) });
     }
     let mut ictx =
         format::input(&path).map_err(|e| VideoError::NotMedia { path: show(path), reason: e.to_string() })?;
+    // Each stream's parameters as the muxer will find them when it opens the file: copied now,
+    // since reading packets lets FFmpeg's parsers change the stream's own (MP3 in MP4 does).
     let streams: Vec<(usize, codec::Parameters, ffmpeg::Rational)> = ictx
         .streams()
         .filter(|s| s.parameters().medium() == media::Type::Audio)
-        .map(|s| (s.index(), s.parameters(), s.time_base()))
+        // (`Parameters::clone` copies; `parameters()` is the stream's own, live.)
+        .map(|s| (s.index(), s.parameters().clone(), s.time_base()))
         .collect();
     let mut tracks = Vec::new();
-    if container.is_gif || streams.is_empty() {
-        return Ok(SoundPlan { source: source.clone(), extension: container.extension, tracks });
+    if streams.is_empty() {
+        return Ok(SoundPlan { source: source.clone(), container, tracks });
     }
     let packets = first_packets(&mut ictx, &streams);
     for ((stream, params, tb), packets) in streams.into_iter().zip(packets) {
@@ -134,7 +137,7 @@ pub fn plan_sound(source: &AudioSource, output: &Path) -> Result<SoundPlan, Vide
         };
         tracks.push(SoundTrack { stream, codec: codec_name, action });
     }
-    Ok(SoundPlan { source: source.clone(), extension: container.extension, tracks })
+    Ok(SoundPlan { source: source.clone(), container, tracks })
 }
 
 /// The first packets of each of `streams`, in their order.
