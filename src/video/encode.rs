@@ -637,8 +637,8 @@ pub(crate) fn format_pattern(pattern: &str, number: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, make_clip, stream_span};
-    use crate::video::{ReadOptions, VideoReader};
+    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, make_clip, stream_span, write_options};
+    use crate::video::{AudioSource, Rational, ReadOptions, VideoReader};
     use ffmpeg::media;
     use std::process::Command;
 
@@ -652,17 +652,14 @@ mod tests {
         (info, frames)
     }
 
-    fn options_for(info: &crate::video::VideoInfo, audio: Option<AudioSource>) -> WriteOptions {
-        WriteOptions {
+    fn options_for(path: &Path, info: &crate::video::VideoInfo, audio: Option<AudioSource>) -> WriteOptions {
+        let frames = FrameFormat {
             width: info.width,
             height: info.height,
             time_base: info.time_base,
             frame_rate: info.frame_rate,
-            codec: None,
-            crf: None,
-            audio,
-            full_frame: false,
-        }
+        };
+        write_options(path, frames, None, audio.as_ref())
     }
 
     fn write_all(path: &Path, opts: &WriteOptions, frames: &[Frame]) -> Result<(), VideoError> {
@@ -679,17 +676,12 @@ mod tests {
         Frame { index, pts: index as i64, width, height, rgb: vec![shade; (width * height * 3) as usize] }
     }
 
-    fn generated_options(width: u32, height: u32) -> WriteOptions {
-        WriteOptions {
-            width,
-            height,
-            time_base: Rational::new(1, 25),
-            frame_rate: Rational::new(25, 1),
-            codec: None,
-            crf: None,
-            audio: None,
-            full_frame: false,
-        }
+    fn generated(width: u32, height: u32) -> FrameFormat {
+        FrameFormat { width, height, time_base: Rational::new(1, 25), frame_rate: Rational::new(25, 1) }
+    }
+
+    fn generated_options(path: &Path, width: u32, height: u32) -> WriteOptions {
+        write_options(path, generated(width, height), None, None)
     }
 
     fn probe(path: &Path, entries: &str) -> String {
@@ -709,7 +701,7 @@ mod tests {
         for name in ["out.mp4", "out.mkv", "out.webm", "out.mov"] {
             let out = dir.path().join(name);
             let audio = AudioSource { path: clip.clone(), start_seconds: info.start_seconds, duration_seconds: None };
-            write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+            write_all(&out, &options_for(&out, &info, Some(audio)), &frames).unwrap();
             let (back_info, back) = read_frames(&out, &ReadOptions::default());
             assert_eq!(back.len(), frames.len(), "{name}");
             assert_eq!(back_info.frame_rate, info.frame_rate, "{name}");
@@ -740,7 +732,8 @@ mod tests {
         let clip = make_clip(dir.path(), "in.mp4", 3.0);
         let (info, frames) = read_frames(&clip, &ReadOptions::default());
         let audio = AudioSource { path: clip.clone(), start_seconds: 0.0, duration_seconds: None };
-        let mut writer = VideoWriter::create(&dir.path().join("out.mkv"), &options_for(&info, Some(audio))).unwrap();
+        let out = dir.path().join("out.mkv");
+        let mut writer = VideoWriter::create(&out, &options_for(&out, &info, Some(audio))).unwrap();
         for frame in &frames[..50] {
             writer.write_frame(frame).unwrap();
         }
@@ -775,7 +768,7 @@ mod tests {
         assert_eq!(frames[0].pts, 0);
         let out = dir.path().join("span.mp4");
         let audio = AudioSource { path: clip.clone(), start_seconds: info.start_seconds, duration_seconds: None };
-        write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+        write_all(&out, &options_for(&out, &info, Some(audio)), &frames).unwrap();
         let (_, back) = read_frames(&out, &ReadOptions::default());
         assert_eq!(back.len(), 5);
         let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
@@ -808,7 +801,7 @@ mod tests {
         let (info, frames) = read_frames(&src, &ReadOptions::default());
         let out = dir.path().join("pcm.mp4");
         let audio = AudioSource { path: src.clone(), start_seconds: 0.2, duration_seconds: Some(0.6) };
-        write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+        write_all(&out, &options_for(&out, &info, Some(audio)), &frames).unwrap();
         let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
         assert!(((a1 - a0.max(0.0)) - 0.6).abs() <= 0.04, "audio {a0}..{a1}");
         let codec = Command::new("ffprobe")
@@ -845,7 +838,7 @@ mod tests {
         assert!((gaps[0] - 0.04).abs() < 0.002 && (gaps[15] - 0.1).abs() < 0.002, "{gaps:?}");
         for name in ["vfr.mp4", "vfr.webm"] {
             let out = dir.path().join(name);
-            write_all(&out, &options_for(&info, None), &frames).unwrap();
+            write_all(&out, &options_for(&out, &info, None), &frames).unwrap();
             let (back_info, back) = read_frames(&out, &ReadOptions::default());
             assert_eq!(back.len(), frames.len());
             for (a, b) in frames.iter().zip(&back) {
@@ -859,7 +852,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("odd.mp4");
         let frames: Vec<Frame> = (0..10).map(|i| synthetic(i, 65, 49)).collect();
-        write_all(&out, &generated_options(65, 49), &frames).unwrap();
+        write_all(&out, &generated_options(&out, 65, 49), &frames).unwrap();
         let (info, back) = read_frames(&out, &ReadOptions::default());
         assert_eq!((info.width, info.height), (64, 48));
         assert_eq!(info.frame_rate, Rational::new(25, 1));
@@ -876,7 +869,7 @@ mod tests {
         let cases = [("h265.mp4", Codec::H265, "hevc"), ("av1.mkv", Codec::Av1, "av1"), ("vp9.mp4", Codec::Vp9, "vp9")];
         for (name, codec, expected) in cases {
             let out = dir.path().join(name);
-            let opts = WriteOptions { codec: Some(codec), ..generated_options(64, 64) };
+            let opts = write_options(&out, generated(64, 64), Some(codec), None);
             write_all(&out, &opts, &frames).unwrap();
             assert_eq!(probe(&out, "stream=codec_name"), expected);
             assert_eq!(read_frames(&out, &ReadOptions::default()).1.len(), 8, "{name}");
@@ -887,17 +880,21 @@ mod tests {
     #[test]
     fn unfinished_av1_writers_close_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = WriteOptions { codec: Some(Codec::Av1), ..generated_options(64, 64) };
+        let opts = write_options(Path::new("a.mkv"), generated(64, 64), Some(Codec::Av1), None);
+        let sound_dir = tempfile::tempdir().unwrap();
+        let clip = make_clip(sound_dir.path(), "gone.mp4", 0.2);
+        let audio = AudioSource { path: clip.clone(), start_seconds: 0.0, duration_seconds: None };
+        let gone = write_options(Path::new("a.mkv"), generated(64, 64), Some(Codec::Av1), Some(&audio));
+        std::fs::remove_file(&clip).unwrap();
         let (done, finished) = std::sync::mpsc::channel();
         let folder = dir.path().to_path_buf();
         std::thread::spawn(move || {
-            // Unused, interrupted after frames, and failing after the encoder opened (bad audio).
+            // Unused, interrupted after frames, and failing after the encoder opened (its sound gone).
             drop(VideoWriter::create(&folder.join("unused.mkv"), &opts).unwrap());
             let mut writer = VideoWriter::create(&folder.join("cut.mkv"), &opts).unwrap();
             writer.write_frame(&synthetic(0, 64, 64)).unwrap();
             drop(writer);
-            let audio = AudioSource { path: folder.join("nope.wav"), start_seconds: 0.0, duration_seconds: None };
-            let failed = VideoWriter::create(&folder.join("bad.mkv"), &WriteOptions { audio: Some(audio), ..opts });
+            let failed = VideoWriter::create(&folder.join("bad.mkv"), &gone);
             done.send(failed.is_err()).unwrap();
         });
         let failed = finished.recv_timeout(std::time::Duration::from_secs(30)).expect("an AV1 writer hung on close");
@@ -925,7 +922,11 @@ mod tests {
         assert_eq!(left, [7, 12]);
         std::fs::remove_dir_all(dir.path().join("frames")).unwrap();
         let frames: Vec<Frame> = (0..4).map(|i| synthetic(i, 33, 17)).collect();
-        write_all(&pattern, &generated_options(33, 17), &frames).unwrap();
+        let mut writer = VideoWriter::sequence(&pattern, &generated(33, 17)).unwrap();
+        for frame in &frames {
+            writer.write_frame(frame).unwrap();
+        }
+        writer.finish().unwrap();
         let mut names: Vec<String> = std::fs::read_dir(dir.path().join("frames"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -940,30 +941,25 @@ mod tests {
     #[test]
     fn errors_and_cleanup() {
         let dir = tempfile::tempdir().unwrap();
-        let err = VideoWriter::create(&dir.path().join("out.xyz"), &generated_options(64, 48)).err().unwrap();
-        assert!(err.to_string().contains("out.xyz: no output format for extension .xyz:"), "{err}");
         for codec in [Codec::Vp9, Codec::Av1] {
-            let opts = WriteOptions { codec: Some(codec), ..generated_options(64, 48) };
-            let err = VideoWriter::create(&dir.path().join("out.mov"), &opts).err().unwrap();
+            let out = dir.path().join("out.mov");
+            let err = VideoWriter::create(&out, &write_options(&out, generated(64, 48), Some(codec), None)).err().unwrap();
             assert!(err.to_string().ends_with(&format!("out.mov: codec {codec} cannot be written in .mov")), "{err}");
         }
-        let opts = WriteOptions { codec: Some(Codec::H265), ..generated_options(64, 48) };
-        let err = VideoWriter::create(&dir.path().join("out.webm"), &opts).err().unwrap();
+        let out = dir.path().join("out.webm");
+        let opts = write_options(&out, generated(64, 48), Some(Codec::H265), None);
+        let err = VideoWriter::create(&out, &opts).err().unwrap();
         assert!(err.to_string().ends_with("out.webm: codec h265 cannot be written in .webm"), "{err}");
-        let bad_audio = WriteOptions {
-            audio: Some(AudioSource { path: dir.path().join("nope.wav"), start_seconds: 0.0, duration_seconds: None }),
-            ..generated_options(64, 48)
-        };
-        let err = VideoWriter::create(&dir.path().join("a.mp4"), &bad_audio).err().unwrap();
+        let nope = AudioSource { path: dir.path().join("nope.wav"), start_seconds: 0.0, duration_seconds: None };
+        let err = crate::video::plan_sound(&nope, crate::video::testutil::container_of(&out)).unwrap_err();
         assert!(err.to_string().ends_with("nope.wav: file not found"), "{err}");
-        assert!(!dir.path().join("a.mp4").exists());
         assert!(leftovers(dir.path()).is_empty());
 
         // A dropped writer leaves nothing, and never touches an existing output.
         let target = dir.path().join("keep.mp4");
         std::fs::write(&target, b"old").unwrap();
         {
-            let mut writer = VideoWriter::create(&target, &generated_options(64, 48)).unwrap();
+            let mut writer = VideoWriter::create(&target, &generated_options(&target, 64, 48)).unwrap();
             for i in 0..3 {
                 writer.write_frame(&synthetic(i, 64, 48)).unwrap();
             }
@@ -972,11 +968,11 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         assert!(leftovers(dir.path()).is_empty());
         let fresh = dir.path().join("fresh.mkv");
-        drop(VideoWriter::create(&fresh, &generated_options(64, 48)).unwrap());
+        drop(VideoWriter::create(&fresh, &generated_options(&fresh, 64, 48)).unwrap());
         assert!(!fresh.exists());
 
         // Wrong frame size and non-increasing pts are errors, not panics.
-        let mut writer = VideoWriter::create(&target, &generated_options(64, 48)).unwrap();
+        let mut writer = VideoWriter::create(&target, &generated_options(&target, 64, 48)).unwrap();
         assert!(writer.write_frame(&synthetic(0, 32, 48)).is_err());
         writer.write_frame(&synthetic(1, 64, 48)).unwrap();
         assert!(writer.write_frame(&synthetic(1, 64, 48)).is_err());
@@ -987,7 +983,7 @@ mod tests {
         // Dropped image sequences remove their frames.
         let pattern = dir.path().join("seq_%03d.png");
         {
-            let mut writer = VideoWriter::create(&pattern, &generated_options(8, 8)).unwrap();
+            let mut writer = VideoWriter::sequence(&pattern, &generated(8, 8)).unwrap();
             writer.write_frame(&synthetic(0, 8, 8)).unwrap();
             assert!(dir.path().join("seq_001.png").exists());
         }

@@ -351,8 +351,8 @@ impl Drop for MemoryOutput {
 mod tests {
     use super::*;
     use crate::video::codec::Codec;
-    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, stream_span};
-    use crate::video::{Frame, Rational, VideoWriter, WriteOptions, join_segments};
+    use crate::video::testutil::{container_of, ffmpeg as run_ffmpeg, leftovers, stream_span, write_options};
+    use crate::video::{Frame, FrameFormat, Rational, VideoWriter, join_segments};
     use std::path::PathBuf;
     use std::process::Command;
 
@@ -393,16 +393,9 @@ mod tests {
 
     /// 25 grey frames at 25 fps in one segment of `codec`.
     fn segment(path: &Path, codec: Codec) -> PathBuf {
-        let opts = WriteOptions {
-            width: 64,
-            height: 48,
-            time_base: Rational::new(1, 25),
-            frame_rate: Rational::new(25, 1),
-            codec: Some(codec),
-            crf: None,
-            audio: None,
-            full_frame: false,
-        };
+        let frames =
+            FrameFormat { width: 64, height: 48, time_base: Rational::new(1, 25), frame_rate: Rational::new(25, 1) };
+        let opts = write_options(path, frames, Some(codec), None);
         let mut writer = VideoWriter::create(path, &opts).unwrap();
         for index in 0..25 {
             let rgb = vec![(index * 8) as u8; 64 * 48 * 3];
@@ -451,9 +444,9 @@ mod tests {
             let source = AudioSource { path: footage(dir.path(), encoder), start_seconds: 0.0, duration_seconds: None };
             for extension in CONTAINERS {
                 let output = dir.path().join(format!("{codec}.{extension}"));
-                let plan = plan_sound(&source, &output).unwrap();
+                let plan = plan_sound(&source, container_of(&output)).unwrap();
                 let segments = if extension == "webm" { &vp9 } else { &h264 };
-                join_segments(segments, &output, Rational::new(25, 1), Some(&plan))
+                join_segments(segments, &output, container_of(&output), Rational::new(25, 1), Some(&plan))
                     .unwrap_or_else(|e| panic!("{codec} into .{extension} ({plan}): {e}"));
                 let expected = match action(&plan) {
                     SoundAction::Copy => codec,
@@ -487,17 +480,54 @@ mod tests {
         let silent = dir.path().join("silent.mkv");
         run_ffmpeg(&["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=0.2", silent.to_str().unwrap()]);
         let source = |path: PathBuf| AudioSource { path, start_seconds: 0.0, duration_seconds: None };
-        let plan = plan_sound(&source(silent), &dir.path().join("out.mp4")).unwrap();
+        let mp4 = Container::named("mp4").unwrap();
+        let plan = plan_sound(&source(silent), mp4).unwrap();
         assert!(plan.is_silent());
         assert_eq!(plan.to_string(), "no sound");
 
-        let err = plan_sound(&source(dir.path().join("nope.wav")), &dir.path().join("out.mp4")).unwrap_err();
+        let err = plan_sound(&source(dir.path().join("nope.wav")), mp4).unwrap_err();
         assert!(err.to_string().ends_with("nope.wav: file not found"), "{err}");
         let text = dir.path().join("text.wav");
         std::fs::write(&text, "not sound at all\n".repeat(40)).unwrap();
-        let err = plan_sound(&source(text), &dir.path().join("out.mp4")).unwrap_err();
+        let err = plan_sound(&source(text), mp4).unwrap_err();
         assert!(err.to_string().contains("text.wav: not a media file"), "{err}");
-        let err = plan_sound(&source(dir.path().join("nope.wav")), &dir.path().join("out.avi")).unwrap_err();
-        assert!(err.to_string().contains("out.avi: no output format for extension .avi:"), "{err}");
+    }
+
+    #[test]
+    fn a_camera_file_with_mp3_as_stream_0_keeps_its_sound_in_mp4_mov_and_mkv() {
+        let dir = tempfile::tempdir().unwrap();
+        // As cameras write it: the sound first (MP3), the picture second, in MP4.
+        let camera = dir.path().join("camera.mp4");
+        run_ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=25:duration=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=1",
+            "-map",
+            "1:a",
+            "-map",
+            "0:v",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "libmp3lame",
+            camera.to_str().unwrap(),
+        ]);
+        let h264 = [segment(&dir.path().join("h264.mkv"), Codec::H264)];
+        let source = AudioSource { path: camera, start_seconds: 0.0, duration_seconds: None };
+        for extension in ["mp4", "mov", "mkv"] {
+            let output = dir.path().join(format!("out.{extension}"));
+            let plan = plan_sound(&source, container_of(&output)).unwrap();
+            assert_eq!((plan.tracks()[0].stream, plan.tracks()[0].codec.as_str()), (0, "mp3"), "{plan}");
+            join_segments(&h264, &output, container_of(&output), Rational::new(25, 1), Some(&plan))
+                .unwrap_or_else(|e| panic!(".{extension}: {e}"));
+            assert_eq!(sound_codec(&output), "mp3", ".{extension}");
+        }
     }
 }

@@ -28,3 +28,4 @@ mod resume;
 mod schedules;
 mod slurm;
 mod video;
+mod writers;
