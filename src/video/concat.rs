@@ -360,13 +360,13 @@ mod tests {
 
     /// Solid frames whose shade encodes the absolute index, at 24 fps.
     fn write_segment(path: &Path, frames: std::ops::Range<u64>, codec: Codec, size: (u32, u32)) -> PathBuf {
-        let frames = FrameFormat {
+        let format = FrameFormat {
             width: size.0,
             height: size.1,
             time_base: Rational::new(1, 24),
             frame_rate: Rational::new(24, 1),
         };
-        let opts = write_options(path, frames, Some(codec), None);
+        let opts = write_options(path, format, Some(codec), None);
         let mut writer = VideoWriter::create(path, &opts).unwrap();
         for index in frames {
             let rgb = vec![shade(index); (size.0 * size.1 * 3) as usize];
