@@ -44,10 +44,14 @@ fn kind_of_name(mode: Mode, path: &Path) -> Result<OutputKind> {
     if crate::video::is_image_sequence(path) {
         return match extension.as_str() {
             "png" => Ok(OutputKind::Sequence),
-            _ => Err(Error::output(path, format!("no output format for extension .{extension} (image sequences are written as .png)"))),
+            _ => Err(Error::output(
+                path,
+                format!("no output format for extension .{extension} (image sequences are written as .png)"),
+            )),
         };
     }
-    let default = |container: &'static Container| OutputKind::Container { container, codec: container.default_codec, crf: None };
+    let default =
+        |container: &'static Container| OutputKind::Container { container, codec: container.default_codec, crf: None };
     match extension.as_str() {
         "gif" => Ok(OutputKind::Gif),
         "apng" => Ok(OutputKind::Apng),
@@ -60,7 +64,7 @@ fn kind_of_name(mode: Mode, path: &Path) -> Result<OutputKind> {
 
 /// Whether `path` is written with a video codec (not a picture, PNG frames, a GIF or an APNG).
 pub fn encodes_video(mode: Mode, path: &Path) -> bool {
-    matches!(kind_of_name(mode, path), Ok(OutputKind::Container { .. }))
+    cfg!(feature = "video") && matches!(kind_of_name(mode, path), Ok(OutputKind::Container { .. }))
 }
 
 /// The output of a render: its path and its kind.
@@ -200,7 +204,12 @@ impl Output {
     /// The writer of this output, for `frames`, its segments (when it is made of segments) in
     /// `work`, with `sound` (planned now, for a container; other kinds hold none). A container
     /// that could not be written is refused here, before any frame.
-    pub fn writer(&self, frames: FrameFormat, work: &Path, sound: Option<&AudioSource>) -> Result<Box<dyn FrameWriter>> {
+    pub fn writer(
+        &self,
+        frames: FrameFormat,
+        work: &Path,
+        sound: Option<&AudioSource>,
+    ) -> Result<Box<dyn FrameWriter>> {
         let path = self.path.as_path();
         #[cfg(feature = "video")]
         {

@@ -5,8 +5,8 @@
 #![cfg(feature = "video")]
 use crate::error::{Error, Result};
 use crate::frame::rgb::Frame;
-use crate::job::render_job::Part;
 use crate::job::Job;
+use crate::job::render_job::Part;
 use crate::run::checkpoint::{OutputLock, WorkFolder, differences};
 use crate::run::parts::{PartRange, PartRecord, faded_frames, folder, load_record, ranges, started};
 use crate::run::pipeline::VideoReport;

@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 use ffmpeg::{Packet, codec, encoder, format, media};
 use ffmpeg_next as ffmpeg;
 
+use super::Codec;
 use super::audio::AudioMux;
 use super::container::{Container, MATROSKA, codec_of};
 use super::encode::{AUDIO_LAG_SECONDS, StreamSpec, VideoWriter, WriteOptions};
 use super::segments::{Join, Segmented};
-use super::writer::{FrameFormat, FrameWriter};
-use super::Codec;
 use super::sound_plan::{SoundPlan, plan_sound};
 use super::writer::AudioSource;
+use super::writer::{FrameFormat, FrameWriter};
 use super::{Rational, VideoError, init, show};
 
 /// How to join segments.

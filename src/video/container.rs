@@ -23,7 +23,12 @@ const CONTAINERS: [Container; 4] = [
     Container { extension: "mp4", muxer: "mp4", default_codec: Codec::H264, audio_encoders: &["aac"] },
     Container { extension: "mov", muxer: "mov", default_codec: Codec::H264, audio_encoders: &["aac"] },
     Container { extension: "mkv", muxer: "matroska", default_codec: Codec::H264, audio_encoders: &["aac"] },
-    Container { extension: "webm", muxer: "webm", default_codec: Codec::Vp9, audio_encoders: &["libopus", "libvorbis"] },
+    Container {
+        extension: "webm",
+        muxer: "webm",
+        default_codec: Codec::Vp9,
+        audio_encoders: &["libopus", "libvorbis"],
+    },
 ];
 
 /// The Matroska container, which holds every codec: what segments are written in.

@@ -280,10 +280,9 @@ impl ContainerSink {
             audio.header_written(octx);
         }
 
-        let frame_ticks = (frames.time_base.den as f64
-            / (frames.time_base.num as f64 * frames.frame_rate.as_f64()))
-        .round()
-        .max(1.0) as i64;
+        let frame_ticks = (frames.time_base.den as f64 / (frames.time_base.num as f64 * frames.frame_rate.as_f64()))
+            .round()
+            .max(1.0) as i64;
         Ok(ContainerParts {
             temp,
             encoder,
@@ -516,6 +515,9 @@ impl RgbToEncoder {
                 ),
             ));
         }
+        // An encoder may keep the frame it was last sent (APNG and PNG compare the next with it):
+        // write into a buffer of our own, never into the one it holds.
+        make_writable(target, &mut self.rgb)?;
         let copy = self.width as usize * 3;
         let stride = self.rgb.stride(0);
         let data = self.rgb.data_mut(0);
@@ -539,12 +541,23 @@ impl RgbToEncoder {
             set_sws_colorspace(&mut ctx, ffmpeg::color::Space::BT709, false, false);
             self.scaler = Some(ctx);
         }
+        make_writable(target, &mut self.out)?;
         if let Some(scaler) = &mut self.scaler {
             scaler
                 .run(&self.rgb, &mut self.out)
                 .map_err(|e| VideoError::ffmpeg(target, "RGB to YUV conversion failed", e))?;
         }
         Ok(&mut self.out)
+    }
+}
+
+/// Gives `frame` a buffer of its own when another holder (an encoder) still refers to it.
+fn make_writable(target: &Path, frame: &mut frame::Video) -> Result<(), VideoError> {
+    // SAFETY: `frame` is a valid, allocated frame; FFmpeg copies it into a new buffer if shared.
+    let code = unsafe { ffmpeg::ffi::av_frame_make_writable(frame.as_mut_ptr()) };
+    match code {
+        0 => Ok(()),
+        code => Err(VideoError::ffmpeg(target, "cannot get a frame buffer", ffmpeg::Error::from(code))),
     }
 }
 
@@ -943,7 +956,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for codec in [Codec::Vp9, Codec::Av1] {
             let out = dir.path().join("out.mov");
-            let err = VideoWriter::create(&out, &write_options(&out, generated(64, 48), Some(codec), None)).err().unwrap();
+            let err =
+                VideoWriter::create(&out, &write_options(&out, generated(64, 48), Some(codec), None)).err().unwrap();
             assert!(err.to_string().ends_with(&format!("out.mov: codec {codec} cannot be written in .mov")), "{err}");
         }
         let out = dir.path().join("out.webm");

@@ -25,7 +25,9 @@ pub use codec::Codec;
 pub use rational::Rational;
 pub use writer::{AudioSource, FrameFormat, FrameWriter};
 #[cfg(feature = "video")]
-pub(crate) use {crate::frame::rgb::Frame, colorspace::set_sws_colorspace, error::show, timing::container_start_seconds};
+pub(crate) use {
+    crate::frame::rgb::Frame, colorspace::set_sws_colorspace, error::show, timing::container_start_seconds,
+};
 #[cfg(feature = "video")]
 pub use {
     audio_samples::decode_mono,

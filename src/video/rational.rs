@@ -20,6 +20,7 @@ impl Rational {
         if self.den == 0 { 0.0 } else { f64::from(self.num) / f64::from(self.den) }
     }
 
+    #[cfg(feature = "video")]
     pub(crate) fn is_valid(self) -> bool {
         self.num > 0 && self.den > 0
     }

@@ -34,7 +34,8 @@ fn an_apng_holds_every_dreamed_frame_exactly_and_loops_forever() {
     let dir = tempfile::tempdir().unwrap();
     let apng = dir.path().join("loop.apng");
     let frames = dir.path().join("frames/%05d.png");
-    let zoom = ["zoom", "samples/chelsea.png", "--frames", "6", "--fps", "12", "--width", "64", "--checkpoint-every", "4"];
+    let zoom =
+        ["zoom", "samples/chelsea.png", "--frames", "6", "--fps", "12", "--width", "64", "--checkpoint-every", "4"];
     for output in [&apng, &frames] {
         dreamreel().args(zoom).arg("-o").arg(output).args(FAST).assert().success();
     }
