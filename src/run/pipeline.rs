@@ -17,7 +17,7 @@ use crate::frame::footage::{Carry, FollowedFrame, carried_iterations, follow};
 use crate::frame::image_io::{image_to_tensor, load_image, rgb8_to_tensor, tensor_to_rgb8};
 use crate::frame::rgb::Frame;
 use crate::frame::transform::{blend, noise};
-use crate::job::OutputKind;
+use crate::job::Output;
 use crate::job::plan::{FramePlan, FrameValues};
 use crate::job::render_job::{Job, Part, Source};
 use crate::run::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
@@ -25,9 +25,7 @@ use crate::run::dream_setup::DreamSetup;
 use crate::run::looping::Loop;
 use crate::run::parts::{self, PartRange, PartRecord};
 use crate::run::progress::Progress;
-use crate::video::{
-    self, AudioSource, Rational, ReadOptions, SoundPlan, VideoInfo, VideoReader, VideoWriter, WriteOptions,
-};
+use crate::video::{self, AudioSource, FrameFormat, FrameWriter, Rational, ReadOptions, VideoInfo, VideoReader};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -197,11 +195,7 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
     let output = job.output();
     let inputs: Vec<&Path> = job.source().file().into_iter().collect();
     output.check_place(&inputs)?;
-    if output.is_sequence() {
-        let folder = crate::output::parent_folder(output.path());
-        std::fs::create_dir_all(&folder)
-            .map_err(|e| Error::output(output.path(), format!("cannot make its folder: {e}")))?;
-    }
+    output.make_folder()?;
     video::init()?;
     // A loop dreams on past the output's frames and fades those dreams into its first ones.
     let looping = match (job.is_loop(), job.span().frames) {
@@ -321,18 +315,18 @@ pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool)
                 (facts, plan, Feed::Footage { frames, carry, flow })
             }
         };
-        let write = write_options(job, &facts);
-        check_writable(job, &write)?;
-        // Each sound stream copied or transcoded, as the muxer really takes it: decided before the
-        // first frame, so a finished render is never lost to its sound.
-        let sound = match (&facts.sound, job.output().kind()) {
-            (Some(source), OutputKind::Container { .. }) => Some(video::plan_sound(source, job.output().path())?),
-            _ => None,
-        };
         let (to_encoder, encoder_messages) = bounded(CHANNEL_FRAMES);
         let record = part.as_ref().map(|p| p.record(job, facts.frame_rate));
-        let stage = state.encode_stage(write, sound, record);
-        let encoder = spawn_stage(scope, "encode", move || stage.run(encoder_messages))?;
+        let stage = state.encode_stage(job.output(), frame_format(&facts), facts.sound.clone(), record);
+        // The writer is made on the encoder's thread, before the first frame: an output that could
+        // not be written, or sound that could not go into it, is refused before any dream.
+        let (ready, readied) = bounded(1);
+        let encoder = spawn_stage(scope, "encode", move || stage.run(ready, encoder_messages))?;
+        match readied.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(join(encoder).err().unwrap_or(Error::Interrupted)),
+        }
         progress.start(facts.progress_total);
         progress.advance(skip - first_dreamed);
         // From noise under the Fourier prior, frame 1 grows from a spectrum, not from the noise.
@@ -396,11 +390,11 @@ fn zoom_facts(job: &Job, first: &Tensor, looping: Option<&Loop>) -> SourceFacts 
 /// How a film's frames are written and the sound its output gets (`--audio`, else the footage's
 /// own, none under `--no-audio`), as a one-process render decides them: what `--join` writes a
 /// cross-fade with and muxes into the joined parts.
-pub(crate) fn film_output(job: &Job) -> Result<(WriteOptions, Option<AudioSource>)> {
+pub(crate) fn film_output(job: &Job) -> Result<(FrameFormat, Option<AudioSource>)> {
     video::init()?;
     let reader = VideoReader::open(job.source().path(), &crate::run::per_frame::read_options(job))?;
     let facts = footage_facts(job, reader.info());
-    Ok((write_options(job, &facts), facts.sound))
+    Ok((frame_format(&facts), facts.sound))
 }
 
 /// A part of a film being rendered: which, where it starts and ends, and the film's length.
@@ -467,11 +461,8 @@ fn has_checkpoint(job: &Job) -> bool {
 
 /// The output's lock, work folder and checkpoint, from the start of a render to its end.
 struct Resumable {
-    output: PathBuf,
     /// A part of a film, and where it starts: its work folder stays for the join.
     part: Option<PartRange>,
-    /// An image sequence: each checkpoint closes its frames, and later frames of an earlier render go.
-    sequence: bool,
     work: WorkFolder,
     checkpoint: Checkpoint,
     last: Option<Tensor>,
@@ -539,8 +530,7 @@ impl Resumable {
                 (Checkpoint { job: job.description().clone(), ..Default::default() }, None)
             }
         };
-        let sequence = job.output().is_sequence();
-        Ok(Resumable { output: output.to_owned(), part: range, sequence, work, checkpoint, last, _lock: lock })
+        Ok(Resumable { part: range, work, checkpoint, last, _lock: lock })
     }
 
     fn frames_done(&self) -> u64 {
@@ -553,16 +543,14 @@ impl Resumable {
     }
 
     /// The encode stage's state, handed to its thread.
-    fn encode_stage(&self, write: WriteOptions, sound: Option<SoundPlan>, record: Option<PartRecord>) -> EncodeStage {
-        EncodeStage {
-            output: self.output.clone(),
-            sequence: self.sequence,
-            work: self.work.clone(),
-            checkpoint: self.checkpoint.clone(),
-            write,
-            sound,
-            record,
-        }
+    fn encode_stage<'a>(
+        &self,
+        output: &'a Output,
+        frames: FrameFormat,
+        sound: Option<AudioSource>,
+        record: Option<PartRecord>,
+    ) -> EncodeStage<'a> {
+        EncodeStage { output, work: self.work.clone(), checkpoint: self.checkpoint.clone(), frames, sound, record }
     }
 
     /// Ends the render: reports the first real error in pipeline order rather than the channel
@@ -595,9 +583,6 @@ impl Resumable {
         let next = self.frames_done().max(self.first_dreamed()) + done.frames;
         let first_written = self.part.map_or(0, |range| range.start);
         if self.part.is_none() {
-            if self.sequence {
-                video::remove_frames_after(&self.output, next)?;
-            }
             self.work.remove();
         }
         Ok(VideoReport {
@@ -785,70 +770,61 @@ impl DreamStage<'_> {
     }
 }
 
-/// The encode stage: segments in the work folder (or frames straight into an image sequence),
-/// checkpoints after each, and the final join into the output.
-struct EncodeStage {
-    output: PathBuf,
-    sequence: bool,
+/// The encode stage: the output's writer (segments in the work folder, or frames straight into
+/// an image sequence), a checkpoint after each segment, and the output made at the end.
+struct EncodeStage<'a> {
+    output: &'a Output,
     work: WorkFolder,
     checkpoint: Checkpoint,
-    write: WriteOptions,
-    sound: Option<SoundPlan>,
-    /// A part of a film: what its record says, written instead of the join.
+    frames: FrameFormat,
+    sound: Option<AudioSource>,
+    /// A part of a film: what its record says, written instead of the output.
     record: Option<PartRecord>,
 }
 
-/// The open writer: a segment of the work folder (with its name) or the image sequence.
-/// Dropped unfinished, it removes what it wrote since the last checkpoint, and only that.
-type OpenWriter = Option<(VideoWriter, Option<String>)>;
-
-impl EncodeStage {
-    fn run(mut self, messages: Receiver<ToEncoder>) -> Result<()> {
-        let mut current: OpenWriter = None;
+impl EncodeStage<'_> {
+    /// Makes the output's writer (saying on `ready` whether it could), then writes what the
+    /// dream sends. A writer dropped unfinished removes what it wrote since the last checkpoint,
+    /// and only that.
+    fn run(mut self, ready: Sender<Result<()>>, messages: Receiver<ToEncoder>) -> Result<()> {
+        let mut writer = match self.output.writer(self.frames, self.work.path(), self.sound.as_ref()) {
+            Ok(writer) => writer,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return Ok(());
+            }
+        };
+        let _ = ready.send(Ok(()));
         for message in messages {
             match message {
-                ToEncoder::Frame(frame) => self.write(&mut current, &frame)?,
+                ToEncoder::Frame(frame) => {
+                    writer.write(&frame)?;
+                    crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Encode);
+                }
                 ToEncoder::Aside(frame) => self.set_aside(&frame)?,
                 ToEncoder::Checkpoint { frames_done, last } => {
-                    if let Some((writer, segment)) = current.take() {
-                        writer.finish()?;
-                        self.checkpoint.segments.extend(segment);
-                    }
+                    self.checkpoint.segments.extend(writer.checkpoint()?);
                     self.checkpoint.frames_done = frames_done;
                     self.work.save(&mut self.checkpoint, &last)?;
                 }
-                ToEncoder::Finish => return self.join(),
+                ToEncoder::Finish => return self.finish(writer),
             }
         }
+        writer.abandon();
         Ok(())
     }
 
     /// Saves a frame of a cross-fade as a PNG in the work folder, atomically.
     fn set_aside(&self, frame: &Frame) -> Result<()> {
         let path = self.work.file(&parts::fade_name(frame.index, frame.pts));
-        crate::frame::image_io::save_rgb8(frame.width, frame.height, frame.rgb.clone(), &path)
+        crate::frame::image_io::save_rgb8(frame.width, frame.height, frame.rgb.clone(), &path, image::ImageFormat::Png)
     }
 
-    fn write(&self, current: &mut OpenWriter, frame: &Frame) -> Result<()> {
-        if current.is_none() {
-            *current = Some(if self.sequence {
-                (VideoWriter::create(&self.output, &self.write)?, None)
-            } else {
-                let name = format!("segment-{:08}.mkv", frame.index);
-                (VideoWriter::create(&self.work.file(&name), &self.write)?, Some(name))
-            });
-        }
-        if let Some((writer, _)) = current {
-            writer.write_frame(frame)?;
-            crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Encode);
-        }
-        Ok(())
-    }
-
-    /// Writes the output from the finished segments, with the sound (an image sequence is
-    /// already complete: each checkpoint closed its frames).
-    fn join(self) -> Result<()> {
+    /// Makes the output of the finished segments, with the sound; a part of a film records
+    /// itself instead, for the join.
+    fn finish(self, writer: Box<dyn FrameWriter>) -> Result<()> {
         if let Some(record) = &self.record {
+            writer.abandon();
             let part = record.range.part();
             let last = record.range.end.map_or(self.checkpoint.frames_done, |end| end.min(self.checkpoint.frames_done));
             let record = PartRecord {
@@ -856,19 +832,17 @@ impl EncodeStage {
                 segments: self.checkpoint.segments.clone(),
                 ..record.clone()
             };
-            return parts::save_record(&self.output, part, &record);
-        }
-        if self.sequence {
-            return Ok(());
+            return parts::save_record(self.output.path(), part, &record);
         }
         crate::run::test_hooks::pause(crate::run::test_hooks::Stage::Join);
         if self.sound.is_some() && crate::run::test_hooks::fail_sound_mux() {
-            return Err(Error::write(&self.output, "the sound could not be muxed (DREAMREEL_TEST_FAIL_SOUND_MUX)"));
+            let path = self.output.path();
+            return Err(Error::write(path, "the sound could not be muxed (DREAMREEL_TEST_FAIL_SOUND_MUX)"));
         }
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
         // A join that fails keeps the segments and the checkpoint: `--resume` (with `--no-audio`,
         // which changes no frame, if the sound was at fault) joins them again.
-        Ok(video::join_segments(&segments, &self.output, self.write.frame_rate, self.sound.as_ref())?)
+        writer.finish(&segments, self.checkpoint.frames_done)
     }
 }
 
@@ -929,32 +903,9 @@ fn decode(
     }
 }
 
-/// Refuses an output format or codec that cannot be written before any frame is dreamed, by
-/// opening (and dropping) a writer for it.
-fn check_writable(job: &Job, write: &WriteOptions) -> Result<()> {
-    match job.output().kind() {
-        // Written frame by frame as images, or as a GIF from the finished segments.
-        crate::job::OutputKind::Sequence | crate::job::OutputKind::Gif | crate::job::OutputKind::Image => Ok(()),
-        crate::job::OutputKind::Container { .. } => {
-            VideoWriter::create(job.output().path(), write).map(drop).map_err(Into::into)
-        }
-    }
-}
-
-/// Writer settings; the codec is the output's, because segments are written as .mkv whatever the output is.
-fn write_options(job: &Job, facts: &SourceFacts) -> WriteOptions {
-    let output = job.output();
-    WriteOptions {
-        width: facts.width,
-        height: facts.height,
-        time_base: facts.time_base,
-        frame_rate: facts.frame_rate,
-        codec: Some(output.codec()),
-        crf: output.crf(),
-        audio: None,
-        // A GIF is made from its segments: they keep its every pixel and its odd sizes.
-        full_frame: output.kind() == OutputKind::Gif,
-    }
+/// The frames' size and timing, as the writer takes them.
+fn frame_format(facts: &SourceFacts) -> FrameFormat {
+    FrameFormat { width: facts.width, height: facts.height, time_base: facts.time_base, frame_rate: facts.frame_rate }
 }
 
 /// "The input has 48 frames from --start 1.9 s: 100 asked for, 48 will be rendered", when the

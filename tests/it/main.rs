@@ -29,3 +29,4 @@ mod resume;
 mod schedules;
 mod slurm;
 mod video;
+mod writers;

@@ -341,7 +341,7 @@ fn messages_say_what_is_wrong() {
                 .iter()
                 .map(|a| a.to_string())
                 .collect(),
-            "noext: has no extension: end it in .mp4, .mov, .mkv, .webm or .gif, or write a %05d.png sequence",
+            "noext: has no extension: end it in .mp4, .mov, .mkv, .webm, .gif or .apng, or write a %05d.png sequence",
         ),
         (zoom(&["--width", "20"]), "--width: 20 must be between 32 and 16384"),
         (zoom(&["--crf", "-1"]), "'--crf <CRF>': must be between 0 and 63 (0 to 51 for h264 and h265)"),
