@@ -32,6 +32,7 @@ const CONTAINERS: [Container; 4] = [
 ];
 
 /// The Matroska container, which holds every codec: what segments are written in.
+#[cfg(feature = "video")]
 pub(crate) const MATROSKA: &Container = &CONTAINERS[2];
 
 /// The extensions of the containers that encode video, as a message lists them: ".mp4, .mov, .mkv or .webm".
