@@ -15,6 +15,7 @@ mod film;
 mod flow;
 mod footage_inputs;
 mod fuzz;
+mod golden;
 mod googlenet;
 mod masks;
 mod new_user;
