@@ -199,6 +199,7 @@ read_settings!(
     width: Option<u32>,
     height: Option<u32>,
     zoom: Option<f64>,
+    blur: Option<f64>,
     flow: bool,
     scene_threshold: f64,
     colors: ColorMode,
