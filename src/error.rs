@@ -90,20 +90,41 @@ pub fn word_mentions(text: &str, word: &dyn Fn(&str) -> String) -> String {
 #[derive(Debug)]
 pub enum Error {
     /// A setting with a value we cannot use, named by its key.
-    Setting { key: SettingKey, message: String },
+    Setting {
+        key: SettingKey,
+        message: String,
+    },
     /// An input file that is missing, unreadable or not what it should be.
-    Input { path: PathBuf, message: String },
+    Input {
+        path: PathBuf,
+        message: String,
+    },
     /// An output we may not or cannot write.
-    Output { path: PathBuf, message: String },
+    Output {
+        path: PathBuf,
+        message: String,
+    },
     /// Writing an output failed midway (disk full, I/O error): the work failed, not the invocation.
-    Write { path: PathBuf, message: String },
+    Write {
+        path: PathBuf,
+        message: String,
+    },
     /// The weights file of a network (a bad file is the user's to fix: exit 2).
-    Weights { path: PathBuf, source: Source },
+    Weights {
+        path: PathBuf,
+        source: Source,
+    },
     /// FFmpeg decoding, encoding or muxing; `bad_input` when the user's file or choice was wrong.
-    Video { source: Source, bad_input: bool },
+    Video {
+        source: Source,
+        bad_input: bool,
+    },
     /// Only the first line of torch's message: the rest is a C++ backtrace.
     Torch(tch::TchError),
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     Interrupted,
     /// An impossible state or a thread that panicked: a bug, not the user's mistake.
     Internal(String),
@@ -205,7 +226,8 @@ mod tests {
         let error = Error::setting("height", format!("give {} only", mention("width")));
         assert_eq!(error.to_string(), "height: give width only");
         assert_eq!(error.worded(&|key| format!("--{key}")), "--height: give --width only");
-        let input = Error::input("a.json", format!("damaged: add {} to discard it", SettingKey::new("restart").mention()));
+        let input =
+            Error::input("a.json", format!("damaged: add {} to discard it", SettingKey::new("restart").mention()));
         assert_eq!(input.to_string(), "a.json: damaged: add restart to discard it");
     }
 }

@@ -90,7 +90,10 @@ mod tests {
             err.worded(&|key| format!("--{key}")),
             "--height: 32 does nothing to 'a.png': a picture keeps its shape, give --width only (or noise, of any shape)"
         );
-        assert!(err.to_string().starts_with("height: 32 does nothing to 'a.png': a picture keeps its shape, give width only"));
+        assert!(
+            err.to_string()
+                .starts_with("height: 32 does nothing to 'a.png': a picture keeps its shape, give width only")
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! A job has `mode` (still, zoom, video), `input`, `output`, an optional `preset`, the span keys of
 //! the command line (`frames`, `duration`, `start`, `no-audio`) and any setting under its preset's
 //! key name. Relative paths are taken from the manifest's folder. `crate::run::batch` runs them.
-use crate::config::presets::{at, find, line_of_key, line_of_table, settings_from_table, syntax_error};
 use crate::config::layers::Layers;
+use crate::config::presets::{at, find, line_of_key, line_of_table, settings_from_table, syntax_error};
 use crate::config::settings::SettingsPatch;
 use crate::error::{Error, Result};
 use crate::job::render_job::Job;
@@ -190,12 +190,14 @@ fn job_layers(
     fail: &dyn Fn(Option<&str>, String) -> Error,
 ) -> Result<Layers> {
     let preset = match preset {
-        Some(spec) => find(spec, folder)
-            .map_err(|e| match e {
-                Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
-                other => other,
-            })?
-            .patch,
+        Some(spec) => {
+            find(spec, folder)
+                .map_err(|e| match e {
+                    Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
+                    other => other,
+                })?
+                .patch
+        }
         None => SettingsPatch::default(),
     };
     patch.weights = patch.weights.map(|weights| folder.join(weights));

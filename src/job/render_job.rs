@@ -112,20 +112,26 @@ impl Job {
             return Err(fps_of_a_file(&input).into());
         }
         let picture = (mode != Mode::Video && !from_noise).then(|| folder.join(&input));
-        let target =
-            Target { still: mode == Mode::Still, encodes: encodes_video(mode, &folder.join(&output)), picture: picture.as_deref() };
+        let target = Target {
+            still: mode == Mode::Still,
+            encodes: encodes_video(mode, &folder.join(&output)),
+            picture: picture.as_deref(),
+        };
         let mut settings = layers.resolve(target)?;
         if part.is_some() && mode != Mode::Video {
             return Err(Problem::at(
                 "part",
                 "splits footage (`dreamreel video`): a zoom carries every frame into the next",
-            ).into());
+            )
+            .into());
         }
         if part.is_some() && settings.looped() {
             return Err(Problem::at("part", "a loop fades its end into its start: render it whole").into());
         }
         if !cfg!(feature = "video") && mode != Mode::Still {
-            return Err(Problem::at("mode", format!("{} needs dreamreel built with the video feature", mode.name())).into());
+            return Err(
+                Problem::at("mode", format!("{} needs dreamreel built with the video feature", mode.name())).into()
+            );
         }
         let given = [
             ("frames", frames.is_some()),
@@ -440,7 +446,8 @@ mod tests {
     fn the_layers_are_resolved_and_checked_by_the_job() {
         // Nothing unchecked reaches a job: a rate of 0 is refused by the job itself.
         let zero = SettingsPatch { fps: Some(0.0), ..Default::default() };
-        let (key, _) = refused(Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", zero) }));
+        let (key, _) =
+            refused(Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", zero) }));
         assert_eq!(key, "fps");
         // A preset's schedule does nothing to a still, its CRF nothing to a GIF: left out, not refused.
         let preset: SettingsPatch = toml::from_str("zoom = \"0:(1), 4:(1.1)\"\ncrf = 30\nwidth = 32\n").unwrap();
@@ -449,7 +456,8 @@ mod tests {
         assert_eq!(still.source(), &Source::Noise { width: 32, height: 32 });
         #[cfg(feature = "video")]
         {
-            let gif = Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", layers.clone()) });
+            let gif =
+                Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", layers.clone()) });
             assert_eq!(gif.unwrap().output().kind(), OutputKind::Gif);
             let mp4 = Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.mp4", layers) });
             assert!(matches!(mp4.unwrap().output().kind(), OutputKind::Container { crf: Some(30), .. }));

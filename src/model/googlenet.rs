@@ -146,7 +146,8 @@ impl GoogLeNet {
             .map_err(|source| Error::Weights { path: path.to_owned(), source: Box::new(source) })?;
         if !raw.iter().any(|(name, _)| name == "inception4c.branch1.conv.weight") {
             let model = crate::error::mention("model");
-            let message = format!("not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right {model}?");
+            let message =
+                format!("not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right {model}?");
             return Err(Error::input(path, message));
         }
         let mut store = Store::new(path, raw, |name| name.starts_with("aux1.") || name.starts_with("aux2."))?;

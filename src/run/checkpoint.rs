@@ -59,12 +59,10 @@ impl WorkFolder {
     pub fn load(&self) -> Result<Option<Checkpoint>> {
         let path = self.file(CHECKPOINT);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| {
-                    let restart = crate::error::mention("restart");
-                    Error::input(&path, format!("damaged checkpoint ({e}): add {restart} to discard it"))
-                }),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                let restart = crate::error::mention("restart");
+                Error::input(&path, format!("damaged checkpoint ({e}): add {restart} to discard it"))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&path, e)),
         }

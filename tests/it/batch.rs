@@ -196,7 +196,8 @@ fn a_setting_is_worded_as_the_option_on_the_command_line_and_as_the_key_in_a_man
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.trim(), "dreamreel: --crf: 60 must be between 0 and 51 for h264");
     // A message that mentions another setting words it alike: `--class` here, `class` there.
-    let (_, manifest) = setup("[[job]]\nmode = \"still\"\ninput = \"noise\"\noutput = \"s.png\"\nwidth = 48\nclass-layers = true\n");
+    let (_, manifest) =
+        setup("[[job]]\nmode = \"still\"\ninput = \"noise\"\noutput = \"s.png\"\nwidth = 48\nclass-layers = true\n");
     let (code, _, stderr) = batch(&manifest, &[]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("job 1: class-layers: adds the layers to a class's dream: give class too"), "{stderr}");
