@@ -456,7 +456,8 @@ mod tests {
         assert_eq!(still.source(), &Source::Noise { width: 32, height: 32 });
         #[cfg(feature = "video")]
         {
-            let gif = Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", layers.clone()) });
+            let gif =
+                Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", layers.clone()) });
             assert_eq!(gif.unwrap().output().kind(), OutputKind::Gif);
             let mp4 = Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.mp4", layers) });
             assert!(matches!(mp4.unwrap().output().kind(), OutputKind::Container { crf: Some(30), .. }));
