@@ -235,10 +235,15 @@ option_group! {
 
 /// `--crf`: a whole number within what some codec takes (each codec's own range is checked with the settings).
 fn parse_crf(text: &str) -> Result<u32, String> {
+    let range = Codec::any_crf_range();
+    let each: Vec<String> = Codec::ALL
+        .iter()
+        .map(|codec| format!("{}-{} for {codec}", codec.crf_range().start(), codec.crf_range().end()))
+        .collect();
     match text.trim().parse::<i64>() {
-        Ok(crf) if (0..=63).contains(&crf) => Ok(crf as u32),
-        Ok(_) => Err("must be between 0 and 63 (0 to 51 for h264 and h265)".into()),
-        Err(_) => Err("must be a whole number between 0 and 63".into()),
+        Ok(crf) if crf >= 0 && range.contains(&(crf as u32)) => Ok(crf as u32),
+        Ok(_) => Err(format!("must be between {} and {} ({})", range.start(), range.end(), each.join(", "))),
+        Err(_) => Err(format!("must be a whole number between {} and {}", range.start(), range.end())),
     }
 }
 

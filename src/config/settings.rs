@@ -400,9 +400,17 @@ impl Settings {
         let fps_ok = self.fps.is_finite() && (0.01..=1000.0).contains(&self.fps);
         ensure(fps_ok, "fps", format!("{} must be between 0.01 and 1000", self.fps))?;
         if let Some(crf) = self.crf {
-            let range = self.codec.map_or(0..=63, Codec::crf_range);
-            let of = self.codec.map_or(String::new(), |codec| format!(" for {codec}"));
-            ensure(range.contains(&crf), "crf", format!("{crf} must be between 0 and {}{of}", range.end()))?;
+            let checked = match self.codec {
+                Some(codec) => codec.check_crf(crf),
+                None => {
+                    let range = Codec::any_crf_range();
+                    match range.contains(&crf) {
+                        true => Ok(()),
+                        false => Err(format!("{crf} must be between {} and {}", range.start(), range.end())),
+                    }
+                }
+            };
+            checked.map_err(|message| Error::setting("crf", message))?;
         }
         crate::model::device::check_device_name(&self.device)?;
         // A typo such as 5000 would start thousands of threads that fight over the cores.

@@ -7,7 +7,7 @@ use crate::config::settings::Settings;
 use crate::error::Result;
 use crate::frame::color::ColorMode;
 use crate::job::dream::DreamSpec;
-use crate::job::output::{Output, OutputKind};
+use crate::job::output::Output;
 use crate::job::plan::PlanSpec;
 use crate::job::request::fps_of_a_file;
 pub use crate::job::request::{MAX_FRAMES, Mode, NOISE, Part, Problem, RenderOptions, Request, Span};
@@ -328,8 +328,7 @@ impl Job {
 /// Whether a `mode` render into `output` encodes video with a codec (else a preset's codec and
 /// CRF do nothing to it): asked of the output's one decision, never of the extension again.
 fn encodes_video(mode: Mode, output: &Path) -> bool {
-    Output::decide(mode, output.to_owned(), None, None, (None, None))
-        .is_ok_and(|output| matches!(output.kind(), OutputKind::Container { .. }))
+    crate::job::output::encodes_video(mode, output)
 }
 
 /// "N frames are more than ..." for a frame count past [`MAX_FRAMES`].
@@ -378,6 +377,7 @@ mod tests {
     use crate::config::layers::Layers;
     use crate::config::settings::SettingsPatch;
     use crate::error::Error;
+    use crate::job::output::OutputKind;
 
     #[cfg(feature = "video")]
     fn zoom(frames: Option<u64>, duration: Option<f64>, fps: f64) -> Result<Job> {

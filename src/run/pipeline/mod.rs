@@ -20,4 +20,4 @@ mod stages;
 
 pub use render::render_video;
 pub use report::VideoReport;
-pub(crate) use source::{film_output, fps_rational, span_frames};
+pub(crate) use source::{film_output, span_frames};
