@@ -32,7 +32,7 @@ use tch::{Device, Tensor};
 /// threads, and the render ends by joining them in pipeline order.
 pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
     let mut ready = match Ready::check(job, progress)? {
-        Checked::Ready(ready) => ready,
+        Checked::Ready(ready) => *ready,
         Checked::NothingToDo(report) => return Ok(report),
     };
     let started = Instant::now();
@@ -108,7 +108,7 @@ struct Ready {
 }
 
 enum Checked {
-    Ready(Ready),
+    Ready(Box<Ready>),
     /// A part of a film with no frames of its own: recorded, so the join goes on.
     NothingToDo(VideoReport),
 }
@@ -174,7 +174,7 @@ impl Ready {
             state.work.remove();
             return Ok(Checked::NothingToDo(VideoReport::empty(info.width, info.height)));
         }
-        Ok(Checked::Ready(Ready { looping, zoom_plan, setup, first, part, state }))
+        Ok(Checked::Ready(Box::new(Ready { looping, zoom_plan, setup, first, part, state })))
     }
 
     /// The dream stage of this render, sending to `to_encoder`.
