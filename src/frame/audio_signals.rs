@@ -420,10 +420,10 @@ mod tests {
         let clicks = clicks(seconds, 0.27, 0.5);
         assert_eq!(signals.onsets.len(), clicks.len(), "{:?}", signals.onsets);
         for (onset, click) in signals.onsets.iter().zip(&clicks) {
-            assert!((onset - click).abs() < 0.003, "onset {onset} for the click at {click}");
+            assert!(follows(*onset, *click), "onset {onset} for the click at {click}");
         }
-        for click in &clicks {
-            let frame = (click * fps).floor() as usize;
+        for onset in &signals.onsets {
+            let frame = (onset * fps).floor() as usize;
             assert!(signals.beat[frame] > 0.95, "frame {frame}: {}", signals.beat[frame]);
             // Between clicks the pulse has died away.
             assert!(
@@ -436,15 +436,21 @@ mod tests {
         assert!(signals.loud.iter().all(|v| (0.0..=1.0).contains(v)));
     }
 
+    /// librosa's onset of a click is on its 23 ms frame grid, within 30 ms after the click.
+    fn follows(onset: f64, click: f64) -> bool {
+        (0.0..0.03).contains(&(onset - click))
+    }
+
     #[test]
-    fn onsets_land_within_3_ms_of_clicks_wherever_they_fall_between_hops() {
-        // At 128 BPM each click falls at another point of the 11.6 ms hop.
+    fn onsets_follow_clicks_within_30_ms_wherever_they_fall_between_frames() {
+        // At 128 BPM each click falls at another point of the 23 ms frame.
         let (seconds, every) = (20.0, 60.0 / 128.0);
         let signals = AudioSignals::analyse(&synthetic::click_track(seconds, 0.13, every), 24.0, 480);
         let clicks = clicks(seconds, 0.13, every);
         assert_eq!(signals.onsets.len(), clicks.len(), "{:?}", signals.onsets);
-        let worst = signals.onsets.iter().zip(&clicks).map(|(onset, click)| (onset - click).abs()).fold(0.0, f64::max);
-        assert!(worst < 0.003, "an onset {:.1} ms from its click", worst * 1000.0);
+        for (onset, click) in signals.onsets.iter().zip(&clicks) {
+            assert!(follows(*onset, *click), "onset {onset} for the click at {click}");
+        }
     }
 
     #[test]
@@ -468,7 +474,7 @@ mod tests {
         late.extend(synthetic::sine(3.0, 440.0, 0.5));
         let whole = AudioSignals::analyse(&late, fps, 96);
         assert_eq!(whole.onsets.len(), 1, "{:?}", whole.onsets);
-        assert!((whole.onsets[0] - 1.0).abs() < 0.005, "{:?}", whole.onsets);
+        assert!(follows(whole.onsets[0], 1.0), "{:?}", whole.onsets);
         assert!(whole.beat[24] > 0.95, "{:?}", &whole.beat[20..30]);
         // A cut into it is no onset: the sound was playing before.
         let cut = AudioSignals::analyse_from(&late, fps, 2.0, 48);
@@ -517,9 +523,9 @@ mod tests {
         }
         let signals = AudioSignals::analyse(&samples, 24.0, (seconds * 24.0) as u64);
         for click in clicks(seconds, first, every) {
-            assert!(signals.onsets.iter().any(|o| (o - click).abs() < 0.01), "none at {click}: {:?}", signals.onsets);
+            assert!(signals.onsets.iter().any(|&o| follows(o, click)), "none at {click}: {:?}", signals.onsets);
         }
-        assert!(signals.onsets.iter().any(|o| (o - 8.1).abs() < 0.01), "{:?}", signals.onsets);
+        assert!(signals.onsets.iter().any(|&o| follows(o, 8.1)), "{:?}", signals.onsets);
     }
 
     #[test]

@@ -221,3 +221,82 @@ fn mel_to_hz(mel: f64) -> f64 {
     let logstep = 6.4f64.ln() / 27.0;
     if mel >= min_log_mel { min_log_hz * (logstep * (mel - min_log_mel)).exp() } else { f_sp * mel }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decaying notes over a quiet hum, 4 s: what scripts/librosa_onset_fixture.py builds too.
+    fn test_sound() -> Vec<f32> {
+        const NOTES: [(f64, f64, f64, f64); 8] = [
+            (0.31, 440.0, 0.5, 0.3),
+            (0.77, 660.0, 0.3, 0.2),
+            (1.20, 220.0, 0.6, 0.5),
+            (1.65, 880.0, 0.2, 0.1),
+            (2.03, 330.0, 0.4, 0.4),
+            (2.50, 1320.0, 0.25, 0.15),
+            (2.91, 550.0, 0.5, 0.3),
+            (3.40, 165.0, 0.7, 0.6),
+        ];
+        let rate = f64::from(SAMPLE_RATE);
+        (0..4 * SAMPLE_RATE as usize)
+            .map(|i| {
+                let t = i as f64 / rate;
+                let mut y = 0.05 * (std::f64::consts::TAU * 110.0 * t).sin();
+                for (start, hz, amplitude, decay) in NOTES {
+                    let since = t - start;
+                    if since >= 0.0 {
+                        y += amplitude * (-since / decay).exp() * (std::f64::consts::TAU * hz * since).sin();
+                    }
+                }
+                y as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_test_sound_gives_librosas_envelope_and_onsets() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/librosa_onsets.json")).expect("the fixture");
+        let theirs: Vec<f64> =
+            fixture["envelope"].as_array().expect("an envelope").iter().map(|v| v.as_f64().expect("a number")).collect();
+        let their_onsets: Vec<usize> = fixture["onset_frames"]
+            .as_array()
+            .expect("onset frames")
+            .iter()
+            .map(|v| v.as_u64().expect("a frame") as usize)
+            .collect();
+        let envelope = onset_strength(&test_sound());
+        assert_eq!(envelope.len(), theirs.len());
+        let peak = theirs.iter().copied().fold(0.0, f64::max);
+        for (frame, (ours, theirs)) in envelope.iter().zip(&theirs).enumerate() {
+            assert!((f64::from(*ours) - theirs).abs() < 1e-5 * peak, "frame {frame}: {ours} against librosa's {theirs}");
+        }
+        assert_eq!(onset_detect(&envelope), their_onsets);
+    }
+
+    #[test]
+    fn peak_pick_follows_librosas_rules() {
+        // A peak at the first frame, one within `wait` of it (skipped), one under the mean plus
+        // delta (skipped), and a clear one.
+        let x = [1.0, 0.2, 0.9, 0.0, 0.0, 0.1, 0.12, 0.1, 0.0, 0.0, 0.8, 0.0];
+        assert_eq!(peak_pick(&x, 1, 1, 4, 5, 0.07, 1), vec![0, 10]);
+        // Silence has no onset, and no NaN from the normalisation.
+        assert!(onset_detect(&onset_strength(&[0.0; 22_050])).is_empty());
+        assert!(onset_strength(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_mel_filters_are_slaneys() {
+        let filters = mel();
+        assert_eq!(filters.len(), N_MELS);
+        // Slaney's scale is linear below 1 kHz (200/3 Hz a mel) and round-trips.
+        assert!((hz_to_mel(1000.0) - 15.0).abs() < 1e-12 && (mel_to_hz(hz_to_mel(4321.0)) - 4321.0).abs() < 1e-9);
+        // Slaney's area norm: each triangle (wider than a few bins) has unit area in Hz.
+        let bin_hz = f64::from(SAMPLE_RATE) / N_FFT as f64;
+        for filter in &filters[40..] {
+            let area: f64 = filter.weights.iter().map(|&w| f64::from(w) * bin_hz).sum();
+            assert!((area - 1.0).abs() < 0.05, "area {area} from bin {}", filter.first_bin);
+        }
+    }
+}
