@@ -392,7 +392,8 @@ impl Switches {
                 RawPosition::At(at) => at,
                 RawPosition::Formula(start, _) => {
                     // From the quote, when the frame has one.
-                    let from = if start > 0 && matches!(text.as_bytes()[start - 1], b'"' | b'\'') { start - 1 } else { start };
+                    let from =
+                        if start > 0 && matches!(text.as_bytes()[start - 1], b'"' | b'\'') { start - 1 } else { start };
                     return Err(ScheduleError::at(text, from, "a switch's keyframe is a frame or seconds"));
                 }
             };
@@ -457,11 +458,20 @@ fn split_keyframes(text: &str) -> Result<Option<Vec<RawKey>>, ScheduleError> {
         }
         i
     };
-    // Keyframes when the text opens with a quote or has a ':' before any ',' (no expression has
-    // one): `0:(1)`, `"max_f-1":(1)`, and Deforum's unquoted frames such as `max_f:(10)`.
+    // Keyframes when the text opens with a quote, a number and ':' (`0:(1)`, `"max_f-1":(1)`), or
+    // an expression of max_f and ':' (Deforum's unquoted `max_f:(10)`; a layer's `blocks.10:3`
+    // is no keyframe).
     let starts_keyframe = |i: usize| {
-        matches!(bytes.get(i), Some(b'"' | b'\''))
-            || bytes[i..].iter().position(|&b| b == b':' || b == b',').is_some_and(|at| bytes[i + at] == b':')
+        if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+            return true;
+        }
+        let frame = bytes[i..]
+            .iter()
+            .position(|&b| b == b':' || b == b',')
+            .filter(|&at| bytes[i + at] == b':' && bytes.get(i + at + 1) != Some(&b':'));
+        let Some(frame) = frame.map(|at| text[i..i + at].trim_end()) else { return false };
+        let number = frame.strip_suffix('s').unwrap_or(frame);
+        (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')) || frame.contains("max_f")
     };
     let mut i = skip_space(0);
     if !starts_keyframe(i) {
@@ -487,10 +497,14 @@ fn split_keyframes(text: &str) -> Result<Option<Vec<RawKey>>, ScheduleError> {
             }
             let seconds = i > start && bytes.get(i) == Some(&b's');
             let after = skip_space(i + usize::from(seconds));
-            if i == start || !matches!(bytes.get(after), Some(b':') | None) {
-                // Not a number: Deforum evaluates the frame up to the ':' (`max_f-1`, `2*max_f/3`).
-                let colon = (start..bytes.len()).find(|&j| bytes[j] == b':' || bytes[j] == b',');
-                let Some(colon) = colon.filter(|&j| bytes[j] == b':') else {
+            // The ':' that ends this keyframe's frame, if it comes before the next ','.
+            let colon =
+                (start..bytes.len()).find(|&j| bytes[j] == b':' || bytes[j] == b',').filter(|&j| bytes[j] == b':');
+            // A number, unless more than a number stands before the ':' (a number without a ':'
+            // is told it needs one, below).
+            if i == start || colon.is_some_and(|colon| colon != after) {
+                // Deforum evaluates the frame up to the ':' (`max_f-1`, `2*max_f/3`).
+                let Some(colon) = colon else {
                     return Err(ScheduleError::at(text, start, "expected a keyframe FRAME:(VALUE)"));
                 };
                 let mut end = colon;

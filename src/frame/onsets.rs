@@ -196,7 +196,8 @@ fn mel() -> Vec<MelFilter> {
                     let rising = (hz - edges[m]) / lower_width;
                     let falling = (edges[m + 2] - hz) / upper_width;
                     // librosa keeps its weights as float32 before the norm, and after it.
-                    (((0.0f64.max(rising.min(falling))) as f32) as f64 * enorm) as f32
+                    let triangle = f64::from(rising.min(falling).max(0.0) as f32);
+                    (triangle * enorm) as f32
                 })
                 .collect();
             let first_bin = weights.iter().position(|&w| w > 0.0).unwrap_or(0);
@@ -258,8 +259,12 @@ mod tests {
     fn the_test_sound_gives_librosas_envelope_and_onsets() {
         let fixture: serde_json::Value =
             serde_json::from_str(include_str!("../../tests/fixtures/librosa_onsets.json")).expect("the fixture");
-        let theirs: Vec<f64> =
-            fixture["envelope"].as_array().expect("an envelope").iter().map(|v| v.as_f64().expect("a number")).collect();
+        let theirs: Vec<f64> = fixture["envelope"]
+            .as_array()
+            .expect("an envelope")
+            .iter()
+            .map(|v| v.as_f64().expect("a number"))
+            .collect();
         let their_onsets: Vec<usize> = fixture["onset_frames"]
             .as_array()
             .expect("onset frames")
@@ -270,7 +275,10 @@ mod tests {
         assert_eq!(envelope.len(), theirs.len());
         let peak = theirs.iter().copied().fold(0.0, f64::max);
         for (frame, (ours, theirs)) in envelope.iter().zip(&theirs).enumerate() {
-            assert!((f64::from(*ours) - theirs).abs() < 1e-5 * peak, "frame {frame}: {ours} against librosa's {theirs}");
+            assert!(
+                (f64::from(*ours) - theirs).abs() < 1e-5 * peak,
+                "frame {frame}: {ours} against librosa's {theirs}"
+            );
         }
         assert_eq!(onset_detect(&envelope), their_onsets);
     }
@@ -278,9 +286,12 @@ mod tests {
     #[test]
     fn peak_pick_follows_librosas_rules() {
         // A peak at the first frame, one within `wait` of it (skipped), one under the mean plus
-        // delta (skipped), and a clear one.
-        let x = [1.0, 0.2, 0.9, 0.0, 0.0, 0.1, 0.12, 0.1, 0.0, 0.0, 0.8, 0.0];
+        // delta (skipped), and a clear one: librosa's `util.peak_pick` gives [0, 10] too.
+        let x = [1.0, 0.9, 0.2, 0.0, 0.0, 0.1, 0.12, 0.1, 0.0, 0.0, 0.8, 0.0];
         assert_eq!(peak_pick(&x, 1, 1, 4, 5, 0.07, 1), vec![0, 10]);
+        // Two frames after a peak is past `wait`: [0, 2, 10] in librosa.
+        let x = [1.0, 0.2, 0.9, 0.0, 0.0, 0.1, 0.12, 0.1, 0.0, 0.0, 0.8, 0.0];
+        assert_eq!(peak_pick(&x, 1, 1, 4, 5, 0.07, 1), vec![0, 2, 10]);
         // Silence has no onset, and no NaN from the normalisation.
         assert!(onset_detect(&onset_strength(&[0.0; 22_050])).is_empty());
         assert!(onset_strength(&[]).is_empty());

@@ -106,8 +106,9 @@ fn dreamreel_values(case: &Case, theirs: &[f64]) -> Result<Vec<f64>, String> {
     };
     let frames = case.frames.to_string();
     let schedule = format!("--{option}={}", case.schedule);
-    let output =
-        run_binary(&["plan", "zoom", "noise", "-o", "x.mp4", "--frames", &frames, "--width", "64", &schedule, "--json"]);
+    let output = run_binary(&[
+        "plan", "zoom", "noise", "-o", "x.mp4", "--frames", &frames, "--width", "64", &schedule, "--json",
+    ]);
     if !output.status.success() {
         return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
     }
@@ -121,12 +122,16 @@ fn every_schedule_deforum_accepts_gives_deforums_values() {
     let (cases, table) = (battery(), table());
     let keys: Vec<_> = cases.iter().map(|c| (c.how.clone(), c.frames, c.schedule.clone())).collect();
     let stale: Vec<_> = table.iter().filter(|(key, _)| !keys.contains(key)).map(|(key, _)| key).collect();
-    assert!(stale.is_empty(), "{TABLE} holds schedules the battery does not (remake it: scripts/deforum/README.md): {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "{TABLE} holds schedules the battery does not (remake it: scripts/deforum/README.md): {stale:?}"
+    );
     let deforum = |case: &Case| {
         let key = (case.how.clone(), case.frames, case.schedule.clone());
         let row = table.iter().find(|(k, _)| *k == key);
-        let missing = || panic!("line {} is not in {TABLE}: remake it (scripts/deforum/README.md)", case.line);
-        row.unwrap_or_else(missing).1.as_ref()
+        let row = row
+            .unwrap_or_else(|| panic!("line {} is not in {TABLE}: remake it (scripts/deforum/README.md)", case.line));
+        row.1.as_ref()
     };
     // Deforum's accepted schedules, each with dreamreel's difference from it (None: they agree).
     let accepted: Vec<(&Case, Option<String>)> = std::thread::scope(|scope| {
