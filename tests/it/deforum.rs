@@ -59,9 +59,11 @@ fn battery() -> Vec<Case> {
         .collect()
 }
 
-/// Deforum's values for each schedule of the table (`None` where Deforum refuses it), keyed by
-/// how, frames and schedule.
-fn table() -> Vec<((String, u64, String), Option<Vec<f64>>)> {
+/// A schedule as the table names it: how, frames and the schedule's text.
+type Key = (String, u64, String);
+
+/// Deforum's values for each schedule of the table (`None` where Deforum refuses it).
+fn table() -> Vec<(Key, Option<Vec<f64>>)> {
     let text = std::fs::read_to_string(TABLE).expect("the table");
     let table: serde_json::Value = serde_json::from_str(&text).expect("the table's JSON");
     let number = |v: &serde_json::Value| match v {
