@@ -1,5 +1,4 @@
-//! Video in and out: files decoded into RGB frames, frames written through one [`FrameWriter`].
-//! `codec`, `container`, `rational` and `writer` build without FFmpeg; the rest needs `video`.
+//! Video in and out through one [`FrameWriter`]; `codec`, `container`, `rational`, `writer` need no FFmpeg.
 pub(crate) mod apng;
 mod audio;
 mod audio_samples;
@@ -19,7 +18,6 @@ mod sound_plan;
 mod testutil;
 mod timing;
 pub mod writer;
-
 pub use codec::Codec;
 pub use rational::Rational;
 pub use writer::{AudioSource, FrameFormat, FrameWriter};
