@@ -5,6 +5,7 @@
 #   scripts/bench.sh [RUNS]      # RUNS seeds each (default 3), runs interleaved
 #   THREADS=2 scripts/bench.sh   # both at 2 torch threads (default: each program's own default)
 #   BINARY=old/dreamreel scripts/bench.sh   # another build of dreamreel against the same reference
+#   DREAMREEL_ARGS="--carry skip-lowest" scripts/bench.sh   # extra options for dreamreel's zoom
 #
 # 1. Dream zoom, 320px wide, Lite0, blocks 8 and 10, 4 octaves x 1.4, 10 iterations, step 0.02,
 #    jitter 16, 5 frames zoom 1.05, written as PNG frames, `--colors free` (the reference
@@ -34,6 +35,7 @@ binary = os.environ.get("BINARY", "target/release/dreamreel")
 threads = os.environ.get("THREADS")
 ref_threads = ["--threads", threads] if threads else []
 dr_threads = ["--threads", threads] if threads else []
+dr_extra = os.environ.get("DREAMREEL_ARGS", "").split()
 
 def user_cpu():
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
@@ -58,7 +60,8 @@ for seed in range(runs):
     cpu = user_cpu(); started = time.perf_counter()
     subprocess.run([binary, "zoom", "samples/chelsea.png", "-o", os.path.join(dr_dir, "%05d.png"), "--width", "320",
                     "--frames", str(frames), "--zoom", "1.05", "--layers", "blocks.8,blocks.10",
-                    "--device", "cpu", "--seed", str(seed), "--colors", "free", "--quiet"] + dr_threads + settings, check=True)
+                    "--device", "cpu", "--seed", str(seed), "--colors", "free", "--quiet"] + dr_threads + settings + dr_extra,
+                   check=True)
     dr_wall, dr_cpu = time.perf_counter() - started, user_cpu() - cpu
     dr_seconds = dr_wall / frames
     dr_obj = objective_of(os.path.join(dr_dir, f"{frames:05d}.png"))

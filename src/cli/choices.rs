@@ -1,6 +1,7 @@
 //! The library's enums as clap choices, with their help, so the library itself needs no clap.
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use dreamreel::config::schedule::Interpolation;
+use dreamreel::engine::ascent::CarrySchedule;
 use dreamreel::engine::fourier::Prior;
 use dreamreel::frame::color::ColorMode;
 use dreamreel::model::kind::ModelKind;
@@ -39,6 +40,25 @@ impl Choice for Codec {
     }
     fn name(self) -> &'static str {
         Codec::name(self)
+    }
+}
+
+impl Choice for CarrySchedule {
+    fn all() -> &'static [Self] {
+        &CarrySchedule::ALL
+    }
+    fn name(self) -> &'static str {
+        CarrySchedule::name(self)
+    }
+    fn help(self) -> &'static str {
+        match self {
+            CarrySchedule::Full => "Every frame dreamed in full, as the first (the 2015 notebook's way)",
+            CarrySchedule::Half => "Half the iterations on every octave",
+            CarrySchedule::SkipLowest => "The lowest octave left out, half the iterations on the others",
+            CarrySchedule::Third => "A third of the iterations on every octave",
+            CarrySchedule::LongStrides => "Half the iterations at twice the step",
+            CarrySchedule::Flow => "Half the iterations, more as the share of new (occluded, revealed) pixels grows",
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use dreamreel::config::deforum::DeforumSettings;
 use dreamreel::config::layers::{Layers, Target};
 use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::engine::ascent::CarrySchedule;
 use dreamreel::frame::color::ColorMode;
 #[cfg(feature = "video")]
 use dreamreel::job::render_job::RenderOptions;
@@ -201,6 +202,11 @@ option_group! {
         /// keep (its colours, the dream's lightness) or free (they drift) [default: match]
         #[arg(long, value_parser = choice::<ColorMode>(), help_heading = "Dream")]
         colors: ColorMode,
+        /// How a frame that starts from the previous dream (a zoom's after the first, footage's
+        /// followed by the flow) is dreamed; the first frame and the first after a cut always get
+        /// the full dream [default: full for a zoom, half for footage]
+        #[arg(long, value_parser = choice::<CarrySchedule>(), help_heading = "Dream")]
+        carry: CarrySchedule,
     }
 }
 

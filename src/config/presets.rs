@@ -20,6 +20,7 @@ pub(crate) const SHIPPED: &[(&str, &str)] = &[
     ("bananas", include_str!("../../presets/bananas.toml")),
     ("class-zoom", include_str!("../../presets/class-zoom.toml")),
     ("guided", include_str!("../../presets/guided.toml")),
+    ("fast-zoom", include_str!("../../presets/fast-zoom.toml")),
 ];
 
 /// Where a preset came from.

@@ -5,6 +5,7 @@
 //! and `--octave-scale 1.4` on the command line mean the same thing.
 use crate::config::per_frame::{FrameNumbers, NumberKey, NumberKind, Optional, Pair, Plain, Whole, Zoom};
 use crate::config::schedule::{Interpolation, Schedule, Scheduled, Schedules, setting_error};
+use crate::engine::ascent::CarrySchedule;
 use crate::engine::fourier::Prior;
 use crate::error::{Error, Result, mention};
 use crate::frame::color::ColorMode;
@@ -71,6 +72,7 @@ pub struct SettingsPatch {
     pub flow: Option<bool>,
     pub scene_threshold: Option<f64>,
     pub colors: Option<ColorMode>,
+    pub carry: Option<CarrySchedule>,
 
     pub fps: Option<f64>,
     pub codec: Option<Codec>,
@@ -146,6 +148,9 @@ pub struct Settings {
     flow: bool,
     scene_threshold: f64,
     colors: ColorMode,
+    /// How a frame that carries the previous dream is dreamed (`None`: the mode's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carry: Option<CarrySchedule>,
     fps: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     codec: Option<Codec>,
@@ -203,6 +208,7 @@ read_settings!(
     flow: bool,
     scene_threshold: f64,
     colors: ColorMode,
+    carry: Option<CarrySchedule>,
     fps: f64,
     codec: Option<Codec>,
     crf: Option<u32>,
@@ -267,6 +273,7 @@ impl Default for Settings {
             flow: true,
             scene_threshold: 0.2,
             colors: ColorMode::Match,
+            carry: None,
             fps: 24.0,
             codec: None,
             crf: None,
@@ -343,7 +350,7 @@ impl Settings {
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };
             }
-            take_optional!(weights, tile, width, height, codec, crf, audio, prior, mask);
+            take_optional!(weights, tile, width, height, codec, crf, audio, prior, mask, carry);
             take_numbers(&mut s, p)?;
             if let Some(looped) = p.looped {
                 s.looped = looped;

@@ -70,6 +70,87 @@ pub fn objective_value(network: &Network, image: &Tensor, layers: &[LayerId]) ->
     Objective::Layers(layers.to_vec()).value_of(network, image)
 }
 
+/// How a frame that starts from the previous dream (a zoom's frame after the first, footage's
+/// frame carried along the flow) is dreamed: that frame already holds the dream's structures, so
+/// it needs less ascent than the first (Ruder et al. 2016 found the same for video style
+/// transfer). A frame alone (the first, the first after a cut) always gets the full dream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CarrySchedule {
+    /// Every octave, every iteration: each frame dreamed as the first.
+    Full,
+    /// Half the iterations on every octave.
+    Half,
+    /// The lowest octave left out (the carried frame holds its coarse structure), half the
+    /// iterations on the others.
+    SkipLowest,
+    /// A third of the iterations on every octave.
+    Third,
+    /// Half the iterations at twice the step: the same distance in half the strides.
+    LongStrides,
+    /// Half the iterations where the flow carries the picture, more as the share of new pixels
+    /// (occluded or revealed) grows: all of them when nothing is followed.
+    Flow,
+}
+
+/// The ascent one frame runs: iterations on each octave, the lowest octaves left out, the step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OctaveSchedule {
+    pub iterations: u32,
+    /// Octaves left out from the smallest (of those the network can see; the largest always runs).
+    pub skip_lowest: usize,
+    pub step: f64,
+}
+
+impl OctaveSchedule {
+    /// `iterations` on every octave at `step`: the full dream.
+    pub fn full(iterations: u32, step: f64) -> OctaveSchedule {
+        OctaveSchedule { iterations, skip_lowest: 0, step }
+    }
+}
+
+impl CarrySchedule {
+    pub const ALL: [CarrySchedule; 6] = [
+        CarrySchedule::Full,
+        CarrySchedule::Half,
+        CarrySchedule::SkipLowest,
+        CarrySchedule::Third,
+        CarrySchedule::LongStrides,
+        CarrySchedule::Flow,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CarrySchedule::Full => "full",
+            CarrySchedule::Half => "half",
+            CarrySchedule::SkipLowest => "skip-lowest",
+            CarrySchedule::Third => "third",
+            CarrySchedule::LongStrides => "long-strides",
+            CarrySchedule::Flow => "flow",
+        }
+    }
+
+    /// The ascent of a carried frame whose full dream is `iterations` per octave at `step`;
+    /// `new_share` is the share of the frame's pixels that carry nothing (0 for a zoom).
+    pub fn carried(self, iterations: u32, step: f64, new_share: f64) -> OctaveSchedule {
+        let share = |numerator: u32, denominator: u32| (iterations * numerator).div_ceil(denominator).max(1);
+        let half = OctaveSchedule::full(share(1, 2), step);
+        match self {
+            CarrySchedule::Full => OctaveSchedule::full(iterations, step),
+            CarrySchedule::Half => half,
+            CarrySchedule::Third => OctaveSchedule::full(share(1, 3), step),
+            CarrySchedule::SkipLowest => OctaveSchedule { skip_lowest: 1, ..half },
+            CarrySchedule::LongStrides => {
+                OctaveSchedule { step: step * iterations as f64 / half.iterations as f64, ..half }
+            }
+            CarrySchedule::Flow => {
+                let extra = iterations.saturating_sub(half.iterations) as f64 * new_share.clamp(0.0, 1.0);
+                OctaveSchedule::full(half.iterations + extra.round() as u32, step)
+            }
+        }
+    }
+}
+
 /// Runs dreams with one random stream, so a seeded sequence of frames is repeatable.
 pub struct Dreamer<'a> {
     network: &'a Network,
@@ -83,13 +164,15 @@ pub struct Dreamer<'a> {
     step_size: Option<(f64, Tensor)>,
     /// The input shapes of the forward passes of the last dream, per octave.
     forward_shapes: Vec<BTreeSet<Vec<i64>>>,
+    /// The ascent steps of the last dream.
+    steps: u32,
 }
 
 impl<'a> Dreamer<'a> {
     pub fn new(network: &'a Network, params: DreamParams, seed: u64) -> Result<Self> {
         params.validate()?;
         let rng = ChaCha8Rng::seed_from_u64(seed);
-        Ok(Dreamer { network, params, seed, rng, graphs: None, step_size: None, forward_shapes: Vec::new() })
+        Ok(Dreamer { network, params, seed, rng, graphs: None, step_size: None, forward_shapes: Vec::new(), steps: 0 })
     }
 
     /// Replays each untiled ascent step from a CUDA graph captured per octave shape, falling back
@@ -123,9 +206,8 @@ impl<'a> Dreamer<'a> {
         Ok(())
     }
 
-    /// The step size as a tensor on `device`.
-    fn step_size(&mut self, device: tch::Device) -> Result<Tensor> {
-        let step = self.params.step;
+    /// `step` as a tensor on `device`.
+    fn step_size(&mut self, step: f64, device: tch::Device) -> Result<Tensor> {
         match &self.step_size {
             Some((value, tensor)) if *value == step && tensor.device() == device => Ok(tensor.shallow_clone()),
             _ => {
@@ -150,6 +232,11 @@ impl<'a> Dreamer<'a> {
 
     pub fn params(&self) -> &DreamParams {
         &self.params
+    }
+
+    /// The ascent steps the last dream ran (on every octave together).
+    pub fn steps(&self) -> u32 {
+        self.steps
     }
 
     pub fn network(&self) -> &Network {
@@ -178,25 +265,36 @@ impl<'a> Dreamer<'a> {
 
     /// Dreams `image` (1 x 3 x H x W, float in [0, 1], on the network's device).
     pub fn dream(&mut self, image: &Tensor) -> Result<Tensor> {
-        self.dream_iterations(image, self.params.iterations)
+        let full = OctaveSchedule::full(self.params.iterations, self.params.step);
+        self.dream_scheduled(image, &full)
     }
 
-    /// [`Dreamer::dream`] with `iterations` per octave instead of the settings' (footage dreams a
-    /// frame that carries the previous dream for fewer).
-    pub(crate) fn dream_iterations(&mut self, image: &Tensor, iterations: u32) -> Result<Tensor> {
+    /// Dreams `image`, a frame that carries the previous dream, as `carry` says; `new_share`: the
+    /// share of its pixels that carry nothing.
+    pub fn dream_carried(&mut self, image: &Tensor, carry: CarrySchedule, new_share: f64) -> Result<Tensor> {
+        let params = &self.params;
+        let schedule = carry.carried(params.iterations, params.step, new_share);
+        self.dream_scheduled(image, &schedule)
+    }
+
+    /// Dreams `image` with `schedule`'s octaves, iterations and step.
+    pub fn dream_scheduled(&mut self, image: &Tensor, schedule: &OctaveSchedule) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
+        self.steps = 0;
         if self.params.prior == Prior::Fourier {
             return self.visualize(image, Start::Image);
         }
-        // Octaves smaller than the network can see are left out rather than failing.
+        // Octaves smaller than the network can see are left out rather than failing; then those
+        // the schedule leaves out.
         let mut sizes = octave_sizes(height, width, self.params.octaves, self.params.octave_scale);
         sizes.retain(|&(h, w)| h.min(w) >= MIN_SIDE);
+        let skip = schedule.skip_lowest.min(sizes.len().saturating_sub(1));
         let mut detail: Option<Tensor> = None;
         let mut x = image.shallow_clone();
         self.forward_shapes.clear();
-        for &(h, w) in &sizes {
+        for &(h, w) in &sizes[skip..] {
             self.forward_shapes.push(BTreeSet::new());
             let base = resize(image, h, w)?;
             let mask = self.params.mask.as_ref().map(|m| m.at(h, w, image.device())).transpose()?;
@@ -206,9 +304,10 @@ impl<'a> Dreamer<'a> {
                 (Some(detail), None) => base.f_add(&resize(detail, h, w)?)?,
                 (None, _) => base.shallow_clone(),
             };
-            for _ in 0..iterations {
-                x = self.ascent_step(&x, mask.as_ref())?;
+            for _ in 0..schedule.iterations {
+                x = self.ascent_step(&x, mask.as_ref(), schedule.step)?;
             }
+            self.steps += schedule.iterations;
             detail = Some(x.f_sub(&base)?);
         }
         Ok(x)
@@ -216,12 +315,12 @@ impl<'a> Dreamer<'a> {
 
     /// One step: roll, gradient of the objective, normalised step, clamp, roll back; `mask`
     /// weights the step (outside any CUDA graph, which sees only the whole step).
-    fn ascent_step(&mut self, x: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+    fn ascent_step(&mut self, x: &Tensor, mask: Option<&Tensor>, step: f64) -> Result<Tensor> {
         let jitter = self.params.jitter as i64;
         let (dy, dx) = (self.rng.random_range(-jitter..=jitter), self.rng.random_range(-jitter..=jitter));
         let rolled = x.f_roll([dy, dx], [2, 3])?;
         let size = rolled.size();
-        let step_size = self.step_size(rolled.device())?;
+        let step_size = self.step_size(step, rolled.device())?;
         let blur = self.params.blur;
         let stepped = match self.params.tile.map(i64::from) {
             Some(tile) if size[2] > tile || size[3] > tile => {
@@ -364,6 +463,23 @@ mod tests {
         let mut rng = frame_rng(0, 7);
         let rolls: Vec<i64> = (0..8).map(|_| rng.random_range(-16..=16)).collect();
         assert_eq!(rolls, [2, -10, -4, 12, 13, 15, 6, -11]);
+    }
+
+    #[test]
+    fn a_carried_schedule_runs_less_than_the_full_dream() {
+        let full = OctaveSchedule::full(10, 0.02);
+        assert_eq!(CarrySchedule::Full.carried(10, 0.02, 0.3), full);
+        assert_eq!(CarrySchedule::Half.carried(10, 0.02, 0.0), OctaveSchedule::full(5, 0.02));
+        assert_eq!(CarrySchedule::Half.carried(3, 0.02, 0.0).iterations, 2);
+        assert_eq!(CarrySchedule::Half.carried(1, 0.02, 0.0).iterations, 1, "never none");
+        assert_eq!(CarrySchedule::Third.carried(10, 0.02, 0.0).iterations, 4);
+        let skip = CarrySchedule::SkipLowest.carried(10, 0.02, 0.0);
+        assert_eq!((skip.iterations, skip.skip_lowest), (5, 1));
+        let strides = CarrySchedule::LongStrides.carried(10, 0.02, 0.0);
+        assert_eq!(strides.iterations, 5);
+        assert!((strides.step - 0.04).abs() < 1e-12, "the same distance: {}", strides.step);
+        let flow = |new_share| CarrySchedule::Flow.carried(10, 0.02, new_share).iterations;
+        assert_eq!((flow(0.0), flow(0.5), flow(1.0)), (5, 8, 10), "the new pixels' share adds back");
     }
 
     #[test]

@@ -27,11 +27,13 @@ pub(crate) struct Carry {
 }
 
 /// The image to dream for one frame, whether the frame starts a new shot, and whether it carries
-/// a dream (and is dreamed with [`carried_iterations`]).
+/// a dream (and is dreamed with less ascent, [`crate::engine::ascent::CarrySchedule`]).
 pub(crate) struct Prepared {
     pub image: Tensor,
     pub cut: bool,
     pub carried: bool,
+    /// The share of pixels the flow did not follow (occluded or revealed): they carry nothing.
+    pub new_share: f64,
 }
 
 /// The carried residual's share per unit of the old frame's share (`1 - blend`): 0.7 at the
@@ -39,13 +41,6 @@ pub(crate) struct Prepared {
 /// fades over the next frames (to a quarter after four), so the residual cannot pile up over a
 /// shot: it settles where each frame's new dreaming balances what fades.
 pub(crate) const CARRY_PER_OLD_SHARE: f64 = 1.4;
-
-/// Iterations per octave for a frame that carries a dream (Ruder et al.: the carried frame is
-/// most of the way there): half of `iterations`, at least 1. A frame alone (the first, after a
-/// cut) takes them all.
-pub(crate) fn carried_iterations(iterations: u32) -> u32 {
-    iterations.div_ceil(2).max(1)
-}
 
 /// Whether the pair of frames `motion` was found between is a scene cut: below `scene_threshold`
 /// of its pixels followed (0: never). The one test, for the render and for where parts of a film
@@ -68,7 +63,7 @@ impl Carry {
         new: &Tensor,
         motion: Option<&FrameMotion>,
     ) -> Result<Prepared> {
-        let alone = |cut| Ok(Prepared { image: new.shallow_clone(), cut, carried: false });
+        let alone = |cut| Ok(Prepared { image: new.shallow_clone(), cut, carried: false, new_share: 1.0 });
         let (Some(dream), Some(motion)) = (previous_dream, motion) else {
             return alone(false);
         };
@@ -89,7 +84,7 @@ impl Carry {
         let anchored = settle(new.f_add(&carried)?.f_clamp(0.0, 1.0)?, new, self.colors)?;
         let weight = motion.weight_tensor(device)?.f_mul_scalar(share)?;
         let image = new.f_add(&anchored.f_sub(new)?.f_mul(&weight)?)?;
-        Ok(Prepared { image, cut: false, carried: true })
+        Ok(Prepared { image, cut: false, carried: true, new_share: 1.0 - motion.consistent })
     }
 }
 
@@ -198,7 +193,6 @@ mod tests {
         assert!((at(0.5) - 0.7).abs() < 1e-12);
         assert_eq!((at(0.0), at(1.0)), (1.0, 0.0));
         assert!(at(0.8) < at(0.5));
-        assert_eq!((carried_iterations(10), carried_iterations(3), carried_iterations(1)), (5, 2, 1));
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl BenchOptions {
             frames,
             zoom: settings.zoom().unwrap_or(Mode::Zoom.default_zoom()),
             fps: settings.fps(),
-            dream: DreamSpec::of(settings),
+            dream: DreamSpec::for_mode(settings, Mode::Zoom),
             per_frame: PlanSpec::of(settings, settings.zoom().unwrap_or(Mode::Zoom.default_zoom())),
         }
     }

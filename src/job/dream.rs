@@ -2,8 +2,10 @@
 //! runs, the prior, the mask, the guide. What may change from frame to frame (layers, channels,
 //! class and the numbers) is each frame's row of the plan ([`crate::job::plan`]), not here.
 use crate::config::settings::Settings;
+use crate::engine::ascent::CarrySchedule;
 use crate::engine::fourier::Prior;
 use crate::engine::visualize::VisualParams;
+use crate::job::Mode;
 use crate::model::kind::ModelKind;
 use crate::model::precision::Precision;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ pub struct DreamSpec {
     cuda_graphs: bool,
     seed: u64,
     octaves: u32,
+    /// How a frame that carries the previous dream is dreamed.
+    carry: CarrySchedule,
     tile: Option<u32>,
     guide: Option<PathBuf>,
     /// The dream raises the layers too, beside the class.
@@ -32,8 +36,13 @@ pub struct DreamSpec {
 }
 
 impl DreamSpec {
-    /// The engine's part of checked settings.
+    /// The engine's part of checked settings, for a still (which carries no dream between frames).
     pub fn of(settings: &Settings) -> DreamSpec {
+        DreamSpec::for_mode(settings, Mode::Still)
+    }
+
+    /// The engine's part of checked settings for a job of `mode`.
+    pub fn for_mode(settings: &Settings, mode: Mode) -> DreamSpec {
         DreamSpec {
             model: settings.model(),
             weights: settings.weights(),
@@ -44,6 +53,7 @@ impl DreamSpec {
             cuda_graphs: settings.cuda_graphs(),
             seed: settings.seed(),
             octaves: settings.octaves(),
+            carry: settings.carry().unwrap_or(mode.default_carry()),
             tile: settings.tile(),
             guide: settings.guide(),
             class_layers: settings.class_layers(),
@@ -102,6 +112,10 @@ impl DreamSpec {
 
     pub fn octaves(&self) -> u32 {
         self.octaves
+    }
+
+    pub fn carry(&self) -> CarrySchedule {
+        self.carry
     }
 
     pub fn tile(&self) -> Option<u32> {

@@ -4,6 +4,7 @@
 use crate::config::per_frame::{FrameNumbers, NumberKey, SwitchKey};
 use crate::config::schedule::{AudioFrames, Interpolation, ScheduleError, Schedules, Timeline, channel_sets};
 use crate::config::settings::Settings;
+use crate::engine::ascent::CarrySchedule;
 use crate::error::{Error, Result};
 use crate::frame::audio_signals::AudioSignals;
 use crate::frame::transform::Motion;
@@ -102,11 +103,24 @@ impl AudioFrames for AudioSignals {
     }
 }
 
+/// Which frames of a render get the full dream; the others carry the previous dream and are
+/// dreamed as their [`CarrySchedule`] says.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FullDreams {
+    /// Every frame (a still, footage without flow, `--carry full`).
+    Every,
+    /// The first frame (a zoom).
+    First(CarrySchedule),
+    /// The first frame and the first after each cut the flow finds (footage with flow).
+    FirstAndCuts(CarrySchedule),
+}
+
 /// Every frame's values of a render.
 #[derive(Clone, Debug)]
 pub struct FramePlan {
     fps: f64,
     rows: Vec<FrameValues>,
+    full_dreams: FullDreams,
     /// The keys whose schedules the rows follow (the others are constants).
     scheduled: Vec<&'static str>,
     /// The soundtrack's signals, when the render has one.
@@ -185,7 +199,27 @@ impl FramePlan {
             })?;
             checked = Some(row);
         }
-        Ok(FramePlan { fps, rows, scheduled, audio })
+        Ok(FramePlan { fps, rows, full_dreams: FullDreams::Every, scheduled, audio })
+    }
+
+    /// The plan with `full_dreams` saying which frames get the full dream.
+    pub fn with_full_dreams(self, full_dreams: FullDreams) -> FramePlan {
+        let full_dreams = match full_dreams {
+            FullDreams::First(CarrySchedule::Full) | FullDreams::FirstAndCuts(CarrySchedule::Full) => FullDreams::Every,
+            other => other,
+        };
+        FramePlan { full_dreams, ..self }
+    }
+
+    /// How frame `index` is dreamed: `full`, or the carried frames' schedule (`*`: unless a cut
+    /// the flow finds starts a shot there).
+    pub fn dream_of(&self, index: u64) -> String {
+        match self.full_dreams {
+            FullDreams::Every => "full".into(),
+            _ if index == 0 => "full".into(),
+            FullDreams::First(carry) => carry.name().into(),
+            FullDreams::FirstAndCuts(carry) => format!("{}*", carry.name()),
+        }
     }
 
     /// Frame `index`'s values (the last frame's past the end: footage may run longer than counted).
@@ -202,7 +236,7 @@ impl FramePlan {
     /// audio signals.
     pub fn table(&self) -> String {
         let keys = self.shown_keys();
-        let mut header = vec!["frame".to_string(), "seconds".to_string()];
+        let mut header = vec!["frame".to_string(), "seconds".to_string(), "dream".to_string()];
         for key in &keys {
             match *key {
                 "pan" => header.extend(["pan-x".to_string(), "pan-y".to_string()]),
@@ -214,7 +248,9 @@ impl FramePlan {
         }
         let mut lines = vec![header.iter().map(|h| format!("{h:>10}")).collect::<Vec<_>>().join(" ")];
         for (frame, row) in self.rows.iter().enumerate() {
-            let mut cells = vec![format!("{frame:>10}"), format!("{:>10.3}", frame as f64 / self.fps)];
+            let seconds = frame as f64 / self.fps;
+            let dream = self.dream_of(frame as u64);
+            let mut cells = vec![format!("{frame:>10}"), format!("{seconds:>10.3}"), format!("{dream:>10}")];
             for key in &keys {
                 match *key {
                     "layers" => cells.push(format!("{:>10}", row.layers)),
@@ -236,6 +272,9 @@ impl FramePlan {
         if let Some(audio) = &self.audio {
             lines.push(format!("bpm {:.1}, {} onsets", audio.bpm, audio.onsets.len()));
         }
+        if let FullDreams::FirstAndCuts(_) = self.full_dreams {
+            lines.push("* the full dream where the flow finds a cut".into());
+        }
         lines.join("\n") + "\n"
     }
 
@@ -250,6 +289,7 @@ impl FramePlan {
                 if let Some(map) = value.as_object_mut() {
                     map.insert("frame".into(), frame.into());
                     map.insert("seconds".into(), (frame as f64 / self.fps).into());
+                    map.insert("dream".into(), self.dream_of(frame as u64).trim_end_matches('*').into());
                     if let Some(audio) = &self.audio {
                         for (name, signal) in crate::config::schedule::AUDIO_SIGNALS.iter().zip(audio.at(frame as u64))
                         {
@@ -260,7 +300,9 @@ impl FramePlan {
                 value
             })
             .collect();
-        let mut plan = serde_json::json!({ "fps": self.fps, "scheduled": self.scheduled, "frames": frames });
+        let at_cuts = matches!(self.full_dreams, FullDreams::FirstAndCuts(_));
+        let mut plan = serde_json::json!({ "fps": self.fps, "scheduled": self.scheduled, "frames": frames,
+                                           "full_dream_at_cuts": at_cuts });
         if let Some(audio) = &self.audio {
             plan["bpm"] = audio.bpm.into();
             plan["onsets"] = audio.onsets.clone().into();
@@ -313,6 +355,26 @@ mod tests {
         let table = plan.table();
         assert!(table.lines().next().unwrap().contains("zoom") && table.lines().count() == 12, "{table}");
         assert_eq!(plan.json()["frames"][10]["zoom"], 1.1);
+    }
+
+    #[test]
+    fn the_plan_shows_which_frames_get_the_full_dream() {
+        let plan = || FramePlan::new(&PlanSpec::of(&settings(SettingsPatch::default()), 1.05), 24.0, 4, None).unwrap();
+        let dreams = |plan: &FramePlan| (0..4).map(|i| plan.dream_of(i)).collect::<Vec<_>>();
+        assert_eq!(dreams(&plan()), ["full"; 4], "unless told, every frame");
+        let zoom = plan().with_full_dreams(FullDreams::First(CarrySchedule::Half));
+        assert_eq!(dreams(&zoom), ["full", "half", "half", "half"]);
+        assert!(zoom.table().lines().nth(2).unwrap().contains("half"), "{}", zoom.table());
+        assert_eq!(zoom.json()["frames"][0]["dream"], "full");
+        let footage = plan().with_full_dreams(FullDreams::FirstAndCuts(CarrySchedule::Third));
+        assert_eq!(dreams(&footage), ["full", "third*", "third*", "third*"]);
+        assert!(footage.table().ends_with("* the full dream where the flow finds a cut\n"));
+        assert_eq!(
+            (footage.json()["frames"][1]["dream"].as_str(), footage.json()["full_dream_at_cuts"].as_bool()),
+            (Some("third"), Some(true))
+        );
+        let full = plan().with_full_dreams(FullDreams::FirstAndCuts(CarrySchedule::Full));
+        assert_eq!(dreams(&full), ["full"; 4], "--carry full dreams every frame in full");
     }
 
     #[test]

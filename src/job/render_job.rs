@@ -228,7 +228,7 @@ impl Job {
                 scene_threshold: settings.scene_threshold(),
                 colors: settings.colors(),
             },
-            dream: DreamSpec::of(&settings),
+            dream: DreamSpec::for_mode(&settings, mode),
             per_frame: PlanSpec::of(&settings, mode.default_zoom()),
             soundtrack: settings.audio(),
             keep_sound,

@@ -2,6 +2,7 @@
 //! input and output, the span, the render options and the settings' layers, and a mistake in
 //! it ([`Problem`]).
 use crate::config::layers::Layers;
+use crate::engine::ascent::CarrySchedule;
 use crate::error::{Error, mention};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,7 @@ const MODE_KEYS: &[(&str, &[Mode])] = &[
     ("rotate", &[Mode::Zoom, Mode::Video]),
     ("pan", &[Mode::Zoom, Mode::Video]),
     ("colors", &[Mode::Zoom, Mode::Video]),
+    ("carry", &[Mode::Zoom, Mode::Video]),
     ("blend", &[Mode::Video]),
     ("flow", &[Mode::Video]),
     ("scene-threshold", &[Mode::Video]),
@@ -61,6 +63,16 @@ impl Mode {
         match self {
             Mode::Zoom => 1.05,
             Mode::Still | Mode::Video => 1.0,
+        }
+    }
+
+    /// How a frame that carries the previous dream is dreamed when `--carry` is not given: a zoom
+    /// dreams every frame in full (no schedule kept its strength, BENCHMARKS.md "Carried frames"),
+    /// footage with flow half the iterations (its flicker is lower so).
+    pub(crate) fn default_carry(self) -> CarrySchedule {
+        match self {
+            Mode::Still | Mode::Zoom => CarrySchedule::Full,
+            Mode::Video => CarrySchedule::Half,
         }
     }
 

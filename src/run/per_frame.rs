@@ -3,7 +3,7 @@
 #![cfg(feature = "video")]
 use crate::error::{Error, Result};
 use crate::frame::audio_signals::{AudioSignals, SAMPLE_RATE};
-use crate::job::plan::FramePlan;
+use crate::job::plan::{FramePlan, FullDreams};
 use crate::job::{Job, Mode};
 use std::path::PathBuf;
 
@@ -39,7 +39,14 @@ fn load_audio(job: &Job, fps: f64, frames: u64) -> Result<Option<AudioSignals>> 
 /// The job's plan for `frames` frames at `fps` (a zoom's own; footage's as decoded).
 pub fn job_plan(job: &Job, fps: f64, frames: u64) -> Result<FramePlan> {
     let audio = load_audio(job, fps, frames)?;
-    FramePlan::new(job.per_frame(), fps, frames, audio)
+    let carry = job.dream().carry();
+    let full_dreams = match job.mode() {
+        Mode::Still => FullDreams::Every,
+        Mode::Zoom => FullDreams::First(carry),
+        Mode::Video if job.between_frames().flow => FullDreams::FirstAndCuts(carry),
+        Mode::Video => FullDreams::Every,
+    };
+    Ok(FramePlan::new(job.per_frame(), fps, frames, audio)?.with_full_dreams(full_dreams))
 }
 
 /// The plan `dreamreel plan` prints and the batch pre-check checks: a zoom's at its rate,

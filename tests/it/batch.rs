@@ -110,7 +110,7 @@ fn bad_manifests_name_the_file_line_and_job_and_run_nothing() {
         (format!("{good}\n\nstep = 99\n"), "13: job 1: step: 99 must be between 0 and 10"),
         (
             format!("{good}[[job]]\nmode = \"still\"\ninput = \"x.png\"\noutput = \"y.png\"\npreset = \"loud\"\n"),
-            "15: job 2: preset: no preset 'loud': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, bananas, class-zoom, guided, or a .toml file",
+            "15: job 2: preset: no preset 'loud': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, bananas, class-zoom, guided, fast-zoom, or a .toml file",
         ),
         (format!("jobs = []\n{good}"), "1: unknown key 'jobs': a manifest holds [[job]] tables"),
     ];

@@ -131,3 +131,35 @@ fn a_tiled_dream_dreams_as_hard_as_a_whole_one() {
     assert!(a > 1.5 * before, "the whole dream works: {before} -> {a}");
     assert!((b - a).abs() / a < 0.05, "tiled objective {b} vs whole {a}");
 }
+
+#[test]
+fn a_carried_frame_runs_fewer_ascent_steps_and_full_runs_them_all() {
+    use dreamreel::engine::ascent::CarrySchedule;
+    let _cores = crate::common::one_at_a_time();
+    let network = lite0();
+    let params = crate::common::dream_params(&tiny_settings(), &network);
+    let x = chelsea(96);
+    let mut dreamer = Dreamer::new(&network, params, 5).unwrap();
+    dreamer.start_frame(1);
+    let first = dreamer.dream(&x).unwrap();
+    assert_eq!(dreamer.steps(), 2 * 8, "2 octaves x 8 iterations");
+    dreamer.start_frame(1);
+    let full = dreamer.dream_carried(&x, CarrySchedule::Full, 0.0).unwrap();
+    assert_eq!(dreamer.steps(), 16);
+    assert_eq!(tensor_to_rgb8(&first).unwrap(), tensor_to_rgb8(&full).unwrap(), "--carry full is the full dream");
+    for (carry, steps) in [
+        (CarrySchedule::Half, 8),
+        (CarrySchedule::Third, 6),
+        (CarrySchedule::SkipLowest, 4),
+        (CarrySchedule::LongStrides, 8),
+    ] {
+        dreamer.start_frame(1);
+        let before = objective_value(&network, &x, &dreamer.params().layers).unwrap();
+        let carried = dreamer.dream_carried(&x, carry, 0.0).unwrap();
+        assert_eq!(dreamer.steps(), steps, "{carry:?}");
+        let after = objective_value(&network, &carried, &dreamer.params().layers).unwrap();
+        assert!(after > 1.1 * before, "{carry:?} still dreams: {before} -> {after}");
+    }
+    let _flowed = dreamer.dream_carried(&first, CarrySchedule::Flow, 0.5).unwrap();
+    assert_eq!(dreamer.steps(), 2 * 6, "half a frame new: 4 + 2 iterations per octave");
+}

@@ -112,7 +112,7 @@ fn bad_preset_files_name_the_file_line_and_key() {
     }
     refused_exactly(
         &["still", "samples/chelsea.png", "-o", out, "--preset", "nosuch"],
-        "--preset: no preset 'nosuch': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, bananas, class-zoom, guided, or a .toml file",
+        "--preset: no preset 'nosuch': use one of preview, classic, shallow, deep, gentle, zoom-rush, slow-hq, bananas, class-zoom, guided, fast-zoom, or a .toml file",
     );
     assert!(!Path::new(out).exists());
 }

@@ -456,3 +456,16 @@ mod library {
         assert!(err.starts_with("layers: 'blocks.99' is not a layer"), "{err}");
     }
 }
+
+#[test]
+fn the_plan_shows_which_frames_get_the_full_dream() {
+    let dreams = |extra: &[&str]| {
+        let mut cmd = dreamreel_process();
+        cmd.args(["plan", "zoom", "noise", "-o", "never.mp4", "--frames", "3", "--json"]).args(extra);
+        let json: serde_json::Value = serde_json::from_slice(&succeeds(cmd).stdout).unwrap();
+        json["frames"].as_array().unwrap().iter().map(|f| f["dream"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(dreams(&[]), ["full"; 3], "a zoom dreams every frame in full unless told");
+    assert_eq!(dreams(&["--carry", "half"]), ["full", "half", "half"], "its frames after the first carry a dream");
+    assert_eq!(dreams(&["--carry", "skip-lowest"]), ["full", "skip-lowest", "skip-lowest"]);
+}

@@ -2,10 +2,9 @@
 //! to the encoder with a checkpoint every few frames.
 use super::source::Feed;
 use super::stages::ToEncoder;
-use crate::engine::ascent::Dreamer;
+use crate::engine::ascent::{CarrySchedule, Dreamer};
 use crate::error::Result;
 use crate::frame::color::ColorMode;
-use crate::frame::footage::carried_iterations;
 use crate::frame::image_io::tensor_to_rgb8;
 use crate::frame::rgb::Frame;
 use crate::job::plan::FramePlan;
@@ -35,6 +34,8 @@ pub(super) struct DreamStage<'a> {
     /// Ties each dreamed frame's colours to `color_reference` (else to the image it was dreamed
     /// from), so feedback cannot drift.
     pub(super) colors: ColorMode,
+    /// How a frame that carries the previous dream is dreamed.
+    pub(super) carry: CarrySchedule,
     pub(super) color_reference: Option<Tensor>,
     /// The noise that the first frame grows from ([`Dreamer::dream_from_noise`]); without a
     /// `color_reference` the later frames keep that first frame's colours.
@@ -107,11 +108,11 @@ impl DreamStage<'_> {
                 dreamed
             } else {
                 let reference = self.color_reference.as_ref().or(grown.as_ref()).unwrap_or(image);
-                let iterations = match prepared.carried {
-                    true => carried_iterations(dreamer.params().iterations),
-                    false => dreamer.params().iterations,
+                let dreamed = match prepared.carried {
+                    true => dreamer.dream_carried(image, self.carry, prepared.new_share)?,
+                    false => dreamer.dream(image)?,
                 };
-                crate::frame::color::settle(dreamer.dream_iterations(image, iterations)?, reference, self.colors)?
+                crate::frame::color::settle(dreamed, reference, self.colors)?
             };
             // Colours settle over the whole frame: the mask is applied again after them.
             let dreamed = match &dreamer.params().mask {

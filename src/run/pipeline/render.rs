@@ -32,7 +32,7 @@ use tch::{Device, Tensor};
 /// threads, and the render ends by joining them in pipeline order.
 pub fn render_video(job: &Job, progress: &mut dyn Progress, cancel: &AtomicBool) -> Result<VideoReport> {
     let mut ready = match Ready::check(job, progress)? {
-        Checked::Ready(ready) => ready,
+        Checked::Ready(ready) => *ready,
         Checked::NothingToDo(report) => return Ok(report),
     };
     let started = Instant::now();
@@ -198,6 +198,7 @@ impl Ready {
             checkpoint_every: job.options().checkpoint_every,
             cancel,
             colors: job.between_frames().colors,
+            carry: job.dream().carry(),
             // A zoom keeps the colours of its start: matching each frame to the zoomed last one
             // alone greys them out within a few dozen frames. From noise under the Fourier prior
             // the start is frame 1's object, which the stage grows.

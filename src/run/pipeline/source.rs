@@ -58,8 +58,11 @@ pub(super) struct Prepared {
     pub(super) kept: Tensor,
     /// Footage: the frame starts a new shot.
     pub(super) cut: bool,
-    /// Footage with flow: the frame carries the previous dream (and is dreamed with fewer iterations).
+    /// The frame carries the previous dream (a zoom's after the first, footage's followed by the
+    /// flow), so it is dreamed with less ascent ([`crate::engine::ascent::CarrySchedule`]).
     pub(super) carried: bool,
+    /// The share of its pixels that carry nothing (occluded or revealed).
+    pub(super) new_share: f64,
 }
 
 impl Feed<'_> {
@@ -77,7 +80,8 @@ impl Feed<'_> {
                     None => first.shallow_clone(),
                     Some(previous) => values.motion().apply(previous)?,
                 };
-                Ok(Prepared { kept: image.shallow_clone(), image, cut: false, carried: false })
+                let carried = previous.is_some();
+                Ok(Prepared { kept: image.shallow_clone(), image, cut: false, carried, new_share: 0.0 })
             }
             (Feed::Footage { carry, flow, .. }, Some((frame, frame_motion))) => {
                 let new = rgb8_to_tensor(&frame.rgb, frame.width, frame.height, device)?;
@@ -89,6 +93,7 @@ impl Feed<'_> {
                         kept: new,
                         cut: carried.cut,
                         carried: carried.carried,
+                        new_share: carried.new_share,
                     });
                 }
                 let image = match previous {
@@ -97,7 +102,7 @@ impl Feed<'_> {
                     }
                     _ => new.shallow_clone(),
                 };
-                Ok(Prepared { image, kept: new, cut: false, carried: false })
+                Ok(Prepared { image, kept: new, cut: false, carried: false, new_share: 1.0 })
             }
             (Feed::Footage { .. }, None) => Err(Error::internal("a footage frame came without its pixels")),
         }
