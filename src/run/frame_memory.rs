@@ -24,6 +24,12 @@ pub fn dream_bytes(width: u32, height: u32) -> u64 {
 /// Refuses a frame of `width` x `height` that `job` cannot dream: too small for the network, or
 /// (on the CPU, without `--tile`) needing more memory than is available.
 pub(crate) fn check_frame(job: &Job, width: u32, height: u32) -> Result<()> {
+    check_sides(job, width, height)?;
+    check_memory(job, width, height)
+}
+
+/// Refuses a frame of `width` x `height` too small for the network, on any machine.
+pub(crate) fn check_sides(job: &Job, width: u32, height: u32) -> Result<()> {
     if i64::from(width.min(height)) < MIN_SIDE {
         let why = format!("a {width}x{height} frame is too small to dream: it needs at least {MIN_SIDE} pixels a side");
         // The input's own size when no --width was given: name the file, and what would help.
@@ -34,6 +40,12 @@ pub(crate) fn check_frame(job: &Job, width: u32, height: u32) -> Result<()> {
             _ => Error::setting("width", why),
         });
     }
+    Ok(())
+}
+
+/// Refuses a CPU dream (without `--tile`) of a `width` x `height` frame that needs more memory
+/// than this machine has available.
+fn check_memory(job: &Job, width: u32, height: u32) -> Result<()> {
     let on_cpu = crate::model::device::resolve_device(job.dream().device()).is_ok_and(|d| d == tch::Device::Cpu);
     if job.dream().tile().is_some() || !on_cpu {
         return Ok(());

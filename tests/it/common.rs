@@ -36,6 +36,17 @@ pub fn ffmpeg(args: &[&str]) {
     assert!(status.success(), "ffmpeg {args:?}");
 }
 
+/// A clip of FFmpeg's test pattern, `size` at `rate` fps for `seconds`, with a 440 Hz tone
+/// encoded by `sound_encoder` ("libvorbis", "libopus", "aac"), written to `path` (its extension
+/// picks the container): footage with the sound a test needs.
+pub fn clip_with_sound(path: &Path, size: &str, rate: u32, seconds: f64, sound_encoder: &str) {
+    let picture = format!("testsrc=size={size}:rate={rate}:duration={seconds}");
+    let tone = format!("sine=frequency=440:duration={seconds}");
+    let codecs = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", sound_encoder];
+    let path = path.to_str().unwrap();
+    ffmpeg(&[&["-f", "lavfi", "-i", &picture, "-f", "lavfi", "-i", &tone][..], &codecs, &[path]].concat());
+}
+
 /// `samples/chelsea.png` (the cat) at `width` (or its own size), as a 1 x 3 x H x W tensor on the CPU.
 pub fn chelsea(width: impl Into<Option<u32>>) -> Tensor {
     image_to_tensor(&load_image(Path::new("samples/chelsea.png"), width.into()).unwrap(), Device::Cpu).unwrap()
