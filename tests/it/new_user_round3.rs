@@ -97,7 +97,7 @@ fn sound_that_players_refuse_in_mp4_is_transcoded_to_aac_and_copied_where_it_pla
     crate::common::clip_with_sound(&opus, "64x48", 10, 1.0, "libopus");
     let cases = [(&vorbis, "mp4", "aac"), (&vorbis, "mov", "aac"), (&opus, "mp4", "aac"), (&vorbis, "mkv", "vorbis")];
     for (source, extension, expected) in cases {
-        let out = dir.path().join(format!("{}.{extension}", source.file_stem().unwrap().to_string_lossy()));
+        let out = dir.path().join(format!("{}-out.{extension}", source.file_stem().unwrap().to_string_lossy()));
         let (code, stderr) = quick(&["video", arg(source), "-o", arg(&out), "--frames", "4"], &[]);
         assert_eq!(code, Some(0), "{stderr}");
         let what = format!("{} into .{extension}", source.display());
