@@ -650,6 +650,14 @@ mod tests {
             (SettingsPatch { step: Some((-1.0).into()), ..Default::default() }, "step: -1 must be between 0 and 10"),
             (SettingsPatch { pan: Some("3".into()), ..Default::default() }, "pan: '3' must be two numbers"),
             (SettingsPatch { device: Some("gpu".into()), ..Default::default() }, "device: 'gpu' is not a device"),
+            // NaN is a value like any other, not "unset": every per-frame number's constant is checked.
+            (SettingsPatch { step: Some(f64::NAN.into()), ..Default::default() }, "step: NaN must be between 0 and 10"),
+            (SettingsPatch { blur: Some(f64::NAN.into()), ..Default::default() }, "blur: NaN must be between 0 and 1"),
+            (
+                SettingsPatch { zoom: Some(f64::NAN.into()), ..Default::default() },
+                "zoom: NaN must be between 0.5 and 2",
+            ),
+            (SettingsPatch { width: Some(20), ..Default::default() }, "width: 20 must be between 32 and 16384 pixels"),
         ];
         for (patch, expected) in cases {
             let err = Settings::resolve([&patch]).unwrap_err().to_string();
