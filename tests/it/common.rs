@@ -26,6 +26,20 @@ pub fn dreamreel_process() -> std::process::Command {
     command
 }
 
+/// The least dream a render takes: one octave, one step, on one CPU thread.
+pub const QUICK_DREAM: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu", "--threads", "1"];
+
+/// A path as a command-line argument.
+pub fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Runs `dreamreel ARGS` with [`QUICK_DREAM`] and the variables `env`: its exit code and stderr.
+pub fn quick(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = dreamreel().args(args).args(QUICK_DREAM).envs(env.iter().copied()).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// Runs FFmpeg quietly, overwriting, and asserts that it succeeded.
 pub fn ffmpeg(args: &[&str]) {
     let status = std::process::Command::new("ffmpeg")

@@ -3,20 +3,9 @@
 //! holds but players refuse (Vorbis, Opus) transcoded to AAC, copied where it plays; a still's
 //! progress in a log; `--width`'s real range; `classify --list` with `--top`; `plan video` of
 //! frames the render refuses; a batch's output folder that does not exist yet.
-use crate::common::{dreamreel, refused};
+use crate::common::{QUICK_DREAM as QUICK, arg, dreamreel, quick, refused};
+#[cfg(feature = "video")]
 use std::path::Path;
-
-const QUICK: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu", "--threads", "1"];
-
-fn arg(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-/// Runs `dreamreel ARGS` with the quick settings: its exit code and stderr.
-fn quick(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let out = dreamreel().args(args).args(QUICK).envs(env.iter().copied()).output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
 
 #[test]
 fn nan_and_infinity_never_reach_a_still_from_any_layer() {
