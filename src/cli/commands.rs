@@ -197,7 +197,7 @@ fn video(args: VideoArgs) -> Result<(), Error> {
 fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(), Error> {
     // What the render would refuse, `plan` refuses: footage's frame size, then each frame's
     // layers, channels, class and guide.
-    dreamreel::run::pipeline::check_footage_size(job)?;
+    dreamreel::run::frame_memory::check_footage_size(job)?;
     let plan = dreamreel::run::per_frame::plan_of_job(job)?;
     dreamreel::run::dream_setup::check_plan(job.dream(), &plan)?;
     if let Some(path) = &args.plot {

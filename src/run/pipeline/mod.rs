@@ -20,5 +20,4 @@ mod stages;
 
 pub use render::render_video;
 pub use report::VideoReport;
-pub use source::check_footage_size;
 pub(crate) use source::{film_output, span_frames};
