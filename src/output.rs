@@ -55,6 +55,23 @@ pub fn check_sequence_output(output: &Path) -> Result<()> {
         .map_err(|e| Error::output(output, format!("folder '{}' is not writable: {e}", existing.display())))
 }
 
+/// Refuses an output whose folder does not exist yet unless it can be made: the nearest folder
+/// above it that exists must be writable, with no file in the way (a batch makes each job's folder
+/// before it starts).
+pub(crate) fn check_folder_can_be_made(output: &Path) -> Result<()> {
+    let folder = resolved(&parent_folder(output));
+    let Some(existing) = folder.ancestors().find(|above| above.exists()) else {
+        return Err(Error::output(output, format!("folder '{}' cannot be made", folder.display())));
+    };
+    if !existing.is_dir() {
+        let why = format!("folder '{}' cannot be made: '{}' is a file", folder.display(), existing.display());
+        return Err(Error::output(output, why));
+    }
+    probe_writable(existing).map_err(|e| {
+        Error::output(output, format!("folder '{}' cannot be made in '{}': {e}", folder.display(), existing.display()))
+    })
+}
+
 /// Refuses to replace an existing output unless asked to (`-y`, as ffmpeg): a repeated command
 /// must not silently destroy hours of an earlier render.
 pub(crate) fn check_overwrite(output: &Path, overwrite: bool) -> Result<()> {

@@ -195,8 +195,10 @@ fn video(args: VideoArgs) -> Result<(), Error> {
 /// `--plan-only` (or `dreamreel plan`): every frame's values as a table, JSON or a plot.
 #[cfg(feature = "video")]
 fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(), Error> {
+    // What the render would refuse, `plan` refuses: footage's frame size, then each frame's
+    // layers, channels, class and guide.
+    dreamreel::run::frame_memory::check_footage_size(job)?;
     let plan = dreamreel::run::per_frame::plan_of_job(job)?;
-    // What the render would refuse, `plan` refuses: each frame's layers, channels, class and guide.
     dreamreel::run::dream_setup::check_plan(job.dream(), &plan)?;
     if let Some(path) = &args.plot {
         dreamreel::job::plot::draw(&plan, path)?;
@@ -351,7 +353,16 @@ fn models() -> Result<(), Error> {
 fn classify(args: ClassifyArgs) -> Result<(), Error> {
     if args.list {
         let names = dreamreel::model::imagenet::class_names();
-        let text: String = names.iter().enumerate().map(|(index, name)| format!("{index:>3}  {name}\n")).collect();
+        let text: String = if args.json {
+            let rows: Vec<_> = names
+                .iter()
+                .enumerate()
+                .map(|(index, name)| serde_json::json!({ "index": index, "name": name }))
+                .collect();
+            serde_json::to_string_pretty(&rows).map_err(|e| Error::setting("json", e.to_string()))? + "\n"
+        } else {
+            names.iter().enumerate().map(|(index, name)| format!("{index:>3}  {name}\n")).collect()
+        };
         print_to_stdout(&text);
         return Ok(());
     }

@@ -59,6 +59,8 @@ pub fn print_parts(job: &Job, count: u32, json: bool) -> Result<(), Error> {
     if !(1..=Part::MAX).contains(&count) {
         return Err(Error::setting("parts", format!("{count} must be between 1 and {}", Part::MAX)));
     }
+    // A plan of frames the render would refuse is no plan.
+    dreamreel::run::frame_memory::check_footage_size(job)?;
     let (ranges, film_frames) = film::plan(job, count)?;
     let frames_of = |r: &PartRange| r.end.unwrap_or(film_frames).saturating_sub(r.start);
     if json {

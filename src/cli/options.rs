@@ -171,7 +171,7 @@ option_group! {
     /// The size of an input that is read.
     WidthOption {
         /// Resize the input to this width, keeping the aspect ratio
-        #[arg(long, help_heading = "Frame")]
+        #[arg(long, value_parser = parse_side, help_heading = "Frame")]
         width: u32,
     }
 }
@@ -180,8 +180,19 @@ option_group! {
     /// The height of a `noise` input.
     HeightOption {
         /// Height of a `noise` input [default: the width; a zoom from noise given neither size is 640x360]
-        #[arg(long, help_heading = "Frame")]
+        #[arg(long, value_parser = parse_side, help_heading = "Frame")]
         height: u32,
+    }
+}
+
+/// `--width`, `--height`: a whole number within the sides the settings take (checked there too,
+/// for presets and manifests), so a negative one is worded as the real range.
+fn parse_side(text: &str) -> Result<u32, String> {
+    let sides = dreamreel::config::settings::SIDES;
+    let (start, end) = (sides.start(), sides.end());
+    match text.trim().parse::<i64>() {
+        Ok(side) => dreamreel::config::settings::check_side(side),
+        Err(_) => Err(format!("must be a whole number between {start} and {end} pixels")),
     }
 }
 
@@ -425,11 +436,12 @@ pub struct ClassifyArgs {
     /// How many classes to print, best first
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub top: u32,
-    /// Print a JSON list of {index, name, probability} instead of text
+    /// Print a JSON list of {index, name, probability} instead of text ({index, name} with --list)
     #[arg(long)]
     pub json: bool,
     /// Print the 1,000 ImageNet class names with their indices (what --class takes) instead
-    #[arg(long, conflicts_with = "image")]
+    // The list is every class of every network, unranked: what ranks an image's classes is refused with it.
+    #[arg(long, conflicts_with_all = ["image", "top", "model", "weights", "device"])]
     pub list: bool,
     /// auto (CUDA if there is one), cpu, cuda or cuda:N [default: auto]
     #[arg(long)]

@@ -146,12 +146,16 @@ impl Drop for Lines {
     }
 }
 
-/// `job 2: 12/100 frames, 1.30 frames/s, ETA 1m08s`
+/// `job 2: 12/100 frames, 1.30 frames/s, ETA 1m08s`; a still (one frame): `dreamreel: dreaming the frame, 20s so far`.
 fn line(label: &str, count: &Count, now: Instant) -> String {
     let (since, done_then) = count.mark;
     let seconds = now.duration_since(since).as_secs_f64();
     let rate = if seconds > 0.0 { count.done.saturating_sub(done_then) as f64 / seconds } else { 0.0 };
     let head = if label.is_empty() { "dreamreel".to_string() } else { label.to_string() };
+    // One frame has no speed to measure before it is done: "0/1 frames, ETA unknown" says nothing.
+    if count.total == Some(1) {
+        return format!("{head}: dreaming the frame, {} so far", clock(seconds));
+    }
     let eta = match count.total {
         Some(total) if rate > 0.0 => clock(total.saturating_sub(count.done) as f64 / rate),
         _ => "unknown".into(),
@@ -183,6 +187,8 @@ mod tests {
         assert_eq!(text, "job 2: 30/100 frames, 2.00 frames/s, ETA 35s");
         let unknown = Count { started: true, total: None, done: 0, mark: (start, 0) };
         assert_eq!(line("", &unknown, start), "dreamreel: 0 frames, 0.00 frames/s, ETA unknown");
+        let still = Count { started: true, total: Some(1), done: 0, mark: (start, 0) };
+        assert_eq!(line("", &still, start + Duration::from_secs(25)), "dreamreel: dreaming the frame, 25s so far");
         assert_eq!(clock(3723.0), "1h02m03s");
         assert_eq!(clock(245.0), "4m05s");
     }

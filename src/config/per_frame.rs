@@ -27,6 +27,8 @@ pub trait NumberKind {
     fn of_setting(setting: &Self::Setting, default_zoom: f64) -> Self::Value;
     /// The numbers of a frame's value (for checks, tables and plots).
     fn numbers(value: &Self::Value) -> Vec<f64>;
+    /// The numbers of a constant that is set (none for an unset zoom or blur), for its range check.
+    fn set_numbers(setting: &Self::Setting) -> Vec<f64>;
 }
 
 /// A plain number (rotate, blend, step, octave scale).
@@ -56,6 +58,9 @@ impl NumberKind for Plain {
     fn numbers(value: &f64) -> Vec<f64> {
         vec![*value]
     }
+    fn set_numbers(setting: &f64) -> Vec<f64> {
+        vec![*setting]
+    }
 }
 
 impl NumberKind for Zoom {
@@ -74,6 +79,9 @@ impl NumberKind for Zoom {
     fn numbers(value: &f64) -> Vec<f64> {
         vec![*value]
     }
+    fn set_numbers(setting: &Option<f64>) -> Vec<f64> {
+        setting.iter().copied().collect()
+    }
 }
 
 impl NumberKind for Optional {
@@ -91,6 +99,9 @@ impl NumberKind for Optional {
     }
     fn numbers(value: &Option<f64>) -> Vec<f64> {
         value.iter().copied().collect()
+    }
+    fn set_numbers(setting: &Option<f64>) -> Vec<f64> {
+        setting.iter().copied().collect()
     }
 }
 
@@ -121,6 +132,9 @@ impl NumberKind for Whole {
     fn numbers(value: &u32) -> Vec<f64> {
         vec![f64::from(*value)]
     }
+    fn set_numbers(setting: &u32) -> Vec<f64> {
+        vec![f64::from(*setting)]
+    }
 }
 
 impl NumberKind for Pair {
@@ -138,6 +152,9 @@ impl NumberKind for Pair {
     }
     fn numbers(value: &(f64, f64)) -> Vec<f64> {
         vec![value.0, value.1]
+    }
+    fn set_numbers(setting: &(f64, f64)) -> Vec<f64> {
+        vec![setting.0, setting.1]
     }
 }
 

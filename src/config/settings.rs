@@ -18,6 +18,17 @@ use std::path::PathBuf;
 /// The smallest `--tile` worth its overlap (a tile reads a margin of at least 16 pixels each side).
 pub(crate) const MIN_TILE: u32 = 64;
 
+/// The sides `width` and `height` take, in pixels: the network's least, and the most a frame may be.
+pub const SIDES: std::ops::RangeInclusive<u32> = crate::engine::objective::MIN_SIDE as u32..=16384;
+
+/// A side (`width`, `height`) checked against [`SIDES`]: the message follows the setting's name.
+pub fn check_side(value: i64) -> std::result::Result<u32, String> {
+    match u32::try_from(value) {
+        Ok(side) if SIDES.contains(&side) => Ok(side),
+        _ => Err(format!("{value} must be between {} and {} pixels", SIDES.start(), SIDES.end())),
+    }
+}
+
 /// GoogLeNet's default layer: `inception_4c`, the layer of the 2015 DeepDream's best-known look.
 pub(crate) const GOOGLENET_LAYERS: &str = "inception4c";
 
@@ -396,9 +407,8 @@ impl Settings {
             ensure(tile >= min, "tile", format!("{tile} must be at least {min} pixels"))?;
         }
         for (option, value) in [("width", self.width), ("height", self.height)] {
-            if let Some(v) = value {
-                let min = crate::engine::objective::MIN_SIDE as u32;
-                ensure((min..=16384).contains(&v), option, format!("{v} must be between {min} and 16384"))?;
+            if let Some(side) = value {
+                check_side(i64::from(side)).map_err(|message| Error::setting(option, message))?;
             }
         }
         let threshold_ok = self.scene_threshold.is_finite() && (0.0..=1.0).contains(&self.scene_threshold);
@@ -503,13 +513,9 @@ macro_rules! settings_numbers {
             }
 
             /// The constant's numbers, when it is set (an unset zoom or blur has none).
+            // Not the frame value with NaN for "unset": a NaN the user gave is then checked, not skipped.
             fn constant_numbers(self, settings: &Settings) -> Vec<f64> {
-                let numbers = match self {
-                    $( NumberKey::$variant => <$kind as NumberKind>::numbers(
-                        &<$kind as NumberKind>::of_setting(&settings.$field, f64::NAN),
-                    ) ),*
-                };
-                if numbers.iter().any(|n| n.is_nan()) { Vec::new() } else { numbers }
+                match self { $( NumberKey::$variant => <$kind as NumberKind>::set_numbers(&settings.$field) ),* }
             }
         }
 
@@ -651,6 +657,14 @@ mod tests {
             (SettingsPatch { step: Some((-1.0).into()), ..Default::default() }, "step: -1 must be between 0 and 10"),
             (SettingsPatch { pan: Some("3".into()), ..Default::default() }, "pan: '3' must be two numbers"),
             (SettingsPatch { device: Some("gpu".into()), ..Default::default() }, "device: 'gpu' is not a device"),
+            // NaN is a value like any other, not "unset": every per-frame number's constant is checked.
+            (SettingsPatch { step: Some(f64::NAN.into()), ..Default::default() }, "step: NaN must be between 0 and 10"),
+            (SettingsPatch { blur: Some(f64::NAN.into()), ..Default::default() }, "blur: NaN must be between 0 and 1"),
+            (
+                SettingsPatch { zoom: Some(f64::NAN.into()), ..Default::default() },
+                "zoom: NaN must be between 0.5 and 2",
+            ),
+            (SettingsPatch { width: Some(20), ..Default::default() }, "width: 20 must be between 32 and 16384 pixels"),
         ];
         for (patch, expected) in cases {
             let err = Settings::resolve([&patch]).unwrap_err().to_string();

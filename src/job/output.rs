@@ -172,6 +172,20 @@ impl Output {
         }
     }
 
+    /// As [`Output::check_place`], for an output whose folder [`Output::make_folders`] will make
+    /// when it does not exist yet (a batch's job): then the folder must be one that can be made.
+    pub fn check_place_or_folder(&self, inputs: &[&Path]) -> Result<()> {
+        let folder = crate::output::parent_folder(&self.path);
+        let base = if self.kind == OutputKind::Sequence { crate::output::parent_folder(&folder) } else { folder };
+        if base.is_dir() { self.check_place(inputs) } else { crate::output::check_folder_can_be_made(&self.path) }
+    }
+
+    /// Makes the output's folder and those above it that are missing (a batch does, before each job).
+    pub fn make_folders(&self) -> Result<()> {
+        let folder = crate::output::parent_folder(&self.path);
+        std::fs::create_dir_all(&folder).map_err(|e| Error::output(&self.path, format!("cannot make its folder: {e}")))
+    }
+
     /// Makes the folder of an image sequence's frames (the render locks the output there).
     pub fn make_folder(&self) -> Result<()> {
         if self.kind != OutputKind::Sequence {

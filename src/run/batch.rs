@@ -180,7 +180,8 @@ fn check_job(job: &Entry, input_made_later: bool) -> Result<()> {
             None => None,
         },
     };
-    job.output().check_place(&inputs)?;
+    // A folder that does not exist yet is made when the job starts.
+    job.output().check_place_or_folder(&inputs)?;
     check_weights(job.dream())?;
     match size {
         Some((width, height)) => crate::run::frame_memory::check_frame(job, width, height),
@@ -387,6 +388,7 @@ fn run_job(
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut reporter = progress.job_progress(job, device);
+        render.output().make_folders()?;
         let frames = crate::run::render::render(&render, &mut *reporter, cancel).map(|report| report.frames())?;
         // A part of a film: the last part to finish joins it (the others find a part unfinished).
         #[cfg(feature = "video")]

@@ -1,7 +1,8 @@
 //! Whether a job's frame can be dreamed at all, decided from its size before the first dream: a
 //! side under the network's least is refused, and so is a CPU dream that would need more memory
 //! than the machine has available (it would swap for hours or be killed), unless `--tile` dreams
-//! the frame in pieces.
+//! the frame in pieces. With FFmpeg, footage's size is checked against the output codec's limits too
+//! (`check_footage_size`, what `plan video` runs before it prints a plan).
 use crate::engine::objective::MIN_SIDE;
 use crate::error::{Error, Result, mention};
 use crate::job::render_job::Job;
@@ -24,6 +25,12 @@ pub fn dream_bytes(width: u32, height: u32) -> u64 {
 /// Refuses a frame of `width` x `height` that `job` cannot dream: too small for the network, or
 /// (on the CPU, without `--tile`) needing more memory than is available.
 pub(crate) fn check_frame(job: &Job, width: u32, height: u32) -> Result<()> {
+    check_sides(job, width, height)?;
+    check_memory(job, width, height)
+}
+
+/// Refuses a frame of `width` x `height` too small for the network, on any machine.
+pub(crate) fn check_sides(job: &Job, width: u32, height: u32) -> Result<()> {
     if i64::from(width.min(height)) < MIN_SIDE {
         let why = format!("a {width}x{height} frame is too small to dream: it needs at least {MIN_SIDE} pixels a side");
         // The input's own size when no --width was given: name the file, and what would help.
@@ -34,6 +41,38 @@ pub(crate) fn check_frame(job: &Job, width: u32, height: u32) -> Result<()> {
             _ => Error::setting("width", why),
         });
     }
+    Ok(())
+}
+
+/// The footage's frames at the size the job reads them, checked as the render checks them before
+/// the weights load (too small for the network, outside the codec's limits), less this machine's
+/// memory (a film is often planned on another machine than the one that renders it): what `plan
+/// video` checks before it prints a plan. A zoom's frames are sized by its settings, checked already.
+#[cfg(feature = "video")]
+pub fn check_footage_size(job: &Job) -> Result<()> {
+    let crate::job::render_job::Source::Footage(input) = job.source() else { return Ok(()) };
+    crate::video::init()?;
+    let probe = crate::video::VideoReader::open(input, &crate::run::per_frame::read_options(job))?;
+    let (width, height) = (probe.info().width, probe.info().height);
+    check_sides(job, width, height)?;
+    check_codec_size(job, width, height)
+}
+
+/// The output codec's limits at the frames' real size. Footage's height follows its aspect, so
+/// `--width` is what changes either side of it.
+#[cfg(feature = "video")]
+pub(crate) fn check_codec_size(job: &Job, width: u32, height: u32) -> Result<()> {
+    job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| match job.source() {
+        crate::job::render_job::Source::Footage(_) => {
+            Error::setting("width", format!("{message} (footage keeps its shape: raise {})", mention("width")))
+        }
+        _ => Error::setting(key, message),
+    })
+}
+
+/// Refuses a CPU dream (without `--tile`) of a `width` x `height` frame that needs more memory
+/// than this machine has available.
+fn check_memory(job: &Job, width: u32, height: u32) -> Result<()> {
     let on_cpu = crate::model::device::resolve_device(job.dream().device()).is_ok_and(|d| d == tch::Device::Cpu);
     if job.dream().tile().is_some() || !on_cpu {
         return Ok(());

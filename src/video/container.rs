@@ -17,17 +17,63 @@ pub struct Container {
     pub default_codec: Codec,
     /// Encoders for sound the container cannot take as it is, best first.
     pub audio_encoders: &'static [&'static str],
+    /// The sound codecs (as FFmpeg names them) that players play in this container, so a copy
+    /// keeps them; others the muxer takes are transcoded all the same. `None`: whatever the muxer takes.
+    pub played_sound: Option<&'static [&'static str]>,
 }
 
+/// Sound that players play in MP4 as it is: the codecs with a registered MP4 sample entry that
+/// browsers, phones and QuickTime decode (AAC and MP3 as `mp4a`, AC-3, E-AC-3, ALAC). FFmpeg's MP4
+/// muxer also takes Vorbis (a private object type no player reads), Opus, MP2 and DTS, which most
+/// players refuse there: those are transcoded to AAC, the muxer's default, as FFmpeg does without `-c:a copy`.
+const MP4_PLAYED: &[&str] = &["aac", "mp3", "ac3", "eac3", "alac"];
+/// MOV adds QuickTime's uncompressed sound (LPCM).
+const MOV_PLAYED: &[&str] = &[
+    "aac",
+    "mp3",
+    "ac3",
+    "eac3",
+    "alac",
+    "pcm_s16le",
+    "pcm_s16be",
+    "pcm_s24le",
+    "pcm_s24be",
+    "pcm_s32le",
+    "pcm_s32be",
+    "pcm_f32le",
+    "pcm_f32be",
+    "pcm_u8",
+];
+
 const CONTAINERS: [Container; 4] = [
-    Container { extension: "mp4", muxer: "mp4", default_codec: Codec::H264, audio_encoders: &["aac"] },
-    Container { extension: "mov", muxer: "mov", default_codec: Codec::H264, audio_encoders: &["aac"] },
-    Container { extension: "mkv", muxer: "matroska", default_codec: Codec::H264, audio_encoders: &["aac"] },
+    Container {
+        extension: "mp4",
+        muxer: "mp4",
+        default_codec: Codec::H264,
+        audio_encoders: &["aac"],
+        played_sound: Some(MP4_PLAYED),
+    },
+    Container {
+        extension: "mov",
+        muxer: "mov",
+        default_codec: Codec::H264,
+        audio_encoders: &["aac"],
+        played_sound: Some(MOV_PLAYED),
+    },
+    // Matroska's players (VLC, mpv, browsers for WebM) play what its muxer takes.
+    Container {
+        extension: "mkv",
+        muxer: "matroska",
+        default_codec: Codec::H264,
+        audio_encoders: &["aac"],
+        played_sound: None,
+    },
     Container {
         extension: "webm",
         muxer: "webm",
         default_codec: Codec::Vp9,
         audio_encoders: &["libopus", "libvorbis"],
+        played_sound: None,
     },
 ];
 
@@ -48,6 +94,12 @@ impl Container {
     /// The container whose extension is `extension` (lowercase, without the dot).
     pub fn named(extension: &str) -> Option<&'static Container> {
         CONTAINERS.iter().find(|c| c.extension == extension)
+    }
+
+    /// Whether players play sound of `codec` (FFmpeg's name, "vorbis") in this container as it
+    /// is: a copy keeps only such sound, when the muxer takes it too.
+    pub fn plays_sound(&self, codec: &str) -> bool {
+        self.played_sound.is_none_or(|played| played.contains(&codec))
     }
 }
 
@@ -103,6 +155,10 @@ mod tests {
         assert_eq!(MATROSKA.extension, "mkv");
         assert!(Container::named("gif").is_none());
         assert_eq!(encoded_extensions(), ".mp4, .mov, .mkv or .webm");
+        let [mp4, mov, mkv] = ["mp4", "mov", "mkv"].map(|name| Container::named(name).unwrap());
+        assert!(mp4.plays_sound("aac") && mp4.plays_sound("mp3") && mov.plays_sound("pcm_s16le"));
+        assert!(!mp4.plays_sound("vorbis") && !mp4.plays_sound("opus") && !mov.plays_sound("vorbis"));
+        assert!(!mp4.plays_sound("pcm_s16le") && mkv.plays_sound("vorbis") && mkv.plays_sound("opus"));
         for codec in [Codec::H264, Codec::H265, Codec::Vp9, Codec::Av1] {
             assert_eq!(codec_of(codec_id(codec)), Some(codec));
         }

@@ -1,5 +1,6 @@
 //! What becomes of each sound stream of a soundtrack in the output container, decided once,
-//! before a render dreams its first frame: copied as it is when the muxer really takes it, else
+//! before a render dreams its first frame: copied as it is when the muxer really takes it and
+//! players play it there (the container's `played_sound`: no Vorbis or Opus in MP4), else
 //! transcoded (AAC for MP4/MOV/MKV, Opus or else Vorbis for WebM).
 //!
 //! FFmpeg's `avformat_query_codec` is not the truth: FLAC in MP4 is "experimental" (refused when
@@ -130,7 +131,8 @@ pub fn plan_sound(source: &AudioSource, container: &'static Container) -> Result
     let packets = first_packets(&mut ictx, &streams);
     for ((stream, params, tb), packets) in streams.into_iter().zip(packets) {
         let codec_name = params.id().name().to_string();
-        let action = if trial_mux(container.muxer, &params, tb, &packets) {
+        // Sound the muxer takes but players refuse there (Vorbis in MP4) is transcoded too.
+        let action = if container.plays_sound(&codec_name) && trial_mux(container.muxer, &params, tb, &packets) {
             SoundAction::Copy
         } else {
             SoundAction::Transcode(transcoder_for(path, container, stream, &codec_name, params, tb)?)
@@ -457,7 +459,8 @@ mod tests {
                 let (a0, a1) = stream_span(&output, media::Type::Audio).unwrap();
                 let sound_seconds = a1 - a0.max(0.0);
                 assert!((sound_seconds - (v1 - v0)).abs() <= 0.05, "{codec} into .{extension}: sound {a0}..{a1}");
-                let copies = cli_copies(&source.path, extension);
+                // Copied where the FFmpeg command line copies it and players play it there.
+                let copies = cli_copies(&source.path, extension) && container_of(&output).plays_sound(codec);
                 assert_eq!(action(&plan) == SoundAction::Copy, copies, "{codec} into .{extension}: {plan}");
                 if !copies {
                     let encoder = if extension == "webm" { "libopus" } else { "aac" };
@@ -467,9 +470,9 @@ mod tests {
             }
         }
         assert!(leftovers(dir.path()).is_empty());
-        // The plan copies exactly what the FFmpeg command line copies (the muxer's own answer);
-        // with FFmpeg 5.1: FLAC and PCM refused by MP4, Opus and FLAC by MOV, all but Opus and
-        // Vorbis by WebM.
+        // The plan copies what the FFmpeg command line copies (the muxer's own answer) and players
+        // play; with FFmpeg 5.1: FLAC and PCM refused by MP4, Opus and FLAC by MOV, all but Opus
+        // and Vorbis by WebM, and Vorbis and Opus in MP4, Vorbis in MOV transcoded for players.
         let refused: Vec<&String> = decided.iter().filter(|d| d.contains("transcoded")).collect();
         assert!(refused.len() >= 5, "{decided:#?}");
     }

@@ -26,6 +26,20 @@ pub fn dreamreel_process() -> std::process::Command {
     command
 }
 
+/// The least dream a render takes: one octave, one step, on one CPU thread.
+pub const QUICK_DREAM: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu", "--threads", "1"];
+
+/// A path as a command-line argument.
+pub fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Runs `dreamreel ARGS` with [`QUICK_DREAM`] and the variables `env`: its exit code and stderr.
+pub fn quick(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = dreamreel().args(args).args(QUICK_DREAM).envs(env.iter().copied()).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// Runs FFmpeg quietly, overwriting, and asserts that it succeeded.
 pub fn ffmpeg(args: &[&str]) {
     let status = std::process::Command::new("ffmpeg")
@@ -34,6 +48,17 @@ pub fn ffmpeg(args: &[&str]) {
         .status()
         .expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// A clip of FFmpeg's test pattern, `size` at `rate` fps for `seconds`, with a 440 Hz tone
+/// encoded by `sound_encoder` ("libvorbis", "libopus", "aac"), written to `path` (its extension
+/// picks the container): footage with the sound a test needs.
+pub fn clip_with_sound(path: &Path, size: &str, rate: u32, seconds: f64, sound_encoder: &str) {
+    let picture = format!("testsrc=size={size}:rate={rate}:duration={seconds}");
+    let tone = format!("sine=frequency=440:duration={seconds}");
+    let codecs = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", sound_encoder];
+    let path = path.to_str().unwrap();
+    ffmpeg(&[&["-f", "lavfi", "-i", &picture, "-f", "lavfi", "-i", &tone][..], &codecs, &[path]].concat());
 }
 
 /// `samples/chelsea.png` (the cat) at `width` (or its own size), as a 1 x 3 x H x W tensor on the CPU.

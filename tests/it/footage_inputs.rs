@@ -1,6 +1,7 @@
 //! Footage as a new user brings it, through the binary in tiny renders (inputs made with FFmpeg
 //! at test time): every common sound codec into every container the program writes (the sound
-//! copied where the muxer takes it, transcoded where it does not, as long as the video), and a
+//! copied where the muxer takes it, transcoded where it does not, as long as the video; sound the
+//! muxer takes but players refuse, Vorbis and Opus in MP4, is `new_user_round3`'s), and a
 //! folder of phone photos stored sideways with an EXIF orientation, rendered upright.
 //!
 //! Standard library only: linking the test helpers (and libtorch) would cost minutes per build.

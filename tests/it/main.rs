@@ -19,6 +19,7 @@ mod golden;
 mod googlenet;
 mod masks;
 mod new_user;
+mod new_user_round3;
 mod new_user_three;
 mod new_user_two;
 mod objectives;

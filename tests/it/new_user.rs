@@ -343,7 +343,7 @@ fn messages_say_what_is_wrong() {
                 .collect(),
             "noext: has no extension: end it in .mp4, .mov, .mkv, .webm, .gif or .apng, or write a %05d.png sequence",
         ),
-        (zoom(&["--width", "20"]), "--width: 20 must be between 32 and 16384"),
+        (zoom(&["--width", "20"]), "'--width <WIDTH>': 20 must be between 32 and 16384 pixels"),
         (
             zoom(&["--crf", "-1"]),
             "'--crf <CRF>': must be between 0 and 63 (0-51 for h264, 0-51 for h265, 0-63 for vp9, 0-63 for av1)",

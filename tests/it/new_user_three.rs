@@ -4,14 +4,8 @@
 //! `compare --start`, batch jobs that read another job's output, and a sound that cannot be muxed.
 #![cfg(feature = "video")]
 
-use crate::common::{checkpoint_frames, dreamreel, ffmpeg, refused};
+use crate::common::{arg, checkpoint_frames, dreamreel, ffmpeg, quick, refused};
 use std::path::{Path, PathBuf};
-
-const QUICK: [&str; 8] = ["--octaves", "1", "--iterations", "1", "--device", "cpu", "--threads", "1"];
-
-fn arg(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// `ffprobe`'s `entries` of the first video stream of `path`, as CSV.
 fn video_stream(path: &Path, entries: &str) -> String {
@@ -21,12 +15,6 @@ fn video_stream(path: &Path, entries: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Runs `dreamreel ARGS` with the quick settings: its exit code and stderr.
-fn quick(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let out = dreamreel().args(args).args(QUICK).envs(env.iter().copied()).output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// The cat for half a second, then the coffee (a cut at frame 4), 96x64 at 8 fps.

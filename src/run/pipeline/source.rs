@@ -7,7 +7,7 @@ use crate::frame::image_io::rgb8_to_tensor;
 use crate::frame::rgb::Frame;
 use crate::frame::transform::blend;
 use crate::job::plan::FrameValues;
-use crate::job::render_job::{Job, Source};
+use crate::job::render_job::Job;
 use crate::run::looping::Loop;
 use crate::video::{self, AudioSource, FrameFormat, Rational, ReadOptions, VideoInfo, VideoReader};
 use crossbeam_channel::{Sender, bounded};
@@ -174,16 +174,10 @@ pub(super) fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
     }
 }
 
-/// The codec's limits at the frames' real size. Footage's height follows its aspect, so `--width`
-/// is what changes either side of it.
+/// The frames' real size checked before the first dream: dreamable on this machine, within the codec's limits.
 pub(super) fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
     crate::run::frame_memory::check_frame(job, width, height)?;
-    job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| match job.source() {
-        Source::Footage(_) => {
-            Error::setting("width", format!("{message} (footage keeps its shape: raise {})", mention("width")))
-        }
-        _ => Error::setting(key, message),
-    })
+    crate::run::frame_memory::check_codec_size(job, width, height)
 }
 
 /// The decode stage: opens the file on this thread, says what it found, skips the frames a
