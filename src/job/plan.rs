@@ -26,7 +26,7 @@ impl FrameValues {
     /// The motion from the previous frame to this one.
     pub fn motion(&self) -> Motion {
         let numbers = &self.numbers;
-        Motion { zoom: numbers.zoom, rotate_degrees: numbers.rotate, pan: numbers.pan }
+        Motion { zoom: numbers.zoom, rotate_degrees: numbers.rotate, pan: numbers.pan, ..Motion::NONE }
     }
 
     /// What decides the frame's objective: its layers, channels and class.
