@@ -7,7 +7,9 @@ use crate::config::per_frame::{FrameNumbers, NumberKey, NumberKind, Optional, Pa
 use crate::config::schedule::{Interpolation, Schedule, Scheduled, Schedules, setting_error};
 use crate::engine::fourier::Prior;
 use crate::error::{Error, Result};
+use crate::frame::camera::{Padding, Sampling};
 use crate::frame::color::ColorMode;
+use crate::frame::transform::Border;
 use crate::model::kind::ModelKind;
 use crate::model::precision::Precision;
 use crate::video::codec::Codec;
@@ -67,6 +69,26 @@ pub struct SettingsPatch {
     pub zoom: Option<Scheduled>,
     pub rotate: Option<Scheduled>,
     pub pan: Option<String>,
+    pub center_x: Option<Scheduled>,
+    pub center_y: Option<Scheduled>,
+    pub flip_theta: Option<Scheduled>,
+    pub flip_phi: Option<Scheduled>,
+    pub flip_gamma: Option<Scheduled>,
+    pub flip_fv: Option<Scheduled>,
+    pub translate_z: Option<Scheduled>,
+    pub rotate_x: Option<Scheduled>,
+    pub rotate_y: Option<Scheduled>,
+    pub rotate_z: Option<Scheduled>,
+    pub fov: Option<Scheduled>,
+    pub camera_aspect: Option<Scheduled>,
+    /// What lies beyond the edges a 2D motion brings in.
+    pub border: Option<Border>,
+    /// Deforum's perspective flip on (`flip-*`).
+    pub perspective_flip: Option<bool>,
+    /// Deforum's 3D camera instead of the 2D motion (zoom, rotate and centre are then unused).
+    pub camera_3d: Option<bool>,
+    pub camera_sampling: Option<Sampling>,
+    pub camera_padding: Option<Padding>,
     pub blend: Option<Scheduled>,
     pub flow: Option<bool>,
     pub scene_threshold: Option<f64>,
@@ -142,6 +164,23 @@ pub struct Settings {
     pub zoom: Option<f64>,
     pub rotate: f64,
     pub pan: (f64, f64),
+    pub center_x: f64,
+    pub center_y: f64,
+    pub flip_theta: f64,
+    pub flip_phi: f64,
+    pub flip_gamma: f64,
+    pub flip_fv: f64,
+    pub translate_z: f64,
+    pub rotate_x: f64,
+    pub rotate_y: f64,
+    pub rotate_z: f64,
+    pub fov: f64,
+    pub camera_aspect: f64,
+    pub border: Border,
+    pub perspective_flip: bool,
+    pub camera_3d: bool,
+    pub camera_sampling: Sampling,
+    pub camera_padding: Padding,
     pub blend: f64,
     pub flow: bool,
     pub scene_threshold: f64,
@@ -199,6 +238,23 @@ impl Default for Settings {
             zoom: None,
             rotate: 0.0,
             pan: (0.0, 0.0),
+            center_x: 0.5,
+            center_y: 0.5,
+            flip_theta: 0.0,
+            flip_phi: 0.0,
+            flip_gamma: 0.0,
+            flip_fv: 53.0,
+            translate_z: 0.0,
+            rotate_x: 0.0,
+            rotate_y: 0.0,
+            rotate_z: 0.0,
+            fov: 70.0,
+            camera_aspect: 1.0,
+            border: Border::Replicate,
+            perspective_flip: false,
+            camera_3d: false,
+            camera_sampling: Sampling::Bicubic,
+            camera_padding: Padding::Border,
             blend: 0.5,
             flow: true,
             scene_threshold: 0.2,
@@ -274,7 +330,12 @@ impl Settings {
                 learning_rate,
                 decay,
                 transforms,
-                mask_invert
+                mask_invert,
+                border,
+                perspective_flip,
+                camera_3d,
+                camera_sampling,
+                camera_padding
             );
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };

@@ -313,13 +313,14 @@ mod tests {
     fn pan_shifts_by_whole_pixels_rotation_by_180_flips_and_wrap_tiles() {
         let image = ramp(32, 48, true).f_div_scalar(48.0).unwrap();
         let panned = Motion { pan: (2.0, 0.0), ..Motion::NONE }.apply(&image).unwrap();
-        assert!(max_difference(&panned.narrow(3, 2, 46), &image.narrow(3, 0, 46)) < 1e-5);
+        // Frames move on 8-bit levels: within half a level.
+        assert!(max_difference(&panned.narrow(3, 2, 46), &image.narrow(3, 0, 46)) < 0.6 / 255.0);
         let turned = Motion { rotate_degrees: 180.0, ..Motion::NONE }.apply(&image).unwrap();
         // Half a turn about OpenCV's centre (W/2, H/2): pixel x reads W - x, one off the mirror.
         let inner = |t: &Tensor, shift: i64| t.narrow(3, shift, 47).narrow(2, shift, 31);
-        assert!(max_difference(&inner(&turned, 1), &inner(&image.flip([3]), 0)) < 1e-4);
+        assert!(max_difference(&inner(&turned, 1), &inner(&image.flip([3]), 0)) < 0.6 / 255.0);
         let wrapped = Motion { pan: (5.0, -3.0), border: Border::Wrap, ..Motion::NONE }.apply(&image).unwrap();
-        assert!(max_difference(&wrapped, &image.roll([5, -3], [3, 2])) < 1e-5);
+        assert!(max_difference(&wrapped, &image.roll([5, -3], [3, 2])) < 0.6 / 255.0);
     }
 
     #[test]
@@ -328,7 +329,8 @@ mod tests {
         let identity = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
         for (row, expected) in flat.iter().zip(identity) {
             for (v, e) in row.iter().zip(expected) {
-                assert!((v - e).abs() < 1e-9, "{flat:?}");
+                // A homography is known up to its scale.
+                assert!((v / flat[2][2] - e).abs() < 1e-9, "{flat:?}");
             }
         }
         // Turned about the vertical axis, the plane's nearer side grows: the frame's two vertical
@@ -351,21 +353,16 @@ mod tests {
             sampling: Sampling::Bilinear,
             padding: Padding::Border,
         };
-        let image = ramp(24, 40, true);
-        let motion = Motion { camera: Some(camera), ..Motion::NONE };
-        assert_eq!(
-            max_difference(
-                &motion.apply(&image.f_div_scalar(40.0).unwrap()).unwrap(),
-                &image.f_div_scalar(40.0).unwrap()
-            ),
-            0.0
-        );
+        let image = ramp(24, 40, true).f_div_scalar(40.0).unwrap();
+        let still = Motion { camera: Some(camera), ..Motion::NONE };
+        assert_eq!(max_difference(&still.apply(&image).unwrap(), &image), 0.0);
         let dolly = Motion { camera: Some(Camera { translate_z: 10.0, ..camera }), ..Motion::NONE };
-        let moved = dolly.apply(&image.f_div_scalar(40.0).unwrap()).unwrap().f_mul_scalar(40.0).unwrap();
+        let moved = dolly.apply(&image).unwrap().f_mul_scalar(40.0).unwrap();
         // Forward by 10/200 of the plane's distance: a zoom in, the middle staying put.
         let (left, right) = (moved.double_value(&[0, 0, 12, 10]), moved.double_value(&[0, 0, 12, 29]));
         assert!(left > 10.0 && right < 29.0, "{left} {right}");
-        assert!(((left + right) / 2.0 - 19.5).abs() < 0.05, "{left} {right}");
+        // Within the 8-bit levels the camera truncates to (Deforum's astype).
+        assert!(((left + right) / 2.0 - 19.5).abs() < 0.2, "{left} {right}");
     }
 
     #[test]
