@@ -17,6 +17,7 @@ mod footage_inputs;
 mod fuzz;
 mod googlenet;
 mod masks;
+mod motion;
 mod new_user;
 mod new_user_three;
 mod new_user_two;
