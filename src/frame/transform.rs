@@ -71,7 +71,7 @@ impl Motion {
     }
 
     /// Moves `image` (N x 3 x H x W) by one frame's motion, keeping its size.
-    pub(crate) fn apply(&self, image: &Tensor) -> Result<Tensor> {
+    pub fn apply(&self, image: &Tensor) -> Result<Tensor> {
         if self.is_identity() {
             return Ok(image.shallow_clone());
         }
