@@ -105,16 +105,16 @@ impl PlanSpec {
     pub fn of(settings: &Settings, default_zoom: f64) -> PlanSpec {
         let constants = FrameValues {
             numbers: settings.frame_numbers(default_zoom),
-            layers: settings.layers.clone(),
-            channels: settings.channels.clone(),
-            class: settings.class.clone(),
+            layers: settings.layers(),
+            channels: settings.channels(),
+            class: settings.class(),
             style: MotionStyle {
-                border: settings.border,
-                perspective_flip: settings.perspective_flip,
-                camera: settings.camera_3d.then_some((settings.camera_sampling, settings.camera_padding)),
+                border: settings.border(),
+                perspective_flip: settings.perspective_flip(),
+                camera: settings.camera_3d().then_some((settings.camera_sampling(), settings.camera_padding())),
             },
         };
-        PlanSpec { constants, schedules: settings.schedules.clone(), interpolation: settings.interpolation }
+        PlanSpec { constants, schedules: settings.schedules().clone(), interpolation: settings.interpolation() }
     }
 
     /// Every frame's values when nothing is scheduled (and frame 0's switches when something is).
