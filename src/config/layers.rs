@@ -116,9 +116,9 @@ mod tests {
         let zoom = Target { still: false, encodes: true, picture: None };
         let settings = Layers { preset, ..Layers::default() }.resolve(zoom).unwrap();
         assert_eq!(settings.crf(), Some(30));
-        let deforum = SettingsPatch { width: Some(64), height: Some(48), ..Default::default() };
-        let given = SettingsPatch { width: Some(32), ..Default::default() };
+        let deforum = SettingsPatch { width: Some(128), height: Some(96), ..Default::default() };
+        let given = SettingsPatch { width: Some(64), ..Default::default() };
         let settings = Layers { deforum, given, ..Layers::default() }.resolve(zoom).unwrap();
-        assert_eq!((settings.width(), settings.height()), (Some(32), Some(24)));
+        assert_eq!((settings.width(), settings.height()), (Some(64), Some(48)));
     }
 }

@@ -9,7 +9,6 @@
 //! Deforum's `astype(uint8)` truncates. Near and far change only the
 //! projected depth, which a flat scene never reads.
 use crate::error::Result;
-use crate::frame::transform::{axis_rotation, multiply};
 use tch::{Kind, Tensor};
 
 /// Deforum's `TRANSLATION_SCALE`: a translation of 200 moves the camera by the plane's half-width.
@@ -117,4 +116,20 @@ impl Camera {
         let moved = levels.f_grid_sampler_2d(&grid, mode, padding, false)?.f_clamp(0.0, 255.0)?;
         Ok(moved.f_floor()?.f_div_scalar(255.0)?)
     }
+}
+
+/// A 3 x 3 matrix acting on homogeneous pixel coordinates (column vectors).
+pub(crate) type Matrix = [[f64; 3]; 3];
+
+pub(crate) fn multiply(a: &Matrix, b: &Matrix) -> Matrix {
+    std::array::from_fn(|i| std::array::from_fn(|j| (0..3).map(|k| a[i][k] * b[k][j]).sum()))
+}
+
+/// The rotation by `angle` radians about axis 0 (x), 1 (y) or 2 (z), right-handed.
+pub(crate) fn axis_rotation(axis: usize, angle: f64) -> Matrix {
+    let (sin, cos) = angle.sin_cos();
+    let (i, j) = [(1, 2), (2, 0), (0, 1)][axis];
+    let mut m = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    (m[i][i], m[i][j], m[j][i], m[j][j]) = (cos, -sin, sin, cos);
+    m
 }

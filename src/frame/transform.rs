@@ -7,7 +7,7 @@
 //! `INTER_LINEAR` does, borders repeated or wrapped, on 8-bit levels as Deforum's uint8 frames);
 //! the 3D camera is in [`camera`].
 use crate::error::Result;
-use crate::frame::camera::Camera;
+use crate::frame::camera::{Camera, Matrix, axis_rotation, multiply};
 use tch::{Device, Kind, Tensor};
 
 /// What lies beyond the frame's edges when motion brings it in (Deforum's `border`).
@@ -137,22 +137,6 @@ impl Flip {
         let recentre = [[1.0, 0.0, (width - side) / 2.0], [0.0, 1.0, (height - side) / 2.0], [0.0, 0.0, 1.0]];
         multiply(&multiply(&multiply(&to_pixels, &project), &to_plane), &recentre)
     }
-}
-
-/// A 3 x 3 matrix acting on homogeneous pixel coordinates (column vectors).
-pub(crate) type Matrix = [[f64; 3]; 3];
-
-pub(crate) fn multiply(a: &Matrix, b: &Matrix) -> Matrix {
-    std::array::from_fn(|i| std::array::from_fn(|j| (0..3).map(|k| a[i][k] * b[k][j]).sum()))
-}
-
-/// The rotation by `angle` radians about axis 0 (x), 1 (y) or 2 (z), right-handed.
-pub(crate) fn axis_rotation(axis: usize, angle: f64) -> Matrix {
-    let (sin, cos) = angle.sin_cos();
-    let (i, j) = [(1, 2), (2, 0), (0, 1)][axis];
-    let mut m = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
-    (m[i][i], m[i][j], m[j][i], m[j][j]) = (cos, -sin, sin, cos);
-    m
 }
 
 fn inverse(m: &Matrix) -> Option<Matrix> {

@@ -1,6 +1,5 @@
-//! Video in and out: files decoded into RGB frames; frames written through one [`FrameWriter`]
-//! (a container, GIF, APNG or PNG frames). FFmpeg objects stay on the thread that made them.
-//! `codec`, `container`, `rational` and `writer` build without FFmpeg; the rest needs `video`.
+//! Video in and out: decoded into RGB frames, written through one [`FrameWriter`] (container, GIF, APNG, PNG
+//! frames). FFmpeg objects stay on their thread; `codec`, `container`, `rational` and `writer` build without FFmpeg.
 pub(crate) mod apng;
 mod audio;
 mod audio_samples;
@@ -20,7 +19,6 @@ mod sound_plan;
 mod testutil;
 mod timing;
 pub mod writer;
-
 pub use codec::Codec;
 pub use rational::Rational;
 pub use writer::{AudioSource, FrameFormat, FrameWriter};
