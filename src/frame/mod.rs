@@ -2,7 +2,8 @@
 //! ([`image_io`]), zoom, rotation, pan, perspective flip, blend and noise ([`transform`]),
 //! Deforum's 3D camera on a flat scene ([`camera`]), colours tied to the
 //! source ([`color`]), optical flow ([`flow`]), carrying the dream along it ([`footage`]); the
-//! [`rgb::Frame`] that travels between stages; where to dream ([`mask`]).
+//! [`rgb::Frame`] that travels between stages; where to dream ([`mask`]); a soundtrack's signals
+//! ([`audio_signals`]) and its onsets as librosa finds them ([`onsets`]).
 pub mod audio_signals;
 pub mod camera;
 pub mod color;
@@ -12,5 +13,6 @@ pub mod flow;
 pub mod footage;
 pub mod image_io;
 pub mod mask;
+pub mod onsets;
 pub mod rgb;
 pub mod transform;

@@ -1,5 +1,4 @@
-//! Video in and out: decoded into RGB frames, written through one [`FrameWriter`] (container, GIF, APNG, PNG
-//! frames). FFmpeg objects stay on their thread; `codec`, `container`, `rational` and `writer` build without FFmpeg.
+//! Video in and out through one [`FrameWriter`]; `codec`, `container`, `rational`, `writer` need no FFmpeg.
 pub(crate) mod apng;
 mod audio;
 mod audio_samples;
@@ -31,8 +30,9 @@ pub use {
     audio_samples::decode_mono,
     concat::{ConcatOptions, concat_segments, join_segments},
     decode::{ReadOptions, VideoInfo, VideoReader},
-    encode::{StreamSpec, VideoWriter, WriteOptions, existing_frames, is_image_sequence},
-    encode::{remove_frames_after, sequence_frame},
+    encode::{
+        StreamSpec, VideoWriter, WriteOptions, existing_frames, is_image_sequence, remove_frames_after, sequence_frame,
+    },
     error::VideoError,
     sequence::is_sequence_input,
     setup::{ffmpeg_version, init},
