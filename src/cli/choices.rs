@@ -4,7 +4,7 @@ use dreamreel::config::schedule::Interpolation;
 use dreamreel::engine::fourier::Prior;
 use dreamreel::frame::camera::{Padding, Sampling};
 use dreamreel::frame::color::ColorMode;
-use dreamreel::frame::transform::Border;
+use dreamreel::frame::transform::{Border, Resample};
 use dreamreel::model::kind::ModelKind;
 use dreamreel::model::precision::Precision;
 use dreamreel::video::codec::Codec;
@@ -68,6 +68,24 @@ impl Choice for Border {
         match self {
             Border::Replicate => "replicate",
             Border::Wrap => "wrap",
+        }
+    }
+}
+
+impl Choice for Resample {
+    fn all() -> &'static [Self] {
+        &[Resample::Exact, Resample::Deforum]
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Resample::Exact => "exact",
+            Resample::Deforum => "deforum",
+        }
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Resample::Exact => "Bilinear at the exact sub-pixel position, float levels, about the true centre",
+            Resample::Deforum => "As Deforum's OpenCV warp on uint8 frames: 1/32-pixel positions, 8-bit levels",
         }
     }
 }

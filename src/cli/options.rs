@@ -9,7 +9,7 @@ use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::frame::camera::{Padding, Sampling};
 use dreamreel::frame::color::ColorMode;
-use dreamreel::frame::transform::Border;
+use dreamreel::frame::transform::{Border, Resample};
 #[cfg(feature = "video")]
 use dreamreel::job::render_job::RenderOptions;
 use dreamreel::model::kind::ModelKind;
@@ -251,6 +251,9 @@ option_group! {
         /// What the 3D camera sees beyond the frame [default: border]
         #[arg(long, value_parser = choice::<Padding>(), help_heading = "Motion")]
         camera_padding: Padding,
+        /// How motion reads each moved frame between pixels [default: exact; deforum with --deforum-settings]
+        #[arg(long, value_parser = choice::<Resample>(), help_heading = "Motion")]
+        resample: Resample,
         /// Colours of each dreamed frame: match (Lab mean and spread of what it was dreamed from),
         /// keep (its colours, the dream's lightness) or free (they drift) [default: match]
         #[arg(long, value_parser = choice::<ColorMode>(), help_heading = "Dream")]

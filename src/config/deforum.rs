@@ -161,6 +161,8 @@ pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<
     {
         patch.camera_aspect = Some(Scheduled::Number(f64::from(w) / f64::from(h)));
     }
+    // A Deforum file moves as Deforum moves it: its uint8 frames' levels and OpenCV's positions.
+    patch.resample = Some(crate::frame::transform::Resample::Deforum);
     patch.border = match text("border").as_deref() {
         None | Some("replicate") => None,
         Some("wrap") => Some(crate::frame::transform::Border::Wrap),

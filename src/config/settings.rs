@@ -9,7 +9,7 @@ use crate::engine::fourier::Prior;
 use crate::error::{Error, Result, mention};
 use crate::frame::camera::{Padding, Sampling};
 use crate::frame::color::ColorMode;
-use crate::frame::transform::Border;
+use crate::frame::transform::{Border, Resample};
 use crate::model::kind::ModelKind;
 use crate::model::precision::Precision;
 use crate::video::codec::Codec;
@@ -89,6 +89,8 @@ pub struct SettingsPatch {
     pub camera_3d: Option<bool>,
     pub camera_sampling: Option<Sampling>,
     pub camera_padding: Option<Padding>,
+    /// How the motion reads between pixels: exactly, or as Deforum's uint8 frames.
+    pub resample: Option<Resample>,
     pub blend: Option<Scheduled>,
     pub flow: Option<bool>,
     pub scene_threshold: Option<f64>,
@@ -181,6 +183,7 @@ pub struct Settings {
     camera_3d: bool,
     camera_sampling: Sampling,
     camera_padding: Padding,
+    resample: Resample,
     blend: f64,
     flow: bool,
     scene_threshold: f64,
@@ -243,6 +246,7 @@ read_settings!(
     camera_3d: bool,
     camera_sampling: Sampling,
     camera_padding: Padding,
+    resample: Resample,
     blur: Option<f64>,
     flow: bool,
     scene_threshold: f64,
@@ -324,6 +328,7 @@ impl Default for Settings {
             camera_3d: false,
             camera_sampling: Sampling::Bicubic,
             camera_padding: Padding::Border,
+            resample: Resample::Exact,
             blend: 0.5,
             flow: true,
             scene_threshold: 0.2,
@@ -404,7 +409,8 @@ impl Settings {
                 perspective_flip,
                 camera_3d,
                 camera_sampling,
-                camera_padding
+                camera_padding,
+                resample
             );
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };

@@ -5,9 +5,9 @@
 //! negated), rotations are Euler angles X then Y then Z applied to row vectors (`X R + T`), the
 //! projection's scale is `1/tan(fov/2)` (divided by the aspect ratio across), the plane's points
 //! are spaced from -1 to 1 corner to corner while the sampling grid's are pixel centres, and the
-//! grid is sampled with `grid_sample` (bicubic, border by default) on 8-bit levels, truncated as
-//! Deforum's `astype(uint8)` truncates. Near and far change only the
-//! projected depth, which a flat scene never reads.
+//! grid is sampled with `grid_sample` (bicubic, border by default); where Deforum is matched
+//! (`transform::Resample::Deforum`) on 8-bit levels, truncated as Deforum's `astype(uint8)` truncates.
+//! Near and far change only the projected depth, which a flat scene never reads.
 use crate::error::Result;
 use tch::{Kind, Tensor};
 
@@ -94,8 +94,9 @@ impl Camera {
         Ok(Tensor::f_stack(&[grid_x, grid_y], 2)?.f_unsqueeze(0)?.f_to_kind(Kind::Float)?)
     }
 
-    /// Moves `image` (N x 3 x H x W in [0, 1]) by the camera's move with `pan`.
-    pub(crate) fn apply(&self, image: &Tensor, pan: (f64, f64)) -> Result<Tensor> {
+    /// Moves `image` (N x 3 x H x W in [0, 1]) by the camera's move with `pan`; on Deforum's 8-bit
+    /// levels when `deforum_levels`, else on the float levels as they are.
+    pub(crate) fn apply(&self, image: &Tensor, pan: (f64, f64), deforum_levels: bool) -> Result<Tensor> {
         let size = image.size();
         let grid = self.grid(size[2], size[3], pan, image.device())?;
         let grid = grid.f_expand([size[0], size[2], size[3], 2], false)?.f_to_kind(image.kind())?;
@@ -109,6 +110,10 @@ impl Camera {
             Padding::Border => 1,
             Padding::Reflection => 2,
         };
+        if !deforum_levels {
+            // Bicubic overshoots at edges: kept within the levels.
+            return Ok(image.f_grid_sampler_2d(&grid, mode, padding, false)?.f_clamp(0.0, 1.0)?);
+        }
         // On Deforum's 8-bit scale, truncated back to it as its `astype(uint8)` does: each frame of
         // a 3D move loses half a level on average in Deforum, and so here (`--colors match`, the
         // default, restores the levels of a dream).

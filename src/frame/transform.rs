@@ -2,10 +2,12 @@
 //! Deforum's perspective flip, its 3D camera on a flat scene), the blend of a dreamed frame with
 //! new footage, and the noise a zoom can start from.
 //!
-//! Every 2D motion is one homography resampled bilinearly, as Deforum's `cv2.warpPerspective`
-//! does (pixel centres at whole coordinates, source positions rounded to 1/32 pixel as OpenCV's
-//! `INTER_LINEAR` does, borders repeated or wrapped, on 8-bit levels as Deforum's uint8 frames);
-//! the 3D camera is in [`camera`].
+//! Every 2D motion is one homography resampled bilinearly. [`Resample::Exact`] (the default)
+//! reads the source at the exact sub-pixel position and keeps the levels in float, so a zoom of
+//! 1.0025 moves 1.0025 a frame about the true centre at every size. [`Resample::Deforum`] moves as
+//! Deforum's `cv2.warpPerspective` on its uint8 frames (pixel centres at whole coordinates, source
+//! positions rounded to 1/32 pixel as OpenCV's `INTER_LINEAR` does, 8-bit levels every frame),
+//! which a Deforum settings file asks for. Borders repeat or wrap; the 3D camera is in [`camera`].
 use crate::error::Result;
 use crate::frame::camera::{Camera, Matrix, axis_rotation, multiply};
 use tch::{Device, Kind, Tensor};
@@ -19,6 +21,19 @@ pub enum Border {
     Replicate,
     /// The opposite edge (OpenCV's `BORDER_WRAP`): the picture tiles.
     Wrap,
+}
+
+/// How a motion reads the moved frame between pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resample {
+    /// The exact sub-pixel position, on float levels, about the frame's true centre: the
+    /// geometry asked for, however many frames.
+    #[default]
+    Exact,
+    /// As Deforum moves its uint8 frames: OpenCV's 1/32-pixel positions and centre at `W * x`,
+    /// 8-bit levels after every frame (truncated after the 3D camera, as its `astype(uint8)`).
+    Deforum,
 }
 
 /// Deforum's perspective flip: the frame tilted in 3D and seen through a lens of `fv` degrees.
@@ -50,6 +65,7 @@ pub struct Motion {
     /// Deforum's 3D camera, when on: zoom, rotation and centre are then unused, as in Deforum.
     pub camera: Option<Camera>,
     pub border: Border,
+    pub resample: Resample,
 }
 
 impl Motion {
@@ -61,6 +77,7 @@ impl Motion {
         flip: None,
         camera: None,
         border: Border::Replicate,
+        resample: Resample::Exact,
     };
 
     pub(crate) fn is_identity(&self) -> bool {
@@ -81,12 +98,30 @@ impl Motion {
             // Deforum flips the frame first, then moves the camera.
             Some(camera) => {
                 let flipped = match &self.flip {
-                    Some(flip) => warp_homography(image, &flip.matrix(width, height), self.border)?,
+                    Some(flip) => {
+                        warp_homography(image, &self.placed(flip.matrix(width, height)), self.border, self.resample)?
+                    }
                     None => image.shallow_clone(),
                 };
-                camera.apply(&flipped, self.pan)
+                camera.apply(&flipped, self.pan, self.resample == Resample::Deforum)
             }
-            None => warp_homography(image, &self.plane_matrix(width, height), self.border),
+            None => warp_homography(image, &self.placed(self.plane_matrix(width, height)), self.border, self.resample),
+        }
+    }
+
+    /// A matrix of Deforum's, written where OpenCV puts pixel i's centre, at i, as the warp reads
+    /// it. Deforum's frame then spans -0.5 to W - 0.5, so its centre (W / 2, H / 2) is half a
+    /// pixel right of and below the true one. [`Resample::Deforum`] keeps it there (over a long
+    /// zoom the fixed point decides where everything comes from); [`Resample::Exact`] reads
+    /// Deforum's coordinates as running from the frame's edge, 0 to W, so the fixed point is
+    /// the true centre (or the transform centre's true fraction of the frame).
+    fn placed(&self, m: Matrix) -> Matrix {
+        match self.resample {
+            Resample::Deforum => m,
+            Resample::Exact => {
+                let shift = |by: f64| [[1.0, 0.0, by], [0.0, 1.0, by], [0.0, 0.0, 1.0]];
+                multiply(&multiply(&shift(-0.5), &m), &shift(0.5))
+            }
         }
     }
 
@@ -95,9 +130,7 @@ impl Motion {
     /// the flip. As in Deforum, a flip drops the pan (its `np.matmul(bM, rot_mat, trans_mat)`
     /// writes the product into `trans_mat` instead of multiplying by it).
     fn plane_matrix(&self, width: f64, height: f64) -> Matrix {
-        // Deforum's centre: (W * x, H * y) where pixel i's centre is at i, so 0.5 falls half a
-        // pixel right of and below the grid's middle. Over a long zoom the fixed point decides
-        // where everything comes from, so it is Deforum's to the pixel.
+        // Deforum's centre: (W * x, H * y) (see `placed` for where that falls).
         let (cx, cy) = (self.center.0 * width, self.center.1 * height);
         let (sin, cos) = self.rotate_degrees.to_radians().sin_cos();
         let (a, b) = (self.zoom * cos, self.zoom * sin);
@@ -149,16 +182,17 @@ fn inverse(m: &Matrix) -> Option<Matrix> {
         .then(|| std::array::from_fn(|i| std::array::from_fn(|j| cofactor(j, i) / det)))
 }
 
-/// `image` resampled through `forward` (source pixel -> destination pixel) as OpenCV's
-/// `warpPerspective` with `INTER_LINEAR`: each destination pixel reads the source at the inverse
-/// map's position rounded to 1/32 pixel, bilinearly from its four neighbours, beyond the edges
-/// as `border` says, on 8-bit levels.
-pub(crate) fn warp_homography(image: &Tensor, forward: &Matrix, border: Border) -> Result<Tensor> {
+/// `image` resampled through `forward` (source pixel -> destination pixel), bilinearly, beyond
+/// the edges as `border` says. [`Resample::Deforum`]: as OpenCV's `warpPerspective` with
+/// `INTER_LINEAR` on uint8 frames, each destination pixel reading the inverse map's position
+/// rounded to 1/32 pixel, on 8-bit levels rounded back to them.
+pub(crate) fn warp_homography(image: &Tensor, forward: &Matrix, border: Border, resample: Resample) -> Result<Tensor> {
     let size = image.size();
     let (batch, height, width) = (size[0], size[2], size[3]);
     // A degenerate flip (a plane seen edge-on) shows nothing new: keep the frame.
     let Some(m) = inverse(forward) else { return Ok(image.shallow_clone()) };
-    let options = (Kind::Float, image.device());
+    // Positions in double: a float's 24 bits would be a few thousandths of a pixel at 4K.
+    let options = (Kind::Double, image.device());
     let xs = Tensor::f_arange(width, options)?.f_view([1, width])?;
     let ys = Tensor::f_arange(height, options)?.f_view([height, 1])?;
     let row = |r: [f64; 3]| -> Result<Tensor> {
@@ -167,12 +201,21 @@ pub(crate) fn warp_homography(image: &Tensor, forward: &Matrix, border: Border) 
     let w = row(m[2])?;
     // OpenCV: a point at infinity reads position 0.
     let w = w.f_where_scalarother(&w.f_ne(0.0)?, 1e30)?;
-    let quantize = |t: Tensor| -> Result<Tensor> { Ok(t.f_mul_scalar(32.0)?.f_round()?.f_div_scalar(32.0)?) };
-    let source_x = quantize(row(m[0])?.f_div(&w)?)?;
-    let source_y = quantize(row(m[1])?.f_div(&w)?)?;
-    // On 8-bit levels and rounded back to them, as Deforum's uint8 frames are: a slow zoom's
+    let (source_x, source_y) = (row(m[0])?.f_div(&w)?, row(m[1])?.f_div(&w)?);
+    let deforum = resample == Resample::Deforum;
+    let quantize = |t: Tensor| -> Result<Tensor> {
+        match deforum {
+            true => Ok(t.f_mul_scalar(32.0)?.f_round()?.f_div_scalar(32.0)?),
+            false => Ok(t),
+        }
+    };
+    let (source_x, source_y) = (quantize(source_x)?, quantize(source_y)?);
+    // Deforum: on 8-bit levels and rounded back to them, as its uint8 frames are; a slow zoom's
     // fraction of a level per frame is lost there, and must be here to move as it does.
-    let levels = image.f_mul_scalar(255.0)?.f_round()?;
+    let levels = match deforum {
+        true => image.f_mul_scalar(255.0)?.f_round()?,
+        false => image.shallow_clone(),
+    };
     // `grid_sample` reads bilinearly with its pixel centres at (2i + 1) / n - 1; a wrapped
     // border is the frame with one column and row of the opposite edges around it, read at the
     // position brought into the frame.
@@ -194,7 +237,10 @@ pub(crate) fn warp_homography(image: &Tensor, forward: &Matrix, border: Border) 
     let grid = grid.f_unsqueeze(0)?.f_expand([batch, height, width, 2], false)?.f_to_kind(image.kind())?;
     // Bilinear (0), edges repeated (1).
     let out = levels.f_grid_sampler_2d(&grid, 0, 1, false)?;
-    Ok(out.f_round()?.f_div_scalar(255.0)?)
+    match deforum {
+        true => Ok(out.f_round()?.f_div_scalar(255.0)?),
+        false => Ok(out),
+    }
 }
 
 /// `share_of_new` of the new frame over the rest of the previous dreamed one.
@@ -254,27 +300,33 @@ mod tests {
 
     #[test]
     fn a_zoom_alone_is_exact_isotropic_and_centred_at_every_size() {
-        // Pixel x of the zoomed ramp reads the source at c + (x - c) / zoom, c = size / 2 (OpenCV's
-        // and Deforum's centre, pixel centres at whole coordinates).
+        // Pixel x of the zoomed ramp reads the source at c + (x - c) / zoom: exactly, about the
+        // true centre c = (size - 1) / 2; as Deforum, about OpenCV's c = size / 2 (pixel centres at
+        // whole coordinates) to its 1/32-pixel positions.
         for (height, width) in [(27, 48), (167, 301), (9, 3840)] {
             for zoom in [1.0025, 1.04, 0.97] {
-                let motion = Motion { zoom, ..Motion::NONE };
-                for (across, size) in [(true, width), (false, height)] {
-                    let moved = motion.apply(&ramp(height, width, across)).unwrap();
-                    let centre = size as f64 / 2.0;
-                    let line = if across {
-                        moved.get(0).get(0).get(height / 2)
-                    } else {
-                        moved.get(0).get(0).select(1, width / 2)
-                    };
-                    // Away from the edges, which repeat: OpenCV's 1/32-pixel positions, within 1/64.
-                    for x in (size / 8..size - size / 8).step_by((size as usize / 16).max(1)) {
-                        let expected = centre + (x as f64 - centre) / zoom;
-                        let got = line.double_value(&[x]);
-                        assert!(
-                            (got - expected).abs() < 0.02,
-                            "{width}x{height} zoom {zoom} at {x}: {got} vs {expected}"
-                        );
+                for (resample, tolerance) in [(Resample::Exact, 1e-3), (Resample::Deforum, 0.02)] {
+                    let motion = Motion { zoom, resample, ..Motion::NONE };
+                    for (across, size) in [(true, width), (false, height)] {
+                        let moved = motion.apply(&ramp(height, width, across)).unwrap();
+                        let centre = match resample {
+                            Resample::Exact => (size - 1) as f64 / 2.0,
+                            Resample::Deforum => size as f64 / 2.0,
+                        };
+                        let line = if across {
+                            moved.get(0).get(0).get(height / 2)
+                        } else {
+                            moved.get(0).get(0).select(1, width / 2)
+                        };
+                        // Away from the edges, which repeat.
+                        for x in (size / 8..size - size / 8).step_by((size as usize / 16).max(1)) {
+                            let expected = centre + (x as f64 - centre) / zoom;
+                            let got = line.double_value(&[x]);
+                            assert!(
+                                (got - expected).abs() < tolerance,
+                                "{resample:?} {width}x{height} zoom {zoom} at {x}: {got} vs {expected}"
+                            );
+                        }
                     }
                 }
             }
@@ -283,28 +335,32 @@ mod tests {
 
     #[test]
     fn the_centre_moves_the_fixed_point() {
-        let motion = Motion { zoom: 1.5, center: (0.25, 0.5), ..Motion::NONE };
-        let moved = motion.apply(&ramp(20, 40, true)).unwrap();
-        // The fixed point is a quarter of the way across the frame: x = 40 * 0.25.
-        let fixed = 10.0;
-        for x in [12i64, 20, 30] {
-            let expected = fixed + (x as f64 - fixed) / 1.5;
-            assert!((moved.double_value(&[0, 0, 10, x]) - expected).abs() < 0.02);
+        // A quarter of the way across the frame: 40 * 0.25 from its left edge, which is pixel
+        // 9.5's centre; Deforum's is 40 * 0.25 in OpenCV's pixel-centre coordinates.
+        for (resample, fixed) in [(Resample::Exact, 9.5), (Resample::Deforum, 10.0)] {
+            let motion = Motion { zoom: 1.5, center: (0.25, 0.5), resample, ..Motion::NONE };
+            let moved = motion.apply(&ramp(20, 40, true)).unwrap();
+            for x in [12i64, 20, 30] {
+                let expected = fixed + (x as f64 - fixed) / 1.5;
+                assert!((moved.double_value(&[0, 0, 10, x]) - expected).abs() < 0.02, "{resample:?}");
+            }
         }
     }
 
     #[test]
     fn pan_shifts_by_whole_pixels_rotation_by_180_flips_and_wrap_tiles() {
         let image = ramp(32, 48, true).f_div_scalar(48.0).unwrap();
-        let panned = Motion { pan: (2.0, 0.0), ..Motion::NONE }.apply(&image).unwrap();
-        // Frames move on 8-bit levels: within half a level.
-        assert!(max_difference(&panned.narrow(3, 2, 46), &image.narrow(3, 0, 46)) < 0.6 / 255.0);
-        let turned = Motion { rotate_degrees: 180.0, ..Motion::NONE }.apply(&image).unwrap();
-        // Half a turn about OpenCV's centre (W/2, H/2): pixel x reads W - x, one off the mirror.
         let inner = |t: &Tensor, shift: i64| t.narrow(3, shift, 47).narrow(2, shift, 31);
-        assert!(max_difference(&inner(&turned, 1), &inner(&image.flip([3]), 0)) < 0.6 / 255.0);
-        let wrapped = Motion { pan: (5.0, -3.0), border: Border::Wrap, ..Motion::NONE }.apply(&image).unwrap();
-        assert!(max_difference(&wrapped, &image.roll([5, -3], [3, 2])) < 0.6 / 255.0);
+        // Exact: the picture itself; as Deforum, its 8-bit levels (within half a level), and half a
+        // turn about OpenCV's centre (W/2, H/2), where pixel x reads W - x, one off the mirror.
+        for (resample, within, off) in [(Resample::Exact, 1e-5, 0), (Resample::Deforum, 0.6 / 255.0, 1)] {
+            let panned = Motion { pan: (2.0, 0.0), resample, ..Motion::NONE }.apply(&image).unwrap();
+            assert!(max_difference(&panned.narrow(3, 2, 46), &image.narrow(3, 0, 46)) < within);
+            let turned = Motion { rotate_degrees: 180.0, resample, ..Motion::NONE }.apply(&image).unwrap();
+            assert!(max_difference(&inner(&turned, off), &inner(&image.flip([3]), 0)) < within, "{resample:?}");
+            let wrapped = Motion { pan: (5.0, -3.0), border: Border::Wrap, resample, ..Motion::NONE };
+            assert!(max_difference(&wrapped.apply(&image).unwrap(), &image.roll([5, -3], [3, 2])) < within);
+        }
     }
 
     #[test]
@@ -340,13 +396,15 @@ mod tests {
         let image = ramp(24, 40, true).f_div_scalar(40.0).unwrap();
         let still = Motion { camera: Some(camera), ..Motion::NONE };
         assert_eq!(max_difference(&still.apply(&image).unwrap(), &image), 0.0);
-        let dolly = Motion { camera: Some(Camera { translate_z: 10.0, ..camera }), ..Motion::NONE };
-        let moved = dolly.apply(&image).unwrap().f_mul_scalar(40.0).unwrap();
-        // Forward by 10/200 of the plane's distance: a zoom in, the middle staying put.
-        let (left, right) = (moved.double_value(&[0, 0, 12, 10]), moved.double_value(&[0, 0, 12, 29]));
-        assert!(left > 10.0 && right < 29.0, "{left} {right}");
-        // Within the 8-bit levels the camera truncates to (Deforum's astype).
-        assert!(((left + right) / 2.0 - 19.5).abs() < 0.2, "{left} {right}");
+        // Forward by 10/200 of the plane's distance: a zoom in, the middle staying put (as Deforum,
+        // within the 8-bit levels the camera truncates to, its astype).
+        for (resample, within) in [(Resample::Exact, 1e-3), (Resample::Deforum, 0.2)] {
+            let dolly = Motion { camera: Some(Camera { translate_z: 10.0, ..camera }), resample, ..Motion::NONE };
+            let moved = dolly.apply(&image).unwrap().f_mul_scalar(40.0).unwrap();
+            let (left, right) = (moved.double_value(&[0, 0, 12, 10]), moved.double_value(&[0, 0, 12, 29]));
+            assert!(left > 10.0 && right < 29.0, "{left} {right}");
+            assert!(((left + right) / 2.0 - 19.5).abs() < within, "{resample:?} {left} {right}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::config::settings::Settings;
 use crate::error::{Error, Result};
 use crate::frame::audio_signals::AudioSignals;
 use crate::frame::camera::{Camera, Padding, Sampling};
-use crate::frame::transform::{Border, Flip, Motion};
+use crate::frame::transform::{Border, Flip, Motion, Resample};
 use serde::Serialize;
 
 /// One frame's values of every setting that may change over a render.
@@ -21,7 +21,7 @@ pub struct FrameValues {
     pub channels: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
-    /// The motion's constant choices (border, flip, 3D camera), the same on every row.
+    /// The motion's constant choices (border, flip, 3D camera, resampling), the same on every row.
     #[serde(skip)]
     pub style: MotionStyle,
 }
@@ -33,6 +33,7 @@ pub struct MotionStyle {
     pub perspective_flip: bool,
     /// Deforum's 3D camera, read how (`None`: the 2D motion).
     pub camera: Option<(Sampling, Padding)>,
+    pub resample: Resample,
 }
 
 impl FrameValues {
@@ -62,6 +63,7 @@ impl FrameValues {
             flip,
             camera,
             border: style.border,
+            resample: style.resample,
         }
     }
 
@@ -112,6 +114,7 @@ impl PlanSpec {
                 border: settings.border(),
                 perspective_flip: settings.perspective_flip(),
                 camera: settings.camera_3d().then_some((settings.camera_sampling(), settings.camera_padding())),
+                resample: settings.resample(),
             },
         };
         PlanSpec { constants, schedules: settings.schedules().clone(), interpolation: settings.interpolation() }
