@@ -1,14 +1,12 @@
 //! Deforum's settings file (the JSON it saves beside every render), read into the settings of a
 //! dream zoom: what means the same in both is taken, every other key is named as ignored.
 //!
-//! | Deforum | dreamreel |
-//! | --- | --- |
-//! | `zoom` | `--zoom`, the schedule as it is |
-//! | `angle` | `--rotate`, as it is (degrees per frame, counter-clockwise in both) |
-//! | `translation_x`, `translation_y` | `--pan`: one schedule of pairs over both schedules' keyframes |
-//! | `fps` | `--fps` |
-//! | `max_frames` | `--frames` |
-//! | `W`, `H` | `--width`, `--height` |
+//! The 2D motion (`zoom`, `angle`, `translation_x`/`_y`, `transform_center_x`/`_y`, `border`, the
+//! perspective flip), the 3D camera of `animation_mode: "3D"` (`translation_z`, `rotation_3d_*`,
+//! `fov_schedule`, `aspect_ratio_schedule`, `sampling_mode`, `padding_mode`; `zoom` and `angle`
+//! then ignored, as Deforum ignores them), `fps`, `max_frames`, `W` and `H` are taken (README:
+//! "Motion as Deforum moves it" has the table), and the file resamples as Deforum
+//! (`Resample::Deforum`).
 //!
 //! Parseq's rendered frames (a JSON with `rendered_frames`) are read too: the per-frame
 //! `zoom_delta`, `angle_delta`, `translation_x_delta` and `translation_y_delta` that Deforum uses,

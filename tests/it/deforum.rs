@@ -272,7 +272,9 @@ fn a_render_from_a_settings_file_is_the_render_of_its_mapped_options() {
         (1..=3).map(|n| std::fs::read(dir.join(name).join(format!("{n:03}.png"))).expect("a frame")).collect()
     };
     let from_file = render("file", &["--deforum-settings", FIXTURE]);
-    let by_hand = render("hand", &["--zoom", "0: (1.0025+0.002*sin(1.25*3.14*t/30))", "--fps", "15"]);
+    // A settings file resamples as Deforum does (`--resample deforum`).
+    let by_hand =
+        render("hand", &["--zoom", "0: (1.0025+0.002*sin(1.25*3.14*t/30))", "--fps", "15", "--resample", "deforum"]);
     let default = render("default", &[]);
     let _ = std::fs::remove_dir_all(&dir);
     // --width replaces the file's W and H together: 48 wide, not 48x512.

@@ -133,7 +133,7 @@ fn luma(path: &Path) -> (Vec<f64>, usize, usize) {
 }
 
 /// `plane` read bilinearly at (x, y), inside the frame.
-fn sample(plane: &[f64], width: usize, x: f64, y: f64) -> f64 {
+fn bilinear_at(plane: &[f64], width: usize, x: f64, y: f64) -> f64 {
     let (x0, y0) = (x.floor(), y.floor());
     let (fx, fy) = (x - x0, y - y0);
     let (i, j) = (x0 as usize, y0 as usize);
@@ -149,8 +149,9 @@ fn solve(mut a: [[f64; 6]; 6], mut b: [f64; 6]) -> [f64; 6] {
         b.swap(col, pivot);
         for row in col + 1..6 {
             let f = a[row][col] / a[col][col];
-            for k in col..6 {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (value, above) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *value -= f * above;
             }
             b[row] -= f * b[col];
         }
@@ -171,7 +172,8 @@ fn fit_affine(first: &[f64], last: &[f64], width: usize, height: usize) -> [f64;
     let inner = |n: usize| (n as f64 * 0.15) as usize..(n as f64 * 0.85) as usize;
     for sigma in [8.0, 4.0, 2.0, 1.0] {
         let reach = (3.0 * sigma) as usize;
-        let (source, target) = (blur(first, width, height, 1, sigma, reach), blur(last, width, height, 1, sigma, reach));
+        let (source, target) =
+            (blur(first, width, height, 1, sigma, reach), blur(last, width, height, 1, sigma, reach));
         for _ in 0..30 {
             let (mut normal, mut rhs) = ([[0.0; 6]; 6], [0.0; 6]);
             for y in inner(height) {
@@ -181,9 +183,9 @@ fn fit_affine(first: &[f64], last: &[f64], width: usize, height: usize) -> [f64;
                     if u < 1.0 || v < 1.0 || u > (width - 2) as f64 || v > (height - 2) as f64 {
                         continue;
                     }
-                    let residual = target[index] - sample(&source, width, u, v);
-                    let gx = sample(&source, width, u + 0.5, v) - sample(&source, width, u - 0.5, v);
-                    let gy = sample(&source, width, u, v + 0.5) - sample(&source, width, u, v - 0.5);
+                    let residual = target[index] - bilinear_at(&source, width, u, v);
+                    let gx = bilinear_at(&source, width, u + 0.5, v) - bilinear_at(&source, width, u - 0.5, v);
+                    let gy = bilinear_at(&source, width, u, v + 0.5) - bilinear_at(&source, width, u, v - 0.5);
                     let jacobian = [gx * x, gx * y, gx, gy * x, gy * y, gy];
                     for i in 0..6 {
                         rhs[i] += jacobian[i] * residual;
