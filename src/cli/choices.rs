@@ -3,7 +3,9 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use dreamreel::config::schedule::Interpolation;
 use dreamreel::engine::ascent::CarrySchedule;
 use dreamreel::engine::fourier::Prior;
+use dreamreel::frame::camera::{Padding, Sampling};
 use dreamreel::frame::color::ColorMode;
+use dreamreel::frame::transform::{Border, Resample};
 use dreamreel::model::kind::ModelKind;
 use dreamreel::model::precision::Precision;
 use dreamreel::video::codec::Codec;
@@ -74,6 +76,62 @@ impl Choice for ColorMode {
             ColorMode::Match => "Match each Lab channel's mean and standard deviation to the image dreamed from",
             ColorMode::Keep => "Keep the dream's lightness only; colours (a, b) come from the image dreamed from",
             ColorMode::Free => "Leave the dream's colours as they come (they drift in long feedback renders)",
+        }
+    }
+}
+
+impl Choice for Border {
+    fn all() -> &'static [Self] {
+        &[Border::Replicate, Border::Wrap]
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Border::Replicate => "replicate",
+            Border::Wrap => "wrap",
+        }
+    }
+}
+
+impl Choice for Resample {
+    fn all() -> &'static [Self] {
+        &[Resample::Exact, Resample::Deforum]
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Resample::Exact => "exact",
+            Resample::Deforum => "deforum",
+        }
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Resample::Exact => "Bilinear at the exact sub-pixel position, float levels, about the true centre",
+            Resample::Deforum => "As Deforum's OpenCV warp on uint8 frames: 1/32-pixel positions, 8-bit levels",
+        }
+    }
+}
+
+impl Choice for Sampling {
+    fn all() -> &'static [Self] {
+        &[Sampling::Bicubic, Sampling::Bilinear, Sampling::Nearest]
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Sampling::Bicubic => "bicubic",
+            Sampling::Bilinear => "bilinear",
+            Sampling::Nearest => "nearest",
+        }
+    }
+}
+
+impl Choice for Padding {
+    fn all() -> &'static [Self] {
+        &[Padding::Border, Padding::Reflection, Padding::Zeros]
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Padding::Border => "border",
+            Padding::Reflection => "reflection",
+            Padding::Zeros => "zeros",
         }
     }
 }

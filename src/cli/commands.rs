@@ -138,11 +138,19 @@ fn still(args: StillArgs) -> Result<(), Error> {
 fn zoom(args: ZoomArgs) -> Result<(), Error> {
     let deforum = args.deforum_settings.as_deref().map(|path| dreamreel::config::deforum::read(path, args.frames));
     let deforum = deforum.transpose()?;
-    if let Some(deforum) = deforum.as_ref().filter(|d| !d.ignored.is_empty() && !args.render.quiet) {
-        eprintln!(
-            "dreamreel: --deforum-settings: ignored (no meaning in a dream zoom): {}",
-            deforum.ignored.join(", ")
-        );
+    if let Some(deforum) = deforum.as_ref().filter(|_| !args.render.quiet) {
+        if deforum.flat_instead_of_depth {
+            eprintln!("dreamreel: --deforum-settings: 3D with depth warping: rendered flat (constant depth)");
+        }
+        let (picture, rest) = deforum.ignored.split_at(deforum.picture_keys);
+        if !picture.is_empty() {
+            eprintln!("dreamreel: --deforum-settings: ignored, changing Deforum's picture: {}", picture.join(", "));
+        }
+        if !rest.is_empty() && args.verbose {
+            eprintln!("dreamreel: --deforum-settings: also ignored: {}", rest.join(", "));
+        } else if !rest.is_empty() {
+            eprintln!("dreamreel: --deforum-settings: {} other keys ignored (--verbose names them)", rest.len());
+        }
     }
     let deforum_frames = deforum.as_ref().and_then(|d| d.frames).filter(|_| args.duration.is_none());
     let request = Request {

@@ -8,7 +8,9 @@ use dreamreel::config::layers::{Layers, Target};
 use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::engine::ascent::CarrySchedule;
+use dreamreel::frame::camera::{Padding, Sampling};
 use dreamreel::frame::color::ColorMode;
+use dreamreel::frame::transform::{Border, Resample};
 #[cfg(feature = "video")]
 use dreamreel::job::render_job::RenderOptions;
 use dreamreel::model::kind::ModelKind;
@@ -209,6 +211,61 @@ option_group! {
         /// Shift per frame in pixels, DX,DY, or a schedule of pairs "0:(0,0), 48:(4,-2)" [default: 0,0]
         #[arg(long, value_name = "DX,DY", allow_hyphen_values = true, help_heading = "Motion")]
         pan: String,
+        /// Fixed point of zoom and rotation across, a fraction of the width (or a schedule) [default: 0.5]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        center_x: dreamreel::config::schedule::Scheduled,
+        /// Fixed point of zoom and rotation down, a fraction of the height (or a schedule) [default: 0.5]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        center_y: dreamreel::config::schedule::Scheduled,
+        /// What a motion brings in at the edges: the edge repeated or the opposite edge [default: replicate]
+        #[arg(long, value_parser = choice::<Border>(), help_heading = "Motion")]
+        border: Border,
+        /// Deforum's perspective flip, turned by --flip-theta/-phi/-gamma through a lens of --flip-fv
+        #[arg(long = "perspective-flip", num_args = 0, default_missing_value = "true", help_heading = "Motion")]
+        perspective_flip: bool,
+        /// Perspective flip about the axis through the screen, degrees (or a schedule) [default: 0]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        flip_theta: dreamreel::config::schedule::Scheduled,
+        /// Perspective flip about the horizontal axis, degrees (or a schedule) [default: 0]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        flip_phi: dreamreel::config::schedule::Scheduled,
+        /// Perspective flip about the vertical axis, degrees (or a schedule) [default: 0]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        flip_gamma: dreamreel::config::schedule::Scheduled,
+        /// Perspective flip's field of view, degrees (or a schedule) [default: 53]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        flip_fv: dreamreel::config::schedule::Scheduled,
+        /// Deforum's 3D camera on a flat scene instead of zoom, rotate and centre: --translate-z,
+        /// --rotate-x/-y/-z, --fov, and --pan as the camera's x and y
+        #[arg(long = "camera-3d", num_args = 0, default_missing_value = "true", help_heading = "Motion")]
+        camera_3d: bool,
+        /// 3D camera forward per frame, Deforum's units (or a schedule) [default: 0]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        translate_z: dreamreel::config::schedule::Scheduled,
+        /// 3D camera turn about x per frame, degrees (or a schedule) [default: 0]
+        #[arg(long, value_name = "DEG|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        rotate_x: dreamreel::config::schedule::Scheduled,
+        /// 3D camera turn about y per frame, degrees (or a schedule) [default: 0]
+        #[arg(long, value_name = "DEG|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        rotate_y: dreamreel::config::schedule::Scheduled,
+        /// 3D camera turn about z per frame, degrees (or a schedule) [default: 0]
+        #[arg(long, value_name = "DEG|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        rotate_z: dreamreel::config::schedule::Scheduled,
+        /// 3D camera field of view, degrees (or a schedule) [default: 70]
+        #[arg(long, value_name = "DEG|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        fov: dreamreel::config::schedule::Scheduled,
+        /// 3D camera aspect ratio (or a schedule) [default: 1]
+        #[arg(long, value_name = "F|SCHEDULE", allow_hyphen_values = true, help_heading = "Motion")]
+        camera_aspect: dreamreel::config::schedule::Scheduled,
+        /// How the 3D camera reads between pixels [default: bicubic]
+        #[arg(long, value_parser = choice::<Sampling>(), help_heading = "Motion")]
+        camera_sampling: Sampling,
+        /// What the 3D camera sees beyond the frame [default: border]
+        #[arg(long, value_parser = choice::<Padding>(), help_heading = "Motion")]
+        camera_padding: Padding,
+        /// How motion reads each moved frame between pixels [default: exact; deforum with --deforum-settings]
+        #[arg(long, value_parser = choice::<Resample>(), help_heading = "Motion")]
+        resample: Resample,
         /// Colours of each dreamed frame: match (Lab mean and spread of what it was dreamed from),
         /// keep (its colours, the dream's lightness) or free (they drift) [default: match]
         #[arg(long, value_parser = choice::<ColorMode>(), help_heading = "Dream")]
@@ -574,6 +631,9 @@ pub struct ZoomArgs {
     /// other keys are named and ignored
     #[arg(long, value_name = "FILE", help_heading = "Motion")]
     pub deforum_settings: Option<PathBuf>,
+    /// With --deforum-settings: name every key it ignores, not only those that change Deforum's picture
+    #[arg(long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub resume: ResumeArgs,
     #[command(flatten)]

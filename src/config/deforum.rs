@@ -1,14 +1,12 @@
 //! Deforum's settings file (the JSON it saves beside every render), read into the settings of a
 //! dream zoom: what means the same in both is taken, every other key is named as ignored.
 //!
-//! | Deforum | dreamreel |
-//! | --- | --- |
-//! | `zoom` | `--zoom`, the schedule as it is |
-//! | `angle` | `--rotate`, as it is (degrees per frame, counter-clockwise in both) |
-//! | `translation_x`, `translation_y` | `--pan`: one schedule of pairs over both schedules' keyframes |
-//! | `fps` | `--fps` |
-//! | `max_frames` | `--frames` |
-//! | `W`, `H` | `--width`, `--height` |
+//! The 2D motion (`zoom`, `angle`, `translation_x`/`_y`, `transform_center_x`/`_y`, `border`, the
+//! perspective flip), the 3D camera of `animation_mode: "3D"` (`translation_z`, `rotation_3d_*`,
+//! `fov_schedule`, `aspect_ratio_schedule`, `sampling_mode`, `padding_mode`; `zoom` and `angle`
+//! then ignored, as Deforum ignores them), `fps`, `max_frames`, `W` and `H` are taken (README:
+//! "Motion as Deforum moves it" has the table), and the file resamples as Deforum
+//! (`Resample::Deforum`).
 //!
 //! Parseq's rendered frames (a JSON with `rendered_frames`) are read too: the per-frame
 //! `zoom_delta`, `angle_delta`, `translation_x_delta` and `translation_y_delta` that Deforum uses,
@@ -20,8 +18,54 @@ use crate::error::{Error, Result};
 use serde_json::Value;
 use std::path::Path;
 
-/// The keys that mean the same in a dream zoom.
-const MAPPED: [&str; 8] = ["zoom", "angle", "translation_x", "translation_y", "fps", "max_frames", "W", "H"];
+/// The keys that mean the same in a dream zoom (in 3D, `zoom` and `angle` are ignored, as Deforum
+/// ignores them).
+const MAPPED: [&str; 28] = [
+    "zoom",
+    "angle",
+    "translation_x",
+    "translation_y",
+    "fps",
+    "max_frames",
+    "W",
+    "H",
+    "transform_center_x",
+    "transform_center_y",
+    "border",
+    "enable_perspective_flip",
+    "perspective_flip_theta",
+    "perspective_flip_phi",
+    "perspective_flip_gamma",
+    "perspective_flip_fv",
+    "animation_mode",
+    "translation_z",
+    "rotation_3d_x",
+    "rotation_3d_y",
+    "rotation_3d_z",
+    "fov_schedule",
+    "aspect_ratio_schedule",
+    "aspect_ratio_use_old_formula",
+    "sampling_mode",
+    "padding_mode",
+    "near_schedule",
+    "far_schedule",
+];
+
+/// Keys that change Deforum's picture beyond its motion: named first when ignored.
+const PICTURE_KEYS: [&str; 12] = [
+    "use_depth_warping",
+    "depth_algorithm",
+    "midas_weight",
+    "prompts",
+    "animation_prompts",
+    "strength_schedule",
+    "noise_schedule",
+    "diffusion_cadence",
+    "cfg_scale_schedule",
+    "color_coherence",
+    "seed_behavior",
+    "init_image",
+];
 
 /// What a Deforum settings file gives a zoom.
 #[derive(Debug, Default)]
@@ -30,8 +74,13 @@ pub struct DeforumSettings {
     pub patch: SettingsPatch,
     /// `max_frames`: the zoom's length.
     pub frames: Option<u64>,
-    /// The keys that mean nothing to a dream zoom (prompts, sampler, 3D motion...), sorted.
+    /// The keys that mean nothing to a dream zoom, those that change Deforum's picture (depth,
+    /// prompts, strength, noise, cadence) first, then the rest sorted.
     pub ignored: Vec<String>,
+    /// How many of `ignored` change the picture (the short note; the rest are for `--verbose`).
+    pub picture_keys: usize,
+    /// The file asks for depth warping: rendered flat, which the run says before the first frame.
+    pub flat_instead_of_depth: bool,
 }
 
 /// Reads the settings file at `path` for a render of `frames` frames (`None`: its `max_frames`).
@@ -76,16 +125,62 @@ pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<
             Some(other) => Err(format!("'{key}' must be a schedule such as \"0: (1.0)\", not {other}")),
         }
     };
+    let flag = |key: &str| keys.get(key).and_then(|v| v.as_bool().or_else(|| v.as_str().map(|s| s == "true")));
+    let text = |key: &str| keys.get(key).and_then(Value::as_str).map(str::to_lowercase);
     let fps = number("fps")?;
     let frames = whole("max_frames")?;
+    let three_d = text("animation_mode").as_deref() == Some("3d");
+    let scheduled =
+        |key: &str| -> std::result::Result<Option<Scheduled>, String> { Ok(schedule(key)?.map(Scheduled::Text)) };
     let mut patch = SettingsPatch {
-        zoom: schedule("zoom")?.map(Scheduled::Text),
-        rotate: schedule("angle")?.map(Scheduled::Text),
+        zoom: if three_d { None } else { scheduled("zoom")? },
+        rotate: if three_d { None } else { scheduled("angle")? },
         fps,
         width: whole("W")?.map(|v| v as u32),
         height: whole("H")?.map(|v| v as u32),
+        center_x: scheduled("transform_center_x")?,
+        center_y: scheduled("transform_center_y")?,
+        flip_theta: scheduled("perspective_flip_theta")?,
+        flip_phi: scheduled("perspective_flip_phi")?,
+        flip_gamma: scheduled("perspective_flip_gamma")?,
+        flip_fv: scheduled("perspective_flip_fv")?,
+        perspective_flip: flag("enable_perspective_flip"),
+        camera_3d: Some(three_d),
+        translate_z: scheduled("translation_z")?,
+        rotate_x: scheduled("rotation_3d_x")?,
+        rotate_y: scheduled("rotation_3d_y")?,
+        rotate_z: scheduled("rotation_3d_z")?,
+        fov: scheduled("fov_schedule")?,
+        camera_aspect: scheduled("aspect_ratio_schedule")?,
         ..SettingsPatch::default()
     };
+    if flag("aspect_ratio_use_old_formula") == Some(true)
+        && let (Some(w), Some(h)) = (patch.width, patch.height)
+    {
+        patch.camera_aspect = Some(Scheduled::Number(f64::from(w) / f64::from(h)));
+    }
+    // A Deforum file moves as Deforum moves it: its uint8 frames' levels and OpenCV's positions.
+    patch.resample = Some(crate::frame::transform::Resample::Deforum);
+    patch.border = match text("border").as_deref() {
+        None | Some("replicate") => None,
+        Some("wrap") => Some(crate::frame::transform::Border::Wrap),
+        Some(other) => return Err(format!("'border' must be replicate or wrap, not '{other}'")),
+    };
+    use crate::frame::camera::{Padding, Sampling};
+    patch.camera_sampling = match text("sampling_mode").as_deref() {
+        None | Some("bicubic") => None,
+        Some("bilinear") => Some(Sampling::Bilinear),
+        Some("nearest") => Some(Sampling::Nearest),
+        Some(other) => return Err(format!("'sampling_mode' must be bicubic, bilinear or nearest, not '{other}'")),
+    };
+    patch.camera_padding = match text("padding_mode").as_deref() {
+        None | Some("border") => None,
+        Some("reflection") => Some(Padding::Reflection),
+        Some("zeros") => Some(Padding::Zeros),
+        Some(other) => return Err(format!("'padding_mode' must be border, reflection or zeros, not '{other}'")),
+    };
+    // Deforum's default is on: a 3D file without the key warps by depth too.
+    let flat_instead_of_depth = three_d && flag("use_depth_warping").unwrap_or(true);
     let (x, y) = (schedule("translation_x")?, schedule("translation_y")?);
     if x.is_some() || y.is_some() {
         let (x, y) = (x.unwrap_or_else(|| "0".into()), y.unwrap_or_else(|| "0".into()));
@@ -95,9 +190,15 @@ pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<
             .map_err(|e| format!("translation_x '{x}' and translation_y '{y}': {e}"))?;
         patch.pan = Some(pan);
     }
-    let mut ignored: Vec<String> = keys.keys().filter(|k| !MAPPED.contains(&k.as_str())).cloned().collect();
-    ignored.sort();
-    Ok(DeforumSettings { patch, frames, ignored })
+    let mut ignored: Vec<String> = keys
+        .keys()
+        .filter(|k| !MAPPED.contains(&k.as_str()) || (three_d && ["zoom", "angle"].contains(&k.as_str())))
+        .cloned()
+        .collect();
+    // The keys that change the picture first (in PICTURE_KEYS' order), then the rest sorted.
+    ignored.sort_by_key(|k| (PICTURE_KEYS.iter().position(|p| p == k).unwrap_or(usize::MAX), k.clone()));
+    let picture_keys = ignored.iter().filter(|k| PICTURE_KEYS.contains(&k.as_str())).count();
+    Ok(DeforumSettings { patch, frames, ignored, picture_keys, flat_instead_of_depth })
 }
 
 /// Parseq's rendered frames (the JSON Deforum reads as its `parseq_manifest`): one value per frame
@@ -165,7 +266,13 @@ fn from_parseq(
     fields.dedup();
     ignored.extend(fields.into_iter().map(|k| format!("rendered_frames.{k}")));
     ignored.sort();
-    Ok(DeforumSettings { patch, frames: Some(by_frame.len() as u64), ignored })
+    Ok(DeforumSettings {
+        patch,
+        frames: Some(by_frame.len() as u64),
+        ignored,
+        picture_keys: 0,
+        flat_instead_of_depth: false,
+    })
 }
 
 /// One schedule of `DX, DY` pairs for two schedules of one number: a keyframe wherever either has
@@ -274,7 +381,8 @@ mod tests {
         assert_eq!(settings.patch.zoom, Some(Scheduled::Text("0: (1.0025+0.002*sin(1.25*3.14*t/30))".into())));
         assert_eq!(settings.patch.rotate, Some(Scheduled::Text("0: (0)".into())));
         assert_eq!(settings.patch.pan.as_deref(), Some("0,0"));
-        assert_eq!(settings.ignored, vec!["animation_mode", "prompts", "sampler"]);
+        assert_eq!(settings.ignored, vec!["prompts", "sampler"]);
+        assert_eq!(settings.picture_keys, 1);
     }
 
     #[test]

@@ -36,12 +36,23 @@ pub struct Target<'a> {
 
 impl Layers {
     /// Layers the settings for `target` and checks them: a preset's keys that would do nothing
-    /// are left out, a size given here replaces the Deforum file's whole, a picture keeps its shape.
+    /// are left out, a size given here replaces the Deforum file's (one side keeps the file's
+    /// aspect), a picture keeps its shape.
     pub fn resolve(self, target: Target) -> Result<Settings> {
-        let Layers { preset, mut deforum, given } = self;
+        let Layers { preset, mut deforum, mut given } = self;
         let mut preset = preset.acting_on(target.still, target.encodes);
         if given.width.is_some() || given.height.is_some() {
-            // W and H are one frame shape: a size given here replaces both, never half of it.
+            // W and H are one frame shape: one side given here scales the file's, keeping its aspect.
+            if let (Some(w), Some(h)) = (deforum.width, deforum.height) {
+                let other = |side: u32, from: u32, to: u32| {
+                    ((f64::from(side) * f64::from(to) / f64::from(from)).round() as u32).max(1)
+                };
+                match (given.width, given.height) {
+                    (Some(width), None) if target.picture.is_none() => given.height = Some(other(width, w, h)),
+                    (None, Some(height)) => given.width = Some(other(height, h, w)),
+                    _ => {}
+                }
+            }
             (deforum.width, deforum.height) = (None, None);
         }
         if let Some(picture) = target.picture {
@@ -105,9 +116,9 @@ mod tests {
         let zoom = Target { still: false, encodes: true, picture: None };
         let settings = Layers { preset, ..Layers::default() }.resolve(zoom).unwrap();
         assert_eq!(settings.crf(), Some(30));
-        let deforum = SettingsPatch { width: Some(64), height: Some(48), ..Default::default() };
-        let given = SettingsPatch { width: Some(32), ..Default::default() };
+        let deforum = SettingsPatch { width: Some(128), height: Some(96), ..Default::default() };
+        let given = SettingsPatch { width: Some(64), ..Default::default() };
         let settings = Layers { deforum, given, ..Layers::default() }.resolve(zoom).unwrap();
-        assert_eq!((settings.width(), settings.height()), (Some(32), None));
+        assert_eq!((settings.width(), settings.height()), (Some(64), Some(48)));
     }
 }

@@ -244,6 +244,30 @@ macro_rules! per_frame_numbers {
                 let message = format!("the schedule gives {},{}, beyond 10000 pixels a frame", n[0], n[1]);
                 within(n[0], -10_000.0, 10_000.0, message.clone()).and(within(n[1], -10_000.0, 10_000.0, message))
             };
+            /// The fixed point of zoom and rotation across, a fraction of the width (`--center-x`).
+            CenterX center_x: Plain = "center-x", |n| within(n[0], -10.0, 10.0, format!("{} must be within ±10 frame widths", n[0]));
+            /// The fixed point down, a fraction of the height (`--center-y`).
+            CenterY center_y: Plain = "center-y", |n| within(n[0], -10.0, 10.0, format!("{} must be within ±10 frame heights", n[0]));
+            /// The perspective flip's turn about the axis through the screen, degrees (`--flip-theta`).
+            FlipTheta flip_theta: Plain = "flip-theta", |n| within(n[0], -360.0, 360.0, format!("{} must be within ±360 degrees", n[0]));
+            /// The flip's turn about the horizontal axis, degrees (`--flip-phi`).
+            FlipPhi flip_phi: Plain = "flip-phi", |n| within(n[0], -360.0, 360.0, format!("{} must be within ±360 degrees", n[0]));
+            /// The flip's turn about the vertical axis, degrees (`--flip-gamma`).
+            FlipGamma flip_gamma: Plain = "flip-gamma", |n| within(n[0], -360.0, 360.0, format!("{} must be within ±360 degrees", n[0]));
+            /// The flip's field of view, degrees (`--flip-fv`).
+            FlipFv flip_fv: Plain = "flip-fv", |n| within(n[0], 1.0, 179.0, format!("{} must be between 1 and 179 degrees", n[0]));
+            /// The 3D camera's move forward per frame, Deforum's units (`--translate-z`).
+            TranslateZ translate_z: Plain = "translate-z", |n| within(n[0], -10_000.0, 10_000.0, format!("{} is beyond ±10000", n[0]));
+            /// The 3D camera's turn about x per frame, degrees (`--rotate-x`).
+            RotateX rotate_x: Plain = "rotate-x", |n| within(n[0], -180.0, 180.0, format!("{} must be within ±180 degrees", n[0]));
+            /// The 3D camera's turn about y per frame, degrees (`--rotate-y`).
+            RotateY rotate_y: Plain = "rotate-y", |n| within(n[0], -180.0, 180.0, format!("{} must be within ±180 degrees", n[0]));
+            /// The 3D camera's turn about z per frame, degrees (`--rotate-z`).
+            RotateZ rotate_z: Plain = "rotate-z", |n| within(n[0], -180.0, 180.0, format!("{} must be within ±180 degrees", n[0]));
+            /// The 3D camera's field of view, degrees (`--fov`).
+            Fov fov: Plain = "fov", |n| within(n[0], 1.0, 179.0, format!("{} must be between 1 and 179 degrees", n[0]));
+            /// The 3D camera's aspect ratio (`--camera-aspect`).
+            CameraAspect camera_aspect: Plain = "camera-aspect", |n| within(n[0], 0.01, 100.0, format!("{} must be between 0.01 and 100", n[0]));
             /// The new frame's share of footage's blend (`--blend`).
             Blend blend: Plain = "blend", |n| within(n[0], 0.0, 1.0, format!("{} must be between 0 and 1", n[0]));
             /// The ascent's step (`--step`).

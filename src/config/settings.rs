@@ -8,7 +8,9 @@ use crate::config::schedule::{Interpolation, Schedule, Scheduled, Schedules, set
 use crate::engine::ascent::CarrySchedule;
 use crate::engine::fourier::Prior;
 use crate::error::{Error, Result, mention};
+use crate::frame::camera::{Padding, Sampling};
 use crate::frame::color::ColorMode;
+use crate::frame::transform::{Border, Resample};
 use crate::model::kind::ModelKind;
 use crate::model::precision::Precision;
 use crate::video::codec::Codec;
@@ -79,6 +81,28 @@ pub struct SettingsPatch {
     pub zoom: Option<Scheduled>,
     pub rotate: Option<Scheduled>,
     pub pan: Option<String>,
+    pub center_x: Option<Scheduled>,
+    pub center_y: Option<Scheduled>,
+    pub flip_theta: Option<Scheduled>,
+    pub flip_phi: Option<Scheduled>,
+    pub flip_gamma: Option<Scheduled>,
+    pub flip_fv: Option<Scheduled>,
+    pub translate_z: Option<Scheduled>,
+    pub rotate_x: Option<Scheduled>,
+    pub rotate_y: Option<Scheduled>,
+    pub rotate_z: Option<Scheduled>,
+    pub fov: Option<Scheduled>,
+    pub camera_aspect: Option<Scheduled>,
+    /// What lies beyond the edges a 2D motion brings in.
+    pub border: Option<Border>,
+    /// Deforum's perspective flip on (`flip-*`).
+    pub perspective_flip: Option<bool>,
+    /// Deforum's 3D camera instead of the 2D motion (zoom, rotate and centre are then unused).
+    pub camera_3d: Option<bool>,
+    pub camera_sampling: Option<Sampling>,
+    pub camera_padding: Option<Padding>,
+    /// How the motion reads between pixels: exactly, or as Deforum's uint8 frames.
+    pub resample: Option<Resample>,
     pub blend: Option<Scheduled>,
     pub flow: Option<bool>,
     pub scene_threshold: Option<f64>,
@@ -155,6 +179,24 @@ pub struct Settings {
     zoom: Option<f64>,
     rotate: f64,
     pan: (f64, f64),
+    center_x: f64,
+    center_y: f64,
+    flip_theta: f64,
+    flip_phi: f64,
+    flip_gamma: f64,
+    flip_fv: f64,
+    translate_z: f64,
+    rotate_x: f64,
+    rotate_y: f64,
+    rotate_z: f64,
+    fov: f64,
+    camera_aspect: f64,
+    border: Border,
+    perspective_flip: bool,
+    camera_3d: bool,
+    camera_sampling: Sampling,
+    camera_padding: Padding,
+    resample: Resample,
     blend: f64,
     flow: bool,
     scene_threshold: f64,
@@ -215,6 +257,12 @@ read_settings!(
     width: Option<u32>,
     height: Option<u32>,
     zoom: Option<f64>,
+    border: Border,
+    perspective_flip: bool,
+    camera_3d: bool,
+    camera_sampling: Sampling,
+    camera_padding: Padding,
+    resample: Resample,
     blur: Option<f64>,
     flow: bool,
     scene_threshold: f64,
@@ -280,6 +328,24 @@ impl Default for Settings {
             zoom: None,
             rotate: 0.0,
             pan: (0.0, 0.0),
+            center_x: 0.5,
+            center_y: 0.5,
+            flip_theta: 0.0,
+            flip_phi: 0.0,
+            flip_gamma: 0.0,
+            flip_fv: 53.0,
+            translate_z: 0.0,
+            rotate_x: 0.0,
+            rotate_y: 0.0,
+            rotate_z: 0.0,
+            fov: 70.0,
+            camera_aspect: 1.0,
+            border: Border::Replicate,
+            perspective_flip: false,
+            camera_3d: false,
+            camera_sampling: Sampling::Bicubic,
+            camera_padding: Padding::Border,
+            resample: Resample::Exact,
             blend: 0.5,
             flow: true,
             scene_threshold: 0.2,
@@ -356,7 +422,13 @@ impl Settings {
                 learning_rate,
                 decay,
                 transforms,
-                mask_invert
+                mask_invert,
+                border,
+                perspective_flip,
+                camera_3d,
+                camera_sampling,
+                camera_padding,
+                resample
             );
             macro_rules! take_optional {
                 ($($field:ident),*) => { $( if p.$field.is_some() { s.$field = p.$field.clone(); } )* };

@@ -1,9 +1,11 @@
 //! Pictures and what happens between them: stills in and out and pixels to tensors
-//! ([`image_io`]), zoom, rotation, pan, blend and noise ([`transform`]), colours tied to the
+//! ([`image_io`]), zoom, rotation, pan, perspective flip, blend and noise ([`transform`]),
+//! Deforum's 3D camera on a flat scene ([`camera`]), colours tied to the
 //! source ([`color`]), optical flow ([`flow`]), carrying the dream along it ([`footage`]); the
 //! [`rgb::Frame`] that travels between stages; where to dream ([`mask`]); a soundtrack's signals
 //! ([`audio_signals`]) and its onsets as librosa finds them ([`onsets`]).
 pub mod audio_signals;
+pub mod camera;
 pub mod color;
 #[cfg(feature = "video")]
 pub mod flow;

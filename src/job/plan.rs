@@ -7,7 +7,8 @@ use crate::config::settings::Settings;
 use crate::engine::ascent::CarrySchedule;
 use crate::error::{Error, Result};
 use crate::frame::audio_signals::AudioSignals;
-use crate::frame::transform::Motion;
+use crate::frame::camera::{Camera, Padding, Sampling};
+use crate::frame::transform::{Border, Flip, Motion, Resample};
 use serde::Serialize;
 
 /// One frame's values of every setting that may change over a render.
@@ -21,13 +22,50 @@ pub struct FrameValues {
     pub channels: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
+    /// The motion's constant choices (border, flip, 3D camera, resampling), the same on every row.
+    #[serde(skip)]
+    pub style: MotionStyle,
+}
+
+/// What of the motion does not change from frame to frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MotionStyle {
+    pub border: Border,
+    pub perspective_flip: bool,
+    /// Deforum's 3D camera, read how (`None`: the 2D motion).
+    pub camera: Option<(Sampling, Padding)>,
+    pub resample: Resample,
 }
 
 impl FrameValues {
     /// The motion from the previous frame to this one.
     pub fn motion(&self) -> Motion {
         let numbers = &self.numbers;
-        Motion { zoom: numbers.zoom, rotate_degrees: numbers.rotate, pan: numbers.pan }
+        let style = &self.style;
+        let flip = style.perspective_flip.then_some(Flip {
+            theta: numbers.flip_theta,
+            phi: numbers.flip_phi,
+            gamma: numbers.flip_gamma,
+            fv: numbers.flip_fv,
+        });
+        let camera = style.camera.map(|(sampling, padding)| Camera {
+            translate_z: numbers.translate_z,
+            rotate_degrees: [numbers.rotate_x, numbers.rotate_y, numbers.rotate_z],
+            fov: numbers.fov,
+            aspect: numbers.camera_aspect,
+            sampling,
+            padding,
+        });
+        Motion {
+            zoom: numbers.zoom,
+            rotate_degrees: numbers.rotate,
+            pan: numbers.pan,
+            center: (numbers.center_x, numbers.center_y),
+            flip,
+            camera,
+            border: style.border,
+            resample: style.resample,
+        }
     }
 
     /// What decides the frame's objective: its layers, channels and class.
@@ -73,6 +111,12 @@ impl PlanSpec {
             layers: settings.layers(),
             channels: settings.channels(),
             class: settings.class(),
+            style: MotionStyle {
+                border: settings.border(),
+                perspective_flip: settings.perspective_flip(),
+                camera: settings.camera_3d().then_some((settings.camera_sampling(), settings.camera_padding())),
+                resample: settings.resample(),
+            },
         };
         PlanSpec { constants, schedules: settings.schedules().clone(), interpolation: settings.interpolation() }
     }

@@ -176,8 +176,19 @@ fn every_schedule_deforum_accepts_gives_deforums_values() {
 
 #[test]
 fn deforum_settings_give_the_zoom_its_motion_length_and_rate() {
-    let output =
-        run_binary(&["plan", "zoom", "noise", "-o", "x.mp4", "--width", "64", "--deforum-settings", FIXTURE, "--json"]);
+    let output = run_binary(&[
+        "plan",
+        "zoom",
+        "noise",
+        "-o",
+        "x.mp4",
+        "--width",
+        "64",
+        "--deforum-settings",
+        FIXTURE,
+        "--json",
+        "--verbose",
+    ]);
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stderr}");
     assert_eq!(numbers(&stdout, "fps"), vec![vec![15.0]]);
@@ -190,12 +201,16 @@ fn deforum_settings_give_the_zoom_its_motion_length_and_rate() {
         assert!((row[0] - deforum).abs() < 1e-12, "frame {t}: {} against {deforum}", row[0]);
     }
     assert!(numbers(&stdout, "pan").iter().all(|pan| pan == &[0.0, 0.0]));
-    // Each key that means nothing to a dream zoom is named, once; the mapped ones are not.
-    let ignored = stderr.lines().find(|l| l.contains("--deforum-settings: ignored")).expect("the ignored keys");
-    for key in ["prompts", "strength_schedule", "seed_schedule", "translation_z", "sampler"] {
+    // Each key that means nothing to a dream zoom is named, once: those that change Deforum's
+    // picture first, the rest under --verbose; the mapped ones are not.
+    let picture = stderr.lines().find(|l| l.contains("ignored, changing Deforum's picture")).expect("picture keys");
+    let rest = stderr.lines().find(|l| l.contains("also ignored")).expect("the rest under --verbose");
+    let ignored = format!("{picture} {rest}");
+    for key in ["prompts", "strength_schedule", "seed_schedule", "sampler"] {
         assert_eq!(ignored.split([' ', ',']).filter(|k| *k == key).count(), 1, "{key} in {ignored}");
     }
-    for key in ["zoom", "angle", "translation_x", "translation_y", "fps", "max_frames", "W", "H"] {
+    assert!(picture.contains("strength_schedule") && !picture.contains("sampler"), "{picture}");
+    for key in ["zoom", "angle", "translation_x", "translation_y", "translation_z", "fps", "max_frames", "W", "H"] {
         assert!(!ignored.split([' ', ',']).any(|k| k == key), "{key} in {ignored}");
     }
 }
@@ -257,7 +272,9 @@ fn a_render_from_a_settings_file_is_the_render_of_its_mapped_options() {
         (1..=3).map(|n| std::fs::read(dir.join(name).join(format!("{n:03}.png"))).expect("a frame")).collect()
     };
     let from_file = render("file", &["--deforum-settings", FIXTURE]);
-    let by_hand = render("hand", &["--zoom", "0: (1.0025+0.002*sin(1.25*3.14*t/30))", "--fps", "15"]);
+    // A settings file resamples as Deforum does (`--resample deforum`).
+    let by_hand =
+        render("hand", &["--zoom", "0: (1.0025+0.002*sin(1.25*3.14*t/30))", "--fps", "15", "--resample", "deforum"]);
     let default = render("default", &[]);
     let _ = std::fs::remove_dir_all(&dir);
     // --width replaces the file's W and H together: 48 wide, not 48x512.

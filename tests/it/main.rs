@@ -18,6 +18,7 @@ mod fuzz;
 mod golden;
 mod googlenet;
 mod masks;
+mod motion;
 mod new_user;
 mod new_user_round3;
 mod new_user_three;

@@ -112,7 +112,8 @@ fn zooms_and_footage_keep_what_the_mask_keeps() {
         let floats: Vec<f32> = image.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
         tch::Tensor::from_slice(&floats).view([height as i64, width as i64, 3]).permute([2, 0, 1]).unsqueeze(0)
     };
-    let zoomed = dreamreel::frame::transform::zoom_by_crop(&tensor(&first), 1.05).unwrap();
+    use dreamreel::frame::transform::Motion;
+    let zoomed = Motion { zoom: 1.05, ..Motion::NONE }.apply(&tensor(&first)).unwrap();
     let zoomed: Vec<u8> = Vec::<f32>::try_from(zoomed.squeeze_dim(0).permute([1, 2, 0]).contiguous().flatten(0, -1))
         .unwrap()
         .iter()
