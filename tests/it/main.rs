@@ -16,6 +16,7 @@ mod flow;
 mod footage_inputs;
 mod fuzz;
 mod googlenet;
+mod interrupts;
 mod masks;
 mod new_user;
 mod new_user_three;
