@@ -560,7 +560,8 @@ impl<'a> Unpickler<'a> {
                         b'r' => self.uint(4)?,
                         _ => self.memo.len(),
                     };
-                    self.charge_copies(measure(self.top()?).1)?;
+                    let values = measure(self.top()?).1;
+                    self.charge_copies(values)?;
                     let v = self.top()?.clone();
                     self.memo.insert(idx, v);
                     continue;

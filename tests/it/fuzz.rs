@@ -331,7 +331,7 @@ fn schedules_too_deep_or_too_long_are_refused_in_one_line() {
     let deep = format!("0:({}1.01{})", "(".repeat(20_000), ")".repeat(20_000));
     std::fs::write(&deforum, serde_json::json!({ "zoom": deep, "max_frames": 2 }).to_string()).unwrap();
     crate::common::refused(
-        &["plan", "zoom", "noise", "-o", "/nonexistent/z.mp4", "--deforum", deforum.to_str().unwrap()],
+        &["plan", "zoom", "noise", "-o", "/nonexistent/z.mp4", "--deforum-settings", deforum.to_str().unwrap()],
         "nests too deep here",
     );
 }
