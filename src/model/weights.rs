@@ -808,15 +808,43 @@ mod tests {
         use proptest::prelude::*;
         use proptest::test_runner::{Config, TestRunner};
         let scale = std::env::var("DREAMREEL_FUZZ_CASES").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
-        let mut runner = TestRunner::new(Config { cases: 512 * scale.max(1), failure_persistence: None, ..Config::default() });
+        let mut runner =
+            TestRunner::new(Config { cases: 512 * scale.max(1), failure_persistence: None, ..Config::default() });
         const SNIPPETS: [&[u8]; 28] = [
-            b"}", b")", b"]", b"(", b"t", b"\x85", b"\x86", b"\x87", b"K\x01", b"M\x02\x00", b"J\xff\xff\xff\xff",
-            b"\x8a\x01\x05", b"X\x01\x00\x00\x00a", b"\x8c\x07storage", b"q\x00", b"q\x01", b"h\x00", b"h\x01",
-            b"\x94", b"s", b"a", b"e", b"u", b"R", b"b", b"N", b"Q",
+            b"}",
+            b")",
+            b"]",
+            b"(",
+            b"t",
+            b"\x85",
+            b"\x86",
+            b"\x87",
+            b"K\x01",
+            b"M\x02\x00",
+            b"J\xff\xff\xff\xff",
+            b"\x8a\x01\x05",
+            b"X\x01\x00\x00\x00a",
+            b"\x8c\x07storage",
+            b"q\x00",
+            b"q\x01",
+            b"h\x00",
+            b"h\x01",
+            b"\x94",
+            b"s",
+            b"a",
+            b"e",
+            b"u",
+            b"R",
+            b"b",
+            b"N",
+            b"Q",
             b"ctorch._utils\n_rebuild_tensor_v2\n",
         ];
         let program = proptest::collection::vec(0..SNIPPETS.len() + 2, 0..120);
-        let damage = (proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..16), any::<Option<prop::sample::Index>>());
+        let damage = (
+            proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..16),
+            any::<Option<prop::sample::Index>>(),
+        );
         let case = (0..4u8, program, damage);
         let (read, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
         runner

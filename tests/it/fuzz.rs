@@ -10,7 +10,11 @@ use std::path::Path;
 /// A runner of `cases` cases, times `DREAMREEL_FUZZ_CASES` when a longer run sets it.
 fn runner(cases: u32) -> TestRunner {
     let scale = std::env::var("DREAMREEL_FUZZ_CASES").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
-    TestRunner::new(Config { cases: cases.saturating_mul(scale.max(1)), failure_persistence: None, ..Config::default() })
+    TestRunner::new(Config {
+        cases: cases.saturating_mul(scale.max(1)),
+        failure_persistence: None,
+        ..Config::default()
+    })
 }
 
 /// A TOML value of any type, including the awkward ones: negative, huge, non-finite, multi-line strings.
@@ -231,7 +235,8 @@ fn expression() -> impl Strategy<Value = String> {
             &["+", "-", "*", "/", "%", "**", "^", "<", "<=", "==", "!=", "&&", "||", "&", "|", ""][..],
         );
         let call = proptest::sample::select(
-            &["sin", "cos", "abs", "log", "sqrt", "where", "min", "max", "clamp", "smoothstep", "arctan2", "fmod", "x"][..],
+            &["sin", "cos", "abs", "log", "sqrt", "where", "min", "max", "clamp", "smoothstep", "arctan2", "fmod", "x"]
+                [..],
         );
         prop_oneof![
             (inner.clone(), op, inner.clone()).prop_map(|(a, op, b)| format!("{a}{op}{b}")),
@@ -324,7 +329,7 @@ fn schedules_too_deep_or_too_long_are_refused_in_one_line() {
     let long = format!("0:(1{})", "+t".repeat(20_000));
     crate::common::refused(
         &["plan", "zoom", "noise", "-o", "/nonexistent/z.mp4", "--frames", "2", "--zoom", &long],
-        "--zoom: at character 260: the expression nests too deep here",
+        "the expression nests too deep here: more than 256 brackets, signs or terms in a row",
     );
     let dir = tempfile::tempdir().unwrap();
     let deforum = dir.path().join("deforum.json");

@@ -331,7 +331,8 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
     let signalled = child.try_wait().unwrap().is_none();
     if signalled {
         // To the render itself: a background child of a non-interactive shell may ignore SIGINT.
-        let status = Command::new("kill").args([&format!("-{}", point.signal.name()), &child.id().to_string()]).status();
+        let status =
+            Command::new("kill").args([&format!("-{}", point.signal.name()), &child.id().to_string()]).status();
         assert!(status.unwrap().success());
     }
     let (status, stderr) = crate::common::finish(child);
@@ -360,7 +361,11 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
     if let Some(finished_output) = &finished_before {
         let now = contents(&output);
         if now.len() < finished_output.len() {
-            violated(format!("the finished output was replaced by {} of its {} bytes of frames", now.len(), finished_output.len()));
+            violated(format!(
+                "the finished output was replaced by {} of its {} bytes of frames",
+                now.len(),
+                finished_output.len()
+            ));
         }
     }
     if point.mode == Mode::Join && !finished {
@@ -399,7 +404,11 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
         // Part 2 (already rendered), then the join: the film must be whole.
         let out = part_command(inputs, &folder, "--join").output().unwrap();
         if !out.status.success() {
-            violated(format!("part 2 and the join exited {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr).trim()));
+            violated(format!(
+                "part 2 and the join exited {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         } else if contents(&output) != inputs.references[&Mode::Join] {
             violated(format!("the joined film ({} frames) is not the one-process render", frames_of(&output)));
         }
