@@ -111,7 +111,7 @@ fn usage_error(error: clap::Error) -> ExitCode {
 fn still(args: StillArgs) -> Result<(), Error> {
     let request = Request {
         options: RenderOptions { overwrite: args.render.overwrite, ..Default::default() },
-        ..Request::new(Mode::Still, &args.input, &args.output, args.settings()?)
+        ..Request::new(Mode::Still, &args.input, &args.output, args.layers()?)
     };
     let job = RenderJob::new(request)?;
     let mut progress = Bar::new(args.render.quiet);
@@ -149,7 +149,7 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
         frames: args.frames.or(deforum_frames),
         duration: args.duration,
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Zoom, &args.input, &args.output, args.resume.apply(args.settings(deforum.as_ref())?))
+        ..Request::new(Mode::Zoom, &args.input, &args.output, args.layers(deforum.as_ref())?)
     };
     let job = RenderJob::new(request)?;
     if args.plan.wanted() {
@@ -160,9 +160,6 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
 
 #[cfg(feature = "video")]
 fn video(args: VideoArgs) -> Result<(), Error> {
-    if args.fps.fps.is_some() && args.input.is_file() {
-        return Err(dreamreel::job::fps_of_a_file(&args.input).into());
-    }
     let part = args.film.part.as_deref().map(dreamreel::job::render_job::Part::parse).transpose()?;
     let request = Request {
         frames: args.frames,
@@ -172,7 +169,7 @@ fn video(args: VideoArgs) -> Result<(), Error> {
         part,
         split_inside_shots: args.film.split_inside_shots,
         options: args.resume.options(args.render.overwrite),
-        ..Request::new(Mode::Video, &args.input, &args.output, args.resume.apply(args.settings()?))
+        ..Request::new(Mode::Video, &args.input, &args.output, args.layers()?)
     };
     let job = RenderJob::new(request)?;
     if let Some(count) = args.film.parts {
@@ -267,7 +264,7 @@ fn report_video(output: &str, report: Result<VideoReport, Error>, quiet: bool) -
 fn compare(args: CompareArgs) -> Result<(), Error> {
     let threshold = args.scene_threshold;
     if !(threshold.is_finite() && (0.0..=1.0).contains(&threshold)) {
-        return Err(Error::setting("--scene-threshold", format!("{threshold} must be between 0 and 1")));
+        return Err(Error::setting("scene-threshold", format!("{threshold} must be between 0 and 1")));
     }
     if !(args.start.is_finite() && args.start >= 0.0) {
         return Err(Error::setting("start", format!("{} must be zero or more seconds", args.start)));
@@ -292,17 +289,10 @@ fn cancel_on_ctrl_c() -> &'static AtomicBool {
 
 fn bench(args: BenchArgs) -> Result<(), Error> {
     let settings = args.settings()?;
-    if let (Some(input), Some(height)) = (&args.input, settings.height) {
-        let message = format!(
-            "{height} does nothing to '{}': a picture keeps its shape, give --width only (or no --input for any shape)",
-            input.display()
-        );
-        return Err(Error::setting("height", message));
-    }
     let options = BenchOptions::new(&settings, args.input, args.frames);
     let report = run_bench(&options)?;
     let text = if args.json {
-        serde_json::to_string(&report).map_err(|e| Error::setting("--json", e.to_string()))? + "\n"
+        serde_json::to_string(&report).map_err(|e| Error::setting("json", e.to_string()))? + "\n"
     } else {
         let mib = |bytes: Option<u64>| bytes.map_or("unknown".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
         let peak = mib(report.peak_rss_bytes);
@@ -381,7 +371,7 @@ fn classify(args: ClassifyArgs) -> Result<(), Error> {
     let tensor = dreamreel::frame::image_io::image_to_tensor(&image, network.device())?;
     let predictions = dreamreel::model::classify::classify(&network, &tensor, args.top as usize)?;
     let text = if args.json {
-        serde_json::to_string_pretty(&predictions).map_err(|e| Error::setting("--json", e.to_string()))? + "\n"
+        serde_json::to_string_pretty(&predictions).map_err(|e| Error::setting("json", e.to_string()))? + "\n"
     } else {
         predictions.iter().map(|p| format!("{:>6.2}%  {:>3}  {}\n", 100.0 * p.probability, p.index, p.name)).collect()
     };

@@ -1,13 +1,11 @@
 //! The library's errors worded for the command line: the library names a setting by its key (as
-//! a preset or manifest writes it); here it becomes the option that sets it, `--key`.
+//! a preset or manifest writes it), the one at fault and any its message mentions; here each
+//! becomes the option that sets it, `--key`.
 use dreamreel::Error;
 
 /// The error as one line for the terminal.
 pub fn worded(error: &Error) -> String {
-    match error {
-        Error::Setting { key, message } => format!("{}: {message}", option(key)),
-        other => other.to_string(),
-    }
+    error.worded(&option)
 }
 
 /// `--key` for a setting's key; a name that is no option (a manifest's `job`, the `mode`, an
@@ -33,5 +31,7 @@ mod tests {
         );
         assert_eq!(worded(&Error::setting("IMAGE", "name an image")), "IMAGE: name an image");
         assert_eq!(worded(&Error::internal("x")), "internal error (this is a bug in dreamreel, please report it): x");
+        let mentions = format!("give {} only", dreamreel::error::mention("width"));
+        assert_eq!(worded(&Error::setting("height", mentions)), "--height: give --width only");
     }
 }

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use dreamreel::Error;
 #[cfg(feature = "video")]
 use dreamreel::config::deforum::DeforumSettings;
+use dreamreel::config::layers::{Layers, Target};
 use dreamreel::config::presets;
 use dreamreel::config::settings::{Settings, SettingsPatch};
 use dreamreel::frame::color::ColorMode;
@@ -234,10 +235,15 @@ option_group! {
 
 /// `--crf`: a whole number within what some codec takes (each codec's own range is checked with the settings).
 fn parse_crf(text: &str) -> Result<u32, String> {
+    let range = Codec::any_crf_range();
+    let each: Vec<String> = Codec::ALL
+        .iter()
+        .map(|codec| format!("{}-{} for {codec}", codec.crf_range().start(), codec.crf_range().end()))
+        .collect();
     match text.trim().parse::<i64>() {
-        Ok(crf) if (0..=63).contains(&crf) => Ok(crf as u32),
-        Ok(_) => Err("must be between 0 and 63 (0 to 51 for h264 and h265)".into()),
-        Err(_) => Err("must be a whole number between 0 and 63".into()),
+        Ok(crf) if crf >= 0 && range.contains(&(crf as u32)) => Ok(crf as u32),
+        Ok(_) => Err(format!("must be between {} and {} ({})", range.start(), range.end(), each.join(", "))),
+        Err(_) => Err(format!("must be a whole number between {} and {}", range.start(), range.end())),
     }
 }
 
@@ -386,10 +392,16 @@ pub struct BenchArgs {
 }
 
 impl BenchArgs {
-    /// Defaults < preset < command line, checked.
+    /// Defaults < preset < command line, checked: zoomed frames of `--input`, a picture that
+    /// keeps its shape, or of noise.
     pub fn settings(&self) -> Result<Settings, Error> {
-        let patch = patch_of(&[&self.dream, &self.width, &self.height, &self.machine]);
-        presets::resolve(self.preset.as_deref(), Path::new(""), &patch)
+        let preset = self.preset.as_deref().map(|spec| presets::find(spec, Path::new(""))).transpose()?;
+        let layers = Layers {
+            preset: preset.map(|p| p.patch).unwrap_or_default(),
+            given: patch_of(&[&self.dream, &self.width, &self.height, &self.machine]),
+            ..Layers::default()
+        };
+        layers.resolve(Target { still: false, encodes: true, picture: self.input.as_deref() })
     }
 }
 
@@ -503,21 +515,21 @@ pub struct ResumeArgs {
     /// Discard the checkpoint an earlier render left beside the output and start from frame 1
     #[arg(long, conflicts_with = "resume", help_heading = "Output")]
     pub restart: bool,
-    /// Frames between checkpoints: what a crash can lose at most
-    #[arg(long, value_name = "N", help_heading = "Output")]
-    pub checkpoint_every: Option<u64>,
+    #[command(flatten)]
+    pub checkpoint: CheckpointOption,
+}
+
+option_group! {
+    /// How often a video render keeps its progress.
+    CheckpointOption {
+        /// Frames between checkpoints: what a crash can lose at most [default: 24]
+        #[arg(long, value_name = "N", help_heading = "Output")]
+        checkpoint_every: u64,
+    }
 }
 
 #[cfg(feature = "video")]
 impl ResumeArgs {
-    /// `--checkpoint-every` over the preset's or manifest's.
-    pub fn apply(&self, mut settings: Settings) -> Settings {
-        if let Some(frames) = self.checkpoint_every {
-            settings.checkpoint_every = frames;
-        }
-        settings
-    }
-
     /// The render's options; `overwrite` is `-y`, which belongs to the output's arguments.
     pub fn options(&self, overwrite: bool) -> RenderOptions {
         RenderOptions { resume: self.resume, restart: self.restart, overwrite, ..RenderOptions::default() }
@@ -572,9 +584,9 @@ pub struct ZoomArgs {
 
 #[cfg(feature = "video")]
 impl ZoomArgs {
-    /// Defaults < preset < the Deforum settings file < the options given, checked.
-    pub fn settings(&self, deforum: Option<&DeforumSettings>) -> Result<Settings, Error> {
-        let groups: [&dyn OptionGroup; 9] = [
+    /// The layers: defaults < preset < the Deforum settings file < the options given.
+    pub fn layers(&self, deforum: Option<&DeforumSettings>) -> Result<Layers, Error> {
+        let groups: [&dyn OptionGroup; 10] = [
             &self.dream,
             &self.width,
             &self.height,
@@ -584,19 +596,13 @@ impl ZoomArgs {
             &self.machine,
             &self.schedule,
             &self.looped,
+            &self.resume.checkpoint,
         ];
-        let mut preset = self.render.preset(false, &self.output)?;
-        let mut deforum = deforum.map(|d| d.patch.clone()).unwrap_or_default();
-        let given = patch_of(&groups);
-        if given.width.is_some() || given.height.is_some() {
-            // W and H are one frame shape: a size given here replaces both, never half of it.
-            (deforum.width, deforum.height) = (None, None);
-        }
-        if !is_noise(Path::new(&self.input)) {
-            // A picture keeps its shape: a preset's or Deforum file's height does nothing to it.
-            (preset.height, deforum.height) = (None, None);
-        }
-        Settings::resolve([&preset, &deforum, &given])
+        Ok(Layers {
+            preset: self.render.preset()?,
+            deforum: deforum.map(|d| d.patch.clone()).unwrap_or_default(),
+            given: patch_of(&groups),
+        })
     }
 }
 
@@ -674,8 +680,9 @@ pub struct FilmArgs {
 
 #[cfg(feature = "video")]
 impl VideoArgs {
-    pub fn settings(&self) -> Result<Settings, Error> {
-        let groups: [&dyn OptionGroup; 8] = [
+    /// The layers: defaults < preset < the options given.
+    pub fn layers(&self) -> Result<Layers, Error> {
+        let groups: [&dyn OptionGroup; 9] = [
             &self.dream,
             &self.width,
             &self.motion,
@@ -684,8 +691,9 @@ impl VideoArgs {
             &self.encode,
             &self.machine,
             &self.schedule,
+            &self.resume.checkpoint,
         ];
-        self.render.settings(&groups, false, false, &self.output)
+        self.render.layers(&groups)
     }
 }
 
@@ -705,46 +713,17 @@ pub struct RenderArgs {
 }
 
 impl RenderArgs {
-    /// Defaults < preset < the options of `groups`, checked; the preset's keys that would do
-    /// nothing for this render (a still, `output`) left out.
-    /// `picture`: the input is a picture, which keeps its shape: a preset's height does nothing to it.
-    fn settings(
-        &self,
-        groups: &[&dyn OptionGroup],
-        still: bool,
-        picture: bool,
-        output: &Path,
-    ) -> Result<Settings, Error> {
-        let mut preset = self.preset(still, output)?;
-        if picture {
-            preset.height = None;
-        }
-        Settings::resolve([&preset, &patch_of(groups)])
+    /// The layers: defaults < preset < the options of `groups`. The job resolves them, leaving
+    /// out the preset's keys that would do nothing to it.
+    fn layers(&self, groups: &[&dyn OptionGroup]) -> Result<Layers, Error> {
+        Ok(Layers { preset: self.preset()?, given: patch_of(groups), ..Layers::default() })
     }
 
-    /// The preset's patch, as far as it acts on a render (a still or not) into `output`.
-    fn preset(&self, still: bool, output: &Path) -> Result<SettingsPatch, Error> {
+    /// The preset's patch, whole.
+    fn preset(&self) -> Result<SettingsPatch, Error> {
         let preset = self.preset.as_deref().map(|spec| presets::find(spec, Path::new(""))).transpose()?;
-        Ok(preset.map(|p| p.patch.acting_on(still, encodes_video(output))).unwrap_or_default())
+        Ok(preset.map(|p| p.patch).unwrap_or_default())
     }
-}
-
-/// Whether `input` names seeded noise rather than a file.
-fn is_noise(input: &Path) -> bool {
-    input == Path::new(dreamreel::job::render_job::NOISE)
-}
-
-/// Whether `output` is encoded with a video codec (not PNG frames or a GIF).
-fn encodes_video(output: &Path) -> bool {
-    #[cfg(feature = "video")]
-    let unencoded = dreamreel::video::is_image_sequence(output)
-        || output.extension().is_some_and(|e| e.eq_ignore_ascii_case("gif"));
-    #[cfg(not(feature = "video"))]
-    let unencoded = {
-        let _ = output; // without FFmpeg, only stills: nothing is encoded as video
-        true
-    };
-    !unencoded
 }
 
 #[derive(clap::Args)]
@@ -768,9 +747,9 @@ pub struct StillArgs {
 }
 
 impl StillArgs {
-    pub fn settings(&self) -> Result<Settings, Error> {
-        let groups: [&dyn OptionGroup; 4] = [&self.dream, &self.width, &self.height, &self.machine];
-        self.render.settings(&groups, true, !is_noise(&self.input), &self.output)
+    /// The layers: defaults < preset < the options given.
+    pub fn layers(&self) -> Result<Layers, Error> {
+        self.render.layers(&[&self.dream, &self.width, &self.height, &self.machine])
     }
 }
 

@@ -77,12 +77,6 @@ pub fn find(spec: &str, base: &Path) -> Result<Preset> {
     Err(Error::setting("preset", format!("no preset '{spec}': use one of {}, or a .toml file", names.join(", "))))
 }
 
-/// The settings of `preset` (if any) under the command line's.
-pub fn resolve(preset: Option<&str>, base: &Path, command_line: &SettingsPatch) -> Result<Settings> {
-    let preset = preset.map(|spec| find(spec, base)).transpose()?.map(|p| p.patch).unwrap_or_default();
-    Settings::resolve([&preset, command_line])
-}
-
 /// Every preset: the shipped ones, each replaced by a user preset of its name, then the other user ones.
 pub fn list() -> Result<Vec<Preset>> {
     let mut presets = Vec::new();
@@ -158,6 +152,8 @@ pub fn parse(text: &str, file: &Path) -> Result<SettingsPatch> {
 
 /// An error located at `file:line`, exit code 2.
 pub(crate) fn at(file: &Path, line: Option<usize>, message: String) -> Error {
+    // A file's mistake is worded in the file's language: a setting as its key, never `--key`.
+    let message = crate::error::word_mentions(&message, &|key| key.to_string());
     match line {
         Some(line) => Error::input(format!("{}:{line}", file.display()), message),
         None => Error::input(file, message),

@@ -6,7 +6,7 @@
 use crate::config::per_frame::{FrameNumbers, NumberKey, NumberKind, Optional, Pair, Plain, Whole, Zoom};
 use crate::config::schedule::{Interpolation, Schedule, Scheduled, Schedules, setting_error};
 use crate::engine::fourier::Prior;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, mention};
 use crate::frame::color::ColorMode;
 use crate::model::kind::ModelKind;
 use crate::model::precision::Precision;
@@ -100,72 +100,136 @@ pub struct SettingsPatch {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Settings {
-    pub model: ModelKind,
+    model: ModelKind,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub weights: Option<PathBuf>,
-    pub layers: String,
-    pub octaves: u32,
-    pub octave_scale: f64,
-    pub iterations: u32,
-    pub step: f64,
-    pub jitter: u32,
-    pub seed: u64,
+    weights: Option<PathBuf>,
+    layers: String,
+    octaves: u32,
+    octave_scale: f64,
+    iterations: u32,
+    step: f64,
+    jitter: u32,
+    seed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tile: Option<u32>,
+    tile: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub channels: Vec<String>,
+    channels: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub class: Option<String>,
+    class: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub guide: Option<PathBuf>,
+    guide: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub blur: Option<f64>,
+    blur: Option<f64>,
     /// `None`: the Fourier prior from noise (a still, a zoom's first frame), pixel octaves for an image.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prior: Option<Prior>,
-    pub steps: u32,
-    pub image_steps: u32,
-    pub learning_rate: f64,
-    pub decay: f64,
-    pub transforms: bool,
+    prior: Option<Prior>,
+    steps: u32,
+    image_steps: u32,
+    learning_rate: f64,
+    decay: f64,
+    transforms: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask: Option<PathBuf>,
-    pub mask_invert: bool,
+    mask: Option<PathBuf>,
+    mask_invert: bool,
     /// The dream raises `--layers` too, beside `--class`: unless set, when the layers are given
     /// with the class or after it (a preset's class, the command line's layers).
-    pub class_layers: bool,
+    class_layers: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
+    width: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
+    height: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub zoom: Option<f64>,
-    pub rotate: f64,
-    pub pan: (f64, f64),
-    pub blend: f64,
-    pub flow: bool,
-    pub scene_threshold: f64,
-    pub colors: ColorMode,
-    pub fps: f64,
+    zoom: Option<f64>,
+    rotate: f64,
+    pan: (f64, f64),
+    blend: f64,
+    flow: bool,
+    scene_threshold: f64,
+    colors: ColorMode,
+    fps: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub codec: Option<Codec>,
+    codec: Option<Codec>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub crf: Option<u32>,
-    pub device: String,
-    pub threads: u32,
-    pub precision: Precision,
-    pub cudnn_benchmark: bool,
-    pub cuda_graphs: bool,
-    pub checkpoint_every: u64,
+    crf: Option<u32>,
+    device: String,
+    threads: u32,
+    precision: Precision,
+    cudnn_benchmark: bool,
+    cuda_graphs: bool,
+    checkpoint_every: u64,
     /// The settings that change over the render; the fields above hold their constants.
     #[serde(skip_serializing_if = "Schedules::is_empty")]
-    pub schedules: Schedules,
+    schedules: Schedules,
     #[serde(skip_serializing_if = "crate::config::schedule::is_linear")]
-    pub interpolation: Interpolation,
+    interpolation: Interpolation,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub audio: Option<PathBuf>,
+    audio: Option<PathBuf>,
     #[serde(rename = "loop", skip_serializing_if = "std::ops::Not::not")]
-    pub looped: bool,
+    looped: bool,
+}
+
+/// What the job reads of checked settings: each value, never a field (the fields stay in `config/`).
+macro_rules! read_settings {
+    ($($field:ident: $type:ty),* $(,)?) => {
+        impl Settings {
+            $(pub fn $field(&self) -> $type { self.$field.clone() })*
+        }
+    };
+}
+
+read_settings!(
+    model: ModelKind,
+    weights: Option<PathBuf>,
+    layers: String,
+    octaves: u32,
+    seed: u64,
+    tile: Option<u32>,
+    channels: Vec<String>,
+    class: Option<String>,
+    guide: Option<PathBuf>,
+    prior: Option<Prior>,
+    steps: u32,
+    image_steps: u32,
+    learning_rate: f64,
+    decay: f64,
+    transforms: bool,
+    mask: Option<PathBuf>,
+    mask_invert: bool,
+    class_layers: bool,
+    width: Option<u32>,
+    height: Option<u32>,
+    zoom: Option<f64>,
+    blur: Option<f64>,
+    flow: bool,
+    scene_threshold: f64,
+    colors: ColorMode,
+    fps: f64,
+    codec: Option<Codec>,
+    crf: Option<u32>,
+    device: String,
+    threads: u32,
+    precision: Precision,
+    cudnn_benchmark: bool,
+    cuda_graphs: bool,
+    checkpoint_every: u64,
+    interpolation: Interpolation,
+    audio: Option<PathBuf>,
+    looped: bool,
+);
+
+impl Settings {
+    /// The settings that change over the render; the values above hold their constants.
+    pub fn schedules(&self) -> &Schedules {
+        &self.schedules
+    }
+
+    /// The settings with both sides set to `width` x `height` when neither is (a zoom from noise's size).
+    pub(crate) fn or_size(mut self, width: u32, height: u32) -> Settings {
+        if self.width.is_none() && self.height.is_none() {
+            (self.width, self.height) = (Some(width), Some(height));
+        }
+        self
+    }
 }
 
 impl Default for Settings {
@@ -225,7 +289,7 @@ impl SettingsPatch {
     /// its keys that would do nothing here are left out rather than refused (the README says so
     /// for modes). A still (`still`) has one frame: no schedule. An output that encodes no video
     /// (PNG frames, a GIF: `encodes` false) takes no codec or CRF.
-    pub fn acting_on(self, still: bool, encodes: bool) -> SettingsPatch {
+    pub(crate) fn acting_on(self, still: bool, encodes: bool) -> SettingsPatch {
         let mut patch = if still { self.without_number_schedules() } else { self };
         if still {
             let keyframes = |text: &str| crate::config::schedule::Switches::parse(text).map_or(true, |s| s.is_some());
@@ -297,7 +361,8 @@ impl Settings {
         }
         take_switches(&mut s)?;
         if class_layers_asked == Some(true) && s.class.is_none() {
-            return Err(Error::setting("class-layers", "adds the layers to a class's dream: give --class too"));
+            let message = format!("adds the layers to a class's dream: give {} too", mention("class"));
+            return Err(Error::setting("class-layers", message));
         }
         s.class_layers = class_layers && s.class.is_some();
         s.check()?;
@@ -335,9 +400,17 @@ impl Settings {
         let fps_ok = self.fps.is_finite() && (0.01..=1000.0).contains(&self.fps);
         ensure(fps_ok, "fps", format!("{} must be between 0.01 and 1000", self.fps))?;
         if let Some(crf) = self.crf {
-            let range = self.codec.map_or(0..=63, Codec::crf_range);
-            let of = self.codec.map_or(String::new(), |codec| format!(" for {codec}"));
-            ensure(range.contains(&crf), "crf", format!("{crf} must be between 0 and {}{of}", range.end()))?;
+            let checked = match self.codec {
+                Some(codec) => codec.check_crf(crf),
+                None => {
+                    let range = Codec::any_crf_range();
+                    match range.contains(&crf) {
+                        true => Ok(()),
+                        false => Err(format!("{crf} must be between {} and {}", range.start(), range.end())),
+                    }
+                }
+            };
+            checked.map_err(|message| Error::setting("crf", message))?;
         }
         crate::model::device::check_device_name(&self.device)?;
         // A typo such as 5000 would start thousands of threads that fight over the cores.
@@ -399,7 +472,10 @@ pub(crate) fn take_objective(settings: &mut Settings, patch: &SettingsPatch) -> 
             settings.guide = patch.guide.clone();
             Ok(())
         }
-        _ => Err(Error::setting("class", "give one of --channels, --class and --guide")),
+        _ => {
+            let [channels, class, guide] = ["channels", "class", "guide"].map(mention);
+            Err(Error::setting("class", format!("give one of {channels}, {class} and {guide}")))
+        }
     }
 }
 

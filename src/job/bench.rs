@@ -26,16 +26,16 @@ impl BenchOptions {
     /// The bench of `settings`: their size (320 wide, 2:3, unless given) and zoom (a zoom's
     /// default unless given), `frames` frames of `input` or noise.
     pub fn new(settings: &Settings, input: Option<PathBuf>, frames: u32) -> BenchOptions {
-        let width = settings.width.unwrap_or(DEFAULT_WIDTH);
+        let width = settings.width().unwrap_or(DEFAULT_WIDTH);
         BenchOptions {
             input,
             width,
-            height: settings.height.unwrap_or(width * 2 / 3),
+            height: settings.height().unwrap_or(width * 2 / 3),
             frames,
-            zoom: settings.zoom.unwrap_or(Mode::Zoom.default_zoom()),
-            fps: settings.fps,
+            zoom: settings.zoom().unwrap_or(Mode::Zoom.default_zoom()),
+            fps: settings.fps(),
             dream: DreamSpec::of(settings),
-            per_frame: PlanSpec::of(settings, settings.zoom.unwrap_or(Mode::Zoom.default_zoom())),
+            per_frame: PlanSpec::of(settings, settings.zoom().unwrap_or(Mode::Zoom.default_zoom())),
         }
     }
 

@@ -3,10 +3,10 @@
 //! A job has `mode` (still, zoom, video), `input`, `output`, an optional `preset`, the span keys of
 //! the command line (`frames`, `duration`, `start`, `no-audio`) and any setting under its preset's
 //! key name. Relative paths are taken from the manifest's folder. `crate::run::batch` runs them.
+use crate::config::layers::Layers;
 use crate::config::presets::{at, find, line_of_key, line_of_table, settings_from_table, syntax_error};
-use crate::config::settings::{Settings, SettingsPatch};
+use crate::config::settings::SettingsPatch;
 use crate::error::{Error, Result};
-use crate::job::output::{Output, OutputKind};
 use crate::job::render_job::Job;
 use crate::job::request::{Mode, Problem, Request};
 use serde::Deserialize;
@@ -150,23 +150,24 @@ fn parse_job(
         .map_err(|(line, message)| fail_at(line.or_else(|| here(None)), message))?;
     let input = keys.input.ok_or_else(|| fail(None, "missing key 'input'".into()))?;
     let output = keys.output.ok_or_else(|| fail(None, "missing key 'output'".into()))?;
-    if mode == Mode::Video && patch.fps.is_some() && folder.join(&input).is_file() {
-        return Err(problem(crate::job::fps_of_a_file(Path::new(&input))));
-    }
-
-    let encodes = Output::decide(mode, PathBuf::from(&output), None, None, (None, None))
-        .is_ok_and(|o| matches!(o.kind(), OutputKind::Container { .. }));
-    let picture = mode != Mode::Video && input != crate::job::request::NOISE;
-    let settings = job_settings(keys.preset.as_deref(), patch, folder, (mode == Mode::Still, encodes, picture), &fail)?;
+    let layers = job_layers(keys.preset.as_deref(), patch, folder, &fail)?;
     let request = Request {
         folder: folder.to_owned(),
         frames: keys.frames,
         duration: keys.duration,
         start: keys.start,
         no_audio: keys.no_audio,
-        ..Request::new(mode, input, output, settings)
+        ..Request::new(mode, input, output, layers)
     };
-    let render = Job::new(request).map_err(problem)?;
+    // The job's refusal at the line of its key: `crf: 70 must be ...` (the command line says `--crf`).
+    let render = Job::new(request).map_err(|error| match error {
+        Error::Setting { key, message } if key.name() == "job" => fail(None, message),
+        Error::Setting { key, message } => fail(Some(key.name()), format!("{key}: {message}")),
+        Error::Output { path: output, message } => {
+            fail(Some("output"), format!("output: {}: {message}", output.display()))
+        }
+        other => fail(None, other.to_string()),
+    })?;
     if let Some(parts) = keys.parts {
         mode.check_key("parts").map_err(problem)?;
         if !(1..=crate::job::request::Part::MAX).contains(&parts) {
@@ -180,36 +181,30 @@ fn parse_job(
     Ok((Entry { number, slot: number, render }, keys.parts.filter(|&parts| parts > 1)))
 }
 
-/// A job's settings: its preset's (if any) under its own keys, relative paths taken from `folder`;
-/// `fail` places a mistake at its key.
-fn job_settings(
+/// A job's settings layers: its preset's (if any) under its own keys, relative paths taken from
+/// `folder`; `fail` places a mistake at its key. The job resolves them.
+fn job_layers(
     preset: Option<&str>,
     mut patch: SettingsPatch,
     folder: &Path,
-    (still, encodes, picture): (bool, bool, bool),
     fail: &dyn Fn(Option<&str>, String) -> Error,
-) -> Result<Settings> {
-    let mut preset = match preset {
-        Some(spec) => find(spec, folder)
-            .map_err(|e| match e {
-                Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
-                other => other,
-            })?
-            .patch
-            .acting_on(still, encodes),
+) -> Result<Layers> {
+    let preset = match preset {
+        Some(spec) => {
+            find(spec, folder)
+                .map_err(|e| match e {
+                    Error::Setting { message, .. } => fail(Some("preset"), format!("preset: {message}")),
+                    other => other,
+                })?
+                .patch
+        }
         None => SettingsPatch::default(),
     };
-    if picture {
-        preset.height = None; // a picture keeps its shape: a preset's height does nothing to it
-    }
     patch.weights = patch.weights.map(|weights| folder.join(weights));
     patch.guide = patch.guide.map(|guide| folder.join(guide));
     patch.audio = patch.audio.map(|audio| folder.join(audio));
     patch.mask = patch.mask.map(|mask| folder.join(mask));
-    Settings::resolve([&preset, &patch]).map_err(|e| match e {
-        Error::Setting { key, message } => fail(Some(&key), format!("{key}: {message}")),
-        other => fail(None, other.to_string()),
-    })
+    Ok(Layers { preset, given: patch, ..Layers::default() })
 }
 
 #[cfg(test)]
@@ -250,8 +245,7 @@ mod tests {
         let text = "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nduration = 2.5\nfps = 12\nwidth = 32\nheight = 48\n";
         let from_manifest = parse(text, Path::new("m.toml")).unwrap().jobs.remove(0).render;
         let patch = SettingsPatch { fps: Some(12.0), width: Some(32), height: Some(48), ..Default::default() };
-        let settings = Settings::resolve([&patch]).unwrap();
-        let request = Request { duration: Some(2.5), ..Request::new(Mode::Zoom, "noise", "z.mp4", settings) };
+        let request = Request { duration: Some(2.5), ..Request::new(Mode::Zoom, "noise", "z.mp4", patch) };
         let from_command_line = crate::job::render_job::Job::new(request).unwrap();
         assert_eq!(from_manifest.span().frames, Some(30));
         assert_eq!(from_manifest, from_command_line);

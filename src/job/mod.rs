@@ -13,4 +13,4 @@ pub mod request;
 pub use dream::DreamSpec;
 pub use output::{Output, OutputKind};
 pub use render_job::{Job, Source};
-pub use request::{Mode, RenderOptions, Request, Span, fps_of_a_file};
+pub use request::{Mode, RenderOptions, Request, Span};

@@ -69,11 +69,11 @@ impl PlanSpec {
     pub fn of(settings: &Settings, default_zoom: f64) -> PlanSpec {
         let constants = FrameValues {
             numbers: settings.frame_numbers(default_zoom),
-            layers: settings.layers.clone(),
-            channels: settings.channels.clone(),
-            class: settings.class.clone(),
+            layers: settings.layers(),
+            channels: settings.channels(),
+            class: settings.class(),
         };
-        PlanSpec { constants, schedules: settings.schedules.clone(), interpolation: settings.interpolation }
+        PlanSpec { constants, schedules: settings.schedules().clone(), interpolation: settings.interpolation() }
     }
 
     /// Every frame's values when nothing is scheduled (and frame 0's switches when something is).

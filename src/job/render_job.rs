@@ -1,13 +1,16 @@
 //! A render job as one value, built alike from the command line and a `[[job]]` of a batch
 //! manifest (a [`Request`]) by [`Job::new`], checked there once into private fields, and rendered
-//! by `crate::run::render`. Defaults that depend on the mode are decided here.
+//! by `crate::run::render`. Defaults that depend on the mode are decided here, and the request's
+//! settings layers are resolved here for what the job renders.
+use crate::config::layers::Target;
 use crate::config::settings::Settings;
 use crate::error::Result;
 use crate::frame::color::ColorMode;
 use crate::job::dream::DreamSpec;
 use crate::job::output::Output;
 use crate::job::plan::PlanSpec;
-pub use crate::job::request::{MAX_FRAMES, Mode, NOISE, Part, Problem, RenderOptions, Request, Span, fps_of_a_file};
+use crate::job::request::fps_of_a_file;
+pub use crate::job::request::{MAX_FRAMES, Mode, NOISE, Part, Problem, RenderOptions, Request, Span};
 use std::path::{Path, PathBuf};
 
 /// Where a render's frames come from.
@@ -85,10 +88,11 @@ pub struct BetweenFrames {
 }
 
 impl Job {
-    /// Checks a request and decides what it leaves open: the span's frames (a zoom's duration
-    /// times its frame rate), the source (`noise` of a size, a picture or footage), the output's
-    /// kind and codec, the dream's and each frame's settings.
-    pub fn new(request: Request) -> Result<Job, Problem> {
+    /// Checks a request and decides what it leaves open: the settings (its layers resolved for
+    /// this mode, input and output, and checked), the span's frames (a zoom's duration times its
+    /// frame rate), the source (`noise` of a size, a picture or footage), the output's kind and
+    /// codec, the dream's and each frame's settings.
+    pub fn new(request: Request) -> Result<Job> {
         let Request {
             mode,
             input,
@@ -101,19 +105,33 @@ impl Job {
             part,
             split_inside_shots,
             options,
-            mut settings,
+            layers,
         } = request;
+        let from_noise = mode != Mode::Video && input == Path::new(NOISE);
+        if mode == Mode::Video && layers.given.fps.is_some() && folder.join(&input).is_file() {
+            return Err(fps_of_a_file(&input).into());
+        }
+        let picture = (mode != Mode::Video && !from_noise).then(|| folder.join(&input));
+        let target = Target {
+            still: mode == Mode::Still,
+            encodes: encodes_video(mode, &folder.join(&output)),
+            picture: picture.as_deref(),
+        };
+        let mut settings = layers.resolve(target)?;
         if part.is_some() && mode != Mode::Video {
             return Err(Problem::at(
                 "part",
                 "splits footage (`dreamreel video`): a zoom carries every frame into the next",
-            ));
+            )
+            .into());
         }
-        if part.is_some() && settings.looped {
-            return Err(Problem::at("part", "a loop fades its end into its start: render it whole"));
+        if part.is_some() && settings.looped() {
+            return Err(Problem::at("part", "a loop fades its end into its start: render it whole").into());
         }
         if !cfg!(feature = "video") && mode != Mode::Still {
-            return Err(Problem::at("mode", format!("{} needs dreamreel built with the video feature", mode.name())));
+            return Err(
+                Problem::at("mode", format!("{} needs dreamreel built with the video feature", mode.name())).into()
+            );
         }
         let given = [
             ("frames", frames.is_some()),
@@ -125,78 +143,69 @@ impl Job {
             mode.check_key(key)?;
         }
         if frames.is_some() && duration.is_some() {
-            return Err(Problem::at("duration", "give frames or duration, not both"));
+            return Err(Problem::at("duration", "give frames or duration, not both").into());
         }
         if frames == Some(0) {
-            return Err(Problem::at("frames", "must be at least 1"));
+            return Err(Problem::at("frames", "must be at least 1").into());
         }
         if let Some(seconds) = duration
             && !(seconds.is_finite() && seconds > 0.0)
         {
-            return Err(Problem::at("duration", format!("{seconds} must be a positive number of seconds")));
+            return Err(Problem::at("duration", format!("{seconds} must be a positive number of seconds")).into());
         }
         let start_seconds = start.unwrap_or(0.0);
         if !(start_seconds.is_finite() && start_seconds >= 0.0) {
-            return Err(Problem::at("start", format!("{start_seconds} must be zero or more seconds")));
+            return Err(Problem::at("start", format!("{start_seconds} must be zero or more seconds")).into());
         }
-        if let (Mode::Still, Some((key, _))) = (mode, settings.schedules.texts().first()) {
-            return Err(Problem::at(key, "a still has one frame: give a number, not a schedule"));
+        if let (Mode::Still, Some((key, _))) = (mode, settings.schedules().texts().first()) {
+            return Err(Problem::at(key, "a still has one frame: give a number, not a schedule").into());
         }
         // Frames between checkpoints: the command line's, else the preset's or manifest's.
-        let options = RenderOptions { checkpoint_every: settings.checkpoint_every, ..options };
+        let options = RenderOptions { checkpoint_every: settings.checkpoint_every(), ..options };
         if options.checkpoint_every == 0 {
-            return Err(Problem::at("checkpoint-every", "must be at least 1 frame"));
+            return Err(Problem::at("checkpoint-every", "must be at least 1 frame").into());
         }
-        let from_noise = mode != Mode::Video && input == Path::new(NOISE);
         let span = match mode {
             Mode::Still => Span::default(),
             Mode::Zoom => {
                 let frames = match (frames, duration) {
                     (Some(frames), _) => frames,
-                    (None, Some(seconds)) => (seconds * settings.fps).round().max(1.0) as u64,
-                    (None, None) => return Err(Problem::whole("a zoom needs frames or duration")),
+                    (None, Some(seconds)) => (seconds * settings.fps()).round().max(1.0) as u64,
+                    (None, None) => return Err(Problem::whole("a zoom needs frames or duration").into()),
                 };
                 if frames > MAX_FRAMES {
                     let key = if duration.is_some() { "duration" } else { "frames" };
-                    return Err(Problem::at(key, too_many(frames, settings.fps)));
+                    return Err(Problem::at(key, too_many(frames, settings.fps())).into());
                 }
                 Span { start_seconds: 0.0, frames: Some(frames), seconds: None }
             }
             Mode::Video => {
                 if let Some(frames) = frames.filter(|&f| f > MAX_FRAMES) {
-                    return Err(Problem::at("frames", too_many(frames, 24.0)));
+                    return Err(Problem::at("frames", too_many(frames, 24.0)).into());
                 }
                 Span { start_seconds, frames, seconds: duration }
             }
         };
-        if mode == Mode::Zoom && from_noise && settings.width.is_none() && settings.height.is_none() {
+        if mode == Mode::Zoom && from_noise {
             // A zoom from noise given no size at all is 640x360 (the README's audio example).
-            (settings.width, settings.height) = (Some(640), Some(360));
+            settings = settings.or_size(640, 360);
         }
-        let source = match (mode, from_noise) {
-            (_, true) => {
+        let source = match (mode, picture) {
+            (Mode::Video, _) => Source::Footage(folder.join(&input)),
+            (_, Some(picture)) => Source::Image(picture),
+            (_, None) => {
                 let width = settings
-                    .width
+                    .width()
                     .ok_or_else(|| Problem::at("width", format!("a {} from noise needs width", mode.name())))?;
                 // Square when only the width is given.
-                Source::Noise { width, height: settings.height.unwrap_or(width) }
+                Source::Noise { width, height: settings.height().unwrap_or(width) }
             }
-            (Mode::Video, false) => Source::Footage(folder.join(&input)),
-            (Mode::Still | Mode::Zoom, false) => Source::Image(folder.join(&input)),
         };
-        if let (Source::Image(path), Some(height)) = (&source, settings.height) {
-            // Refused, not ignored: a picture is scaled to --width and keeps its shape.
-            let message = format!(
-                "{height} does nothing to '{}': a picture keeps its shape, give --width only (or `noise` for any shape)",
-                path.display()
-            );
-            return Err(Problem::at("height", message));
-        }
         let size = match source {
             Source::Noise { width, height } => (Some(width), Some(height)),
-            _ => (settings.width, None),
+            _ => (settings.width(), None),
         };
-        let output = Output::decide(mode, folder.join(output), settings.codec, settings.crf, size)?;
+        let output = Output::decide(mode, folder.join(output), settings.codec(), settings.crf(), size)?;
         let keep_sound = !no_audio.unwrap_or(false);
         let span_description = match mode {
             Mode::Still => serde_json::Value::Null,
@@ -213,17 +222,17 @@ impl Job {
             output,
             span,
             options,
-            format: FrameFormat { width: settings.width, fps: settings.fps },
+            format: FrameFormat { width: settings.width(), fps: settings.fps() },
             between: BetweenFrames {
-                flow: settings.flow,
-                scene_threshold: settings.scene_threshold,
-                colors: settings.colors,
+                flow: settings.flow(),
+                scene_threshold: settings.scene_threshold(),
+                colors: settings.colors(),
             },
             dream: DreamSpec::of(&settings),
             per_frame: PlanSpec::of(&settings, mode.default_zoom()),
-            soundtrack: settings.audio.clone(),
+            soundtrack: settings.audio(),
             keep_sound,
-            looped: settings.looped,
+            looped: settings.looped(),
             part,
             split_inside_shots,
             description,
@@ -316,6 +325,12 @@ impl Job {
     }
 }
 
+/// Whether a `mode` render into `output` encodes video with a codec (else a preset's codec and
+/// CRF do nothing to it): asked of the output's one decision, never of the extension again.
+fn encodes_video(mode: Mode, output: &Path) -> bool {
+    crate::job::output::encodes_video(mode, output)
+}
+
 /// "N frames are more than ..." for a frame count past [`MAX_FRAMES`].
 fn too_many(frames: u64, fps: f64) -> String {
     let hours = MAX_FRAMES as f64 / fps / 3600.0;
@@ -359,11 +374,23 @@ fn is_sequence_input(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::layers::Layers;
+    use crate::config::settings::SettingsPatch;
+    use crate::error::Error;
+    use crate::job::output::OutputKind;
 
     #[cfg(feature = "video")]
-    fn zoom(frames: Option<u64>, duration: Option<f64>, fps: f64) -> Result<Job, Problem> {
-        let settings = Settings { fps, ..Default::default() };
+    fn zoom(frames: Option<u64>, duration: Option<f64>, fps: f64) -> Result<Job> {
+        let settings = SettingsPatch { fps: Some(fps), ..Default::default() };
         Job::new(Request { frames, duration, ..Request::new(Mode::Zoom, "a.png", "z.mp4", settings) })
+    }
+
+    /// The key and message of a refused request.
+    fn refused(result: Result<Job>) -> (String, String) {
+        match result {
+            Err(Error::Setting { key, message }) => (key.name().to_string(), message),
+            other => panic!("not a setting's error: {other:?}"),
+        }
     }
 
     #[cfg(feature = "video")]
@@ -372,15 +399,15 @@ mod tests {
         assert_eq!(zoom(None, Some(2.0), 12.0).unwrap().span().frames, Some(24));
         assert_eq!(zoom(None, Some(0.01), 24.0).unwrap().span().frames, Some(1));
         assert_eq!(zoom(Some(7), None, 24.0).unwrap().span().frames, Some(7));
-        assert_eq!(zoom(None, None, 24.0).unwrap_err().message, "a zoom needs frames or duration");
-        assert_eq!(zoom(None, Some(-1.0), 24.0).unwrap_err().key, Some("duration"));
+        assert_eq!(refused(zoom(None, None, 24.0)).1, "a zoom needs frames or duration");
+        assert_eq!(refused(zoom(None, Some(-1.0), 24.0)).0, "duration");
     }
 
     #[test]
     fn keys_for_other_modes_are_named() {
-        let still = Request { start: Some(1.0), ..Request::new(Mode::Still, "a.png", "b.png", Settings::default()) };
-        let problem = Job::new(still).unwrap_err();
-        assert_eq!((problem.key, problem.message.as_str()), (Some("start"), "only for video jobs"));
+        let still = Request { start: Some(1.0), ..Request::new(Mode::Still, "a.png", "b.png", Layers::default()) };
+        let (key, message) = refused(Job::new(still));
+        assert_eq!((key.as_str(), message.as_str()), ("start", "only for video jobs"));
         assert!(Mode::Still.check_key("blend").is_err() && Mode::Video.check_key("blend").is_ok());
         assert!(Mode::Video.check_key("octaves").is_ok());
         assert!(!Mode::Video.takes("height") && Mode::Zoom.takes("fps"));
@@ -389,10 +416,10 @@ mod tests {
     #[cfg(feature = "video")]
     #[test]
     fn noise_and_the_default_zoom_depend_on_the_mode() {
-        let settings = Settings { width: Some(8), height: Some(8), ..Default::default() };
+        let settings = SettingsPatch { width: Some(32), height: Some(32), ..Default::default() };
         let request = |mode| Request { frames: Some(2), ..Request::new(mode, "noise", "o.mp4", settings.clone()) };
         let zoom = Job::new(request(Mode::Zoom)).unwrap();
-        assert_eq!(zoom.source(), &Source::Noise { width: 8, height: 8 });
+        assert_eq!(zoom.source(), &Source::Noise { width: 32, height: 32 });
         assert_eq!(zoom.per_frame().constants().numbers.zoom, 1.05);
         let video = Job::new(request(Mode::Video)).unwrap();
         assert_eq!(video.source(), &Source::Footage("noise".into()));
@@ -403,7 +430,7 @@ mod tests {
     #[test]
     fn a_checkpoint_compares_only_the_settings_of_the_jobs_mode() {
         let describe = |mode, fps: f64, blend: f64| {
-            let settings = Settings { fps, blend, ..Default::default() };
+            let settings = SettingsPatch { fps: Some(fps), blend: Some(blend.into()), ..Default::default() };
             let job = Job::new(Request { frames: Some(2), ..Request::new(mode, "clip.mp4", "out.mp4", settings) });
             job.unwrap().description().clone()
         };
@@ -413,5 +440,56 @@ mod tests {
         // A zoom's rate is its own, and blend does not act on it.
         assert_ne!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 30.0, 0.5));
         assert_eq!(describe(Mode::Zoom, 12.0, 0.5), describe(Mode::Zoom, 12.0, 0.7));
+    }
+
+    #[test]
+    fn the_layers_are_resolved_and_checked_by_the_job() {
+        // Nothing unchecked reaches a job: a rate of 0 is refused by the job itself.
+        let zero = SettingsPatch { fps: Some(0.0), ..Default::default() };
+        let (key, _) =
+            refused(Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", zero) }));
+        assert_eq!(key, "fps");
+        // A preset's schedule does nothing to a still, its CRF nothing to a GIF: left out, not refused.
+        let preset: SettingsPatch = toml::from_str("zoom = \"0:(1), 4:(1.1)\"\ncrf = 30\nwidth = 32\n").unwrap();
+        let layers = Layers { preset, ..Layers::default() };
+        let still = Job::new(Request::new(Mode::Still, "noise", "s.png", layers.clone())).unwrap();
+        assert_eq!(still.source(), &Source::Noise { width: 32, height: 32 });
+        #[cfg(feature = "video")]
+        {
+            let gif =
+                Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.gif", layers.clone()) });
+            assert_eq!(gif.unwrap().output().kind(), OutputKind::Gif);
+            let mp4 = Job::new(Request { frames: Some(2), ..Request::new(Mode::Zoom, "noise", "z.mp4", layers) });
+            assert!(matches!(mp4.unwrap().output().kind(), OutputKind::Container { crf: Some(30), .. }));
+        }
+    }
+
+    #[test]
+    fn a_picture_keeps_its_shape_in_the_job() {
+        let height = SettingsPatch { height: Some(32), ..Default::default() };
+        let (key, message) = refused(Job::new(Request::new(Mode::Still, "a.png", "b.png", height.clone())));
+        assert_eq!(key, "height");
+        assert!(message.starts_with("32 does nothing to 'a.png': a picture keeps its shape"), "{message}");
+        let preset = Layers { preset: height.clone(), ..Layers::default() };
+        assert!(Job::new(Request::new(Mode::Still, "a.png", "b.png", preset)).is_ok());
+        let noise = SettingsPatch { width: Some(48), ..height };
+        assert_eq!(
+            Job::new(Request::new(Mode::Still, "noise", "b.png", noise)).unwrap().source(),
+            &Source::Noise { width: 48, height: 32 }
+        );
+    }
+
+    #[cfg(feature = "video")]
+    #[test]
+    fn a_video_file_keeps_its_own_rate() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("clip.mp4"), b"").unwrap();
+        let fps = SettingsPatch { fps: Some(10.0), ..Default::default() };
+        let request = Request { folder: dir.path().to_owned(), ..Request::new(Mode::Video, "clip.mp4", "o.mp4", fps) };
+        let error = Job::new(request).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "fps: 'clip.mp4' is a video file, which keeps its own frame rate: fps is for image-sequence inputs"
+        );
     }
 }

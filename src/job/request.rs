@@ -1,7 +1,8 @@
 //! What the command line or a batch manifest asks for, before it is checked: the mode, the
-//! input and output, the span and the render options, and a mistake in it ([`Problem`]).
-use crate::config::settings::Settings;
-use crate::error::Error;
+//! input and output, the span, the render options and the settings' layers, and a mistake in
+//! it ([`Problem`]).
+use crate::config::layers::Layers;
+use crate::error::{Error, mention};
 use std::path::{Path, PathBuf};
 
 /// The most frames one render may have: 11.5 hours at 24 fps (a feature film is 150,000). Every
@@ -161,11 +162,19 @@ pub struct Request {
     /// Parts may start inside a long shot, after a warm-up (else only at cuts).
     pub split_inside_shots: bool,
     pub options: RenderOptions,
-    pub settings: Settings,
+    /// The settings, unresolved: built-in defaults < preset < Deforum file < command line or
+    /// manifest line. `Job::new` resolves and checks them for what the job renders.
+    pub layers: Layers,
 }
 
 impl Request {
-    pub fn new(mode: Mode, input: impl Into<PathBuf>, output: impl Into<PathBuf>, settings: Settings) -> Request {
+    /// A request of `layers` (or of the settings given, as a `SettingsPatch`, with no preset).
+    pub fn new(
+        mode: Mode,
+        input: impl Into<PathBuf>,
+        output: impl Into<PathBuf>,
+        layers: impl Into<Layers>,
+    ) -> Request {
         Request {
             mode,
             input: input.into(),
@@ -178,7 +187,7 @@ impl Request {
             part: None,
             split_inside_shots: true,
             options: RenderOptions::default(),
-            settings,
+            layers: layers.into(),
         }
     }
 }
@@ -220,12 +229,13 @@ impl From<Problem> for Error {
     }
 }
 
-/// `--fps` given for footage that is a video file, which keeps its own rate (only an image
+/// `fps` given for footage that is a video file, which keeps its own rate (only an image
 /// sequence takes one): refused rather than ignored.
-pub fn fps_of_a_file(input: &Path) -> Problem {
+pub(crate) fn fps_of_a_file(input: &Path) -> Problem {
     let message = format!(
-        "'{}' is a video file, which keeps its own frame rate: --fps is for image-sequence inputs",
-        input.display()
+        "'{}' is a video file, which keeps its own frame rate: {} is for image-sequence inputs",
+        input.display(),
+        mention("fps")
     );
     Problem::at("fps", message)
 }

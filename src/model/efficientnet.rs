@@ -149,9 +149,10 @@ impl EfficientNet {
         let found = block_count(store);
         if found != strides.len() {
             return Err(store.error(format!(
-                "has {found} blocks, but EfficientNet-{} has {}: is this the right --model?",
+                "has {found} blocks, but EfficientNet-{} has {}: is this the right {}?",
                 kind.name(),
-                strides.len()
+                strides.len(),
+                crate::error::mention("model")
             )));
         }
         let mut size = kind.nominal_size();

@@ -145,10 +145,10 @@ impl GoogLeNet {
         let raw = crate::model::weights::read_pth(path)
             .map_err(|source| Error::Weights { path: path.to_owned(), source: Box::new(source) })?;
         if !raw.iter().any(|(name, _)| name == "inception4c.branch1.conv.weight") {
-            return Err(Error::input(
-                path,
-                "not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right --model?",
-            ));
+            let model = crate::error::mention("model");
+            let message =
+                format!("not a torchvision GoogLeNet state dict (no 'inception4c'): is this the right {model}?");
+            return Err(Error::input(path, message));
         }
         let mut store = Store::new(path, raw, |name| name.starts_with("aux1.") || name.starts_with("aux2."))?;
         let mut layers = Vec::with_capacity(STAGES.len());

@@ -53,7 +53,7 @@ fn unknown(item: &str, names: &[&str]) -> Error {
     let hint = if close.is_empty() { String::new() } else { format!(" (did you mean {}?)", close.join(", ")) };
     Error::setting(
         "class",
-        format!("'{item}' is not an ImageNet class name{hint}; `dreamreel classify --list` prints them all"),
+        format!("'{item}' is not an ImageNet class name{hint}; `dreamreel classify` lists them all (its list option)"),
     )
 }
 

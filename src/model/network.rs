@@ -20,9 +20,10 @@ impl Network {
         let path = models_dir().join(kind.weights_file_name());
         if !path.exists() {
             let how = match kind {
-                ModelKind::GoogLeNet => "see the README's GoogLeNet section, or pass --weights FILE",
-                _ => "run scripts/setup.sh, or pass --weights FILE",
+                ModelKind::GoogLeNet => "see the README's GoogLeNet section",
+                _ => "run scripts/setup.sh",
             };
+            let how = format!("{how}, or give {} FILE", crate::error::mention("weights"));
             return Err(Error::input(&path, format!("weights of {} are not installed: {how}", kind.name())));
         }
         Self::load(kind, &path, device, options)

@@ -278,11 +278,8 @@ pub struct RunOptions {
 /// rendered again.
 pub(crate) fn is_complete(job: &Entry) -> bool {
     let output = job.render.output();
-    if output.is_sequence() {
-        return false;
-    }
     let work = crate::run::checkpoint::WorkFolder::for_output(output.path());
-    output.path().is_file() && !work.file(crate::run::checkpoint::CHECKPOINT).is_file()
+    output.is_written() && !work.file(crate::run::checkpoint::CHECKPOINT).is_file()
 }
 
 /// Runs `jobs`, skipping complete ones unless forced. Once `cancel` is set no new job starts and

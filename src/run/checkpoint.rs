@@ -59,9 +59,10 @@ impl WorkFolder {
     pub fn load(&self) -> Result<Option<Checkpoint>> {
         let path = self.file(CHECKPOINT);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| Error::input(&path, format!("damaged checkpoint ({e}): add --restart to discard it"))),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                let restart = crate::error::mention("restart");
+                Error::input(&path, format!("damaged checkpoint ({e}): add {restart} to discard it"))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&path, e)),
         }
@@ -114,13 +115,13 @@ pub fn differences(saved: &serde_json::Value, current: &serde_json::Value) -> Ve
     keys.into_iter()
         .filter(|key| saved.get(*key) != current.get(*key))
         .flat_map(|key| match (saved.get(key), current.get(key)) {
-            // The span's parts are options of their own (--frames, --start, ...): name those.
+            // The span's parts are settings of their own (frames, start, ...): name those.
             (Some(inner_saved), Some(inner_current)) if inner_saved.is_object() && inner_current.is_object() => {
                 differences(inner_saved, inner_current)
             }
             (was, now) => {
                 let show = |v: Option<&serde_json::Value>| v.map_or("unset".to_string(), |v| v.to_string());
-                vec![format!("--{key} (was {}, now {})", show(was), show(now))]
+                vec![format!("{} (was {}, now {})", crate::error::mention(key), show(was), show(now))]
             }
         })
         .collect()
@@ -205,7 +206,11 @@ mod tests {
     fn differences_name_each_changed_setting() {
         let saved = serde_json::json!({"zoom": 1.05, "octaves": 4});
         let current = serde_json::json!({"zoom": 1.1, "octaves": 4, "rotate": 2});
-        assert_eq!(differences(&saved, &current), vec!["--rotate (was unset, now 2)", "--zoom (was 1.05, now 1.1)"]);
+        let worded: Vec<String> = differences(&saved, &current)
+            .iter()
+            .map(|text| crate::error::word_mentions(text, &|key| format!("--{key}")))
+            .collect();
+        assert_eq!(worded, vec!["--rotate (was unset, now 2)", "--zoom (was 1.05, now 1.1)"]);
     }
 
     #[test]

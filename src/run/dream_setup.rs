@@ -220,7 +220,9 @@ pub fn dream_params(spec: &DreamSpec, row: &FrameValues, network: &Network) -> R
 pub(crate) fn load_network_on(spec: &DreamSpec, device: Device) -> Result<Network> {
     let options = NetworkOptions::default();
     match spec.weights() {
-        Some(path) if !path.is_file() => Err(Error::input(path, "weights file not found (--weights)")),
+        Some(path) if !path.is_file() => {
+            Err(Error::input(path, format!("weights file not found ({})", crate::error::mention("weights"))))
+        }
         Some(path) => Network::load(spec.model(), path, device, options),
         None => Network::load_installed(spec.model(), device, options),
     }

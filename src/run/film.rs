@@ -5,13 +5,13 @@
 #![cfg(feature = "video")]
 use crate::error::{Error, Result};
 use crate::frame::rgb::Frame;
+use crate::job::Job;
 use crate::job::render_job::Part;
-use crate::job::{Job, OutputKind};
 use crate::run::checkpoint::{OutputLock, WorkFolder, differences};
 use crate::run::parts::{PartRange, PartRecord, faded_frames, folder, load_record, ranges, started};
 use crate::run::pipeline::VideoReport;
 use crate::run::progress::Progress;
-use crate::video::{self, Rational, VideoReader, VideoWriter, WriteOptions};
+use crate::video::{self, FrameFormat, VideoReader};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -80,31 +80,21 @@ pub fn join(job: &Job, wait: Wait) -> Result<Option<Joined>> {
     }
     check_records(job, &records)?;
     let written: u64 = records.iter().map(|r| r.written).sum();
-    let kind = job.output().kind();
-    if kind != OutputKind::Sequence {
-        job.output().check_overwrite(job.options().overwrite)?;
-    }
-    let (write, sound) = crate::run::pipeline::film_output(job)?;
+    job.output().check_join_overwrite(job.options().overwrite)?;
+    let (frames, sound) = crate::run::pipeline::film_output(job)?;
     // Each part's segments, with the cross-fade before a part that starts inside a shot.
     let mut segments: Vec<PathBuf> = Vec::new();
     for (at, record) in records.iter().enumerate() {
         let work = folder(output, record.range.part());
         if at > 0 && record.range.fade_in > 0 {
             let before = folder(output, Part { index: record.range.index - 1, count });
-            segments.extend(crossfade(job, &write, &before, &work, &record.range)?);
+            segments.extend(crossfade(job, frames, &before, &work, &record.range)?);
         }
         segments.extend(record.segments.iter().map(|name| work.file(name)));
     }
-    if kind != OutputKind::Sequence {
-        let rate = Rational::new(records[0].frame_rate.0, records[0].frame_rate.1);
-        let sound = match (sound, kind) {
-            (Some(source), OutputKind::Container { .. }) => Some(video::plan_sound(&source, output)?),
-            _ => None,
-        };
-        video::join_segments(&segments, output, rate, sound.as_ref())?;
-    } else if let Some(last) = records.last() {
-        video::remove_frames_after(output, last.range.start + last.written)?;
-    }
+    let writer = job.output().writer(frames, WorkFolder::for_output(output).path(), sound.as_ref())?;
+    let end = records.last().map_or(0, |last| last.range.start + last.written);
+    writer.finish(&segments, end)?;
     WorkFolder::for_output(output).remove();
     Ok(Some(Joined { parts: count, frames: written }))
 }
@@ -161,11 +151,12 @@ pub fn render_on_devices(
 }
 
 /// Blends the frames the part before dreamed past its end into the first frames of `range`'s part
-/// (which starts inside a shot), from all the one to all the other: written into the image
-/// sequence, else as a segment in the later part's work folder, returned to be joined.
+/// (which starts inside a shot), from all the one to all the other, through the output's writer:
+/// a segment in the later part's work folder, returned to be joined (PNG frames go straight into
+/// the output).
 fn crossfade(
     job: &Job,
-    write: &WriteOptions,
+    frames: FrameFormat,
     before: &WorkFolder,
     after: &WorkFolder,
     range: &PartRange,
@@ -178,9 +169,7 @@ fn crossfade(
     if heads.is_empty() {
         return Ok(None);
     }
-    let sequence = job.output().kind() == OutputKind::Sequence;
-    let target = if sequence { job.output().path().to_owned() } else { after.file("crossfade.mkv") };
-    let mut writer = VideoWriter::create(&target, write)?;
+    let mut writer = job.output().writer(frames, after.path(), None)?;
     for (index, pts, path) in &heads {
         let head = read_rgb(path)?;
         let share = (index - range.start + 1) as f64 / (range.fade_in + 1) as f64;
@@ -192,10 +181,11 @@ fn crossfade(
             }
             None => head.as_raw().clone(),
         };
-        writer.write_frame(&Frame { index: *index, pts: *pts, width: head.width(), height: head.height(), rgb })?;
+        writer.write(&Frame { index: *index, pts: *pts, width: head.width(), height: head.height(), rgb })?;
     }
-    writer.finish()?;
-    Ok((!sequence).then_some(target))
+    let segment = writer.checkpoint()?;
+    writer.abandon();
+    Ok(segment.map(|name| after.file(&name)))
 }
 
 fn read_rgb(path: &std::path::Path) -> Result<image::RgbImage> {

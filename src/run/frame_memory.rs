@@ -3,7 +3,7 @@
 //! than the machine has available (it would swap for hours or be killed), unless `--tile` dreams
 //! the frame in pieces.
 use crate::engine::objective::MIN_SIDE;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, mention};
 use crate::job::render_job::Job;
 
 /// What a CPU dream takes beside its frame: the process, libtorch and the network (about 560 MB
@@ -28,7 +28,9 @@ pub(crate) fn check_frame(job: &Job, width: u32, height: u32) -> Result<()> {
         let why = format!("a {width}x{height} frame is too small to dream: it needs at least {MIN_SIDE} pixels a side");
         // The input's own size when no --width was given: name the file, and what would help.
         return Err(match (job.frame_format().width, job.source().file()) {
-            (None, Some(input)) => Error::input(input, format!("{why}: give a larger --width to scale it up")),
+            (None, Some(input)) => {
+                Error::input(input, format!("{why}: give a larger {} to scale it up", mention("width")))
+            }
             _ => Error::setting("width", why),
         });
     }
@@ -45,10 +47,12 @@ pub(crate) fn check_frame(job: &Job, width: u32, height: u32) -> Result<()> {
     Err(Error::setting(
         "tile",
         format!(
-            "a {width}x{height} frame's dream needs about {:.1} GB and {:.1} GB is available: give --tile 512 \
-             (dreams the frame in pieces) or a smaller --width",
+            "a {width}x{height} frame's dream needs about {:.1} GB and {:.1} GB is available: give {} 512 \
+             (dreams the frame in pieces) or a smaller {}",
             gb(needed),
-            gb(available)
+            gb(available),
+            mention("tile"),
+            mention("width")
         ),
     ))
 }

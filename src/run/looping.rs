@@ -88,7 +88,8 @@ impl Loop {
         let path = self.file(j);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         if bytes.len() != len {
-            return Err(Error::input(&path, "a held loop frame has the wrong size: add --restart"));
+            let restart = crate::error::mention("restart");
+            return Err(Error::input(&path, format!("a held loop frame has the wrong size: add {restart}")));
         }
         Ok(bytes)
     }

@@ -1,10 +1,12 @@
 //! A still: one image (or seeded noise) dreamed into one picture.
 use crate::error::{Error, Result};
-use crate::frame::image_io::{image_to_tensor, load_image, save_image};
+use crate::frame::image_io::{image_to_tensor, load_image, tensor_to_rgb8};
+use crate::frame::rgb::Frame;
 use crate::frame::transform::noise;
 use crate::job::render_job::{Job, Source};
 use crate::run::dream_setup::DreamSetup;
 use crate::run::progress::Progress;
+use crate::video::FrameFormat;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -55,7 +57,10 @@ pub(crate) fn render_still(job: &Job, progress: &mut dyn Progress) -> Result<Sti
         _ => dreamer.dream(&x)?,
     };
     let objective_after = objective.value_of(setup.network(), &dreamed)?;
-    save_image(&dreamed, output.path())?;
+    let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
+    let mut writer = output.writer(FrameFormat::still(width, height), Path::new("."), None)?;
+    writer.write(&Frame { index: 0, pts: 0, width, height, rgb })?;
+    writer.finish(&[], 1)?;
     progress.advance(1);
     progress.finish();
     let size = x.size();

@@ -26,12 +26,64 @@ impl Codec {
 }
 
 impl Codec {
-    /// The CRF values the codec's encoder takes: x264 and x265 0-51, VP9 and AV1 0-63.
-    pub(crate) fn crf_range(self) -> std::ops::RangeInclusive<u32> {
+    /// The CRF values the codec's encoder takes: x264 and x265 0-51, VP9 and AV1 0-63. The one
+    /// place a CRF's range is decided.
+    pub fn crf_range(self) -> std::ops::RangeInclusive<u32> {
         match self {
             Codec::H264 | Codec::H265 => 0..=51,
             Codec::Vp9 | Codec::Av1 => 0..=63,
         }
+    }
+
+    /// The CRF values some codec takes: what a CRF given before its codec is known may be.
+    pub fn any_crf_range() -> std::ops::RangeInclusive<u32> {
+        let highest = Codec::ALL.iter().map(|codec| *codec.crf_range().end()).max().unwrap_or(0);
+        0..=highest
+    }
+
+    /// Refuses a CRF the codec's encoder does not take: "60 must be between 0 and 51 for h265".
+    pub fn check_crf(self, crf: u32) -> Result<(), String> {
+        let range = self.crf_range();
+        match range.contains(&crf) {
+            true => Ok(()),
+            false => Err(format!("{crf} must be between {} and {} for {self}", range.start(), range.end())),
+        }
+    }
+
+    /// The CRF when none is given: visually lossless for each encoder's scale.
+    pub fn default_crf(self) -> u32 {
+        match self {
+            Codec::H264 => 18,
+            Codec::H265 => 22,
+            Codec::Vp9 => 24,
+            Codec::Av1 => 28,
+        }
+    }
+
+    /// FFmpeg's encoders for the codec, best first.
+    pub fn encoder_names(self) -> &'static [&'static str] {
+        match self {
+            Codec::H264 => &["libx264"],
+            Codec::H265 => &["libx265"],
+            Codec::Vp9 => &["libvpx-vp9"],
+            Codec::Av1 => &["libsvtav1", "libaom-av1", "librav1e"],
+        }
+    }
+
+    /// The encoder's private options: the quality target (`crf`, else the codec's default) and
+    /// sane speed settings.
+    pub fn encoder_options(self, crf: Option<u32>) -> Vec<(&'static str, String)> {
+        let mut options = vec![("crf", crf.unwrap_or(self.default_crf()).to_string())];
+        let own: &[(&'static str, &str)] = match self {
+            Codec::H264 => &[("preset", "medium")],
+            // x265 prints its banner straight to stderr otherwise.
+            Codec::H265 => &[("preset", "medium"), ("x265-params", "log-level=error")],
+            // Constant-quality mode needs the bitrate target off.
+            Codec::Vp9 => &[("b", "0"), ("deadline", "good"), ("cpu-used", "2"), ("row-mt", "1")],
+            Codec::Av1 => &[],
+        };
+        options.extend(own.iter().map(|(key, value)| (*key, value.to_string())));
+        options
     }
 
     /// Refuses a frame size the codec's encoder would refuse when it opens (after the odd last
@@ -75,5 +127,23 @@ impl Codec {
 impl std::fmt::Display for Codec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_codec_owns_its_crf_range_and_default() {
+        assert_eq!(Codec::any_crf_range(), 0..=63);
+        for codec in Codec::ALL {
+            assert!(codec.crf_range().contains(&codec.default_crf()), "{codec}");
+            assert!(codec.check_crf(*codec.crf_range().end()).is_ok());
+            assert_eq!(codec.encoder_options(None)[0], ("crf", codec.default_crf().to_string()));
+            assert!(!codec.encoder_names().is_empty());
+        }
+        assert_eq!(Codec::H265.check_crf(60).unwrap_err(), "60 must be between 0 and 51 for h265");
+        assert_eq!(Codec::Vp9.encoder_options(Some(30))[0], ("crf", "30".to_string()));
     }
 }

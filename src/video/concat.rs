@@ -12,11 +12,15 @@ use std::path::{Path, PathBuf};
 use ffmpeg::{Packet, codec, encoder, format, media};
 use ffmpeg_next as ffmpeg;
 
+use super::Codec;
 use super::audio::AudioMux;
-use super::container::{Container, codec_of};
-use super::encode::AUDIO_LAG_SECONDS;
+use super::container::{Container, MATROSKA, codec_of};
+use super::encode::{AUDIO_LAG_SECONDS, StreamSpec, VideoWriter, WriteOptions};
+use super::segments::{Join, Segmented};
 use super::sound_plan::{SoundPlan, plan_sound};
-use super::{AudioSource, Rational, VideoError, init, show};
+use super::writer::AudioSource;
+use super::writer::{FrameFormat, FrameWriter};
+use super::{Rational, VideoError, init, show};
 
 /// How to join segments.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +29,55 @@ pub struct ConcatOptions {
     pub frame_rate: Rational,
     /// Soundtrack, as in `WriteOptions::audio`: copied when the container takes it, else transcoded.
     pub audio: Option<AudioSource>,
+}
+
+/// The writer of `output` in a container with its codec (and CRF), its segments in `work`: refused
+/// before any frame when it could not be written, its sound planned.
+pub(crate) fn writer(
+    output: &Path,
+    encoding: (&'static Container, Codec, Option<u32>),
+    frames: FrameFormat,
+    work: &Path,
+    sound: Option<&AudioSource>,
+) -> Result<Box<dyn FrameWriter>, VideoError> {
+    Ok(Box::new(Segmented::new(ContainerJoin::new(output, encoding, frames, sound)?, work, frames)))
+}
+
+/// A container with its codec: segments in Matroska with the output's codec and CRF, joined by
+/// stream copy with the sound planned before the first frame.
+struct ContainerJoin {
+    output: PathBuf,
+    container: &'static Container,
+    codec: Codec,
+    crf: Option<u32>,
+    frame_rate: Rational,
+    sound: Option<SoundPlan>,
+}
+
+impl ContainerJoin {
+    /// Refuses, before any frame, an output that could not be written (a codec the container
+    /// refuses, a missing encoder: a writer for it is opened and dropped), then plans the sound.
+    fn new(
+        output: &Path,
+        (container, codec, crf): (&'static Container, Codec, Option<u32>),
+        frames: FrameFormat,
+        sound: Option<&AudioSource>,
+    ) -> Result<Self, VideoError> {
+        let stream = StreamSpec::video(container, codec, crf, false);
+        drop(VideoWriter::create(output, &WriteOptions { frames, stream, sound: None })?);
+        let sound = sound.map(|source| plan_sound(source, container)).transpose()?;
+        Ok(ContainerJoin { output: output.to_owned(), container, codec, crf, frame_rate: frames.frame_rate, sound })
+    }
+}
+
+impl Join for ContainerJoin {
+    fn segment(&self) -> (&'static str, StreamSpec) {
+        ("mkv", StreamSpec::video(MATROSKA, self.codec, self.crf, false))
+    }
+
+    fn join(&self, segments: &[PathBuf]) -> Result<(), VideoError> {
+        join_segments(segments, &self.output, self.container, self.frame_rate, self.sound.as_ref())
+    }
 }
 
 /// One opened segment and the facts about its video stream that must match across segments.
@@ -54,12 +107,17 @@ struct Timeline {
     end: i64,
 }
 
-/// Joins video-only segment files, in order, into `output` (format by extension: mp4/mov/mkv/webm)
-/// by stream copy, adding the sound as [`plan_sound`] decides now (a render decides it before its
-/// first frame and calls [`join_segments`] with that plan). See [`join_segments`] for failures.
-pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOptions) -> Result<(), VideoError> {
-    let sound = options.audio.as_ref().map(|source| plan_sound(source, output)).transpose()?;
-    join_segments(segments, output, options.frame_rate, sound.as_ref())
+/// Joins video-only segment files, in order, into `output` in `container` by stream copy, adding
+/// the sound as [`plan_sound`] decides now (a render decides it before its first frame and calls
+/// [`join_segments`] with that plan). See [`join_segments`] for failures.
+pub fn concat_segments(
+    segments: &[PathBuf],
+    output: &Path,
+    container: &'static Container,
+    options: &ConcatOptions,
+) -> Result<(), VideoError> {
+    let sound = options.audio.as_ref().map(|source| plan_sound(source, container)).transpose()?;
+    join_segments(segments, output, container, options.frame_rate, sound.as_ref())
 }
 
 /// Joins video-only segment files, in order, into `output` by stream copy, with the sound of
@@ -70,6 +128,7 @@ pub fn concat_segments(segments: &[PathBuf], output: &Path, options: &ConcatOpti
 pub fn join_segments(
     segments: &[PathBuf],
     output: &Path,
+    container: &'static Container,
     frame_rate: Rational,
     sound: Option<&SoundPlan>,
 ) -> Result<(), VideoError> {
@@ -78,19 +137,15 @@ pub fn join_segments(
     if !frame_rate.is_valid() {
         return Err(VideoError::invalid(output, format!("invalid frame rate {frame_rate}")));
     }
-    let container = Container::of(output)?;
     if let Some(plan) = sound
-        && plan.extension() != container.extension
+        && plan.container() != container
     {
-        let what = format!("the sound was planned for .{}, not .{}", plan.extension(), container.extension);
+        let what = format!("the sound was planned for .{}, not .{}", plan.container().extension, container.extension);
         return Err(VideoError::invalid(output, what));
     }
     let temp = crate::output::temporary_path(output);
     if let Some(segment) = segments.iter().find(|s| same_file(s, output) || same_file(s, &temp)) {
         return Err(VideoError::invalid(segment, "a segment cannot be the output it is joined into"));
-    }
-    if container.is_gif {
-        return super::gif::write_gif(segments, output);
     }
     let first = Segment::open(first_path)?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -299,22 +354,19 @@ fn gcd(a: i64, b: i64) -> i64 {
 mod tests {
     use super::*;
     use crate::video::codec::Codec;
-    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, stream_span};
-    use crate::video::{Frame, ReadOptions, VideoReader, VideoWriter, WriteOptions};
+    use crate::video::testutil::{container_of, ffmpeg as run_ffmpeg, leftovers, stream_span, write_options};
+    use crate::video::{Frame, ReadOptions, VideoReader, VideoWriter};
     use std::process::Command;
 
     /// Solid frames whose shade encodes the absolute index, at 24 fps.
     fn write_segment(path: &Path, frames: std::ops::Range<u64>, codec: Codec, size: (u32, u32)) -> PathBuf {
-        let opts = WriteOptions {
+        let format = FrameFormat {
             width: size.0,
             height: size.1,
             time_base: Rational::new(1, 24),
             frame_rate: Rational::new(24, 1),
-            codec: Some(codec),
-            crf: None,
-            audio: None,
-            full_frame: false,
         };
+        let opts = write_options(path, format, Some(codec), None);
         let mut writer = VideoWriter::create(path, &opts).unwrap();
         for index in frames {
             let rgb = vec![shade(index); (size.0 * size.1 * 3) as usize];
@@ -358,7 +410,7 @@ mod tests {
                 write_segment(&dir.path().join(format!("{codec}-b.mkv")), 10..20, codec, (64, 48)),
             ];
             let out = dir.path().join(name);
-            concat_segments(&segments, &out, &options(Some(&sine))).unwrap();
+            concat_segments(&segments, &out, container_of(&out), &options(Some(&sine))).unwrap();
             assert_eq!(
                 probe(&out, "v:0", "stream=nb_read_frames,r_frame_rate,avg_frame_rate"),
                 "24/1,24/1,20",
@@ -404,24 +456,26 @@ mod tests {
         let before = bytes(&segments);
         let out = dir.path().join("out.mp4");
         let source = AudioSource { path: sound.clone(), start_seconds: 0.0, duration_seconds: None };
-        let plan = plan_sound(&source, &out).unwrap();
+        let plan = plan_sound(&source, container_of(&out)).unwrap();
         assert_eq!(plan.to_string(), "sound: flac transcoded to aac");
 
         // The sound goes away between the plan and the join: the join fails at its end.
         std::fs::remove_file(&sound).unwrap();
         let rate = Rational::new(24, 1);
-        let err = join_segments(&segments, &out, rate, Some(&plan)).unwrap_err();
+        let mp4 = container_of(&out);
+        let err = join_segments(&segments, &out, mp4, rate, Some(&plan)).unwrap_err();
         assert!(err.to_string().ends_with("sound.flac: file not found"), "{err}");
-        let err = join_segments(&segments, &dir.path().join("out.mkv"), rate, Some(&plan)).unwrap_err();
+        let mkv = dir.path().join("out.mkv");
+        let err = join_segments(&segments, &mkv, container_of(&mkv), rate, Some(&plan)).unwrap_err();
         assert!(err.to_string().ends_with("out.mkv: the sound was planned for .mp4, not .mkv"), "{err}");
-        let err = join_segments(&segments, &segments[1], rate, None).unwrap_err();
+        let err = join_segments(&segments, &segments[1], MATROSKA, rate, None).unwrap_err();
         assert!(err.to_string().ends_with("b.mkv: a segment cannot be the output it is joined into"), "{err}");
         assert!(!out.exists());
         assert!(leftovers(dir.path()).is_empty());
         assert_eq!(bytes(&segments), before, "a failed join changed a segment");
 
         // The same segments join again without the sound.
-        join_segments(&segments, &out, rate, None).unwrap();
+        join_segments(&segments, &out, mp4, rate, None).unwrap();
         assert_eq!(probe(&out, "v:0", "stream=nb_read_frames"), "20");
         assert_eq!(probe(&out, "a", "stream=codec_name"), "");
         assert_eq!(bytes(&segments), before);
@@ -431,12 +485,13 @@ mod tests {
     fn refuses_bad_segment_lists_and_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.mp4");
-        let err = concat_segments(&[], &out, &options(None)).unwrap_err();
+        let mp4 = container_of(&out);
+        let err = concat_segments(&[], &out, mp4, &options(None)).unwrap_err();
         assert!(err.to_string().ends_with("out.mp4: no segments to join"), "{err}");
 
         let a = write_segment(&dir.path().join("a.mkv"), 0..10, Codec::H264, (64, 48));
         let small = write_segment(&dir.path().join("small.mkv"), 10..20, Codec::H264, (32, 32));
-        let err = concat_segments(&[a.clone(), small], &out, &options(None)).unwrap_err();
+        let err = concat_segments(&[a.clone(), small], &out, mp4, &options(None)).unwrap_err();
         assert!(
             err.to_string().ends_with("small.mkv: segment is h264 32x32, unlike the first segment (h264 64x48)"),
             "{err}"
@@ -444,23 +499,22 @@ mod tests {
         assert!(!out.exists());
 
         let b = write_segment(&dir.path().join("b.mkv"), 10..20, Codec::H264, (64, 48));
-        let err = concat_segments(&[b, a.clone()], &out, &options(None)).unwrap_err();
+        let err = concat_segments(&[b, a.clone()], &out, mp4, &options(None)).unwrap_err();
         assert!(
             err.to_string().ends_with("a.mkv: segment has a frame at 0.000s, not after the previous segment"),
             "{err}"
         );
-        let err = concat_segments(&[a.clone(), dir.path().join("gone.mkv")], &out, &options(None)).unwrap_err();
+        let err = concat_segments(&[a.clone(), dir.path().join("gone.mkv")], &out, mp4, &options(None)).unwrap_err();
         assert!(err.to_string().ends_with("gone.mkv: file not found"), "{err}");
-        let err = concat_segments(std::slice::from_ref(&a), &dir.path().join("out.avi"), &options(None)).unwrap_err();
-        assert!(err.to_string().contains("out.avi: no output format for extension .avi:"), "{err}");
         let vp9 = write_segment(&dir.path().join("vp9.mkv"), 0..4, Codec::Vp9, (64, 48));
-        let err = concat_segments(&[vp9], &dir.path().join("out.mov"), &options(None)).unwrap_err();
+        let mov = dir.path().join("out.mov");
+        let err = concat_segments(&[vp9], &mov, container_of(&mov), &options(None)).unwrap_err();
         assert!(err.to_string().ends_with("out.mov: codec vp9 cannot be written in .mov"), "{err}");
 
         // A failed join never touches an existing output.
         std::fs::write(&out, b"old").unwrap();
         let bad_audio = ConcatOptions { audio: options(Some(&dir.path().join("nope.wav"))).audio, ..options(None) };
-        assert!(concat_segments(&[a], &out, &bad_audio).is_err());
+        assert!(concat_segments(&[a], &out, mp4, &bad_audio).is_err());
         assert_eq!(std::fs::read(&out).unwrap(), b"old");
         assert!(leftovers(dir.path()).is_empty());
     }

@@ -1,73 +1,58 @@
-//! Container facts in one place: which extensions dreamreel writes, their muxers, default codecs
-//! and audio encoders, the FFmpeg codec ids and encoders of each codec, and each container's quirks.
-#![cfg(feature = "video")]
-use std::path::Path;
-
-use ffmpeg::codec;
-use ffmpeg::format;
+//! Container facts in one place: the containers dreamreel writes (their extensions, muxers,
+//! default codecs and sound encoders) and each container's quirks. The table is plain data, built
+//! without FFmpeg too: the job decides an output's container from its name by [`Container::named`].
+#[cfg(feature = "video")]
+use ffmpeg::{codec, format};
+#[cfg(feature = "video")]
 use ffmpeg_next as ffmpeg;
 
-use super::{VideoError, show};
 use crate::video::codec::Codec;
 
 /// One output container dreamreel writes.
-#[derive(Debug, PartialEq)]
-pub(crate) struct Container {
+#[derive(Debug, PartialEq, Eq)]
+pub struct Container {
     pub extension: &'static str,
     /// FFmpeg's muxer name.
     pub muxer: &'static str,
     pub default_codec: Codec,
     /// Encoders for sound the container cannot take as it is, best first.
     pub audio_encoders: &'static [&'static str],
-    /// GIF is not muxed by FFmpeg: the finished segments are quantised into it at the end (see `gif.rs`).
-    pub is_gif: bool,
 }
 
-const CONTAINERS: [Container; 5] = [
-    Container { extension: "mp4", muxer: "mp4", default_codec: Codec::H264, audio_encoders: &["aac"], is_gif: false },
-    Container { extension: "mov", muxer: "mov", default_codec: Codec::H264, audio_encoders: &["aac"], is_gif: false },
-    Container {
-        extension: "mkv",
-        muxer: "matroska",
-        default_codec: Codec::H264,
-        audio_encoders: &["aac"],
-        is_gif: false,
-    },
+const CONTAINERS: [Container; 4] = [
+    Container { extension: "mp4", muxer: "mp4", default_codec: Codec::H264, audio_encoders: &["aac"] },
+    Container { extension: "mov", muxer: "mov", default_codec: Codec::H264, audio_encoders: &["aac"] },
+    Container { extension: "mkv", muxer: "matroska", default_codec: Codec::H264, audio_encoders: &["aac"] },
     Container {
         extension: "webm",
         muxer: "webm",
         default_codec: Codec::Vp9,
         audio_encoders: &["libopus", "libvorbis"],
-        is_gif: false,
     },
-    Container { extension: "gif", muxer: "gif", default_codec: Codec::H264, audio_encoders: &[], is_gif: true },
 ];
 
+/// The Matroska container, which holds every codec: what segments are written in.
+#[cfg(feature = "video")]
+pub(crate) const MATROSKA: &Container = &CONTAINERS[2];
+
 /// The extensions of the containers that encode video, as a message lists them: ".mp4, .mov, .mkv or .webm".
-pub(crate) fn encoded_extensions() -> String {
-    let names: Vec<String> = CONTAINERS.iter().filter(|c| !c.is_gif).map(|c| format!(".{}", c.extension)).collect();
+pub fn encoded_extensions() -> String {
+    let names: Vec<String> = CONTAINERS.iter().map(|c| format!(".{}", c.extension)).collect();
     match names.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => names.concat(),
     }
 }
 
-/// What an output's name may end in: every container and GIF, or a `%05d.png` sequence.
-pub(crate) fn output_names() -> String {
-    let names: Vec<String> = CONTAINERS.iter().map(|c| format!(".{}", c.extension)).collect();
-    format!("end it in {}, or write a %05d.png sequence", names.join(", ").replacen(", .gif", " or .gif", 1))
+impl Container {
+    /// The container whose extension is `extension` (lowercase, without the dot).
+    pub fn named(extension: &str) -> Option<&'static Container> {
+        CONTAINERS.iter().find(|c| c.extension == extension)
+    }
 }
 
+#[cfg(feature = "video")]
 impl Container {
-    /// The container of `path`'s extension (any case).
-    pub fn of(path: &Path) -> Result<&'static Container, VideoError> {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        CONTAINERS
-            .iter()
-            .find(|c| c.extension == ext)
-            .ok_or_else(|| VideoError::UnknownExtension { path: show(path), ext })
-    }
-
     /// Whether `codec` can go in this container: FFmpeg's own answer, less the codecs the mov muxer
     /// claims but refuses at header time ("only supported in MP4").
     pub(crate) fn accepts(&self, octx: &format::context::Output, codec: Codec) -> bool {
@@ -83,6 +68,7 @@ impl Container {
 }
 
 /// Whether the muxer of `octx` can hold `id` as it is.
+#[cfg(feature = "video")]
 pub(crate) fn muxer_accepts(octx: &format::context::Output, id: codec::Id) -> bool {
     // SAFETY: the output format pointer is static FFmpeg data.
     unsafe {
@@ -90,6 +76,7 @@ pub(crate) fn muxer_accepts(octx: &format::context::Output, id: codec::Id) -> bo
     }
 }
 
+#[cfg(feature = "video")]
 pub(crate) fn codec_id(codec: Codec) -> codec::Id {
     match codec {
         Codec::H264 => codec::Id::H264,
@@ -100,34 +87,22 @@ pub(crate) fn codec_id(codec: Codec) -> codec::Id {
 }
 
 /// The codec of an FFmpeg id, if dreamreel writes it.
+#[cfg(feature = "video")]
 pub(crate) fn codec_of(id: codec::Id) -> Option<Codec> {
     [Codec::H264, Codec::H265, Codec::Vp9, Codec::Av1].into_iter().find(|&c| codec_id(c) == id)
 }
 
-/// Encoders for each codec, best first.
-pub(crate) fn encoder_names(codec: Codec) -> &'static [&'static str] {
-    match codec {
-        Codec::H264 => &["libx264"],
-        Codec::H265 => &["libx265"],
-        Codec::Vp9 => &["libvpx-vp9"],
-        Codec::Av1 => &["libsvtav1", "libaom-av1", "librav1e"],
-    }
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "video"))]
 mod tests {
     use super::*;
 
     #[test]
     fn extensions_find_their_container_in_any_case() {
-        assert_eq!(Container::of(Path::new("a/b.MKV")).unwrap().muxer, "matroska");
-        assert_eq!(Container::of(Path::new("x.webm")).unwrap().default_codec, Codec::Vp9);
-        assert!(Container::of(Path::new("x.gif")).unwrap().is_gif);
-        let err = Container::of(Path::new("x.avi")).unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "x.avi: no output format for extension .avi: end it in .mp4, .mov, .mkv, .webm or .gif, or write a %05d.png sequence"
-        );
+        assert_eq!(Container::named("mkv").unwrap().muxer, "matroska");
+        assert_eq!(Container::named("webm").unwrap().default_codec, Codec::Vp9);
+        assert_eq!(MATROSKA.extension, "mkv");
+        assert!(Container::named("gif").is_none());
+        assert_eq!(encoded_extensions(), ".mp4, .mov, .mkv or .webm");
         for codec in [Codec::H264, Codec::H265, Codec::Vp9, Codec::Av1] {
             assert_eq!(codec_of(codec_id(codec)), Some(codec));
         }

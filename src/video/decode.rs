@@ -307,7 +307,10 @@ impl VideoReader {
             // The user's --start, past the end: bad input (exit 2), as a batch job says.
             Some(len) if start > 0.0 => VideoError::PastTheEnd {
                 path: show(path),
-                what: format!("--start {start}: no video frames at or after {start:.3}s (the video is {len:.3}s long)"),
+                what: format!(
+                    "{} {start}: no video frames at or after {start:.3}s (the video is {len:.3}s long)",
+                    crate::error::mention("start")
+                ),
             },
             _ => VideoError::invalid(path, "no decodable video frames"),
         })?;

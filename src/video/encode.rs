@@ -1,5 +1,6 @@
-//! Writing: RGB frames -> yuv420p -> H.264/H.265/VP9/AV1 in mp4/mov/mkv/webm
-//! (with audio from a source file), or a numbered PNG sequence.
+//! Writing: RGB frames -> an encoder -> a muxer, as a [`StreamSpec`] decided by the output (a
+//! container's codec, a GIF's full-frame segments, an APNG's lossless frames), with the planned
+//! sound; or a numbered PNG sequence. The file's name is never looked at to choose any of it.
 //!
 //! Output goes to a temporary file beside the target and is renamed on
 //! `finish`, so an existing file is never clobbered by a failed or aborted render.
@@ -13,43 +14,53 @@ use ffmpeg::{Dictionary, Packet, codec, encoder, format, frame};
 use ffmpeg_next as ffmpeg;
 
 use super::audio::AudioMux;
-use super::container::{Container, encoder_names};
-use super::sound_plan::plan_sound;
-use super::{Codec, Frame, Rational, VideoError, init, set_sws_colorspace, show};
+use super::container::Container;
+use super::sound_plan::SoundPlan;
+use super::writer::FrameFormat;
+use super::{Codec, Frame, VideoError, init, set_sws_colorspace, show};
 use crate::output::PARTIAL;
 
 /// Audio is written this far behind the video, so nothing past the (not yet known) video end is ever muxed.
 pub(super) const AUDIO_LAG_SECONDS: f64 = 0.5;
 
-/// Where the soundtrack comes from and which part of it to use.
+/// How the frames of one file are encoded and muxed: decided by the output, never by the name.
 #[derive(Clone, Debug, PartialEq)]
-pub struct AudioSource {
-    pub path: PathBuf,
-    /// Seconds from the start of the file (use `VideoInfo::start_seconds` to match a read span).
-    pub start_seconds: f64,
-    /// `None`: as long as the written video.
-    pub duration_seconds: Option<f64>,
+pub struct StreamSpec {
+    /// FFmpeg's muxer name.
+    pub muxer: &'static str,
+    /// FFmpeg's encoders, best first.
+    pub encoders: &'static [&'static str],
+    /// The encoder's private options.
+    pub options: Vec<(&'static str, String)>,
+    /// YUV 4:2:0 crops an odd last column or row (as players expect); 4:4:4 and RGB keep every pixel.
+    pub pixel: Pixel,
+    /// The muxer's options.
+    pub muxer_options: Vec<(&'static str, String)>,
+    /// A container and the codec to check it takes before anything is written.
+    pub container: Option<(&'static Container, Codec)>,
 }
 
-/// How to write the output.
+impl StreamSpec {
+    /// `codec` at `crf` (its default when `None`) in `container`; `full_frame` keeps every pixel
+    /// (4:4:4 at any size), as a GIF's segments need.
+    pub fn video(container: &'static Container, codec: Codec, crf: Option<u32>, full_frame: bool) -> StreamSpec {
+        StreamSpec {
+            muxer: container.muxer,
+            encoders: codec.encoder_names(),
+            options: codec.encoder_options(crf),
+            pixel: if full_frame { Pixel::YUV444P } else { Pixel::YUV420P },
+            muxer_options: Vec::new(),
+            container: Some((container, codec)),
+        }
+    }
+}
+
+/// How to write one file: its frames, how they are encoded, and the sound planned for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WriteOptions {
-    /// Size of the frames passed to `write_frame`.
-    pub width: u32,
-    pub height: u32,
-    /// Time base of `Frame::pts`.
-    pub time_base: Rational,
-    /// Nominal frame rate, stored in the stream header.
-    pub frame_rate: Rational,
-    /// `None`: H.264 for mp4/mov/mkv, VP9 for webm.
-    pub codec: Option<Codec>,
-    /// `None`: 18 for H.264, 22 for H.265, 24 for VP9, 28 for AV1.
-    pub crf: Option<u32>,
-    /// Ignored for image sequences.
-    pub audio: Option<AudioSource>,
-    /// Keep every pixel: the frames' own size (odd too) in full chroma (4:4:4), as a GIF's
-    /// segments need; else 4:2:0 at even sizes (the odd last column or row cropped), as players expect.
-    pub full_frame: bool,
+    pub frames: FrameFormat,
+    pub stream: StreamSpec,
+    pub sound: Option<SoundPlan>,
 }
 
 /// Encoder + muxer for one output; lives on the thread that created it.
@@ -88,27 +99,37 @@ struct RgbToEncoder {
     scaler: Option<scaling::Context>,
 }
 
+/// Refuses frames no encoder takes and an invalid timing, naming `path`.
+fn check_frames(path: &Path, frames: &FrameFormat) -> Result<(), VideoError> {
+    init()?;
+    if frames.width < 2 || frames.height < 2 {
+        return Err(VideoError::invalid(path, format!("frame size {}x{} is too small", frames.width, frames.height)));
+    }
+    if !frames.time_base.is_valid() || !frames.frame_rate.is_valid() {
+        return Err(VideoError::invalid(
+            path,
+            format!("invalid time base {} or frame rate {}", frames.time_base, frames.frame_rate),
+        ));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| VideoError::io(path, "cannot create the output folder", e))?;
+    }
+    Ok(())
+}
+
 impl VideoWriter {
+    /// A file at `path` encoded and muxed as `opts.stream` says, with `opts.sound`.
     pub(crate) fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
-        init()?;
-        if opts.width < 2 || opts.height < 2 {
-            return Err(VideoError::invalid(path, format!("frame size {}x{} is too small", opts.width, opts.height)));
-        }
-        if !opts.time_base.is_valid() || !opts.frame_rate.is_valid() {
-            return Err(VideoError::invalid(
-                path,
-                format!("invalid time base {} or frame rate {}", opts.time_base, opts.frame_rate),
-            ));
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| VideoError::io(path, "cannot create the output folder", e))?;
-        }
-        let sink = if is_image_sequence(path) {
-            Sink::Images(Box::new(ImageSink::create(path, opts)?))
-        } else {
-            Sink::Container(Box::new(ContainerSink::create(path, opts)?))
-        };
+        check_frames(path, &opts.frames)?;
+        let sink = Sink::Container(Box::new(ContainerSink::create(path, opts)?));
         Ok(VideoWriter { target: path.to_path_buf(), sink: Some(sink) })
+    }
+
+    /// PNG frames numbered by the pattern `pattern` (`frames/%05d.png`), from each frame's index.
+    pub(crate) fn sequence(pattern: &Path, frames: &FrameFormat) -> Result<Self, VideoError> {
+        check_frames(pattern, frames)?;
+        let sink = Sink::Images(Box::new(ImageSink::create(pattern, frames)?));
+        Ok(VideoWriter { target: pattern.to_path_buf(), sink: Some(sink) })
     }
 
     pub(crate) fn write_frame(&mut self, frame: &Frame) -> Result<(), VideoError> {
@@ -159,16 +180,10 @@ impl Drop for VideoWriter {
 
 impl ContainerSink {
     fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
-        let container = Container::of(path)?;
-        if container.is_gif {
-            // GIF is made from the finished segments at the end, never written frame by frame.
-            return Err(VideoError::invalid(path, "a GIF is written from finished segments (by `zoom` or `video`)"));
-        }
-        let chosen = opts.codec.unwrap_or(container.default_codec);
         let temp = crate::output::temporary_path(path);
-        let mut octx = format::output_as(&temp, container.muxer)
+        let mut octx = format::output_as(&temp, opts.stream.muxer)
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the output file", e))?;
-        let result = Self::setup(path, opts, temp.clone(), &mut octx, chosen, container);
+        let result = Self::setup(path, opts, temp.clone(), &mut octx);
         match result {
             Ok(parts) => Ok(parts.into_sink(octx)),
             Err(e) => {
@@ -180,53 +195,59 @@ impl ContainerSink {
     }
 
     /// Everything after the muxer exists; split out so a failure can clean up the temp file.
-    // Long: one FFmpeg set-up in its order (codec, options per codec, stream, header).
+    // Long: one FFmpeg set-up in its order (codec, options, stream, header).
     fn setup(
         path: &Path,
         opts: &WriteOptions,
         temp: PathBuf,
         octx: &mut format::context::Output,
-        chosen: Codec,
-        container: &Container,
     ) -> Result<ContainerParts, VideoError> {
-        if !container.accepts(octx, chosen) {
+        let (spec, frames) = (&opts.stream, &opts.frames);
+        if let Some((container, chosen)) = spec.container
+            && !container.accepts(octx, chosen)
+        {
             let ext = container.extension.to_string();
             return Err(VideoError::IncompatibleCodec { path: show(path), codec: chosen, ext });
         }
-        let names = encoder_names(chosen);
-        let codec = names.iter().find_map(|name| encoder::find_by_name(name)).ok_or_else(|| VideoError::NoEncoder {
-            path: show(path),
-            what: format!("{chosen} ({})", names.join(" or ")),
-        })?;
+        let codec =
+            spec.encoders.iter().find_map(|name| encoder::find_by_name(name)).ok_or_else(|| VideoError::NoEncoder {
+                path: show(path),
+                what: match spec.container {
+                    Some((_, chosen)) => format!("{chosen} ({})", spec.encoders.join(" or ")),
+                    None => spec.encoders.join(" or "),
+                },
+            })?;
 
-        // yuv420p needs even dimensions: crop the odd last column/row (4:4:4 takes any size).
-        let (width, height, pixel) = match opts.full_frame {
-            true => (opts.width, opts.height, Pixel::YUV444P),
-            false => (opts.width & !1, opts.height & !1, Pixel::YUV420P),
+        // yuv420p needs even dimensions: crop the odd last column/row (4:4:4 and RGB take any size).
+        let (width, height) = match spec.pixel {
+            Pixel::YUV420P => (frames.width & !1, frames.height & !1),
+            _ => (frames.width, frames.height),
         };
-        let enc_tb = ffmpeg::Rational::from(opts.time_base);
+        let enc_tb = ffmpeg::Rational::from(frames.time_base);
         let mut enc = codec::context::Context::new_with_codec(codec)
             .encoder()
             .video()
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the video encoder", e))?;
         enc.set_width(width);
         enc.set_height(height);
-        enc.set_format(pixel);
+        enc.set_format(spec.pixel);
         enc.set_time_base(enc_tb);
-        enc.set_frame_rate(Some(ffmpeg::Rational::from(opts.frame_rate)));
-        enc.set_colorspace(ffmpeg::color::Space::BT709);
-        enc.set_color_range(ffmpeg::color::Range::MPEG);
-        // SAFETY: plain field writes on a valid, not yet opened codec context.
-        unsafe {
-            let raw = enc.as_mut_ptr();
-            (*raw).color_primaries = ffmpeg::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
-            (*raw).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+        enc.set_frame_rate(Some(ffmpeg::Rational::from(frames.frame_rate)));
+        if spec.pixel != Pixel::RGB24 {
+            enc.set_colorspace(ffmpeg::color::Space::BT709);
+            enc.set_color_range(ffmpeg::color::Range::MPEG);
+            // SAFETY: plain field writes on a valid, not yet opened codec context.
+            unsafe {
+                let raw = enc.as_mut_ptr();
+                (*raw).color_primaries = ffmpeg::ffi::AVColorPrimaries::AVCOL_PRI_BT709;
+                (*raw).color_trc = ffmpeg::ffi::AVColorTransferCharacteristic::AVCOL_TRC_BT709;
+            }
         }
         if octx.format().flags().contains(format::Flags::GLOBAL_HEADER) {
             enc.set_flags(codec::Flags::GLOBAL_HEADER);
         }
         let encoder = enc
-            .open_as_with(codec, encoder_options(chosen, opts.crf))
+            .open_as_with(codec, dictionary(&spec.options))
             .map(|opened| EndedOnDrop::new(opened, codec.name()))
             .map_err(|e| VideoError::ffmpeg(path, format!("cannot open video encoder {}", codec.name()), e))?;
 
@@ -235,9 +256,9 @@ impl ContainerSink {
                 octx.add_stream(codec).map_err(|e| VideoError::ffmpeg(path, "cannot add the video stream", e))?;
             ost.set_parameters(&*encoder);
             ost.set_time_base(enc_tb);
-            ost.set_avg_frame_rate(ffmpeg::Rational::from(opts.frame_rate));
-            ost.set_rate(ffmpeg::Rational::from(opts.frame_rate));
-            let tag = container.codec_tag(chosen);
+            ost.set_avg_frame_rate(ffmpeg::Rational::from(frames.frame_rate));
+            ost.set_rate(ffmpeg::Rational::from(frames.frame_rate));
+            let tag = spec.container.map_or(0, |(container, chosen)| container.codec_tag(chosen));
             if tag != 0 {
                 // SAFETY: the stream's codecpar is valid while `ost` lives.
                 unsafe {
@@ -247,18 +268,19 @@ impl ContainerSink {
             ost.index()
         };
 
-        let mut audio = match &opts.audio {
-            Some(src) => AudioMux::open(&plan_sound(src, path)?, octx)?,
+        let mut audio = match &opts.sound {
+            Some(plan) => AudioMux::open(plan, octx)?,
             None => None,
         };
 
-        octx.write_header().map_err(|e| VideoError::ffmpeg(path, "cannot write the file header", e))?;
+        octx.write_header_with(dictionary(&spec.muxer_options))
+            .map_err(|e| VideoError::ffmpeg(path, "cannot write the file header", e))?;
         let stream_tb = octx.stream(stream_index).map(|s| s.time_base()).unwrap_or(enc_tb);
         if let Some(audio) = &mut audio {
             audio.header_written(octx);
         }
 
-        let frame_ticks = (opts.time_base.den as f64 / (opts.time_base.num as f64 * opts.frame_rate.as_f64()))
+        let frame_ticks = (frames.time_base.den as f64 / (frames.time_base.num as f64 * frames.frame_rate.as_f64()))
             .round()
             .max(1.0) as i64;
         Ok(ContainerParts {
@@ -267,9 +289,9 @@ impl ContainerSink {
             enc_tb,
             stream_index,
             stream_tb,
-            converter: RgbToEncoder::new(opts.width, opts.height, width, height, pixel),
+            converter: RgbToEncoder::new(frames.width, frames.height, width, height, spec.pixel),
             frame_ticks,
-            tick_seconds: opts.time_base.as_f64(),
+            tick_seconds: frames.time_base.as_f64(),
             audio,
         })
     }
@@ -408,33 +430,26 @@ impl ContainerParts {
 }
 
 impl ImageSink {
-    fn create(path: &Path, opts: &WriteOptions) -> Result<Self, VideoError> {
+    fn create(path: &Path, frames: &FrameFormat) -> Result<Self, VideoError> {
         let pattern =
             path.to_str().ok_or_else(|| VideoError::invalid(path, "image sequence pattern is not UTF-8"))?.to_string();
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-        if ext != "png" {
-            return Err(VideoError::UnknownExtension {
-                path: show(path),
-                ext: format!("{ext} (image sequences are written as .png)"),
-            });
-        }
         let codec = encoder::find(codec::Id::PNG)
             .ok_or_else(|| VideoError::NoEncoder { path: show(path), what: "png".to_string() })?;
         let mut enc = codec::context::Context::new_with_codec(codec)
             .encoder()
             .video()
             .map_err(|e| VideoError::ffmpeg(path, "cannot create the PNG encoder", e))?;
-        enc.set_width(opts.width);
-        enc.set_height(opts.height);
+        enc.set_width(frames.width);
+        enc.set_height(frames.height);
         enc.set_format(Pixel::RGB24);
-        enc.set_time_base(ffmpeg::Rational::from(opts.time_base));
+        enc.set_time_base(ffmpeg::Rational::from(frames.time_base));
         let encoder = enc.open_as(codec).map_err(|e| VideoError::ffmpeg(path, "cannot open the PNG encoder", e))?;
         let folder = path.parent().unwrap_or(Path::new(""));
         Ok(ImageSink {
             pattern,
             temp: folder.join(format!(".{PARTIAL}-frame.png")),
             encoder,
-            converter: RgbToEncoder::new(opts.width, opts.height, opts.width, opts.height, Pixel::RGB24),
+            converter: RgbToEncoder::new(frames.width, frames.height, frames.width, frames.height, Pixel::RGB24),
             written: Vec::new(),
         })
     }
@@ -500,6 +515,9 @@ impl RgbToEncoder {
                 ),
             ));
         }
+        // An encoder may keep the frame it was last sent (APNG and PNG compare the next with it):
+        // write into a buffer of our own, never into the one it holds.
+        make_writable(target, &mut self.rgb)?;
         let copy = self.width as usize * 3;
         let stride = self.rgb.stride(0);
         let data = self.rgb.data_mut(0);
@@ -523,6 +541,7 @@ impl RgbToEncoder {
             set_sws_colorspace(&mut ctx, ffmpeg::color::Space::BT709, false, false);
             self.scaler = Some(ctx);
         }
+        make_writable(target, &mut self.out)?;
         if let Some(scaler) = &mut self.scaler {
             scaler
                 .run(&self.rgb, &mut self.out)
@@ -532,31 +551,21 @@ impl RgbToEncoder {
     }
 }
 
-/// Encoder private options: quality target plus sane speed settings.
-fn encoder_options(codec: Codec, crf: Option<u32>) -> Dictionary<'static> {
+/// Gives `frame` a buffer of its own when another holder (an encoder) still refers to it.
+fn make_writable(target: &Path, frame: &mut frame::Video) -> Result<(), VideoError> {
+    // SAFETY: `frame` is a valid, allocated frame; FFmpeg copies it into a new buffer if shared.
+    let code = unsafe { ffmpeg::ffi::av_frame_make_writable(frame.as_mut_ptr()) };
+    match code {
+        0 => Ok(()),
+        code => Err(VideoError::ffmpeg(target, "cannot get a frame buffer", ffmpeg::Error::from(code))),
+    }
+}
+
+/// FFmpeg's dictionary of `options`.
+fn dictionary(options: &[(&str, String)]) -> Dictionary<'static> {
     let mut dict = Dictionary::new();
-    let crf = crf.unwrap_or(match codec {
-        Codec::H264 => 18,
-        Codec::H265 => 22,
-        Codec::Vp9 => 24,
-        Codec::Av1 => 28,
-    });
-    dict.set("crf", &crf.to_string());
-    match codec {
-        Codec::H264 => dict.set("preset", "medium"),
-        Codec::H265 => {
-            dict.set("preset", "medium");
-            // x265 prints its banner straight to stderr otherwise.
-            dict.set("x265-params", "log-level=error");
-        }
-        Codec::Vp9 => {
-            // Constant-quality mode needs the bitrate target off.
-            dict.set("b", "0");
-            dict.set("deadline", "good");
-            dict.set("cpu-used", "2");
-            dict.set("row-mt", "1");
-        }
-        Codec::Av1 => {}
+    for (key, value) in options {
+        dict.set(key, value);
     }
     dict
 }
@@ -641,8 +650,8 @@ pub(crate) fn format_pattern(pattern: &str, number: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, make_clip, stream_span};
-    use crate::video::{ReadOptions, VideoReader};
+    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, make_clip, stream_span, write_options};
+    use crate::video::{AudioSource, Rational, ReadOptions, VideoReader};
     use ffmpeg::media;
     use std::process::Command;
 
@@ -656,17 +665,14 @@ mod tests {
         (info, frames)
     }
 
-    fn options_for(info: &crate::video::VideoInfo, audio: Option<AudioSource>) -> WriteOptions {
-        WriteOptions {
+    fn options_for(path: &Path, info: &crate::video::VideoInfo, audio: Option<AudioSource>) -> WriteOptions {
+        let frames = FrameFormat {
             width: info.width,
             height: info.height,
             time_base: info.time_base,
             frame_rate: info.frame_rate,
-            codec: None,
-            crf: None,
-            audio,
-            full_frame: false,
-        }
+        };
+        write_options(path, frames, None, audio.as_ref())
     }
 
     fn write_all(path: &Path, opts: &WriteOptions, frames: &[Frame]) -> Result<(), VideoError> {
@@ -683,17 +689,12 @@ mod tests {
         Frame { index, pts: index as i64, width, height, rgb: vec![shade; (width * height * 3) as usize] }
     }
 
-    fn generated_options(width: u32, height: u32) -> WriteOptions {
-        WriteOptions {
-            width,
-            height,
-            time_base: Rational::new(1, 25),
-            frame_rate: Rational::new(25, 1),
-            codec: None,
-            crf: None,
-            audio: None,
-            full_frame: false,
-        }
+    fn generated(width: u32, height: u32) -> FrameFormat {
+        FrameFormat { width, height, time_base: Rational::new(1, 25), frame_rate: Rational::new(25, 1) }
+    }
+
+    fn generated_options(path: &Path, width: u32, height: u32) -> WriteOptions {
+        write_options(path, generated(width, height), None, None)
     }
 
     fn probe(path: &Path, entries: &str) -> String {
@@ -713,7 +714,7 @@ mod tests {
         for name in ["out.mp4", "out.mkv", "out.webm", "out.mov"] {
             let out = dir.path().join(name);
             let audio = AudioSource { path: clip.clone(), start_seconds: info.start_seconds, duration_seconds: None };
-            write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+            write_all(&out, &options_for(&out, &info, Some(audio)), &frames).unwrap();
             let (back_info, back) = read_frames(&out, &ReadOptions::default());
             assert_eq!(back.len(), frames.len(), "{name}");
             assert_eq!(back_info.frame_rate, info.frame_rate, "{name}");
@@ -744,7 +745,8 @@ mod tests {
         let clip = make_clip(dir.path(), "in.mp4", 3.0);
         let (info, frames) = read_frames(&clip, &ReadOptions::default());
         let audio = AudioSource { path: clip.clone(), start_seconds: 0.0, duration_seconds: None };
-        let mut writer = VideoWriter::create(&dir.path().join("out.mkv"), &options_for(&info, Some(audio))).unwrap();
+        let out = dir.path().join("out.mkv");
+        let mut writer = VideoWriter::create(&out, &options_for(&out, &info, Some(audio))).unwrap();
         for frame in &frames[..50] {
             writer.write_frame(frame).unwrap();
         }
@@ -779,7 +781,7 @@ mod tests {
         assert_eq!(frames[0].pts, 0);
         let out = dir.path().join("span.mp4");
         let audio = AudioSource { path: clip.clone(), start_seconds: info.start_seconds, duration_seconds: None };
-        write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+        write_all(&out, &options_for(&out, &info, Some(audio)), &frames).unwrap();
         let (_, back) = read_frames(&out, &ReadOptions::default());
         assert_eq!(back.len(), 5);
         let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
@@ -812,7 +814,7 @@ mod tests {
         let (info, frames) = read_frames(&src, &ReadOptions::default());
         let out = dir.path().join("pcm.mp4");
         let audio = AudioSource { path: src.clone(), start_seconds: 0.2, duration_seconds: Some(0.6) };
-        write_all(&out, &options_for(&info, Some(audio)), &frames).unwrap();
+        write_all(&out, &options_for(&out, &info, Some(audio)), &frames).unwrap();
         let (a0, a1) = stream_span(&out, media::Type::Audio).unwrap();
         assert!(((a1 - a0.max(0.0)) - 0.6).abs() <= 0.04, "audio {a0}..{a1}");
         let codec = Command::new("ffprobe")
@@ -849,7 +851,7 @@ mod tests {
         assert!((gaps[0] - 0.04).abs() < 0.002 && (gaps[15] - 0.1).abs() < 0.002, "{gaps:?}");
         for name in ["vfr.mp4", "vfr.webm"] {
             let out = dir.path().join(name);
-            write_all(&out, &options_for(&info, None), &frames).unwrap();
+            write_all(&out, &options_for(&out, &info, None), &frames).unwrap();
             let (back_info, back) = read_frames(&out, &ReadOptions::default());
             assert_eq!(back.len(), frames.len());
             for (a, b) in frames.iter().zip(&back) {
@@ -863,7 +865,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("odd.mp4");
         let frames: Vec<Frame> = (0..10).map(|i| synthetic(i, 65, 49)).collect();
-        write_all(&out, &generated_options(65, 49), &frames).unwrap();
+        write_all(&out, &generated_options(&out, 65, 49), &frames).unwrap();
         let (info, back) = read_frames(&out, &ReadOptions::default());
         assert_eq!((info.width, info.height), (64, 48));
         assert_eq!(info.frame_rate, Rational::new(25, 1));
@@ -880,7 +882,7 @@ mod tests {
         let cases = [("h265.mp4", Codec::H265, "hevc"), ("av1.mkv", Codec::Av1, "av1"), ("vp9.mp4", Codec::Vp9, "vp9")];
         for (name, codec, expected) in cases {
             let out = dir.path().join(name);
-            let opts = WriteOptions { codec: Some(codec), ..generated_options(64, 64) };
+            let opts = write_options(&out, generated(64, 64), Some(codec), None);
             write_all(&out, &opts, &frames).unwrap();
             assert_eq!(probe(&out, "stream=codec_name"), expected);
             assert_eq!(read_frames(&out, &ReadOptions::default()).1.len(), 8, "{name}");
@@ -891,17 +893,21 @@ mod tests {
     #[test]
     fn unfinished_av1_writers_close_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = WriteOptions { codec: Some(Codec::Av1), ..generated_options(64, 64) };
+        let opts = write_options(Path::new("a.mkv"), generated(64, 64), Some(Codec::Av1), None);
+        let sound_dir = tempfile::tempdir().unwrap();
+        let clip = make_clip(sound_dir.path(), "gone.mp4", 0.2);
+        let audio = AudioSource { path: clip.clone(), start_seconds: 0.0, duration_seconds: None };
+        let gone = write_options(Path::new("a.mkv"), generated(64, 64), Some(Codec::Av1), Some(&audio));
+        std::fs::remove_file(&clip).unwrap();
         let (done, finished) = std::sync::mpsc::channel();
         let folder = dir.path().to_path_buf();
         std::thread::spawn(move || {
-            // Unused, interrupted after frames, and failing after the encoder opened (bad audio).
+            // Unused, interrupted after frames, and failing after the encoder opened (its sound gone).
             drop(VideoWriter::create(&folder.join("unused.mkv"), &opts).unwrap());
             let mut writer = VideoWriter::create(&folder.join("cut.mkv"), &opts).unwrap();
             writer.write_frame(&synthetic(0, 64, 64)).unwrap();
             drop(writer);
-            let audio = AudioSource { path: folder.join("nope.wav"), start_seconds: 0.0, duration_seconds: None };
-            let failed = VideoWriter::create(&folder.join("bad.mkv"), &WriteOptions { audio: Some(audio), ..opts });
+            let failed = VideoWriter::create(&folder.join("bad.mkv"), &gone);
             done.send(failed.is_err()).unwrap();
         });
         let failed = finished.recv_timeout(std::time::Duration::from_secs(30)).expect("an AV1 writer hung on close");
@@ -929,7 +935,11 @@ mod tests {
         assert_eq!(left, [7, 12]);
         std::fs::remove_dir_all(dir.path().join("frames")).unwrap();
         let frames: Vec<Frame> = (0..4).map(|i| synthetic(i, 33, 17)).collect();
-        write_all(&pattern, &generated_options(33, 17), &frames).unwrap();
+        let mut writer = VideoWriter::sequence(&pattern, &generated(33, 17)).unwrap();
+        for frame in &frames {
+            writer.write_frame(frame).unwrap();
+        }
+        writer.finish().unwrap();
         let mut names: Vec<String> = std::fs::read_dir(dir.path().join("frames"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -944,30 +954,26 @@ mod tests {
     #[test]
     fn errors_and_cleanup() {
         let dir = tempfile::tempdir().unwrap();
-        let err = VideoWriter::create(&dir.path().join("out.xyz"), &generated_options(64, 48)).err().unwrap();
-        assert!(err.to_string().contains("out.xyz: no output format for extension .xyz:"), "{err}");
         for codec in [Codec::Vp9, Codec::Av1] {
-            let opts = WriteOptions { codec: Some(codec), ..generated_options(64, 48) };
-            let err = VideoWriter::create(&dir.path().join("out.mov"), &opts).err().unwrap();
+            let out = dir.path().join("out.mov");
+            let err =
+                VideoWriter::create(&out, &write_options(&out, generated(64, 48), Some(codec), None)).err().unwrap();
             assert!(err.to_string().ends_with(&format!("out.mov: codec {codec} cannot be written in .mov")), "{err}");
         }
-        let opts = WriteOptions { codec: Some(Codec::H265), ..generated_options(64, 48) };
-        let err = VideoWriter::create(&dir.path().join("out.webm"), &opts).err().unwrap();
+        let out = dir.path().join("out.webm");
+        let opts = write_options(&out, generated(64, 48), Some(Codec::H265), None);
+        let err = VideoWriter::create(&out, &opts).err().unwrap();
         assert!(err.to_string().ends_with("out.webm: codec h265 cannot be written in .webm"), "{err}");
-        let bad_audio = WriteOptions {
-            audio: Some(AudioSource { path: dir.path().join("nope.wav"), start_seconds: 0.0, duration_seconds: None }),
-            ..generated_options(64, 48)
-        };
-        let err = VideoWriter::create(&dir.path().join("a.mp4"), &bad_audio).err().unwrap();
+        let nope = AudioSource { path: dir.path().join("nope.wav"), start_seconds: 0.0, duration_seconds: None };
+        let err = crate::video::plan_sound(&nope, crate::video::testutil::container_of(&out)).unwrap_err();
         assert!(err.to_string().ends_with("nope.wav: file not found"), "{err}");
-        assert!(!dir.path().join("a.mp4").exists());
         assert!(leftovers(dir.path()).is_empty());
 
         // A dropped writer leaves nothing, and never touches an existing output.
         let target = dir.path().join("keep.mp4");
         std::fs::write(&target, b"old").unwrap();
         {
-            let mut writer = VideoWriter::create(&target, &generated_options(64, 48)).unwrap();
+            let mut writer = VideoWriter::create(&target, &generated_options(&target, 64, 48)).unwrap();
             for i in 0..3 {
                 writer.write_frame(&synthetic(i, 64, 48)).unwrap();
             }
@@ -976,11 +982,11 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         assert!(leftovers(dir.path()).is_empty());
         let fresh = dir.path().join("fresh.mkv");
-        drop(VideoWriter::create(&fresh, &generated_options(64, 48)).unwrap());
+        drop(VideoWriter::create(&fresh, &generated_options(&fresh, 64, 48)).unwrap());
         assert!(!fresh.exists());
 
         // Wrong frame size and non-increasing pts are errors, not panics.
-        let mut writer = VideoWriter::create(&target, &generated_options(64, 48)).unwrap();
+        let mut writer = VideoWriter::create(&target, &generated_options(&target, 64, 48)).unwrap();
         assert!(writer.write_frame(&synthetic(0, 32, 48)).is_err());
         writer.write_frame(&synthetic(1, 64, 48)).unwrap();
         assert!(writer.write_frame(&synthetic(1, 64, 48)).is_err());
@@ -991,7 +997,7 @@ mod tests {
         // Dropped image sequences remove their frames.
         let pattern = dir.path().join("seq_%03d.png");
         {
-            let mut writer = VideoWriter::create(&pattern, &generated_options(8, 8)).unwrap();
+            let mut writer = VideoWriter::sequence(&pattern, &generated(8, 8)).unwrap();
             writer.write_frame(&synthetic(0, 8, 8)).unwrap();
             assert!(dir.path().join("seq_001.png").exists());
         }

@@ -19,8 +19,6 @@ pub enum VideoError {
     /// `what` is "audio only" or "no audio or video streams".
     #[error("{path}: no video stream ({what})")]
     NoVideoStream { path: String, what: String },
-    #[error("{path}: {}", unknown_extension(ext))]
-    UnknownExtension { path: String, ext: String },
     #[error("{path}: codec {codec} cannot be written in .{ext}")]
     IncompatibleCodec { path: String, codec: Codec, ext: String },
     #[error("{path}: no encoder available for {what}")]
@@ -50,14 +48,6 @@ pub enum VideoError {
 }
 
 /// "no output format for extension .avi", or for a name without one what it could be.
-fn unknown_extension(ext: &str) -> String {
-    let names = crate::video::container::output_names();
-    if ext.is_empty() {
-        return format!("has no extension: {names}");
-    }
-    format!("no output format for extension .{ext}: {names}")
-}
-
 impl VideoError {
     /// The user's file or choice was wrong (exit 2), not the work (exit 1).
     pub(crate) fn is_bad_input(&self) -> bool {
@@ -67,7 +57,6 @@ impl VideoError {
                 | VideoError::EmptyFile { .. }
                 | VideoError::NotMedia { .. }
                 | VideoError::NoVideoStream { .. }
-                | VideoError::UnknownExtension { .. }
                 | VideoError::IncompatibleCodec { .. }
                 | VideoError::BadSequence { .. }
                 | VideoError::PastTheEnd { .. }

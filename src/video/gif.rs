@@ -6,10 +6,34 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use super::{Frame, ReadOptions, VideoError, VideoReader};
+use super::container::MATROSKA;
+use super::encode::StreamSpec;
+use super::segments::{Join, Segmented};
+use super::writer::{FrameFormat, FrameWriter};
+use super::{Codec, Frame, ReadOptions, VideoError, VideoReader};
 
 /// NeuQuant's sampling: 1 is best and slowest, 30 fastest; 10 is gifski's and FFmpeg's balance.
 const QUANTISER_SPEED: i32 = 10;
+
+/// The writer of a GIF at `output`, its segments in `work`.
+pub(crate) fn writer(output: &Path, frames: FrameFormat, work: &Path) -> Box<dyn FrameWriter> {
+    Box::new(Segmented::new(GifJoin { output: output.to_owned() }, work, frames))
+}
+
+/// A GIF: made of segments that keep every pixel (H.264 4:4:4, odd sizes too), quantised at the end.
+struct GifJoin {
+    output: PathBuf,
+}
+
+impl Join for GifJoin {
+    fn segment(&self) -> (&'static str, StreamSpec) {
+        ("mkv", StreamSpec::video(MATROSKA, Codec::H264, None, true))
+    }
+
+    fn join(&self, segments: &[PathBuf]) -> Result<(), VideoError> {
+        write_gif(segments, &self.output)
+    }
+}
 
 /// Writes `segments` (in order) as one looping GIF at `output`, through a temporary name.
 pub(crate) fn write_gif(segments: &[PathBuf], output: &Path) -> Result<(), VideoError> {

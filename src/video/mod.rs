@@ -1,25 +1,29 @@
-//! Video input/output: FFmpeg-readable files decoded into RGB frames, RGB frames (with a file's
-//! sound) encoded into a container, a GIF or PNG frames. FFmpeg objects stay on the thread that
-//! made them. [`codec`] is always built (settings name codecs without FFmpeg); every other file
-//! holds `#![cfg(feature = "video")]`.
+//! Video in and out: files decoded into RGB frames; frames written through one [`FrameWriter`]
+//! (a container, GIF, APNG or PNG frames). FFmpeg objects stay on the thread that made them.
+//! `codec`, `container`, `rational` and `writer` build without FFmpeg; the rest needs `video`.
+pub(crate) mod apng;
 mod audio;
 mod audio_samples;
 pub mod codec;
 mod colorspace;
-mod concat;
+pub(crate) mod concat;
 pub mod container;
 mod decode;
 mod encode;
 mod error;
-mod gif;
-mod rational;
+pub(crate) mod gif;
+pub mod rational;
+pub(crate) mod segments;
 mod sequence;
 mod setup;
 mod sound_plan;
 mod testutil;
 mod timing;
+pub mod writer;
 
 pub use codec::Codec;
+pub use rational::Rational;
+pub use writer::{AudioSource, FrameFormat, FrameWriter};
 #[cfg(feature = "video")]
 pub(crate) use {
     crate::frame::rgb::Frame, colorspace::set_sws_colorspace, error::show, timing::container_start_seconds,
@@ -29,11 +33,9 @@ pub use {
     audio_samples::decode_mono,
     concat::{ConcatOptions, concat_segments, join_segments},
     decode::{ReadOptions, VideoInfo, VideoReader},
-    encode::{
-        AudioSource, VideoWriter, WriteOptions, existing_frames, is_image_sequence, remove_frames_after, sequence_frame,
-    },
+    encode::{StreamSpec, VideoWriter, WriteOptions, existing_frames, is_image_sequence},
+    encode::{remove_frames_after, sequence_frame},
     error::VideoError,
-    rational::Rational,
     sequence::is_sequence_input,
     setup::{ffmpeg_version, init},
     sound_plan::{SoundAction, SoundPlan, SoundTrack, plan_sound},

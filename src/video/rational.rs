@@ -1,5 +1,5 @@
 //! Time bases and frame rates as fractions, as FFmpeg keeps them.
-#![cfg(feature = "video")]
+#[cfg(feature = "video")]
 use ffmpeg_next as ffmpeg;
 use std::fmt;
 
@@ -20,17 +20,20 @@ impl Rational {
         if self.den == 0 { 0.0 } else { f64::from(self.num) / f64::from(self.den) }
     }
 
+    #[cfg(feature = "video")]
     pub(crate) fn is_valid(self) -> bool {
         self.num > 0 && self.den > 0
     }
 }
 
+#[cfg(feature = "video")]
 impl From<ffmpeg::Rational> for Rational {
     fn from(r: ffmpeg::Rational) -> Self {
         Rational::new(r.numerator(), r.denominator())
     }
 }
 
+#[cfg(feature = "video")]
 impl From<Rational> for ffmpeg::Rational {
     fn from(r: Rational) -> Self {
         ffmpeg::Rational::new(r.num, r.den)

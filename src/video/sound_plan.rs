@@ -18,7 +18,8 @@ use ffmpeg::{ChannelLayout, Packet, codec, decoder, encoder, format, media};
 use ffmpeg_next as ffmpeg;
 
 use super::container::Container;
-use super::{AudioSource, VideoError, init, show};
+use super::writer::AudioSource;
+use super::{VideoError, init, show};
 
 /// Packets of each stream written by the trial: enough to meet per-packet checks and bitstream filters.
 const TRIAL_PACKETS: usize = 8;
@@ -29,8 +30,8 @@ const TRIAL_READ_LIMIT: usize = 4096;
 #[derive(Clone, Debug, PartialEq)]
 pub struct SoundPlan {
     source: AudioSource,
-    /// The output container's extension the plan was made for ("mp4").
-    extension: &'static str,
+    /// The output container the plan was made for.
+    container: &'static Container,
     tracks: Vec<SoundTrack>,
 }
 
@@ -61,9 +62,9 @@ impl SoundPlan {
         &self.tracks
     }
 
-    /// The output container's extension the plan was made for.
-    pub fn extension(&self) -> &'static str {
-        self.extension
+    /// The output container the plan was made for.
+    pub fn container(&self) -> &'static Container {
+        self.container
     }
 
     /// True when the source has no sound stream (the output will be silent).
@@ -103,26 +104,28 @@ fn encoder_codec(encoder: &str) -> &str {
     encoder.strip_prefix("lib").unwrap_or(encoder)
 }
 
-/// Decides, for every sound stream of `source`, whether `output`'s container takes it as it is
-/// (tried by writing it into memory) or which encoder makes it fit; fails at once, naming the
-/// file, when the source cannot be read or a stream can be neither copied nor transcoded.
-pub fn plan_sound(source: &AudioSource, output: &Path) -> Result<SoundPlan, VideoError> {
+/// Decides, for every sound stream of `source`, whether `container` takes it as it is (tried by
+/// writing it into memory) or which encoder makes it fit; fails at once, naming the file, when
+/// the source cannot be read or a stream can be neither copied nor transcoded.
+pub fn plan_sound(source: &AudioSource, container: &'static Container) -> Result<SoundPlan, VideoError> {
     init()?;
-    let container = Container::of(output)?;
     let path = source.path.as_path();
     if !path.exists() {
         return Err(VideoError::NotFound { path: show(path) });
     }
     let mut ictx =
         format::input(&path).map_err(|e| VideoError::NotMedia { path: show(path), reason: e.to_string() })?;
+    // Each stream's parameters as the muxer will find them when it opens the file: copied now,
+    // since reading packets lets FFmpeg's parsers change the stream's own (MP3 in MP4 does).
     let streams: Vec<(usize, codec::Parameters, ffmpeg::Rational)> = ictx
         .streams()
         .filter(|s| s.parameters().medium() == media::Type::Audio)
-        .map(|s| (s.index(), s.parameters(), s.time_base()))
+        // (`Parameters::clone` copies; `parameters()` is the stream's own, live.)
+        .map(|s| (s.index(), s.parameters().clone(), s.time_base()))
         .collect();
     let mut tracks = Vec::new();
-    if container.is_gif || streams.is_empty() {
-        return Ok(SoundPlan { source: source.clone(), extension: container.extension, tracks });
+    if streams.is_empty() {
+        return Ok(SoundPlan { source: source.clone(), container, tracks });
     }
     let packets = first_packets(&mut ictx, &streams);
     for ((stream, params, tb), packets) in streams.into_iter().zip(packets) {
@@ -134,7 +137,7 @@ pub fn plan_sound(source: &AudioSource, output: &Path) -> Result<SoundPlan, Vide
         };
         tracks.push(SoundTrack { stream, codec: codec_name, action });
     }
-    Ok(SoundPlan { source: source.clone(), extension: container.extension, tracks })
+    Ok(SoundPlan { source: source.clone(), container, tracks })
 }
 
 /// The first packets of each of `streams`, in their order.
@@ -348,8 +351,8 @@ impl Drop for MemoryOutput {
 mod tests {
     use super::*;
     use crate::video::codec::Codec;
-    use crate::video::testutil::{ffmpeg as run_ffmpeg, leftovers, stream_span};
-    use crate::video::{Frame, Rational, VideoWriter, WriteOptions, join_segments};
+    use crate::video::testutil::{container_of, ffmpeg as run_ffmpeg, leftovers, stream_span, write_options};
+    use crate::video::{Frame, FrameFormat, Rational, VideoWriter, join_segments};
     use std::path::PathBuf;
     use std::process::Command;
 
@@ -390,16 +393,9 @@ mod tests {
 
     /// 25 grey frames at 25 fps in one segment of `codec`.
     fn segment(path: &Path, codec: Codec) -> PathBuf {
-        let opts = WriteOptions {
-            width: 64,
-            height: 48,
-            time_base: Rational::new(1, 25),
-            frame_rate: Rational::new(25, 1),
-            codec: Some(codec),
-            crf: None,
-            audio: None,
-            full_frame: false,
-        };
+        let frames =
+            FrameFormat { width: 64, height: 48, time_base: Rational::new(1, 25), frame_rate: Rational::new(25, 1) };
+        let opts = write_options(path, frames, Some(codec), None);
         let mut writer = VideoWriter::create(path, &opts).unwrap();
         for index in 0..25 {
             let rgb = vec![(index * 8) as u8; 64 * 48 * 3];
@@ -448,9 +444,9 @@ mod tests {
             let source = AudioSource { path: footage(dir.path(), encoder), start_seconds: 0.0, duration_seconds: None };
             for extension in CONTAINERS {
                 let output = dir.path().join(format!("{codec}.{extension}"));
-                let plan = plan_sound(&source, &output).unwrap();
+                let plan = plan_sound(&source, container_of(&output)).unwrap();
                 let segments = if extension == "webm" { &vp9 } else { &h264 };
-                join_segments(segments, &output, Rational::new(25, 1), Some(&plan))
+                join_segments(segments, &output, container_of(&output), Rational::new(25, 1), Some(&plan))
                     .unwrap_or_else(|e| panic!("{codec} into .{extension} ({plan}): {e}"));
                 let expected = match action(&plan) {
                     SoundAction::Copy => codec,
@@ -484,17 +480,54 @@ mod tests {
         let silent = dir.path().join("silent.mkv");
         run_ffmpeg(&["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=0.2", silent.to_str().unwrap()]);
         let source = |path: PathBuf| AudioSource { path, start_seconds: 0.0, duration_seconds: None };
-        let plan = plan_sound(&source(silent), &dir.path().join("out.mp4")).unwrap();
+        let mp4 = Container::named("mp4").unwrap();
+        let plan = plan_sound(&source(silent), mp4).unwrap();
         assert!(plan.is_silent());
         assert_eq!(plan.to_string(), "no sound");
 
-        let err = plan_sound(&source(dir.path().join("nope.wav")), &dir.path().join("out.mp4")).unwrap_err();
+        let err = plan_sound(&source(dir.path().join("nope.wav")), mp4).unwrap_err();
         assert!(err.to_string().ends_with("nope.wav: file not found"), "{err}");
         let text = dir.path().join("text.wav");
         std::fs::write(&text, "not sound at all\n".repeat(40)).unwrap();
-        let err = plan_sound(&source(text), &dir.path().join("out.mp4")).unwrap_err();
+        let err = plan_sound(&source(text), mp4).unwrap_err();
         assert!(err.to_string().contains("text.wav: not a media file"), "{err}");
-        let err = plan_sound(&source(dir.path().join("nope.wav")), &dir.path().join("out.avi")).unwrap_err();
-        assert!(err.to_string().contains("out.avi: no output format for extension .avi:"), "{err}");
+    }
+
+    #[test]
+    fn a_camera_file_with_mp3_as_stream_0_keeps_its_sound_in_mp4_mov_and_mkv() {
+        let dir = tempfile::tempdir().unwrap();
+        // As cameras write it: the sound first (MP3), the picture second, in MP4.
+        let camera = dir.path().join("camera.mp4");
+        run_ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=25:duration=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=1",
+            "-map",
+            "1:a",
+            "-map",
+            "0:v",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "libmp3lame",
+            camera.to_str().unwrap(),
+        ]);
+        let h264 = [segment(&dir.path().join("h264.mkv"), Codec::H264)];
+        let source = AudioSource { path: camera, start_seconds: 0.0, duration_seconds: None };
+        for extension in ["mp4", "mov", "mkv"] {
+            let output = dir.path().join(format!("out.{extension}"));
+            let plan = plan_sound(&source, container_of(&output)).unwrap();
+            assert_eq!((plan.tracks()[0].stream, plan.tracks()[0].codec.as_str()), (0, "mp3"), "{plan}");
+            join_segments(&h264, &output, container_of(&output), Rational::new(25, 1), Some(&plan))
+                .unwrap_or_else(|e| panic!(".{extension}: {e}"));
+            assert_eq!(sound_codec(&output), "mp3", ".{extension}");
+        }
     }
 }

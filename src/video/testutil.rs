@@ -63,3 +63,26 @@ pub(crate) fn stream_span(path: &Path, kind: ffmpeg_next::media::Type) -> Option
     }
     (first <= end).then_some((first, end))
 }
+
+/// The container a test's output name ends in (in a render, the job decides it once).
+pub fn container_of(path: &Path) -> &'static crate::video::container::Container {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    crate::video::container::Container::named(&extension).expect("a container's extension")
+}
+
+/// How a test writes `path`: `codec` (else the container's default) in the container its name
+/// ends in, with `sound` planned for it.
+pub fn write_options(
+    path: &Path,
+    frames: crate::video::FrameFormat,
+    codec: Option<crate::video::Codec>,
+    sound: Option<&crate::video::AudioSource>,
+) -> crate::video::WriteOptions {
+    let container = container_of(path);
+    let codec = codec.unwrap_or(container.default_codec);
+    crate::video::WriteOptions {
+        frames,
+        stream: crate::video::StreamSpec::video(container, codec, None, false),
+        sound: sound.map(|source| crate::video::plan_sound(source, container).unwrap()),
+    }
+}

@@ -177,3 +177,33 @@ fn a_batch_rerun_resumes_its_killed_job() {
     assert_eq!(frames, expected, "every frame once, none missing");
     assert!(!checkpoint.exists(), "the finished job's checkpoint is gone");
 }
+
+#[test]
+fn a_setting_is_worded_as_the_option_on_the_command_line_and_as_the_key_in_a_manifest() {
+    // One refusal of the library, worded for each reader: `--crf` on the command line, the key at
+    // its line in a manifest (a manifest user cannot type flags).
+    let (dir, manifest) = setup(
+        "[[job]]\nmode = \"zoom\"\ninput = \"noise\"\noutput = \"z.mp4\"\nframes = 2\nwidth = 64\ncodec = \"h264\"\ncrf = 60\n",
+    );
+    let (code, _, stderr) = batch(&manifest, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("manifest.toml:8: job 1: crf: 60 must be between 0 and 51 for h264"), "{stderr}");
+    assert!(!stderr.contains("--"), "a manifest's error names no flag: {stderr}");
+    let output = dir.path().join("z.mp4");
+    let args = ["plan", "zoom", "noise", "-o", output.to_str().unwrap(), "--frames", "2", "--width", "64"];
+    let out = dreamreel().args(args).args(["--codec", "h264", "--crf", "60"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim(), "dreamreel: --crf: 60 must be between 0 and 51 for h264");
+    // A message that mentions another setting words it alike: `--class` here, `class` there.
+    let (_still_dir, manifest) =
+        setup("[[job]]\nmode = \"still\"\ninput = \"noise\"\noutput = \"s.png\"\nwidth = 48\nclass-layers = true\n");
+    let (code, _, stderr) = batch(&manifest, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("job 1: class-layers: adds the layers to a class's dream: give class too"), "{stderr}");
+    let picture = dir.path().join("s.png");
+    let still = ["still", "noise", "-o", picture.to_str().unwrap(), "--width", "48", "--class-layers"];
+    let out = dreamreel().args(still).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim(), "dreamreel: --class-layers: adds the layers to a class's dream: give --class too");
+}

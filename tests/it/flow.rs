@@ -5,7 +5,8 @@
 #![cfg(feature = "video")]
 
 use crate::common::{ffmpeg, sample};
-use dreamreel::config::settings::{Settings, SettingsPatch};
+use dreamreel::config::layers::Layers;
+use dreamreel::config::settings::SettingsPatch;
 use dreamreel::frame::color::{clipped_share, saturation};
 use dreamreel::frame::flow::dis_flow;
 use dreamreel::frame::image_io::{image_to_tensor, load_image};
@@ -60,14 +61,19 @@ fn cut_clip(dir: &Path) -> PathBuf {
     path
 }
 
-/// A short dream on the CPU; `extra` (preset keys and values) overrides it. Lossless video
-/// (crf 0) so that frames can be compared after encoding.
-fn flow_settings(extra: &[(&str, &str)]) -> Settings {
+/// A short dream on the CPU (a preset's layer); `extra` (preset keys and values) overrides it.
+/// Lossless video (crf 0) so that frames can be compared after encoding.
+fn flow_settings(extra: &[(&str, &str)]) -> Layers {
     let base = "octaves = 1\niterations = 3\njitter = 4\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
     let base: SettingsPatch = toml::from_str(base).unwrap();
     let extra: String = extra.iter().map(|(key, value)| format!("{key} = {value}\n")).collect();
     let extra: SettingsPatch = toml::from_str(&extra).unwrap();
-    Settings::resolve([&base, &extra]).unwrap()
+    Layers { preset: base, given: extra, ..Layers::default() }
+}
+
+/// `look` carried by the blend alone, not along the flow.
+fn without_flow(look: &Layers) -> Layers {
+    Layers { given: SettingsPatch { flow: Some(false), ..look.given.clone() }, ..look.clone() }
 }
 
 /// Frame `index` (from 0) of a video as 1 x 3 x H x W.
@@ -82,14 +88,14 @@ fn frame_of(video: &Path, index: u64) -> tch::Tensor {
     }
 }
 
-fn dream_footage(input: &Path, output: &Path, span: &Span, settings: &Settings) -> VideoReport {
+fn dream_footage(input: &Path, output: &Path, span: &Span, settings: &Layers) -> VideoReport {
     let cancel = AtomicBool::new(false);
     let job = footage_job(input, output, span, settings, RenderOptions::default());
     render_video(&job, &mut NoProgress, &cancel).unwrap()
 }
 
 /// A footage job without sound, built as the command line builds it.
-fn footage_job(input: &Path, output: &Path, span: &Span, settings: &Settings, options: RenderOptions) -> Job {
+fn footage_job(input: &Path, output: &Path, span: &Span, settings: &Layers, options: RenderOptions) -> Job {
     Job::new(Request {
         frames: span.frames,
         duration: span.seconds,
@@ -132,7 +138,7 @@ fn flow_steadies_the_dream_and_a_cut_resets_it() {
     let look = flow_settings(&[("width", "96"), ("jitter", "0")]);
     let report = dream_footage(&clip, &with_flow, &Span::default(), &look);
     assert_eq!(report.cuts, vec![CUT_AT], "the cut is found at its frame");
-    let blend_only = Settings { flow: false, ..look.clone() };
+    let blend_only = without_flow(&look);
     dream_footage(&clip, &without, &Span::default(), &blend_only);
     let steady = compare(&clip, &with_flow, 0.2).unwrap();
     let unsteady = compare(&clip, &without, 0.2).unwrap();
@@ -161,7 +167,7 @@ fn on_real_footage_flow_lowers_the_warping_error_and_finds_the_cut() {
     let look = flow_settings(&[("width", "128")]);
     let report = dream_footage(&clip, &with_flow, &frames(36), &look);
     assert_eq!(report.cuts, vec![30], "bikes.mp4 cuts at frame 30");
-    dream_footage(&clip, &without, &frames(36), &Settings { flow: false, ..look });
+    dream_footage(&clip, &without, &frames(36), &without_flow(&look));
     let steady = compare(&clip, &with_flow, 0.2).unwrap();
     let unsteady = compare(&clip, &without, 0.2).unwrap();
     assert!(steady.e_warp < 0.8 * unsteady.e_warp, "E_warp {} with flow, {} without", steady.e_warp, unsteady.e_warp);
@@ -227,8 +233,8 @@ impl Progress for StopAfter<'_> {
 fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
     let clip = pan_clip(dir.path());
-    // PNG frames are lossless and take no --crf.
-    let look = Settings { crf: None, ..flow_settings(&[("width", "96")]) };
+    // PNG frames are lossless (the preset layer's crf does nothing to them).
+    let look = flow_settings(&[("width", "96")]);
     let span = frames(12);
     let whole = dir.path().join("whole/%04d.png");
     dream_footage(&clip, &whole, &span, &look);
@@ -254,18 +260,15 @@ fn a_resumed_flow_render_gives_the_frames_of_an_uninterrupted_one() {
 fn colour_stays_in_band_over_a_long_tiny_zoom() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("zoom/%04d.png");
-    let look = Settings {
-        crf: None, // PNG frames take no --crf
-        // The colour of the feedback loop is tested here, from the pixel ascent's noise start.
-        ..flow_settings(&[
-            ("width", "64"),
-            ("height", "48"),
-            ("octaves", "2"),
-            ("iterations", "4"),
-            ("jitter", "8"),
-            ("prior", "\"pixel\""),
-        ])
-    };
+    // The colour of the feedback loop is tested here, from the pixel ascent's noise start.
+    let look = flow_settings(&[
+        ("width", "64"),
+        ("height", "48"),
+        ("octaves", "2"),
+        ("iterations", "4"),
+        ("jitter", "8"),
+        ("prior", "\"pixel\""),
+    ]);
     let count = 240;
     let cancel = AtomicBool::new(false);
     let job = Job::new(Request { frames: Some(count), ..Request::new(Mode::Zoom, "noise", &output, look) }).unwrap();

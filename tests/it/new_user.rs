@@ -341,10 +341,13 @@ fn messages_say_what_is_wrong() {
                 .iter()
                 .map(|a| a.to_string())
                 .collect(),
-            "noext: has no extension: end it in .mp4, .mov, .mkv, .webm or .gif, or write a %05d.png sequence",
+            "noext: has no extension: end it in .mp4, .mov, .mkv, .webm, .gif or .apng, or write a %05d.png sequence",
         ),
         (zoom(&["--width", "20"]), "--width: 20 must be between 32 and 16384"),
-        (zoom(&["--crf", "-1"]), "'--crf <CRF>': must be between 0 and 63 (0 to 51 for h264 and h265)"),
+        (
+            zoom(&["--crf", "-1"]),
+            "'--crf <CRF>': must be between 0 and 63 (0-51 for h264, 0-51 for h265, 0-63 for vp9, 0-63 for av1)",
+        ),
         (zoom(&["--pan", "1e9,1e9"]), "--pan: '1e9,1e9': each must be within ±10000 pixels per frame"),
         (
             ["still", "noise", "-o", "a.png", "--codec", "h264"].iter().map(|a| a.to_string()).collect(),

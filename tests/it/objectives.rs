@@ -189,7 +189,7 @@ fn a_preset_objective_gives_way_to_the_command_lines() {
     let preset: SettingsPatch = toml::from_str("class = \"banana\"\nblur = 0.2").unwrap();
     let line = SettingsPatch { channels: Some(vec!["blocks.8:1".into()]), ..Default::default() };
     let s = Settings::resolve([&preset, &line]).unwrap();
-    assert_eq!((s.class, s.channels, s.blur), (None, vec!["blocks.8:1".to_string()], Some(0.2)));
+    assert_eq!((s.class(), s.channels(), s.blur()), (None, vec!["blocks.8:1".to_string()], Some(0.2)));
     let listed = run_dreamreel(&["classify", "--list"]);
     let text = String::from_utf8_lossy(&listed.stdout);
     assert_eq!(text.lines().count(), 1000);

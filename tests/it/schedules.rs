@@ -375,7 +375,7 @@ fn presets_and_manifests_take_schedules_under_the_same_keys() {
 }
 
 mod library {
-    use dreamreel::config::settings::{Settings, SettingsPatch};
+    use dreamreel::config::settings::SettingsPatch;
     use dreamreel::engine::ascent::Dreamer;
     use dreamreel::frame::image_io::{image_to_tensor, load_image, tensor_to_rgb8};
     use dreamreel::job::{Job, Mode, Request};
@@ -388,8 +388,7 @@ mod library {
     }
 
     fn zoom_job(patch: SettingsPatch, frames: u64) -> Job {
-        let settings = Settings::resolve([&patch]).unwrap();
-        Job::new(Request { frames: Some(frames), ..Request::new(Mode::Zoom, "samples/chelsea.png", "z.mp4", settings) })
+        Job::new(Request { frames: Some(frames), ..Request::new(Mode::Zoom, "samples/chelsea.png", "z.mp4", patch) })
             .unwrap()
     }
 
