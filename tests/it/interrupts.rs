@@ -522,8 +522,8 @@ fn points(seed: u64, count: usize) -> Vec<Point> {
 #[test]
 fn a_signal_right_after_the_start_exits_143_or_130() {
     let dir = tempfile::tempdir().unwrap();
-    let video = dir.path().join("out.mp4");
     for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let video = dir.path().join(format!("{signal}.mp4"));
         for args in [
             vec!["classify", "samples/chelsea.png", "--device", "cpu"],
             vec!["zoom", "samples/chelsea.png", "-o", video.to_str().unwrap(), "--frames", "50", "-y"],
