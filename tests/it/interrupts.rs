@@ -528,7 +528,7 @@ fn a_signal_right_after_the_start_exits_143_or_130() {
             vec!["classify", "samples/chelsea.png", "--device", "cpu"],
             vec!["zoom", "samples/chelsea.png", "-o", video.to_str().unwrap(), "--frames", "50", "-y"],
         ] {
-            let mut child = dreamreel_process()
+            let child = dreamreel_process()
                 .args(&args)
                 .args(&TINY[..if args[0] == "zoom" { TINY.len() } else { 0 }])
                 .stdout(Stdio::null())
