@@ -68,14 +68,13 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn figure_settings(text: &str) -> Settings {
-    let patch: SettingsPatch = toml::from_str(text).unwrap();
-    Settings::resolve([&patch]).unwrap()
+fn figure_patch(text: &str) -> SettingsPatch {
+    toml::from_str(text).unwrap()
 }
 
 /// Mean objective of the frames of `video` under `settings`' network and layers.
 fn mean_objective(video: &Path, settings: &Settings) -> f64 {
-    let network = Network::load_installed(settings.model, Device::Cpu, NetworkOptions::default()).unwrap();
+    let network = Network::load_installed(settings.model(), Device::Cpu, NetworkOptions::default()).unwrap();
     let layers = crate::common::dream_params(settings, &network).layers;
     let mut reader = VideoReader::open(video, &ReadOptions::default()).unwrap();
     let (mut sum, mut count) = (0.0, 0.0);
@@ -88,12 +87,12 @@ fn mean_objective(video: &Path, settings: &Settings) -> f64 {
     sum / count
 }
 
-fn footage(output: &Path, frames: u64, settings: &Settings) -> f64 {
+fn footage(output: &Path, frames: u64, patch: &SettingsPatch) -> f64 {
     let started = Instant::now();
     let request = Request {
         frames: Some(frames),
         no_audio: Some(true),
-        ..Request::new(Mode::Video, sample("bikes.mp4"), output, settings.clone())
+        ..Request::new(Mode::Video, sample("bikes.mp4"), output, patch.clone())
     };
     let cancel = AtomicBool::new(false);
     render_video(&Job::new(request).unwrap(), &mut NoProgress, &cancel).unwrap();
@@ -104,9 +103,10 @@ fn real_footage_warping_error_and_strength() {
     let dir = tempfile::tempdir().unwrap();
     let look = "width = 320\noctaves = 2\niterations = 4\ndevice = \"cpu\"\nthreads = 1\ncrf = 0\n";
     for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", "")] {
-        let settings = figure_settings(&format!("{look}{extra}"));
+        let patch = figure_patch(&format!("{look}{extra}"));
+        let settings = Settings::resolve([&patch]).unwrap();
         let output = dir.path().join("out.mkv");
-        let seconds = footage(&output, 90, &settings);
+        let seconds = footage(&output, 90, &patch);
         let report = compare(&sample("bikes.mp4"), &output, 0.2).unwrap();
         let objective = mean_objective(&output, &settings);
         println!(
@@ -129,8 +129,8 @@ fn real_footage_time_at_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
     for (name, extra) in [("--no-flow", "flow = false\n"), ("flow", ""), ("--no-flow", "flow = false\n"), ("flow", "")]
     {
-        let settings = figure_settings(&format!("width = 320\ndevice = \"cpu\"\n{extra}"));
-        let seconds = footage(&dir.path().join("out.mp4"), 16, &settings);
+        let patch = figure_patch(&format!("width = 320\ndevice = \"cpu\"\n{extra}"));
+        let seconds = footage(&dir.path().join("out.mp4"), 16, &patch);
         println!("{name}: 16 frames at 320 wide, defaults: {seconds:.1} s");
     }
 }
@@ -142,7 +142,7 @@ fn colour_over_a_thousand_frame_zoom() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("zoom/%05d.png");
     let look =
-        figure_settings(&format!("width = 96\nheight = 64\ndevice = \"cpu\"\nthreads = 1\ncolors = \"{colors}\"\n"));
+        figure_patch(&format!("width = 96\nheight = 64\ndevice = \"cpu\"\nthreads = 1\ncolors = \"{colors}\"\n"));
     let cancel = AtomicBool::new(false);
     let started = Instant::now();
     let job = Job::new(Request { frames: Some(frames), ..Request::new(Mode::Zoom, &start, &output, look) }).unwrap();

@@ -51,10 +51,4 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
 fi
 
-# numexpr and pandas for tests/deforum.rs, which runs Deforum's own keyframe parser (scripts/deforum/).
-if ! "$DREAMREEL_VENV/bin/python" -c 'import numexpr, pandas' 2>/dev/null; then
-  echo "test: installing numexpr 2.10.2 and pandas 2.2.3 into $DREAMREEL_VENV (Deforum's schedule parser)"
-  "$DREAMREEL_VENV/bin/python" -m pip install -q --disable-pip-version-check numexpr==2.10.2 pandas==2.2.3
-fi
-
 cargo test --release "$@"

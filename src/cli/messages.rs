@@ -8,6 +8,11 @@ pub fn worded(error: &Error) -> String {
     error.worded(&option)
 }
 
+/// A note of the library's (before the first frame) with its mentioned settings worded as options.
+pub fn note(text: &str) -> String {
+    dreamreel::error::word_mentions(text, &option)
+}
+
 /// `--key` for a setting's key; a name that is no option (a manifest's `job`, the `mode`, an
 /// argument such as `IMAGE`) as it is.
 fn option(key: &str) -> String {

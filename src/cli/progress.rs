@@ -79,6 +79,7 @@ impl Progress for Bar {
     }
 
     fn note(&mut self, message: &str) {
+        let message = crate::cli::messages::note(message);
         match &self.bar {
             Some(bar) => bar.suspend(|| eprintln!("dreamreel: note: {message}")),
             None if self.lines.is_some() => eprintln!("dreamreel: note: {message}"),

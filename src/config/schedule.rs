@@ -1,7 +1,7 @@
 //! Per-frame schedules: a setting that changes over the render, as Deforum writes them.
 //!
 //! A schedule is a plain number; or keyframes `FRAME:(VALUE), FRAME:(VALUE), ...` (frames,
-//! seconds as `2.5s`, or Deforum's quoted expressions of the length such as `"max_f-1"`); or an
+//! seconds as `2.5s`, or Deforum's expressions of the length such as `"max_f-1"` or `max_f`); or an
 //! expression in `t` (frame index), `s` (seconds), `n` (frame count), `max_f` (the last frame) and
 //! the audio signals `loud`, `beat`, `bass`, `mid`, `high` and `bpm`. Keyframes follow Deforum's
 //! rule: a keyframe written as a plain number joins the next keyframe with a straight line (to
@@ -124,8 +124,8 @@ pub trait AudioFrames: fmt::Debug {
     fn bpm(&self) -> f64;
 }
 
-/// Where a numeric keyframe is: a time, or Deforum's quoted expression of the length (`"max_f-1"`),
-/// which Deforum truncates to a whole frame.
+/// Where a numeric keyframe is: a time, or Deforum's expression of the length, quoted or not
+/// (`"max_f-1"`, `max_f:(10)`), which Deforum truncates to a whole frame.
 #[derive(Clone, Debug)]
 enum Position {
     At(At),
@@ -391,7 +391,10 @@ impl Switches {
             let at = match key.position {
                 RawPosition::At(at) => at,
                 RawPosition::Formula(start, _) => {
-                    return Err(ScheduleError::at(text, start - 1, "a switch's keyframe is a frame or seconds"));
+                    // From the quote, when the frame has one.
+                    let from =
+                        if start > 0 && matches!(text.as_bytes()[start - 1], b'"' | b'\'') { start - 1 } else { start };
+                    return Err(ScheduleError::at(text, from, "a switch's keyframe is a frame or seconds"));
                 }
             };
             let (start, end) = key.value;
@@ -455,22 +458,20 @@ fn split_keyframes(text: &str) -> Result<Option<Vec<RawKey>>, ScheduleError> {
         }
         i
     };
+    // Keyframes when the text opens with a quote, a number and ':' (`0:(1)`, `"max_f-1":(1)`), or
+    // an expression of max_f and ':' (Deforum's unquoted `max_f:(10)`; a layer's `blocks.10:3`
+    // is no keyframe).
     let starts_keyframe = |i: usize| {
         if matches!(bytes.get(i), Some(b'"' | b'\'')) {
             return true;
         }
-        let mut j = i;
-        while j < bytes.len() && (bytes[j].is_ascii_digit() || bytes[j] == b'.') {
-            j += 1;
-        }
-        if j == i {
-            return false;
-        }
-        if j < bytes.len() && bytes[j] == b's' {
-            j += 1;
-        }
-        let j = skip_space(j);
-        j < bytes.len() && bytes[j] == b':' && bytes.get(j + 1) != Some(&b':')
+        let frame = bytes[i..]
+            .iter()
+            .position(|&b| b == b':' || b == b',')
+            .filter(|&at| bytes[i + at] == b':' && bytes.get(i + at + 1) != Some(&b':'));
+        let Some(frame) = frame.map(|at| text[i..i + at].trim_end()) else { return false };
+        let number = frame.strip_suffix('s').unwrap_or(frame);
+        (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')) || frame.contains("max_f")
     };
     let mut i = skip_space(0);
     if !starts_keyframe(i) {
@@ -494,17 +495,41 @@ fn split_keyframes(text: &str) -> Result<Option<Vec<RawKey>>, ScheduleError> {
             while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
                 i += 1;
             }
-            let number: f64 = text[start..i]
-                .parse()
-                .map_err(|_| ScheduleError::at(text, start, "expected a frame number or seconds such as 48 or 2.5s"))?;
-            if bytes.get(i) == Some(&b's') {
-                i += 1;
-                RawPosition::At(At::Seconds(number))
-            } else {
-                if text[start..i].contains('.') {
-                    return Err(ScheduleError::at(text, start, "a frame is a whole number (write 2.5s for seconds)"));
+            let seconds = i > start && bytes.get(i) == Some(&b's');
+            let after = skip_space(i + usize::from(seconds));
+            // The ':' that ends this keyframe's frame, if it comes before the next ','.
+            let colon =
+                (start..bytes.len()).find(|&j| bytes[j] == b':' || bytes[j] == b',').filter(|&j| bytes[j] == b':');
+            // A number, unless more than a number stands before the ':' (a number without a ':'
+            // is told it needs one, below).
+            if i == start || colon.is_some_and(|colon| colon != after) {
+                // Deforum evaluates the frame up to the ':' (`max_f-1`, `2*max_f/3`).
+                let Some(colon) = colon else {
+                    return Err(ScheduleError::at(text, start, "expected a keyframe FRAME:(VALUE)"));
+                };
+                let mut end = colon;
+                while bytes[end - 1].is_ascii_whitespace() {
+                    end -= 1;
                 }
-                RawPosition::At(At::Frame(number))
+                i = colon;
+                RawPosition::Formula(start, end)
+            } else {
+                let number: f64 = text[start..i].parse().map_err(|_| {
+                    ScheduleError::at(text, start, "expected a frame number or seconds such as 48 or 2.5s")
+                })?;
+                if seconds {
+                    i += 1;
+                    RawPosition::At(At::Seconds(number))
+                } else {
+                    if text[start..i].contains('.') {
+                        return Err(ScheduleError::at(
+                            text,
+                            start,
+                            "a frame is a whole number (write 2.5s for seconds)",
+                        ));
+                    }
+                    RawPosition::At(At::Frame(number))
+                }
             }
         };
         i = skip_space(i);
@@ -803,6 +828,12 @@ mod tests {
         assert_eq!(values, vec![3.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 3.0, 3.0]);
         // Values need no parentheses, as in Deforum.
         assert_eq!(column("0: 1, 4: 2", 5, Interpolation::Linear)[2], 1.5);
+        // Unquoted, as Deforum also reads them: the frame is everything before the ':', truncated.
+        assert_eq!(column("0:(0), max_f:(9)", 10, Interpolation::Linear), (0..10).map(f64::from).collect::<Vec<_>>());
+        let values = column("0:(0), max_f - 1 :(8), max_f:(0)", 10, Interpolation::Linear);
+        assert_eq!((values[8], values[9]), (8.0, 0.0));
+        assert_eq!(column("0:(0), 2*max_f/3:(6)", 10, Interpolation::Linear)[6], 6.0);
+        assert_eq!(column("max_f:(5), 0:(1)", 10, Interpolation::Linear)[0], 1.0);
     }
 
     #[test]

@@ -377,6 +377,7 @@ mod tests {
     use crate::config::layers::Layers;
     use crate::config::settings::SettingsPatch;
     use crate::error::Error;
+    #[cfg(feature = "video")]
     use crate::job::output::OutputKind;
 
     #[cfg(feature = "video")]

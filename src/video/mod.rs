@@ -1,6 +1,4 @@
-//! Video in and out: files decoded into RGB frames; frames written through one [`FrameWriter`]
-//! (a container, GIF, APNG or PNG frames). FFmpeg objects stay on the thread that made them.
-//! `codec`, `container`, `rational` and `writer` build without FFmpeg; the rest needs `video`.
+//! Video in and out through one [`FrameWriter`]; `codec`, `container`, `rational`, `writer` need no FFmpeg.
 pub(crate) mod apng;
 mod audio;
 mod audio_samples;
@@ -21,7 +19,6 @@ mod sound_plan;
 mod testutil;
 mod timing;
 pub mod writer;
-
 pub use codec::Codec;
 pub use rational::Rational;
 pub use writer::{AudioSource, FrameFormat, FrameWriter};
@@ -34,8 +31,9 @@ pub use {
     audio_samples::decode_mono,
     concat::{ConcatOptions, concat_segments, join_segments},
     decode::{ReadOptions, VideoInfo, VideoReader},
-    encode::{StreamSpec, VideoWriter, WriteOptions, existing_frames, is_image_sequence},
-    encode::{remove_frames_after, sequence_frame},
+    encode::{
+        StreamSpec, VideoWriter, WriteOptions, existing_frames, is_image_sequence, remove_frames_after, sequence_frame,
+    },
     error::VideoError,
     sequence::is_sequence_input,
     setup::{ffmpeg_version, init},

@@ -1,25 +1,18 @@
-//! Deforum's schedules as Deforum reads them: scripts/deforum/compare.py runs Deforum's own keyframe
-//! parser (numexpr and pandas in the venv's Python, which scripts/test.sh installs) and
-//! `dreamreel plan` on a battery of schedules; and `--deforum-settings` on a settings file of
-//! Deforum's defaults. Standalone: std and the binary only.
-use std::path::PathBuf;
-use std::process::{Command, Output};
+//! Deforum's schedules as Deforum reads them: `dreamreel plan` on a battery of schedules
+//! (scripts/deforum/schedules.txt) against a table of Deforum's values for each
+//! (tests/fixtures/deforum_values.json, made by running Deforum's own keyframe parser outside this
+//! repository: scripts/deforum/README.md); and `--deforum-settings` on a settings file of
+//! Deforum's defaults. Standalone: std, serde_json and the binary only.
+use std::process::Output;
 
 const FIXTURE: &str = "tests/fixtures/deforum_settings.json";
-
-/// The venv's Python, where scripts/setup.sh and scripts/test.sh put it.
-fn python() -> PathBuf {
-    let home = std::env::var_os("DREAMREEL_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
-        cache.join("dreamreel")
-    });
-    home.join("venv/bin/python")
-}
+const BATTERY: &str = "scripts/deforum/schedules.txt";
+const TABLE: &str = "tests/fixtures/deforum_values.json";
+/// dreamreel's values must be Deforum's within this share (of 1 or the value).
+const TOLERANCE: f64 = 1e-9;
 
 fn run_binary(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dreamreel")).args(args).output().expect("running dreamreel")
+    std::process::Command::new(env!("CARGO_BIN_EXE_dreamreel")).args(args).output().expect("running dreamreel")
 }
 
 /// The number after each `"key": ` of pretty-printed JSON (a pair's numbers for `[a, b]`).
@@ -37,27 +30,148 @@ fn numbers(json: &str, key: &str) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// The figure after `word` in the harness's summary line.
-fn figure(summary: &str, word: &str) -> usize {
-    let rest = &summary[summary.find(word).unwrap_or_else(|| panic!("'{word}' in {summary}")) + word.len()..];
-    rest.split_whitespace().next().and_then(|n| n.trim_end_matches(';').parse().ok()).expect("a figure")
+/// One line of the battery: `HOW | FRAMES | DIFFERENCE | SCHEDULE`.
+struct Case {
+    line: usize,
+    how: String,
+    frames: u64,
+    /// `-`, or the README's name for a deliberate difference that the schedule must show.
+    difference: String,
+    schedule: String,
+}
+
+fn battery() -> Vec<Case> {
+    let text = std::fs::read_to_string(BATTERY).expect("the battery");
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(|(at, line)| {
+            let parts: Vec<&str> = line.splitn(4, " | ").map(str::trim).collect();
+            assert_eq!(parts.len(), 4, "{BATTERY} line {}: {line}", at + 1);
+            Case {
+                line: at + 1,
+                how: parts[0].to_string(),
+                frames: parts[1].parse().expect("a frame count"),
+                difference: parts[2].to_string(),
+                schedule: parts[3].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A schedule as the table names it: how, frames and the schedule's text.
+type Key = (String, u64, String);
+
+/// Deforum's values for each schedule of the table (`None` where Deforum refuses it).
+fn table() -> Vec<(Key, Option<Vec<f64>>)> {
+    let text = std::fs::read_to_string(TABLE).expect("the table");
+    let table: serde_json::Value = serde_json::from_str(&text).expect("the table's JSON");
+    let number = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.parse::<f64>().unwrap_or_else(|_| panic!("{TABLE}: {s}")),
+        v => v.as_f64().expect("a number"),
+    };
+    table["schedules"]
+        .as_array()
+        .expect("the schedules")
+        .iter()
+        .map(|row| {
+            let key = (
+                row["how"].as_str().expect("how").to_string(),
+                row["frames"].as_u64().expect("frames"),
+                row["schedule"].as_str().expect("schedule").to_string(),
+            );
+            (key, row["values"].as_array().map(|values| values.iter().map(number).collect()))
+        })
+        .collect()
+}
+
+/// The first frame where dreamreel's values are not Deforum's, or `None` where all agree.
+fn first_difference(ours: &[f64], theirs: &[f64]) -> Option<String> {
+    if ours.len() != theirs.len() {
+        return Some(format!("{} frames against {}", ours.len(), theirs.len()));
+    }
+    ours.iter().zip(theirs).enumerate().find_map(|(frame, (a, b))| {
+        let agree = b.is_finite() && (a - b).abs() <= TOLERANCE * b.abs().max(1.0);
+        (!agree).then(|| format!("frame {frame}: {a} against Deforum's {b}"))
+    })
+}
+
+/// dreamreel's values of `case` under `--zoom` where Deforum's fit its range (0.5-2), else
+/// `--rotate` (within 180); `Err` with why where it refuses the schedule or no option fits.
+fn dreamreel_values(case: &Case, theirs: &[f64]) -> Result<Vec<f64>, String> {
+    let option = if theirs.iter().all(|v| (0.5..=2.0).contains(v)) {
+        "zoom"
+    } else if theirs.iter().all(|v| v.abs() <= 180.0) {
+        "rotate"
+    } else {
+        return Err(format!("no option fits Deforum's values {theirs:?}"));
+    };
+    let frames = case.frames.to_string();
+    let schedule = format!("--{option}={}", case.schedule);
+    let output = run_binary(&[
+        "plan", "zoom", "noise", "-o", "x.mp4", "--frames", &frames, "--width", "64", &schedule, "--json",
+    ]);
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("plan --json");
+    let rows = plan["frames"].as_array().expect("the frames");
+    Ok(rows.iter().map(|row| row[option].as_f64().expect("a number")).collect())
 }
 
 #[test]
 fn every_schedule_deforum_accepts_gives_deforums_values() {
-    let python = python();
-    let output = Command::new(&python)
-        .args(["scripts/deforum/compare.py", env!("CARGO_BIN_EXE_dreamreel")])
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (scripts/test.sh makes the venv)", python.display()));
-    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "{stdout}{stderr}");
-    let summary = stdout.lines().last().unwrap_or("");
-    let (accepted, agree) = (figure(summary, "Deforum accepts"), figure(summary, "agrees on"));
-    let documented = figure(summary, &format!("of {accepted};"));
-    // A harness that compared nothing would pass too: the battery is the 75+ schedules it holds.
-    assert!(accepted >= 75, "{summary}");
-    assert!(agree + documented == accepted && documented <= 12, "{summary}");
+    let (cases, table) = (battery(), table());
+    let keys: Vec<_> = cases.iter().map(|c| (c.how.clone(), c.frames, c.schedule.clone())).collect();
+    let stale: Vec<_> = table.iter().filter(|(key, _)| !keys.contains(key)).map(|(key, _)| key).collect();
+    assert!(
+        stale.is_empty(),
+        "{TABLE} holds schedules the battery does not (remake it: scripts/deforum/README.md): {stale:?}"
+    );
+    let deforum = |case: &Case| {
+        let key = (case.how.clone(), case.frames, case.schedule.clone());
+        let row = table.iter().find(|(k, _)| *k == key);
+        let row = row
+            .unwrap_or_else(|| panic!("line {} is not in {TABLE}: remake it (scripts/deforum/README.md)", case.line));
+        row.1.as_ref()
+    };
+    // Deforum's accepted schedules, each with dreamreel's difference from it (None: they agree).
+    let accepted: Vec<(&Case, Option<String>)> = std::thread::scope(|scope| {
+        let judge = |share: usize| {
+            let cases = &cases;
+            let deforum = &deforum;
+            scope.spawn(move || {
+                cases
+                    .iter()
+                    .skip(share)
+                    .step_by(2)
+                    .filter_map(|case| {
+                        let theirs = deforum(case)?;
+                        let ours = dreamreel_values(case, theirs);
+                        Some((case, ours.map_or_else(Some, |ours| first_difference(&ours, theirs))))
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let halves = [judge(0), judge(1)];
+        halves.into_iter().flat_map(|half| half.join().expect("a judging thread")).collect()
+    });
+    let mut failures = Vec::new();
+    for (case, difference) in &accepted {
+        let place = format!("line {} ({}, {} frames) {:?}", case.line, case.how, case.frames, case.schedule);
+        match (difference, case.difference.as_str()) {
+            (Some(why), "-") => failures.push(format!("DIFFERS {place}: {why}")),
+            (None, mark) if mark != "-" => failures.push(format!("STALE MARK {place}: marked '{mark}' but agrees")),
+            _ => {}
+        }
+    }
+    let documented = accepted.iter().filter(|(case, _)| case.difference != "-").count();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // A comparison of nothing would pass too: the battery holds 75+ schedules Deforum accepts,
+    // the max_f keyframes among them.
+    assert!(accepted.len() >= 75 && documented <= 12, "{} accepted, {documented} documented", accepted.len());
+    let unquoted_max_f = accepted.iter().filter(|(case, _)| case.schedule.contains(", max_f")).count();
+    assert!(unquoted_max_f >= 5, "{unquoted_max_f} schedules with unquoted max_f keyframes");
 }
 
 #[test]

@@ -108,7 +108,7 @@ struct Ready {
 }
 
 enum Checked {
-    Ready(Ready),
+    Ready(Box<Ready>),
     /// A part of a film with no frames of its own: recorded, so the join goes on.
     NothingToDo(VideoReport),
 }
@@ -174,7 +174,7 @@ impl Ready {
             state.work.remove();
             return Ok(Checked::NothingToDo(VideoReport::empty(info.width, info.height)));
         }
-        Ok(Checked::Ready(Ready { looping, zoom_plan, setup, first, part, state }))
+        Ok(Checked::Ready(Box::new(Ready { looping, zoom_plan, setup, first, part, state })))
     }
 
     /// The dream stage of this render, sending to `to_encoder`.

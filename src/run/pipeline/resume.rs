@@ -4,7 +4,7 @@ use super::encode_stage::EncodeStage;
 use super::frame_loop::Dreamed;
 use super::report::VideoReport;
 use super::stages::{ToEncoder, join};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, mention};
 use crate::job::Output;
 use crate::job::render_job::Job;
 use crate::run::checkpoint::{Checkpoint, OutputLock, WorkFolder, differences};
@@ -65,8 +65,10 @@ impl Resumable {
                 return Err(Error::output(
                     output,
                     format!(
-                        "parts of this film are being rendered in '{}': --join them, or add --restart to discard them",
-                        work.path().display()
+                        "parts of this film are being rendered in '{}': {} them, or add {} to discard them",
+                        work.path().display(),
+                        mention("join"),
+                        mention("restart")
                     ),
                 ));
             }
@@ -74,15 +76,21 @@ impl Resumable {
                 let part = job.part().map(|part| part.to_string()).unwrap_or_default();
                 return Err(Error::output(
                     output,
-                    format!("{part} has finished: --join the parts, or add --restart to render it again"),
+                    format!(
+                        "{part} has finished: {} the parts, or add {} to render it again",
+                        mention("join"),
+                        mention("restart")
+                    ),
                 ));
             }
             Err(Refusal::CheckpointLeft) => {
                 return Err(Error::output(
                     output,
                     format!(
-                        "an earlier render left a checkpoint in '{}': add --resume to continue it or --restart to discard it",
-                        work.path().display()
+                        "an earlier render left a checkpoint in '{}': add {} to continue it or {} to discard it",
+                        work.path().display(),
+                        mention("resume"),
+                        mention("restart")
                     ),
                 ));
             }

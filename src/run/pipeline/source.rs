@@ -1,7 +1,7 @@
 //! Where a video render's frames come from: a zoom's own previous dream, or footage decoded (on
 //! its own thread) and followed by its optical flow; what the source found (size, rate, sound).
 use super::stages::{CHANNEL_FRAMES, join, spawn_stage};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, mention};
 use crate::frame::footage::{Carry, FollowedFrame, follow};
 use crate::frame::image_io::rgb8_to_tensor;
 use crate::frame::rgb::Frame;
@@ -174,7 +174,9 @@ pub(super) fn footage_facts(job: &Job, info: &VideoInfo) -> SourceFacts {
 pub(super) fn check_size(job: &Job, width: u32, height: u32) -> Result<()> {
     crate::run::frame_memory::check_frame(job, width, height)?;
     job.output().check_size(Some(width), Some(height)).map_err(|(key, message)| match job.source() {
-        Source::Footage(_) => Error::setting("width", format!("{message} (footage keeps its shape: raise --width)")),
+        Source::Footage(_) => {
+            Error::setting("width", format!("{message} (footage keeps its shape: raise {})", mention("width")))
+        }
         _ => Error::setting(key, message),
     })
 }
@@ -235,7 +237,7 @@ pub(super) fn short_span_note(job: &Job, info: &VideoInfo) -> Option<String> {
     let asked = span.frames.or(span.seconds.map(|seconds| (seconds * rate).round() as u64))?;
     let holds = info.frame_count.or(info.duration_seconds.map(|s| (s * rate).round() as u64))?;
     let start = span.start_seconds;
-    let from = if start > 0.0 { format!(" from --start {start} s") } else { String::new() };
+    let from = if start > 0.0 { format!(" from {} {start} s", mention("start")) } else { String::new() };
     (holds < asked)
         .then(|| format!("the input has {holds} frame(s){from}: {asked} asked for, {holds} will be rendered"))
 }
