@@ -18,6 +18,7 @@ mod fuzz;
 mod golden;
 mod googlenet;
 mod interrupts;
+mod lose_nothing;
 mod masks;
 mod new_user;
 mod new_user_three;
