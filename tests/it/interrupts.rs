@@ -11,9 +11,10 @@
 //! - the exit codes are 130, 143, or death by SIGKILL (a shell's 137), then 0 on the rerun.
 //!
 //! Every violation is collected and reported together. The suite runs a sample
-//! (`DREAMREEL_INTERRUPT_POINTS`, 9 by default: one point a mode, about 100 s wall on a busy
-//! 2-core machine, too slow for the 30 the issue asked; `DREAMREEL_INTERRUPT_SEED` picks them);
-//! `scripts/interrupt-bench.sh N` runs hundreds.
+//! (`DREAMREEL_INTERRUPT_POINTS`, 30 by default, each mode 3 or 4 times; `DREAMREEL_INTERRUPT_SEED`
+//! picks them), `DREAMREEL_INTERRUPT_WORKERS` points at once (3 by default: a tiny render spends
+//! most of its time starting, loading libtorch); `scripts/interrupt-bench.sh N` runs hundreds.
+//! What each point starts from (a finished output, a film's parts) is rendered once and copied.
 #![cfg(feature = "video")]
 
 use crate::common::{dreamreel_process, ffmpeg, one_at_a_time, work_folder};
@@ -100,6 +101,27 @@ struct Inputs {
     references: BTreeMap<Mode, Vec<u8>>,
 }
 
+/// Runs each of `work` on a thread of its own, at once; their results in order.
+fn all_at_once<T: Send>(work: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = work.into_iter().map(|w| scope.spawn(w)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Copies the files under `from` into `to`, folders and hidden files too.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 fn make_inputs() -> Inputs {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
@@ -127,23 +149,46 @@ fn make_inputs() -> Inputs {
         ]);
     }
     let mut inputs = Inputs { dir, clip, film, references: BTreeMap::new() };
-    // The uninterrupted renders the resumed ones must equal, each in a folder of its own.
-    for mode in [Mode::Still, Mode::ZoomMp4, Mode::ZoomFrames, Mode::Footage] {
-        let folder = inputs.dir.path().join(format!("reference-{mode:?}"));
-        std::fs::create_dir(&folder).unwrap();
-        let out = command(&inputs, mode, &folder, false).output().unwrap();
-        assert!(out.status.success(), "reference {mode:?}: {}", String::from_utf8_lossy(&out.stderr));
-        inputs.references.insert(mode, contents(&output_of(mode, &folder)));
-    }
-    // A film's join is the one-process render of the film.
-    let folder = inputs.dir.path().join("reference-film");
-    std::fs::create_dir(&folder).unwrap();
-    let mut one = dreamreel_process();
-    one.args(["video", inputs.film.to_str().unwrap(), "-o", folder.join("one.mp4").to_str().unwrap()]);
-    one.args(TINY).args(["--crf", "0", "--quiet"]);
-    assert!(one.output().unwrap().status.success());
-    let film = contents(&folder.join("one.mp4"));
-    inputs.references.insert(Mode::Join, film);
+    // The uninterrupted renders the resumed ones must equal, each in a folder of its own, and what
+    // the points start from: a film's parts 1 and 2 (for a join), part 2 alone (for part 1's join).
+    let rendered = {
+        let inputs = &inputs;
+        let succeed = |what: String, mut cmd: Command| {
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let mut work: Vec<Box<dyn FnOnce() -> Option<(Mode, Vec<u8>)> + Send + '_>> = Vec::new();
+        for mode in [Mode::Still, Mode::ZoomMp4, Mode::ZoomFrames, Mode::Footage] {
+            work.push(Box::new(move || {
+                let folder = inputs.dir.path().join(format!("reference-{mode:?}"));
+                std::fs::create_dir(&folder).unwrap();
+                succeed(format!("reference {mode:?}"), command(inputs, mode, &folder, false));
+                Some((mode, contents(&output_of(mode, &folder))))
+            }));
+        }
+        // A film's join is the one-process render of the film.
+        work.push(Box::new(move || {
+            let folder = inputs.dir.path().join("reference-film");
+            std::fs::create_dir(&folder).unwrap();
+            let mut one = dreamreel_process();
+            one.args(["video", inputs.film.to_str().unwrap(), "-o", folder.join("one.mp4").to_str().unwrap()]);
+            one.args(TINY).args(["--crf", "0", "--quiet"]);
+            succeed("the one-process film".into(), one);
+            Some((Mode::Join, contents(&folder.join("one.mp4"))))
+        }));
+        for (template, parts) in [("template-join", &["1/2", "2/2"][..]), ("template-part", &["2/2"][..])] {
+            work.push(Box::new(move || {
+                let folder = inputs.dir.path().join(template);
+                std::fs::create_dir(&folder).unwrap();
+                for part in parts {
+                    succeed(format!("{template}: part {part}"), part_command(inputs, &folder, part));
+                }
+                None
+            }));
+        }
+        all_at_once(work)
+    };
+    inputs.references.extend(rendered.into_iter().flatten());
     inputs
 }
 
@@ -205,10 +250,12 @@ fn part_command(inputs: &Inputs, folder: &Path, part: &str) -> Command {
 fn prepare(inputs: &Inputs, mode: Mode, folder: &Path) {
     std::fs::create_dir_all(folder).unwrap();
     std::fs::write(folder.join("notes.txt"), "the user's own file\n").unwrap();
+    let template = |name: &str| inputs.dir.path().join(name);
     match mode {
         Mode::OverwriteFinished => {
-            assert!(command(inputs, Mode::ZoomMp4, folder, false).output().unwrap().status.success());
+            std::fs::copy(output_of(Mode::ZoomMp4, &template("reference-ZoomMp4")), output_of(mode, folder)).unwrap();
         }
+        Mode::Part => copy_tree(&template("template-part"), folder),
         Mode::OverwriteSequence => {
             std::fs::create_dir(folder.join("frames")).unwrap();
             let photo = std::fs::read("samples/chelsea.png").unwrap();
@@ -218,12 +265,7 @@ fn prepare(inputs: &Inputs, mode: Mode, folder: &Path) {
                 std::fs::write(folder.join(format!("frames/{i:04}.png")), bytes).unwrap();
             }
         }
-        Mode::Join => {
-            for part in ["1/2", "2/2"] {
-                let out = part_command(inputs, folder, part).output().unwrap();
-                assert!(out.status.success(), "part {part}: {}", String::from_utf8_lossy(&out.stderr));
-            }
-        }
+        Mode::Join => copy_tree(&template("template-join"), folder),
         Mode::Batch => {
             let settings = "octaves = 1\niterations = 1\ndevice = \"cpu\"\nthreads = 1\nseed = 3\nwidth = 48\n";
             let job = |mode: &str, output: &str, extra: &str| {
@@ -307,6 +349,19 @@ fn contents(output: &Path) -> Vec<u8> {
     if out.status.success() { out.stdout } else { Vec::new() }
 }
 
+/// Whether the render of `mode` in `folder` has done all its work: its output is the uninterrupted
+/// render's (or, for a part, its record says all its frames are written).
+fn complete(inputs: &Inputs, mode: Mode, folder: &Path) -> bool {
+    let output = output_of(mode, folder);
+    match mode {
+        Mode::Part => std::fs::read(work_folder(&output).join(".part-0001-of-0002.dreamreel/part.json")).is_ok(),
+        Mode::OverwriteFinished => !work_folder(&output).exists() && contents(&output) == inputs.references[&Mode::ZoomMp4],
+        Mode::Batch | Mode::OverwriteSequence => false,
+        Mode::ZoomFrames => !work_folder(&output).exists() && contents(&output) == inputs.references[&mode],
+        mode => output.exists() && contents(&output) == inputs.references[&mode],
+    }
+}
+
 /// Frames decoded from a video (0 when it cannot be read).
 fn frames_of(video: &Path) -> usize {
     contents(video).len() / (48 * 32 * 3)
@@ -334,8 +389,15 @@ pub(crate) fn handling_signals(pid: u32) {
     }
 }
 
-/// Runs one point; its violations, each naming the point.
-fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
+/// Runs one point; its violations, each naming the point, and whether the signal found the
+/// render still running.
+fn run_point(inputs: &Inputs, number: usize, point: &Point) -> (Vec<String>, bool) {
+    let mut signalled = false;
+    let violations = run_point_signalled(inputs, number, point, &mut signalled);
+    (violations, signalled)
+}
+
+fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_out: &mut bool) -> Vec<String> {
     let mut violations = Vec::new();
     let mut violated = |what: String| violations.push(format!("point {number} {point:?}: {what}"));
     let folder = inputs.dir.path().join(format!("point-{number}"));
@@ -353,8 +415,13 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
     // The delay counts from `main` (the handler installed): no program can act on a signal that
     // arrives while the loader is still mapping libtorch.
     handling_signals(child.id());
-    std::thread::sleep(Duration::from_millis(point.delay_ms));
+    // Until the moment drawn, or the render's end if it comes first.
+    let moment = Instant::now() + Duration::from_millis(point.delay_ms);
+    while Instant::now() < moment && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let signalled = child.try_wait().unwrap().is_none();
+    *signalled_out = signalled;
     if signalled {
         // To the render itself: a background child of a non-interactive shell may ignore SIGINT.
         let status =
@@ -362,10 +429,12 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
         assert!(status.unwrap().success());
     }
     let (status, stderr) = crate::common::finish(child);
-    let finished = status.success();
-    if signalled && !finished && !point.signal.ended(status) {
+    if signalled && !status.success() && !point.signal.ended(status) {
         violated(format!("stopped by SIG{} with {status:?}: {}", point.signal.name(), stderr.trim()));
     }
+    // A signal that lands after the work is done (the output renamed into place, the part
+    // recorded) finds a finished render: its rerun would rightly be refused ("already exists").
+    let finished = status.success() || complete(inputs, point.mode, &folder);
     if stderr.contains("panicked") {
         violated(format!("a panic: {stderr}"));
     }
@@ -373,7 +442,8 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
     // After the stop: nothing of the user's touched; a finished output not replaced by less.
     let after = snapshot(&folder);
     for (path, bytes) in &before {
-        if owned_by_render(point.mode, path) && point.mode != Mode::Join {
+        // A join that is not complete must leave the parts' work folders whole.
+        if owned_by_render(point.mode, path) && (point.mode != Mode::Join || finished) {
             continue;
         }
         match after.get(path) {
@@ -422,12 +492,9 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
             violated(format!("the rerun exited {:?}: {}", status.code(), stderr.trim()));
             return violations;
         }
-    } else if point.mode == Mode::Part {
-        let out = part_command(inputs, &folder, "2/2").output().unwrap();
-        assert!(out.status.success(), "part 2: {}", String::from_utf8_lossy(&out.stderr));
     }
     if point.mode == Mode::Part {
-        // Part 2 (already rendered), then the join: the film must be whole.
+        // Part 2 (copied in before), then the join: the film must be whole.
         let out = part_command(inputs, &folder, "--join").output().unwrap();
         if !out.status.success() {
             violated(format!(
@@ -465,16 +532,11 @@ fn run_point(inputs: &Inputs, number: usize, point: &Point) -> Vec<String> {
     violations
 }
 
-/// An interrupted part 1: unless all its frames are written, it does not count as finished (a
-/// rerun does not call it finished), and `--join` refuses it (exit 2, naming it, nothing written
-/// or deleted). Part 2 is rendered whole first, so the join has only part 1 to judge.
+/// An interrupted part 1: unless all its frames are written, it does not count as finished, and
+/// `--join` refuses it (exit 2, naming it, nothing written or deleted). Part 2 is there whole
+/// (copied in before), so the join has only part 1 to judge.
 fn check_part_record(inputs: &Inputs, folder: &Path, violated: &mut impl FnMut(String)) {
     let output = output_of(Mode::Part, folder);
-    let out = part_command(inputs, folder, "2/2").output().unwrap();
-    if !out.status.success() {
-        violated(format!("part 2 exited {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr).trim()));
-        return;
-    }
     let before = snapshot(folder);
     let out = part_command(inputs, folder, "--join").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -511,7 +573,8 @@ fn points(seed: u64, count: usize) -> Vec<Point> {
                 (_, 2) => Some(("DREAMREEL_SLOW_DECODE_MS", "120")),
                 _ => Some(("DREAMREEL_SLOW_JOIN_MS", "600")),
             };
-            Point { mode, signal, delay_ms: rng.random_range(50..2500), slow, resume_first: rng.random_bool(0.5) }
+            // From the handler's install: the network loads, then a tiny render takes about a second.
+            Point { mode, signal, delay_ms: rng.random_range(0..1500), slow, resume_first: rng.random_bool(0.5) }
         })
         .collect()
 }
@@ -594,24 +657,42 @@ fn overwriting_a_sequence_keeps_the_users_numbered_files() {
 #[test]
 fn killed_anywhere_nothing_is_lost() {
     let _cores = one_at_a_time();
-    let count = std::env::var("DREAMREEL_INTERRUPT_POINTS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
-    let seed = std::env::var("DREAMREEL_INTERRUPT_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(36);
+    let setting = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let count = setting("DREAMREEL_INTERRUPT_POINTS", 30) as usize;
+    let seed = setting("DREAMREEL_INTERRUPT_SEED", 36);
+    let workers = setting("DREAMREEL_INTERRUPT_WORKERS", 3).max(1) as usize;
     let started = Instant::now();
     let inputs = make_inputs();
-    let mut violations = Vec::new();
-    let mut broken: BTreeMap<String, usize> = BTreeMap::new();
-    for (number, point) in points(seed, count).iter().enumerate() {
-        let found = run_point(&inputs, number, point);
-        if !found.is_empty() {
-            *broken.entry(format!("{:?}", point.mode)).or_default() += 1;
+    let prepared = started.elapsed().as_secs_f64();
+    let points = points(seed, count);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let found = std::sync::Mutex::new((Vec::new(), BTreeMap::<String, usize>::new(), 0usize));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let number = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(point) = points.get(number) else { break };
+                    let (violations, signalled) = run_point(&inputs, number, point);
+                    // Each point's folder goes once it is checked: hundreds of points stay small.
+                    let _ = std::fs::remove_dir_all(inputs.dir.path().join(format!("point-{number}")));
+                    let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+                    if !violations.is_empty() {
+                        *found.1.entry(format!("{:?}", point.mode)).or_default() += 1;
+                    }
+                    found.0.extend(violations);
+                    found.2 += usize::from(signalled);
+                }
+            });
         }
-        violations.extend(found);
-        // Each point's folder goes once it is checked: hundreds of points stay small on disk.
-        let _ = std::fs::remove_dir_all(inputs.dir.path().join(format!("point-{number}")));
+    });
+    let (violations, broken, signalled) = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut modes: BTreeMap<String, usize> = BTreeMap::new();
+    for point in &points {
+        *modes.entry(format!("{:?}/{}", point.mode, point.signal.name())).or_default() += 1;
     }
     eprintln!(
-        "interrupts: {count} points (seed {seed}) over {} modes in {:.0} s: {} violations; points broken by mode: {broken:?}",
-        MODES.len(),
+        "interrupts: {count} points (seed {seed}, {workers} at once; {signalled} signalled while running, the rest had finished) in {:.0} s ({prepared:.0} s of references): {} violations; points broken by mode: {broken:?}; points by mode and signal: {modes:?}",
         started.elapsed().as_secs_f64(),
         violations.len()
     );

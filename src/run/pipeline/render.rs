@@ -3,7 +3,7 @@
 use super::film_part::PartOfFilm;
 use super::frame_loop::DreamStage;
 use super::report::VideoReport;
-use super::resume::{Resumable, first_to_dream, has_checkpoint};
+use super::resume::{Resumable, first_to_dream, has_checkpoint, unfinished_sequence};
 use super::source::{
     Feed, check_size, footage_facts, frame_format, open_footage, short_span_note, span_frames, zoom_facts,
 };
@@ -158,7 +158,10 @@ impl Ready {
         // work folder (and, for an image sequence, its frames) there.
         let sibling_started = job.part().is_some() && !parts::started(output.path()).is_empty();
         output.check_overwrite(
-            job.options().overwrite || sibling_started || (has_checkpoint(job) && !job.options().restart),
+            job.options().overwrite
+                || sibling_started
+                || (has_checkpoint(job) && !job.options().restart)
+                || unfinished_sequence(job),
         )?;
         // A part of a film: where it starts and ends, found from the film's cuts.
         let part = match (job.part(), &probed) {

@@ -24,6 +24,15 @@ pub(super) fn has_checkpoint(job: &Job) -> bool {
     work.file(crate::run::checkpoint::CHECKPOINT).is_file()
 }
 
+/// Whether an image sequence's frames are an unfinished render's: its work folder is there (a
+/// render killed before its first checkpoint leaves it, with frames written but nothing to
+/// resume), so the same command writes them again without `-y`. A finished render removes it.
+pub(super) fn unfinished_sequence(job: &Job) -> bool {
+    job.part().is_none()
+        && job.output().kind() == crate::job::OutputKind::Sequence
+        && WorkFolder::for_output(job.output().path()).path().is_dir()
+}
+
 /// What an interrupted render left: the frames its checkpoint holds (counted in the film for a
 /// part) and, for a video, the partial file beside the output that shows them.
 #[derive(Clone, Debug, PartialEq)]
