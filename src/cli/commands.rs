@@ -236,7 +236,9 @@ fn run_video(job: RenderJob, quiet: bool) -> Result<(), Error> {
 #[cfg(feature = "video")]
 fn say_how_to_go_on(job: &RenderJob, name: &str) {
     let Some(left) = dreamreel::run::pipeline::left_by_interruption(job) else {
-        eprintln!("dreamreel: {name}: interrupted before the first checkpoint: nothing was kept, the output is as it was");
+        eprintln!(
+            "dreamreel: {name}: interrupted before the first checkpoint: nothing was kept, the output is as it was"
+        );
         return;
     };
     let kept = match job.part() {
@@ -261,7 +263,9 @@ fn report_video(output: &str, report: Result<VideoReport, Error>, quiet: bool) -
     if report.frames == 0 && report.resumed_frames == 0 {
         // A part of a film with no frames of its own: finished at once, recorded for the join.
         if !quiet {
-            eprintln!("{output}: no frames of its own (the film is shorter than its parts, or has no cut there): recorded as finished for the join");
+            eprintln!(
+                "{output}: no frames of its own (the film is shorter than its parts, or has no cut there): recorded as finished for the join"
+            );
         }
         return Ok(());
     }

@@ -96,7 +96,11 @@ pub fn print_parts(job: &Job, count: u32, json: bool) -> Result<(), Error> {
         println!(
             "part(s) {} of {count} have no frames ({}): fewer parts would do the same work",
             empty.join(", "),
-            if film_frames < u64::from(count) { "the film is shorter than the parts" } else { "no cut to start them at" }
+            if film_frames < u64::from(count) {
+                "the film is shorter than the parts"
+            } else {
+                "no cut to start them at"
+            }
         );
     }
     if largest > 0 {

@@ -20,6 +20,8 @@ use super::writer::FrameFormat;
 use super::{Codec, Frame, VideoError, init, set_sws_colorspace, show};
 use crate::output::PARTIAL;
 
+mod frame_record;
+
 /// Audio is written this far behind the video, so nothing past the (not yet known) video end is ever muxed.
 pub(super) const AUDIO_LAG_SECONDS: f64 = 0.5;
 
@@ -171,7 +173,7 @@ impl Drop for VideoWriter {
             Some(Sink::Images(i)) => {
                 let _ = std::fs::remove_file(&i.temp);
                 if !i.written.is_empty() {
-                    let _ = super::frame_record::remove(Path::new(&i.pattern), |n| i.written.contains(&n));
+                    let _ = frame_record::remove(Path::new(&i.pattern), |n| i.written.contains(&n));
                 }
             }
             None => {}
@@ -470,7 +472,7 @@ impl ImageSink {
             let bytes = packet.data().unwrap_or_default();
             std::fs::write(&self.temp, bytes).map_err(|e| VideoError::io(&self.temp, "cannot write frame", e))?;
             // Recorded before it is in place: a frame on disk that this program wrote is always in the record.
-            super::frame_record::note(Path::new(&self.pattern), number)?;
+            frame_record::note(Path::new(&self.pattern), number)?;
             std::fs::rename(&self.temp, &name).map_err(|e| VideoError::io(&name, "cannot move frame into place", e))?;
             self.written.push(number);
         }
@@ -609,7 +611,7 @@ pub fn existing_frames(pattern: &Path) -> Vec<(u64, PathBuf)> {
 /// this program wrote: what an earlier, longer render left, which a finished render must not keep
 /// beside its own. Numbered files the record does not list (the user's own) stay.
 pub fn remove_frames_after(pattern: &Path, last: u64) -> Result<(), VideoError> {
-    super::frame_record::remove(pattern, |number| number > last)
+    frame_record::remove(pattern, |number| number > last)
 }
 
 /// Substitute `number` into the first `%d` / `%0Nd` / `%Nd` of `pattern` (`%%` is a literal %).

@@ -9,7 +9,6 @@ pub mod container;
 mod decode;
 mod encode;
 mod error;
-mod frame_record;
 pub(crate) mod gif;
 pub mod rational;
 pub(crate) mod segments;

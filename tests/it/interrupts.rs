@@ -163,7 +163,7 @@ fn make_inputs() -> Inputs {
                 let folder = inputs.dir.path().join(format!("reference-{mode:?}"));
                 std::fs::create_dir(&folder).unwrap();
                 succeed(format!("reference {mode:?}"), command(inputs, mode, &folder, false));
-                Some((mode, contents(&output_of(mode, &folder))))
+                Some((mode, output_bytes(&output_of(mode, &folder))))
             }));
         }
         // A film's join is the one-process render of the film.
@@ -174,7 +174,7 @@ fn make_inputs() -> Inputs {
             one.args(["video", inputs.film.to_str().unwrap(), "-o", folder.join("one.mp4").to_str().unwrap()]);
             one.args(TINY).args(["--crf", "0", "--quiet"]);
             succeed("the one-process film".into(), one);
-            Some((Mode::Join, contents(&folder.join("one.mp4"))))
+            Some((Mode::Join, output_bytes(&folder.join("one.mp4"))))
         }));
         for (template, parts) in [("template-join", &["1/2", "2/2"][..]), ("template-part", &["2/2"][..])] {
             work.push(Box::new(move || {
@@ -287,7 +287,7 @@ fn prepare(inputs: &Inputs, mode: Mode, folder: &Path) {
 }
 
 /// Every file under `folder` with its bytes, by path relative to it.
-fn snapshot(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+fn files_in(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut todo = vec![folder.to_path_buf()];
     while let Some(dir) = todo.pop() {
@@ -328,7 +328,7 @@ fn owned_by_render(mode: Mode, relative: &Path) -> bool {
 
 /// A render's output as bytes to compare: a picture's or a sequence's files, a video's decoded
 /// frames (RGB, lossless at `--crf 0`).
-fn contents(output: &Path) -> Vec<u8> {
+fn output_bytes(output: &Path) -> Vec<u8> {
     let text = output.to_string_lossy();
     if text.contains('%') {
         let folder = output.parent().unwrap();
@@ -355,16 +355,18 @@ fn complete(inputs: &Inputs, mode: Mode, folder: &Path) -> bool {
     let output = output_of(mode, folder);
     match mode {
         Mode::Part => std::fs::read(work_folder(&output).join(".part-0001-of-0002.dreamreel/part.json")).is_ok(),
-        Mode::OverwriteFinished => !work_folder(&output).exists() && contents(&output) == inputs.references[&Mode::ZoomMp4],
+        Mode::OverwriteFinished => {
+            !work_folder(&output).exists() && output_bytes(&output) == inputs.references[&Mode::ZoomMp4]
+        }
         Mode::Batch | Mode::OverwriteSequence => false,
-        Mode::ZoomFrames => !work_folder(&output).exists() && contents(&output) == inputs.references[&mode],
-        mode => output.exists() && contents(&output) == inputs.references[&mode],
+        Mode::ZoomFrames => !work_folder(&output).exists() && output_bytes(&output) == inputs.references[&mode],
+        mode => output.exists() && output_bytes(&output) == inputs.references[&mode],
     }
 }
 
 /// Frames decoded from a video (0 when it cannot be read).
-fn frames_of(video: &Path) -> usize {
-    contents(video).len() / (48 * 32 * 3)
+fn frames_decoded(video: &Path) -> usize {
+    output_bytes(video).len() / (48 * 32 * 3)
 }
 
 /// Waits (at most 60 s) until process `pid` catches SIGINT and SIGTERM (`SigCgt` in its
@@ -403,8 +405,8 @@ fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_
     let folder = inputs.dir.path().join(format!("point-{number}"));
     prepare(inputs, point.mode, &folder);
     let output = output_of(point.mode, &folder);
-    let before = snapshot(&folder);
-    let finished_before = (point.mode == Mode::OverwriteFinished).then(|| contents(&output));
+    let before = files_in(&folder);
+    let finished_before = (point.mode == Mode::OverwriteFinished).then(|| output_bytes(&output));
 
     // The render, stopped.
     let mut cmd = command(inputs, point.mode, &folder, false);
@@ -440,7 +442,7 @@ fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_
     }
 
     // After the stop: nothing of the user's touched; a finished output not replaced by less.
-    let after = snapshot(&folder);
+    let after = files_in(&folder);
     for (path, bytes) in &before {
         // A join that is not complete must leave the parts' work folders whole.
         if owned_by_render(point.mode, path) && (point.mode != Mode::Join || finished) {
@@ -455,7 +457,7 @@ fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_
         }
     }
     if let Some(finished_output) = &finished_before {
-        let now = contents(&output);
+        let now = output_bytes(&output);
         if now.len() < finished_output.len() {
             violated(format!(
                 "the finished output was replaced by {} of its {} bytes of frames",
@@ -466,8 +468,12 @@ fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_
     }
     if point.mode == Mode::Join && !finished {
         // An interrupted join leaves both parts and writes nothing under the output's name.
-        if output.exists() && frames_of(&output) != 12 {
-            violated(format!("an interrupted join left {} of 12 frames in {}", frames_of(&output), output.display()));
+        if output.exists() && frames_decoded(&output) != 12 {
+            violated(format!(
+                "an interrupted join left {} of 12 frames in {}",
+                frames_decoded(&output),
+                output.display()
+            ));
         }
         if !output.exists() && !work_folder(&output).exists() {
             violated("an interrupted join deleted the parts without writing the film".into());
@@ -502,8 +508,8 @@ fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_
                 out.status.code(),
                 String::from_utf8_lossy(&out.stderr).trim()
             ));
-        } else if contents(&output) != inputs.references[&Mode::Join] {
-            violated(format!("the joined film ({} frames) is not the one-process render", frames_of(&output)));
+        } else if output_bytes(&output) != inputs.references[&Mode::Join] {
+            violated(format!("the joined film ({} frames) is not the one-process render", frames_decoded(&output)));
         }
     }
     let reference = match point.mode {
@@ -511,12 +517,12 @@ fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_
         mode => inputs.references.get(&mode),
     };
     if let Some(reference) = reference
-        && contents(&output) != *reference
+        && output_bytes(&output) != *reference
     {
         violated(format!("the rerun's frames differ from an uninterrupted render's ({})", output.display()));
     }
     // After the rerun too, the user's files stay.
-    let end = snapshot(&folder);
+    let end = files_in(&folder);
     for path in before.keys().filter(|p| !owned_by_render(point.mode, p)) {
         if !end.contains_key(path) {
             violated(format!("{} was deleted by the rerun", path.display()));
@@ -537,14 +543,14 @@ fn run_point_signalled(inputs: &Inputs, number: usize, point: &Point, signalled_
 /// (copied in before), so the join has only part 1 to judge.
 fn check_part_record(inputs: &Inputs, folder: &Path, violated: &mut impl FnMut(String)) {
     let output = output_of(Mode::Part, folder);
-    let before = snapshot(folder);
+    let before = files_in(folder);
     let out = part_command(inputs, folder, "--join").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         violated(format!(
             "--join accepted an interrupted part 1: '{}', {} frames of 12",
             stderr.trim(),
-            frames_of(&output)
+            frames_decoded(&output)
         ));
         // Undo what the join did, so the rerun's checks still mean something.
         let _ = std::fs::remove_file(&output);
@@ -553,7 +559,7 @@ fn check_part_record(inputs: &Inputs, folder: &Path, violated: &mut impl FnMut(S
     if out.status.code() != Some(2) || !stderr.contains("part 1") {
         violated(format!("--join of an unfinished part 1 exited {:?}: {}", out.status.code(), stderr.trim()));
     }
-    if snapshot(folder) != before {
+    if files_in(folder) != before {
         violated("a refused --join wrote or deleted files".into());
     }
 }
@@ -661,9 +667,7 @@ fn killed_anywhere_nothing_is_lost() {
     let count = setting("DREAMREEL_INTERRUPT_POINTS", 30) as usize;
     let seed = setting("DREAMREEL_INTERRUPT_SEED", 36);
     let workers = setting("DREAMREEL_INTERRUPT_WORKERS", 3).max(1) as usize;
-    let started = Instant::now();
     let inputs = make_inputs();
-    let prepared = started.elapsed().as_secs_f64();
     let points = points(seed, count);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let found = std::sync::Mutex::new((Vec::new(), BTreeMap::<String, usize>::new(), 0usize));
@@ -692,8 +696,7 @@ fn killed_anywhere_nothing_is_lost() {
         *modes.entry(format!("{:?}/{}", point.mode, point.signal.name())).or_default() += 1;
     }
     eprintln!(
-        "interrupts: {count} points (seed {seed}, {workers} at once; {signalled} signalled while running, the rest had finished) in {:.0} s ({prepared:.0} s of references): {} violations; points broken by mode: {broken:?}; points by mode and signal: {modes:?}",
-        started.elapsed().as_secs_f64(),
+        "interrupts: {count} points (seed {seed}, {workers} at once; {signalled} signalled while running, the rest had finished): {} violations; points broken by mode: {broken:?}; points by mode and signal: {modes:?}",
         violations.len()
     );
     assert!(violations.is_empty(), "{} violations:\n{}", violations.len(), violations.join("\n"));

@@ -33,14 +33,14 @@ fn film_with_cuts(path: &Path) {
 }
 
 /// `dreamreel video FILM -o OUT ARGS` at the tiny settings, lossless.
-fn video(film: &Path, output: &Path, args: &[&str]) -> Command {
+fn tiny_video(film: &Path, output: &Path, args: &[&str]) -> Command {
     let mut cmd = dreamreel_process();
     cmd.args(["video", film.to_str().unwrap(), "-o", output.to_str().unwrap(), "--crf", "0"]);
     cmd.args(TINY).args(args);
     cmd
 }
 
-fn run(mut cmd: Command) -> (Option<i32>, String) {
+fn exit_and_stderr(mut cmd: Command) -> (Option<i32>, String) {
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -48,7 +48,7 @@ fn run(mut cmd: Command) -> (Option<i32>, String) {
 }
 
 /// Frames decoded from a video (0 when it cannot be read).
-fn frames_of(video: &Path) -> usize {
+fn frames_in(video: &Path) -> usize {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i", video.to_str().unwrap(), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         .stderr(Stdio::null())
@@ -58,7 +58,7 @@ fn frames_of(video: &Path) -> usize {
 }
 
 /// Every file under `folder` with its bytes.
-fn snapshot(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+fn every_file(folder: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut todo = vec![folder.to_path_buf()];
     while let Some(dir) = todo.pop() {
@@ -101,30 +101,30 @@ fn an_interrupted_part_is_not_finished_and_not_joined() {
     for (name, code) in [("INT", 130), ("TERM", 143)] {
         let output = dir.path().join(format!("{name}.mp4"));
         let part = |index: &str, extra: &[&str]| {
-            video(&film, &output, &[&["--part", index, "--checkpoint-every", "2"], extra].concat())
+            tiny_video(&film, &output, &[&["--part", index, "--checkpoint-every", "2"], extra].concat())
         };
         let checkpoint = work_folder(&output).join(".part-0001-of-0002.dreamreel/checkpoint.json");
         let (status, stderr) = stop_after_checkpoint(part("1/2", &[]), &checkpoint, name);
         assert_eq!(status, Some(code), "{stderr}");
-        let (status, stderr) = run(part("2/2", &["--quiet"]));
+        let (status, stderr) = exit_and_stderr(part("2/2", &["--quiet"]));
         assert_eq!(status, Some(0), "{stderr}");
         // The same command again: not "has finished", but the checkpoint to go on from.
-        let (status, stderr) = run(part("1/2", &["--quiet"]));
+        let (status, stderr) = exit_and_stderr(part("1/2", &["--quiet"]));
         assert!(!stderr.contains("has finished"), "{stderr}");
         assert_eq!(status, Some(2), "{stderr}");
         assert!(stderr.contains("--resume"), "{stderr}");
         // The join refuses the unfinished part and changes nothing.
-        let before = snapshot(dir.path());
-        let (status, stderr) = run(video(&film, &output, &["--join"]));
+        let before = every_file(dir.path());
+        let (status, stderr) = exit_and_stderr(tiny_video(&film, &output, &["--join"]));
         assert_eq!(status, Some(2), "{stderr}");
         assert!(stderr.contains("part 1 of 2 has not finished"), "{stderr}");
-        assert_eq!(snapshot(dir.path()), before, "a refused join wrote or deleted files");
+        assert_eq!(every_file(dir.path()), before, "a refused join wrote or deleted files");
         // Resumed, the part finishes; then the film joins whole.
-        let (status, stderr) = run(part("1/2", &["--resume", "--quiet"]));
+        let (status, stderr) = exit_and_stderr(part("1/2", &["--resume", "--quiet"]));
         assert_eq!(status, Some(0), "{stderr}");
-        let (status, stderr) = run(video(&film, &output, &["--join", "--quiet"]));
+        let (status, stderr) = exit_and_stderr(tiny_video(&film, &output, &["--join", "--quiet"]));
         assert_eq!(status, Some(0), "{stderr}");
-        assert_eq!(frames_of(&output), 12);
+        assert_eq!(frames_in(&output), 12);
     }
 }
 
@@ -141,14 +141,14 @@ fn an_interrupted_overwrite_keeps_the_finished_output() {
         cmd.args(TINY).args(["--checkpoint-every", "2"]).args(extra);
         cmd
     };
-    let (status, stderr) = run(zoom(&["--quiet"]));
+    let (status, stderr) = exit_and_stderr(zoom(&["--quiet"]));
     assert_eq!(status, Some(0), "{stderr}");
     let finished = std::fs::read(&output).unwrap();
     let (status, stderr) = stop_after_checkpoint(zoom(&["-y"]), &work_folder(&output).join("checkpoint.json"), "INT");
     assert_eq!(status, Some(130), "{stderr}");
     assert_eq!(std::fs::read(&output).unwrap(), finished, "the finished output was replaced: {stderr}");
     let partial = dir.path().join("keep.partial.mp4");
-    let kept = frames_of(&partial);
+    let kept = frames_in(&partial);
     assert!((2..8).contains(&kept), "{kept} frames in the partial file: {stderr}");
     assert!(stderr.contains(&format!("{kept} of 8 frames are kept")), "{stderr}");
     assert!(stderr.contains(partial.to_str().unwrap()), "{stderr}");
@@ -159,13 +159,13 @@ fn an_interrupted_overwrite_keeps_the_finished_output() {
         TINY.join(" ")
     );
     assert_eq!(command, expected);
-    let (status, stderr) = run({
+    let (status, stderr) = exit_and_stderr({
         let mut cmd = dreamreel_process();
         cmd.args(command.split(' '));
         cmd
     });
     assert_eq!(status, Some(0), "{stderr}");
-    assert_eq!(frames_of(&output), 8);
+    assert_eq!(frames_in(&output), 8);
     assert!(!partial.exists(), "the partial file goes once the output is whole");
 }
 
@@ -188,13 +188,14 @@ fn parts_with_no_frames_are_finished_and_joined() {
         assert!(text.contains("no frames of its own") && text.contains("have no frames"), "{text}");
         for index in 1..=count {
             let part = format!("{index}/{count}");
-            let (status, stderr) = run(video(&film, &output, &[&["--part", part.as_str()], extra].concat()));
+            let (status, stderr) =
+                exit_and_stderr(tiny_video(&film, &output, &[&["--part", part.as_str()], extra].concat()));
             assert_eq!(status, Some(0), "part {part}: {stderr}");
             assert!(!stderr.contains("NaN"), "{stderr}");
         }
-        let (status, stderr) = run(video(&film, &output, &[&["--join"], extra].concat()));
+        let (status, stderr) = exit_and_stderr(tiny_video(&film, &output, &[&["--join"], extra].concat()));
         assert_eq!(status, Some(0), "{stderr}");
-        assert_eq!(frames_of(&output), frames as usize);
+        assert_eq!(frames_in(&output), frames as usize);
     }
 }
 
@@ -208,19 +209,19 @@ fn a_part_unlike_the_others_is_refused_and_a_finished_part_joins() {
     film_with_cuts(&film);
     let output = dir.path().join("film.mp4");
     for part in ["1/3", "2/3"] {
-        let (status, stderr) = run(video(&film, &output, &["--part", part, "--quiet"]));
+        let (status, stderr) = exit_and_stderr(tiny_video(&film, &output, &["--part", part, "--quiet"]));
         assert_eq!(status, Some(0), "{stderr}");
     }
-    let mut other = video(&film, &output, &["--part", "3/3"]);
+    let mut other = tiny_video(&film, &output, &["--part", "3/3"]);
     other.args(["--blend", "0.7"]);
-    let (status, stderr) = run(other);
+    let (status, stderr) = exit_and_stderr(other);
     assert_eq!(status, Some(2), "{stderr}");
     assert!(stderr.contains("--blend") && stderr.contains("part 1 of 3"), "{stderr}");
     assert!(!work_folder(&output).join(".part-0003-of-0003.dreamreel").exists(), "the refused part began");
-    let (status, stderr) = run(video(&film, &output, &["--part", "3/3", "--quiet"]));
+    let (status, stderr) = exit_and_stderr(tiny_video(&film, &output, &["--part", "3/3", "--quiet"]));
     assert_eq!(status, Some(0), "{stderr}");
-    let (status, stderr) = run(video(&film, &output, &["--part", "3/3", "--join"]));
+    let (status, stderr) = exit_and_stderr(tiny_video(&film, &output, &["--part", "3/3", "--join"]));
     assert_eq!(status, Some(0), "{stderr}");
     assert!(stderr.contains("3 parts joined"), "{stderr}");
-    assert_eq!(frames_of(&output), 18);
+    assert_eq!(frames_in(&output), 18);
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::VideoError;
+use crate::video::VideoError;
 
 /// One record changed at a time in this process (parts on threads may share a sequence).
 static CHANGING: Mutex<()> = Mutex::new(());
@@ -71,7 +71,7 @@ pub(crate) fn remove(pattern: &Path, remove: impl Fn(u64) -> bool) -> Result<(),
     let mut numbers = written(pattern);
     let mut result = Ok(());
     for &number in numbers.iter().filter(|&&n| remove(n)) {
-        let Some(path) = super::sequence_frame(pattern, number) else { continue };
+        let Some(path) = crate::video::sequence_frame(pattern, number) else { continue };
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound && result.is_ok() => {
                 result = Err(VideoError::io(&path, "cannot remove an old frame", e));
