@@ -22,6 +22,7 @@ fn option(key: &str) -> String {
 
 /// The command that goes on with an interrupted render: this one as typed, with `--resume`
 /// (and without `--restart`, which would drop the checkpoint), quoted for a POSIX shell.
+#[cfg(feature = "video")]
 pub fn resume_command(args: &[String]) -> String {
     let mut words: Vec<String> = vec!["dreamreel".into()];
     words.extend(args.iter().skip(1).filter(|a| *a != "--restart").map(|a| shell_quoted(a)));
@@ -32,6 +33,7 @@ pub fn resume_command(args: &[String]) -> String {
 }
 
 /// `word` as a POSIX shell reads it back: bare when it is plain, else in single quotes.
+#[cfg(feature = "video")]
 fn shell_quoted(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
@@ -45,6 +47,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "video")]
     fn the_resume_command_is_the_command_with_resume() {
         let args = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
         assert_eq!(

@@ -101,6 +101,9 @@ struct Inputs {
     references: BTreeMap<Mode, Vec<u8>>,
 }
 
+/// A render made before the points: a reference's frames, or `None` for a starting state.
+type Rendering<'a> = Box<dyn FnOnce() -> Option<(Mode, Vec<u8>)> + Send + 'a>;
+
 /// Runs each of `work` on a thread of its own, at once; their results in order.
 fn all_at_once<T: Send>(work: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
     std::thread::scope(|scope| {
@@ -157,7 +160,7 @@ fn make_inputs() -> Inputs {
             let out = cmd.output().unwrap();
             assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
         };
-        let mut work: Vec<Box<dyn FnOnce() -> Option<(Mode, Vec<u8>)> + Send + '_>> = Vec::new();
+        let mut work: Vec<Rendering<'_>> = Vec::new();
         for mode in [Mode::Still, Mode::ZoomMp4, Mode::ZoomFrames, Mode::Footage] {
             work.push(Box::new(move || {
                 let folder = inputs.dir.path().join(format!("reference-{mode:?}"));
