@@ -41,6 +41,9 @@ if ! has_torch || ! "$DREAMREEL_VENV/bin/python" -c 'import efficientnet_lite2_p
   "$DREAMREEL_VENV/bin/python" -m pip install -q --disable-pip-version-check "${packages[@]}"
 fi
 
+# The link through which a plain `cargo build` finds this libtorch (.cargo/config.toml; ignored by git).
+ln -sfn "$("$DREAMREEL_VENV/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')" .libtorch
+
 # The CUDA-graph shim (csrc/cuda_graph.cpp) compiles against the CUDA runtime headers of torch's
 # own CUDA wheels; their cuda_runtime.h needs crt/ from nvidia-cuda-crt, pinned by cuda-toolkit.
 crt=$("$DREAMREEL_VENV/bin/python" - <<'PY'

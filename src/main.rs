@@ -3,6 +3,8 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // Before anything else: a Ctrl-C or SIGTERM from now on exits 130 or 143 (see cli/signals.rs).
+    cli::signals::install();
     // While there is one thread: it sets the codec library's log level (a failure is reported where FFmpeg is used).
     #[cfg(feature = "video")]
     let _ = dreamreel::video::init();

@@ -193,7 +193,11 @@ fn video(args: VideoArgs) -> Result<(), Error> {
     if args.film.join && job.part().is_none() {
         return crate::cli::film::join(&job, args.render.quiet);
     }
-    run_video(job.clone(), args.render.quiet)?;
+    // `--part I/N --join` on a part that has finished already goes straight to the join.
+    let finished_part = job.part().is_some_and(|part| dreamreel::run::parts::finished(job.output().path(), part));
+    if !(args.film.join && finished_part) {
+        run_video(job.clone(), args.render.quiet)?;
+    }
     if args.film.join {
         return crate::cli::film::join_when_done(&job, args.render.quiet);
     }
@@ -231,12 +235,50 @@ fn run_video(job: RenderJob, quiet: bool) -> Result<(), Error> {
         Some(part) => format!("{} ({part})", job.output().path().display()),
         None => job.output().path().display().to_string(),
     };
+    if matches!(report, Err(Error::Interrupted)) {
+        say_how_to_go_on(&job, &name);
+    }
     report_video(&name, report, quiet)
+}
+
+/// After an interruption (said even with `--quiet`): the frames kept, where the partial video
+/// is, and the exact command that goes on.
+#[cfg(feature = "video")]
+fn say_how_to_go_on(job: &RenderJob, name: &str) {
+    let Some(left) = dreamreel::run::pipeline::left_by_interruption(job) else {
+        eprintln!(
+            "dreamreel: {name}: interrupted before the first checkpoint: nothing was kept, the output is as it was"
+        );
+        return;
+    };
+    let kept = match job.part() {
+        Some(_) => format!("the part's frames up to frame {} of the film are kept", left.frames_done),
+        None => match job.span().frames {
+            Some(total) => format!("{} of {total} frames are kept", left.frames_done),
+            None => format!("{} frames are kept", left.frames_done),
+        },
+    };
+    let partial = match &left.partial {
+        Some(path) => format!(", watchable in '{}' (the output is as it was)", path.display()),
+        None => String::new(),
+    };
+    eprintln!("dreamreel: {name}: {kept}{partial}");
+    let args: Vec<String> = std::env::args().collect();
+    eprintln!("dreamreel: to go on: {}", crate::cli::messages::resume_command(&args));
 }
 
 #[cfg(feature = "video")]
 fn report_video(output: &str, report: Result<VideoReport, Error>, quiet: bool) -> Result<(), Error> {
     let report = report?;
+    if report.frames == 0 && report.resumed_frames == 0 {
+        // A part of a film with no frames of its own: finished at once, recorded for the join.
+        if !quiet {
+            eprintln!(
+                "{output}: no frames of its own (the film is shorter than its parts, or has no cut there): recorded as finished for the join"
+            );
+        }
+        return Ok(());
+    }
     if !quiet {
         let seconds = report.elapsed.as_secs_f64();
         eprintln!(

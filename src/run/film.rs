@@ -65,13 +65,14 @@ pub fn join(job: &Job, wait: Wait) -> Result<Option<Joined>> {
     let mut records = Vec::new();
     for index in 1..=count {
         let part = Part { index, count };
-        let missing = match (found.contains(&part), load_record(output, part)?) {
-            (_, Some(record)) => {
+        let record = load_record(output, part)?;
+        let missing = match (found.contains(&part), record) {
+            (_, Some(record)) if record.finished() => {
                 records.push(record);
                 continue;
             }
             (false, None) => "has not been rendered",
-            (true, None) => "has not finished (add --resume to its command to go on)",
+            (_, _) => "has not finished (add --resume to its command to go on)",
         };
         if wait == Wait::ForTheLock {
             return Ok(None);

@@ -35,7 +35,7 @@ pub const WARMUP_FRAMES: u64 = 12;
 pub const CROSSFADE_FRAMES: u64 = 8;
 
 /// The record a finished part leaves in its work folder, which `--join` reads.
-const RECORD: &str = "part.json";
+pub(crate) const RECORD: &str = "part.json";
 
 /// Where one part of a film starts and ends, in frames of the film (from 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +130,14 @@ pub struct PartRecord {
     pub segments: Vec<String>,
     /// The frame rate the segments were written at.
     pub frame_rate: (i32, i32),
+}
+
+impl PartRecord {
+    /// Whether every frame of the part is written: only then does it count as finished (a record
+    /// an older dreamreel wrote for an interrupted part does not).
+    pub fn finished(&self) -> bool {
+        self.range.frames().is_none_or(|frames| self.written >= frames)
+    }
 }
 
 /// The path a part's work folder and lock are named after, inside the film's work folder.
@@ -250,6 +258,40 @@ pub fn ranges(job: &Job, count: u32, film_frames: u64) -> Result<Vec<PartRange>>
     let all: Vec<u32> = (1..=count).collect();
     let found = starts(job, film_frames, count, &all)?;
     Ok((0..found.len()).map(|i| PartRange::new(i as u32 + 1, count, found[i], found.get(i + 1).copied())).collect())
+}
+
+/// Refuses, before any frame, a part of a film rendered with other settings than the parts of
+/// the same film begun or finished beside its output: the join would refuse them, and the part's
+/// work would be wasted. The message names each differing option.
+pub fn check_alike(job: &Job) -> Result<()> {
+    let Some(part) = job.part() else { return Ok(()) };
+    let output = job.output().path();
+    for other in started(output).into_iter().filter(|other| *other != part && other.count == part.count) {
+        let saved = match load_record(output, other)? {
+            Some(record) => record.job,
+            None => match folder(output, other).load()? {
+                Some(checkpoint) => checkpoint.job,
+                None => continue,
+            },
+        };
+        let changed = crate::run::checkpoint::differences(&saved, job.description());
+        if !changed.is_empty() {
+            return Err(Error::setting(
+                "part",
+                format!(
+                    "{other} was rendered with other settings: {}: render every part of a film alike, or the join refuses them",
+                    changed.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `part` of the film written to `output` has finished: its record is there, with all
+/// its frames.
+pub fn finished(output: &Path, part: Part) -> bool {
+    load_record(output, part).ok().flatten().is_some_and(|record| record.finished())
 }
 
 /// Writes a finished part's record (atomically): what `--join` reads.

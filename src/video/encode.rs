@@ -20,6 +20,8 @@ use super::writer::FrameFormat;
 use super::{Codec, Frame, VideoError, init, set_sws_colorspace, show};
 use crate::output::PARTIAL;
 
+mod frame_record;
+
 /// Audio is written this far behind the video, so nothing past the (not yet known) video end is ever muxed.
 pub(super) const AUDIO_LAG_SECONDS: f64 = 0.5;
 
@@ -85,7 +87,8 @@ struct ImageSink {
     temp: PathBuf,
     encoder: encoder::Video,
     converter: RgbToEncoder,
-    written: Vec<PathBuf>,
+    /// The numbers of the frames this writer put in place (all in the sequence's record).
+    written: Vec<u64>,
 }
 
 /// Copies packed RGB into an FFmpeg frame (cropping to the encoder size) and converts its pixel format.
@@ -169,8 +172,8 @@ impl Drop for VideoWriter {
             }
             Some(Sink::Images(i)) => {
                 let _ = std::fs::remove_file(&i.temp);
-                for written in &i.written {
-                    let _ = std::fs::remove_file(written);
+                if !i.written.is_empty() {
+                    let _ = frame_record::remove(Path::new(&i.pattern), |n| i.written.contains(&n));
                 }
             }
             None => {}
@@ -468,8 +471,10 @@ impl ImageSink {
             );
             let bytes = packet.data().unwrap_or_default();
             std::fs::write(&self.temp, bytes).map_err(|e| VideoError::io(&self.temp, "cannot write frame", e))?;
+            // Recorded before it is in place: a frame on disk that this program wrote is always in the record.
+            frame_record::note(Path::new(&self.pattern), number)?;
             std::fs::rename(&self.temp, &name).map_err(|e| VideoError::io(&name, "cannot move frame into place", e))?;
-            self.written.push(name);
+            self.written.push(number);
         }
         Ok(())
     }
@@ -602,19 +607,11 @@ pub fn existing_frames(pattern: &Path) -> Vec<(u64, PathBuf)> {
     frames
 }
 
-/// Removes the frames of the image sequence `pattern` numbered after `last`: what an earlier,
-/// longer render left, which a finished render must not keep beside its own.
+/// Removes the frames of the image sequence `pattern` numbered after `last` that its record says
+/// this program wrote: what an earlier, longer render left, which a finished render must not keep
+/// beside its own. Numbered files the record does not list (the user's own) stay.
 pub fn remove_frames_after(pattern: &Path, last: u64) -> Result<(), VideoError> {
-    // Only the earlier render's own run of frames, last + 1 onwards without a gap: a file past a
-    // gap (`1000.png` beside a 4-frame render) is somebody else's.
-    let later = existing_frames(pattern).into_iter().filter(|(number, _)| *number > last);
-    for ((number, path), next) in later.zip(last + 1..) {
-        if number != next {
-            break;
-        }
-        std::fs::remove_file(&path).map_err(|e| VideoError::io(&path, "cannot remove an old frame", e))?;
-    }
-    Ok(())
+    frame_record::remove(pattern, |number| number > last)
 }
 
 /// Substitute `number` into the first `%d` / `%0Nd` / `%Nd` of `pattern` (`%%` is a literal %).

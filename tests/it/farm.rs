@@ -373,9 +373,10 @@ fn a_checkpoint_is_kept_by_every_run_that_does_not_start_rendering() {
         assert!(stderr.contains(expected) && stderr.trim_end().lines().count() == 1, "{name}: {stderr}");
         assert!(snapshot(&work_folder(&output)) == kept, "{name}: the checkpoint changed");
     }
-    // --restart discards it (the interrupted render's partial output needs -y), --resume continues it.
+    // --restart discards it (an earlier output, here the interrupted render's partial file,
+    // needs -y), --resume continues it.
     let restarted = dir.path().join("again.mp4");
-    std::fs::copy(&output, &restarted).unwrap();
+    std::fs::copy(dir.path().join("film.partial.mp4"), &restarted).unwrap();
     std::fs::create_dir(work_folder(&restarted)).unwrap();
     for (name, bytes) in &kept {
         std::fs::write(work_folder(&restarted).join(name), bytes).unwrap();

@@ -140,11 +140,18 @@ fn a_join_refuses_parts_of_other_settings_and_devices_need_gpus() {
     let film = film(dir.path());
     let out = dir.path().join("out.mp4");
     video(&film, &out, &["--part", "1/2", "--frames", "30"]).assert().success();
-    video(&film, &out, &["--part", "2/2", "--frames", "30", "--blend", "0.6"]).assert().success();
     let film_text = film.to_str().unwrap();
+    // A part unlike the parts begun is refused before its first frame (issue 36, item 5).
+    let unlike = ["video", film_text, "-o", out.to_str().unwrap(), "--part", "2/2", "--frames", "30", "--blend", "0.6"];
+    refused(
+        &[&unlike[..], &["--width", "96"], &QUICK].concat(),
+        "--part: part 1 of 2 was rendered with other settings: --blend (was 0.5, now 0.6)",
+    );
+    assert!(!work_folder(&out).join(".part-0002-of-0002.dreamreel").exists(), "the refused part began");
+    video(&film, &out, &["--part", "2/2", "--frames", "30"]).assert().success();
     let join = ["video", film_text, "-o", out.to_str().unwrap(), "--frames", "30", "--join", "--width", "96"];
-    let join = [&join[..], &QUICK].concat();
-    refused(&join, "--join: part 2 of 2 was rendered with other settings: --blend (was 0.6");
+    let join = [&join[..], &QUICK, &["--blend", "0.6"]].concat();
+    refused(&join, "--join: part 1 of 2 was rendered with other settings: --blend (was 0.5, now 0.6)");
     assert!(!out.exists());
     let again = ["video", film_text, "-o", out.to_str().unwrap(), "--part", "1/2", "--frames", "30", "--width", "96"];
     refused(&[&again[..], &QUICK].concat(), "part 1 of 2 has finished: --join the parts, or add --restart");

@@ -1,12 +1,20 @@
-//! Bounded fuzzing of what users hand dreamreel: preset and manifest text, and corrupted media.
-//! Each must come back as a value or a one-line error, never a panic. Kept to well under a minute.
+//! Bounded fuzzing of what users hand dreamreel: preset and manifest text, schedules, Deforum and
+//! Parseq settings files, and corrupted media. Each must come back as a value or a one-line error,
+//! never a panic or a stack overflow. Kept to well under a minute; `scripts/fuzz.sh` runs many more
+//! cases through the same tests (`DREAMREEL_FUZZ_CASES` multiplies each test's count).
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::cell::Cell;
 use std::path::Path;
 
+/// A runner of `cases` cases, times `DREAMREEL_FUZZ_CASES` when a longer run sets it.
 fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
+    let scale = std::env::var("DREAMREEL_FUZZ_CASES").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(1);
+    TestRunner::new(Config {
+        cases: cases.saturating_mul(scale.max(1)),
+        failure_persistence: None,
+        ..Config::default()
+    })
 }
 
 /// A TOML value of any type, including the awkward ones: negative, huge, non-finite, multi-line strings.
@@ -210,4 +218,188 @@ fn image_loader_survives_corrupted_stills() {
         })
         .unwrap();
     eprintln!("fuzz corrupted stills: {} cases, {} refused", ran.get(), refused.get());
+}
+
+/// Expressions as schedules are written (numbers, names, operators, calls, brackets), nested a few
+/// levels, with a stray character now and then.
+fn expression() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        any::<f64>().prop_map(|f| format!("{f}")),
+        (0u32..1000).prop_map(|n| n.to_string()),
+        proptest::sample::select(&["t", "s", "n", "max_f", "pi", "tau", "beat", "loudness", "bass", "nosuch"][..])
+            .prop_map(str::to_string),
+        "[0-9.eE+\\-]{1,6}",
+    ];
+    leaf.prop_recursive(5, 48, 4, |inner| {
+        let op = proptest::sample::select(
+            &["+", "-", "*", "/", "%", "**", "^", "<", "<=", "==", "!=", "&&", "||", "&", "|", ""][..],
+        );
+        let call = proptest::sample::select(
+            &["sin", "cos", "abs", "log", "sqrt", "where", "min", "max", "clamp", "smoothstep", "arctan2", "fmod", "x"]
+                [..],
+        );
+        prop_oneof![
+            (inner.clone(), op, inner.clone()).prop_map(|(a, op, b)| format!("{a}{op}{b}")),
+            inner.clone().prop_map(|a| format!("({a})")),
+            inner.clone().prop_map(|a| format!("-{a}")),
+            (call, proptest::collection::vec(inner, 0..4)).prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+        ]
+    })
+}
+
+/// Schedules: one expression, keyframes of expressions (frames, seconds, formulas), a pan's pairs,
+/// or raw text; sometimes a character dropped, doubled or swapped in.
+fn schedule_text() -> impl Strategy<Value = String> {
+    let position = prop_oneof![
+        (0u32..500).prop_map(|n| n.to_string()),
+        (0.0..20.0f64).prop_map(|s| format!("{s:.2}s")),
+        Just("max_f-1".to_string()),
+        Just("-3".to_string()),
+        "[0-9a-z.]{0,4}",
+    ];
+    let keyframes = proptest::collection::vec((position, expression()), 1..6)
+        .prop_map(|keys| keys.into_iter().map(|(at, value)| format!("{at}: ({value})")).collect::<Vec<_>>().join(", "));
+    let text = prop_oneof![
+        3 => expression(),
+        3 => keyframes,
+        1 => (expression(), expression()).prop_map(|(x, y)| format!("{x}, {y}")),
+        1 => any::<String>(),
+        1 => "[0-9:(), .tsn+*/-]{0,40}",
+    ];
+    (text, proptest::option::of((any::<proptest::sample::Index>(), proptest::char::any(), 0..3u8))).prop_map(
+        |(text, edit)| {
+            let Some((at, c, how)) = edit else { return text };
+            let mut chars: Vec<char> = text.chars().collect();
+            if chars.is_empty() {
+                return c.to_string();
+            }
+            let at = at.index(chars.len());
+            match how {
+                0 => drop(chars.remove(at)),
+                1 => chars.insert(at, chars[at]),
+                _ => chars[at] = c,
+            }
+            chars.into_iter().collect()
+        },
+    )
+}
+
+#[test]
+fn schedules_never_panic_and_errors_are_one_line() {
+    use dreamreel::config::schedule::{Interpolation, Schedule, Timeline};
+    let (ran, refused, evaluated) = (Cell::new(0), Cell::new(0), Cell::new(0));
+    runner(512)
+        .run(&(schedule_text(), 1usize..3), |(text, dimensions)| {
+            ran.set(ran.get() + 1);
+            let schedule = match Schedule::parse(&text, dimensions) {
+                Ok(schedule) => schedule,
+                Err(e) => {
+                    refused.set(refused.get() + 1);
+                    let message = e.to_string();
+                    prop_assert!(!message.contains('\n'), "not one line: {message:?}");
+                    return Ok(());
+                }
+            };
+            let timeline = Timeline { fps: 24.0, frames: 12, audio: None };
+            for interpolation in [Interpolation::Linear, Interpolation::Cubic] {
+                match schedule.values(&timeline, interpolation) {
+                    Ok(values) => {
+                        prop_assert_eq!(values.len(), 12);
+                        evaluated.set(evaluated.get() + 1);
+                    }
+                    Err(e) => prop_assert!(!e.to_string().contains('\n'), "not one line: {e}"),
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    eprintln!("fuzz schedules: {} cases, {} refused, {} evaluated", ran.get(), refused.get(), evaluated.get());
+}
+
+#[test]
+fn schedules_too_deep_or_too_long_are_refused_in_one_line() {
+    use dreamreel::config::schedule::Schedule;
+    let deep = format!("0:({}t{})", "(".repeat(20_000), ")".repeat(20_000));
+    let long = format!("0:(1{})", "+t".repeat(50_000));
+    for text in [deep, long, format!("0:({}1)", "-".repeat(50_000))] {
+        let message = Schedule::parse(&text, 1).unwrap_err().to_string();
+        assert!(message.contains("nests too deep here"), "{message}");
+    }
+    // Through the binary too: exit 2, one line, from the command line and from a settings file.
+    let long = format!("0:(1{})", "+t".repeat(20_000));
+    crate::common::refused(
+        &["plan", "zoom", "noise", "-o", "/nonexistent/z.mp4", "--frames", "2", "--zoom", &long],
+        "the expression nests too deep here: more than 256 brackets, signs or terms in a row",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let deforum = dir.path().join("deforum.json");
+    let deep = format!("0:({}1.01{})", "(".repeat(20_000), ")".repeat(20_000));
+    std::fs::write(&deforum, serde_json::json!({ "zoom": deep, "max_frames": 2 }).to_string()).unwrap();
+    crate::common::refused(
+        &["plan", "zoom", "noise", "-o", "/nonexistent/z.mp4", "--deforum-settings", deforum.to_str().unwrap()],
+        "nests too deep here",
+    );
+}
+
+/// JSON as Deforum and Parseq write it: the keys dreamreel maps, others, and values of every type.
+fn deforum_text() -> impl Strategy<Value = String> {
+    use serde_json::{Value, json};
+    let value = prop_oneof![
+        any::<f64>().prop_map(|f| json!(f)),
+        (-5i64..2000).prop_map(|n| json!(n)),
+        schedule_text().prop_map(Value::String),
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        Just(json!([1, "x"])),
+        Just(json!({ "a": 1 })),
+    ];
+    let key = proptest::sample::select(
+        &["zoom", "angle", "translation_x", "translation_y", "fps", "max_frames", "W", "H", "prompts", "seed"][..],
+    );
+    let settings = proptest::collection::vec((key, value.clone()), 0..8)
+        .prop_map(|pairs| Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).to_string());
+    let field = proptest::sample::select(
+        &["frame", "zoom", "zoom_delta", "angle", "angle_delta", "translation_x_delta", "translation_y", "x"][..],
+    );
+    let frame = proptest::collection::vec((field, value), 0..6)
+        .prop_map(|pairs| Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+    let parseq = (proptest::collection::vec(frame, 0..5), any::<bool>()).prop_map(|(frames, fps)| {
+        let options = if fps { json!({ "output_fps": 30 }) } else { json!(null) };
+        json!({ "rendered_frames": frames, "options": options }).to_string()
+    });
+    prop_oneof![4 => settings, 3 => parseq, 1 => any::<String>(), 1 => "[\\[\\]{}\":,0-9a-z ]{0,40}"]
+}
+
+#[test]
+fn deforum_and_parseq_files_never_panic_and_errors_are_one_line() {
+    use dreamreel::config::schedule::Schedule;
+    let (ran, refused) = (Cell::new(0), Cell::new(0));
+    runner(384)
+        .run(&(deforum_text(), proptest::option::of(1u64..400)), |(text, frames)| {
+            ran.set(ran.get() + 1);
+            match dreamreel::config::deforum::from_json(&text, frames) {
+                Ok(settings) => {
+                    // What it maps must then parse or be refused as any schedule is.
+                    use dreamreel::config::schedule::Scheduled;
+                    for scheduled in [&settings.patch.zoom, &settings.patch.rotate] {
+                        if let Some(Scheduled::Text(text)) = scheduled {
+                            let _ = Schedule::parse(text, 1);
+                        }
+                    }
+                    if let Some(pan) = &settings.patch.pan {
+                        let _ = Schedule::parse(pan, 2);
+                    }
+                }
+                Err(message) => {
+                    refused.set(refused.get() + 1);
+                    prop_assert!(!message.contains('\n'), "not one line: {message:?}");
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // A settings file nested past the JSON reader's bound is refused, not a stack overflow.
+    let nested = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(dreamreel::config::deforum::from_json(&nested, None).is_err());
+    eprintln!("fuzz Deforum/Parseq files: {} cases, {} refused", ran.get(), refused.get());
 }

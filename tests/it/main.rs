@@ -17,6 +17,8 @@ mod footage_inputs;
 mod fuzz;
 mod golden;
 mod googlenet;
+mod interrupts;
+mod lose_nothing;
 mod masks;
 mod motion;
 mod new_user;

@@ -282,8 +282,8 @@ fn a_png_sequence_replaces_an_earlier_longer_one_and_its_folder_must_be_writable
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         names(&dir.path().join("seq")),
-        ["00001.png", "00002.png", "00003.png"],
-        "frames 4-6 of the old render are gone"
+        [".%05d.png.written-by-dreamreel", "00001.png", "00002.png", "00003.png"],
+        "frames 4-6 of the old render are gone; the record of the frames written stays"
     );
 
     // Only frames 2.. of an earlier render left: still an existing sequence.

@@ -605,7 +605,7 @@ fn tiny_zoom(output: &Path, frames: u64, iterations: u32, extra: &[&str]) -> Com
 }
 
 #[test]
-fn first_ctrl_c_closes_a_playable_output_keeps_the_checkpoint_and_resume_finishes() {
+fn first_ctrl_c_keeps_the_checkpoint_and_a_playable_partial_file_and_resume_finishes() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("dive.mp4");
     let render = |extra: &[&str]| tiny_zoom(&output, 150, 1, &[&["--checkpoint-every", "3"], extra].concat());
@@ -617,9 +617,12 @@ fn first_ctrl_c_closes_a_playable_output_keeps_the_checkpoint_and_resume_finishe
     assert!(stderr.contains("stopping after this frame") && stderr.ends_with("dreamreel: interrupted\n"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let done = checkpoint_frames(&output).expect("the checkpoint is kept");
-    let (frames, width, height) = probe_video(&output);
+    // The output appears only whole; the frames so far are beside it, partial and playable.
+    assert!(!output.exists(), "an interrupted render made its output");
+    let partial = dir.path().join("dive.partial.mp4");
+    let (frames, width, height) = probe_video(&partial);
     assert!((3..150).contains(&frames), "{frames} frames");
-    assert_eq!(frames, done, "the output holds exactly the checkpointed frames");
+    assert_eq!(frames, done, "the partial file holds exactly the checkpointed frames");
     assert_eq!((width, height), (64, 42));
     assert_eq!(leftovers(dir.path()), [".dive.mp4.dreamreel"], "only the work folder stays");
 
@@ -627,6 +630,7 @@ fn first_ctrl_c_closes_a_playable_output_keeps_the_checkpoint_and_resume_finishe
     assert!(status.success(), "{stderr}");
     assert_eq!(probe_video(&output).0, 150);
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+    assert!(!partial.exists(), "the partial file goes once the output is whole");
 }
 
 /// Starts a slow render and, just after a checkpoint, sends two quick Ctrl-Cs (or a SIGKILL).

@@ -104,8 +104,7 @@ fn a_span_cuts_video_and_sound_alike() {
 
 /// Mean absolute difference between consecutive PNG frames, in [0, 1].
 fn frame_steps(folder: &Path) -> Vec<f64> {
-    let mut names: Vec<_> = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path()).collect();
-    names.sort();
+    let names = crate::common::sorted_pngs(folder);
     let frames: Vec<_> = names.iter().map(|p| image::open(p).unwrap().to_rgb8()).collect();
     frames
         .windows(2)

@@ -48,6 +48,10 @@ impl EncodeStage<'_> {
                     self.work.save(&mut self.checkpoint, &last)?;
                 }
                 ToEncoder::Finish => return self.finish(writer),
+                ToEncoder::Stopped => {
+                    self.stop(writer);
+                    return Ok(());
+                }
             }
         }
         writer.abandon();
@@ -82,6 +86,28 @@ impl EncodeStage<'_> {
         let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
         // A join that fails keeps the segments and the checkpoint: `--resume` (with `--no-audio`,
         // which changes no frame, if the sound was at fault) joins them again.
-        writer.finish(&segments, self.checkpoint.frames_done)
+        writer.finish(&segments, self.checkpoint.frames_done)?;
+        // The output is whole: an interrupted run's partial file beside it has served.
+        if let Some(partial) = self.output.partial() {
+            let _ = std::fs::remove_file(partial.path());
+        }
+        Ok(())
+    }
+
+    /// An interrupted render: the output stays as it was (an earlier finished one is never
+    /// replaced by fewer frames), and the frames so far, every one checkpointed, are joined
+    /// beside it into the output's partial file to be watched. A part of a film writes no record:
+    /// it has not finished. The partial file only shows the checkpoint's frames: failing to make
+    /// it loses nothing, so it is no error (the render still ends as interrupted).
+    pub(super) fn stop(self, writer: Box<dyn FrameWriter>) {
+        writer.abandon();
+        let Some(partial) = self.output.partial().filter(|_| self.record.is_none()) else { return };
+        if self.checkpoint.segments.is_empty() {
+            return;
+        }
+        let segments: Vec<PathBuf> = self.checkpoint.segments.iter().map(|name| self.work.file(name)).collect();
+        if let Ok(writer) = partial.writer(self.frames, self.work.path(), self.sound.as_ref()) {
+            let _ = writer.finish(&segments, self.checkpoint.frames_done);
+        }
     }
 }

@@ -11,6 +11,12 @@ pub(super) struct PartOfFilm {
 }
 
 impl PartOfFilm {
+    /// A part with no frames of its own (a film shorter than its parts, or a last part after
+    /// the film's last cut when parts start at cuts only): finished by definition, recorded so.
+    pub(super) fn has_no_frames(&self) -> bool {
+        self.range.is_empty() || (self.range.end.is_none() && self.range.start >= self.film_frames)
+    }
+
     /// The part's record as the join reads it, before any frame is written.
     pub(super) fn record(&self, job: &Job, rate: Rational) -> PartRecord {
         PartRecord {

@@ -20,4 +20,5 @@ mod stages;
 
 pub use render::render_video;
 pub use report::VideoReport;
+pub use resume::{Left, left_by_interruption};
 pub(crate) use source::{film_output, span_frames};

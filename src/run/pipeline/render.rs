@@ -3,7 +3,7 @@
 use super::film_part::PartOfFilm;
 use super::frame_loop::DreamStage;
 use super::report::VideoReport;
-use super::resume::{Resumable, first_to_dream, has_checkpoint};
+use super::resume::{Resumable, first_to_dream, has_checkpoint, unfinished_sequence};
 use super::source::{
     Feed, check_size, footage_facts, frame_format, open_footage, short_span_note, span_frames, zoom_facts,
 };
@@ -121,6 +121,8 @@ impl Ready {
         let output = job.output();
         let inputs: Vec<&Path> = job.source().file().into_iter().collect();
         output.check_place(&inputs)?;
+        // A part rendered unlike its film's other parts is refused before the weights load.
+        parts::check_alike(job)?;
         output.make_folder()?;
         video::init()?;
         // A loop dreams on past the output's frames and fades those dreams into its first ones.
@@ -156,7 +158,10 @@ impl Ready {
         // work folder (and, for an image sequence, its frames) there.
         let sibling_started = job.part().is_some() && !parts::started(output.path()).is_empty();
         output.check_overwrite(
-            job.options().overwrite || sibling_started || (has_checkpoint(job) && !job.options().restart),
+            job.options().overwrite
+                || sibling_started
+                || (has_checkpoint(job) && !job.options().restart)
+                || unfinished_sequence(job),
         )?;
         // A part of a film: where it starts and ends, found from the film's cuts.
         let part = match (job.part(), &probed) {
@@ -168,10 +173,12 @@ impl Ready {
         };
         let state = Resumable::open(job, device, part.as_ref().map(|p| p.range))?;
         if let (Some(part), Some(info)) = (&part, &probed)
-            && part.range.is_empty()
+            && part.has_no_frames()
         {
+            // Finished by definition: its record (in the work folder, which stays) lets the join on.
             parts::save_record(output.path(), part.part, &part.record(job, info.frame_rate))?;
-            state.work.remove();
+            let checkpoint = state.work.file(crate::run::checkpoint::CHECKPOINT);
+            let _ = std::fs::remove_file(checkpoint);
             return Ok(Checked::NothingToDo(VideoReport::empty(info.width, info.height)));
         }
         Ok(Checked::Ready(Box::new(Ready { looping, zoom_plan, setup, first, part, state })))

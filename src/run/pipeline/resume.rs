@@ -24,6 +24,34 @@ pub(super) fn has_checkpoint(job: &Job) -> bool {
     work.file(crate::run::checkpoint::CHECKPOINT).is_file()
 }
 
+/// Whether an image sequence's frames are an unfinished render's: its work folder is there (a
+/// render killed before its first checkpoint leaves it, with frames written but nothing to
+/// resume), so the same command writes them again without `-y`. A finished render removes it.
+pub(super) fn unfinished_sequence(job: &Job) -> bool {
+    job.part().is_none()
+        && job.output().kind() == crate::job::OutputKind::Sequence
+        && WorkFolder::for_output(job.output().path()).path().is_dir()
+}
+
+/// What an interrupted render left: the frames its checkpoint holds (counted in the film for a
+/// part) and, for a video, the partial file beside the output that shows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Left {
+    pub frames_done: u64,
+    pub partial: Option<std::path::PathBuf>,
+}
+
+/// What an interrupted render of `job` left beside its output: `None` when no checkpoint is there.
+pub fn left_by_interruption(job: &Job) -> Option<Left> {
+    let work = match job.part() {
+        Some(part) => parts::folder(job.output().path(), part),
+        None => WorkFolder::for_output(job.output().path()),
+    };
+    let checkpoint = work.load().ok().flatten()?;
+    let partial = job.output().partial().map(|p| p.path().to_owned()).filter(|p| job.part().is_none() && p.is_file());
+    Some(Left { frames_done: checkpoint.frames_done, partial })
+}
+
 /// The output's lock, work folder and checkpoint, from the start of a render to its end.
 pub(super) struct Resumable {
     /// A part of a film, and where it starts: its work folder stays for the join.
@@ -54,7 +82,7 @@ impl Resumable {
         let found = Found {
             checkpoint: saved.is_some(),
             part_finished: match job.part() {
-                Some(part) => parts::load_record(output, part)?.is_some(),
+                Some(part) => parts::load_record(output, part)?.is_some_and(|record| record.finished()),
                 None => false,
             },
             parts_started: !parts::started(output).is_empty(),
@@ -146,8 +174,12 @@ impl Resumable {
         (width, height): (u32, u32),
         started: Instant,
     ) -> Result<VideoReport> {
-        if dreamed.as_ref().is_ok_and(|done| done.frames + self.frames_done() > 0) {
-            let _ = to_encoder.send(ToEncoder::Finish);
+        // Only a render that dreamed every frame makes its output (or a part its record); an
+        // interrupted one leaves the output as it was and its frames beside it, partial.
+        if let Ok(done) = &dreamed
+            && done.frames + self.frames_done() > 0
+        {
+            let _ = to_encoder.send(if done.interrupted { ToEncoder::Stopped } else { ToEncoder::Finish });
         }
         drop(to_encoder);
         let encoded = join(encoder);
@@ -184,8 +216,10 @@ impl Resumable {
 impl Drop for Resumable {
     /// A render that ends before its first checkpoint (a bad input, an unknown extension) leaves
     /// nothing to resume: its work folder goes, so failed runs do not litter the output's folder.
+    /// A part's record (a part with no frames of its own has no checkpoint) stays for the join.
     fn drop(&mut self) {
-        if !self.work.file(crate::run::checkpoint::CHECKPOINT).exists() {
+        let kept = [crate::run::checkpoint::CHECKPOINT, parts::RECORD];
+        if !kept.iter().any(|name| self.work.file(name).exists()) {
             self.work.remove();
         }
     }

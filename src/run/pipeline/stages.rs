@@ -22,6 +22,10 @@ pub(super) enum ToEncoder {
     /// Join the segments into the output. A channel that closes without it means the render
     /// failed: the open segment is thrown away and the output left as it was.
     Finish,
+    /// The render was interrupted after its last checkpoint: the output stays as it was; the
+    /// frames so far are joined beside it, under a name that says partial (a part of a film
+    /// records nothing: it has not finished).
+    Stopped,
 }
 
 pub(super) fn spawn_stage<'scope, T: Send + 'scope>(
