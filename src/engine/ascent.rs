@@ -184,11 +184,26 @@ impl<'a> Dreamer<'a> {
     /// [`Dreamer::dream`] with `iterations` per octave instead of the settings' (footage dreams a
     /// frame that carries the previous dream for fewer).
     pub(crate) fn dream_iterations(&mut self, image: &Tensor, iterations: u32) -> Result<Tensor> {
+        self.dream_watched(image, iterations, &mut |_, _, _| Ok(()))
+    }
+
+    /// [`Dreamer::dream`] that hands each octave's picture to `on_octave` (its number from 0,
+    /// how many there are, the picture at that octave's size) as it finishes: a preview shows the
+    /// small octaves while the big ones dream. The Fourier prior, which has no octaves, hands
+    /// over its one picture at the end.
+    pub fn dream_watched(
+        &mut self,
+        image: &Tensor,
+        iterations: u32,
+        on_octave: &mut dyn FnMut(usize, usize, &Tensor) -> Result<()>,
+    ) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
         if self.params.prior == Prior::Fourier {
-            return self.visualize(image, Start::Image);
+            let dreamed = self.visualize(image, Start::Image)?;
+            on_octave(0, 1, &dreamed)?;
+            return Ok(dreamed);
         }
         // Octaves smaller than the network can see are left out rather than failing.
         let mut sizes = octave_sizes(height, width, self.params.octaves, self.params.octave_scale);
@@ -196,7 +211,7 @@ impl<'a> Dreamer<'a> {
         let mut detail: Option<Tensor> = None;
         let mut x = image.shallow_clone();
         self.forward_shapes.clear();
-        for &(h, w) in &sizes {
+        for (octave, &(h, w)) in sizes.iter().enumerate() {
             self.forward_shapes.push(BTreeSet::new());
             let base = resize(image, h, w)?;
             let mask = self.params.mask.as_ref().map(|m| m.at(h, w, image.device())).transpose()?;
@@ -210,6 +225,7 @@ impl<'a> Dreamer<'a> {
                 x = self.ascent_step(&x, mask.as_ref())?;
             }
             detail = Some(x.f_sub(&base)?);
+            on_octave(octave, sizes.len(), &x)?;
         }
         Ok(x)
     }
