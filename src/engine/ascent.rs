@@ -187,22 +187,23 @@ impl<'a> Dreamer<'a> {
         self.dream_watched(image, iterations, &mut |_, _, _| Ok(()))
     }
 
-    /// [`Dreamer::dream`] that hands each octave's picture to `on_octave` (its number from 0,
-    /// how many there are, the picture at that octave's size) as it finishes: a preview shows the
-    /// small octaves while the big ones dream. The Fourier prior, which has no octaves, hands
+    /// [`Dreamer::dream`] that hands each octave's picture to `watch` (its number from 0, how
+    /// many there are, the picture at that octave's size) as it finishes: a preview shows the
+    /// small octaves while the big ones dream. Between steps it is called with no picture, and
+    /// an error it returns stops the dream there. The Fourier prior, which has no octaves, hands
     /// over its one picture at the end.
     pub fn dream_watched(
         &mut self,
         image: &Tensor,
         iterations: u32,
-        on_octave: &mut dyn FnMut(usize, usize, &Tensor) -> Result<()>,
+        watch: &mut dyn FnMut(usize, usize, Option<&Tensor>) -> Result<()>,
     ) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
         if self.params.prior == Prior::Fourier {
             let dreamed = self.visualize(image, Start::Image)?;
-            on_octave(0, 1, &dreamed)?;
+            watch(0, 1, Some(&dreamed))?;
             return Ok(dreamed);
         }
         // Octaves smaller than the network can see are left out rather than failing.
@@ -222,10 +223,11 @@ impl<'a> Dreamer<'a> {
                 (None, _) => base.shallow_clone(),
             };
             for _ in 0..iterations {
+                watch(octave, sizes.len(), None)?;
                 x = self.ascent_step(&x, mask.as_ref())?;
             }
             detail = Some(x.f_sub(&base)?);
-            on_octave(octave, sizes.len(), &x)?;
+            watch(octave, sizes.len(), Some(&x))?;
         }
         Ok(x)
     }

@@ -142,11 +142,13 @@ fn dream(
     let mut dreamer = setup.dreamer(params)?;
     dreamer.start_frame(0);
     let mut first = true;
-    let mut on_octave = |_octave: usize, octaves: usize, picture: &tch::Tensor| -> Result<()> {
+    let mut on_octave = |_octave: usize, octaves: usize, picture: Option<&tch::Tensor>| -> Result<()> {
         if stop.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
-        show(octaves, png_of(picture)?, loaded && std::mem::take(&mut first));
+        if let Some(picture) = picture {
+            show(octaves, png_of(picture)?, loaded && std::mem::take(&mut first));
+        }
         Ok(())
     };
     match (&image, job.source()) {
@@ -158,7 +160,7 @@ fn dream(
         (None, _) => {
             let x = noise(height as i64, width as i64, job.dream().seed(), device)?;
             let dreamed = dreamer.dream_from_noise(&x)?;
-            on_octave(0, 1, &dreamed)?;
+            on_octave(0, 1, Some(&dreamed))?;
         }
     }
     Ok(())

@@ -360,6 +360,11 @@ fn route(request: &mut Request, state: &Served, path: &str, query: &str) -> Rout
                 return Err((400, Error::setting("mode", "the queue renders zoom and video jobs: preview a still")));
             }
             let table = look.table(&state.folder).map_err(bad)?;
+            // The output's folder, as a user would make it before the command (inside the folder).
+            let target = state.folder.writable(&output_of(&table).to_string_lossy()).map_err(bad)?;
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| bad(Error::io(parent, e)))?;
+            }
             crate::studio::look::job_of(&table, &state.folder).map_err(bad)?;
             let words = state.command_line.words(&table).map_err(bad)?;
             let id = state.queue.push(words, output_of(&table).to_string_lossy().into_owned());

@@ -28,5 +28,6 @@ mod reliability;
 mod resume;
 mod schedules;
 mod slurm;
+mod studio;
 mod video;
 mod writers;
