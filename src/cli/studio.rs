@@ -59,7 +59,9 @@ impl CommandLine for Words {
                 words.extend([format!("--{key}"), text(key)]);
             }
         }
-        for (key, value) in job.iter().filter(|(key, _)| !["mode", "input", "output", "preset", "frames"].contains(&key.as_str())) {
+        for (key, value) in
+            job.iter().filter(|(key, _)| !["mode", "input", "output", "preset", "frames"].contains(&key.as_str()))
+        {
             match (key.as_str(), value) {
                 // Switches whose option is the one way from the default.
                 ("transforms" | "flow", toml::Value::Boolean(true)) | ("loop", toml::Value::Boolean(false)) => {}

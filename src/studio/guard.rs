@@ -15,7 +15,8 @@ pub struct Folder {
 
 impl Folder {
     pub fn open(path: &Path) -> Result<Folder> {
-        let root = path.canonicalize().map_err(|e| Error::input(path, format!("cannot open the studio's folder: {e}")))?;
+        let root =
+            path.canonicalize().map_err(|e| Error::input(path, format!("cannot open the studio's folder: {e}")))?;
         if !root.is_dir() {
             return Err(Error::input(path, "is not a folder: name the folder of your media"));
         }
@@ -39,7 +40,9 @@ impl Folder {
         if name.trim().is_empty() {
             return Err(Error::input(name, "name a file in the studio's folder"));
         }
-        if relative.is_absolute() || relative.components().any(|c| matches!(c, Component::Prefix(_) | Component::RootDir)) {
+        if relative.is_absolute()
+            || relative.components().any(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
+        {
             return Err(Error::input(name, "an absolute path: name a file inside the studio's folder"));
         }
         if relative.components().any(|c| c == Component::ParentDir) {
@@ -138,13 +141,22 @@ impl Access {
 
     /// Checks a request by its headers (lower-case names) and the token in its URL: Host and
     /// Origin first (403), then the token (401).
-    pub fn check(&self, host: Option<&str>, origin: Option<&str>, cookie: Option<&str>, header: Option<&str>, query: Option<&str>) -> Result<(), Refusal> {
+    pub fn check(
+        &self,
+        host: Option<&str>,
+        origin: Option<&str>,
+        cookie: Option<&str>,
+        header: Option<&str>,
+        query: Option<&str>,
+    ) -> Result<(), Refusal> {
         let host = host.map(str::trim).unwrap_or_default();
         if !self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
             return Err(Refusal::Forbidden(format!("Host '{host}' is not this studio's address")));
         }
         if let Some(origin) = origin.map(str::trim) {
-            let same = origin.strip_prefix("http://").is_some_and(|rest| self.hosts.iter().any(|h| h.eq_ignore_ascii_case(rest)));
+            let same = origin
+                .strip_prefix("http://")
+                .is_some_and(|rest| self.hosts.iter().any(|h| h.eq_ignore_ascii_case(rest)));
             if !same {
                 return Err(Refusal::Forbidden(format!("Origin '{origin}' is not this studio's page")));
             }
@@ -200,10 +212,16 @@ mod tests {
         let ok = access.check(Some("127.0.0.1:8787"), None, None, None, Some("token=abc123"));
         assert_eq!(ok, Ok(()));
         let cookie = format!("x=1; {TOKEN_COOKIE}=abc123");
-        assert_eq!(access.check(Some("localhost:8787"), Some("http://localhost:8787"), Some(&cookie), None, None), Ok(()));
+        assert_eq!(
+            access.check(Some("localhost:8787"), Some("http://localhost:8787"), Some(&cookie), None, None),
+            Ok(())
+        );
         assert_eq!(access.check(Some("127.0.0.1:8787"), None, None, None, None), Err(Refusal::Unauthorized));
         assert_eq!(access.check(Some("127.0.0.1:8787"), None, None, Some("abc124"), None), Err(Refusal::Unauthorized));
-        assert!(matches!(access.check(Some("evil.com:8787"), None, None, Some("abc123"), None), Err(Refusal::Forbidden(_))));
+        assert!(matches!(
+            access.check(Some("evil.com:8787"), None, None, Some("abc123"), None),
+            Err(Refusal::Forbidden(_))
+        ));
         let cross = access.check(Some("127.0.0.1:8787"), Some("http://evil.com"), None, Some("abc123"), None);
         assert!(matches!(cross, Err(Refusal::Forbidden(_))));
         assert_eq!(Access::random_token().len(), 32);

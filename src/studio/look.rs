@@ -97,8 +97,12 @@ impl Look {
     /// The same look as a still of at most `width` pixels across (keys a still does not take
     /// left out), written nowhere: what a preview dreams.
     pub fn as_preview(&self, width: u32) -> Look {
-        let mut settings: BTreeMap<String, serde_json::Value> =
-            self.settings.iter().filter(|(key, _)| Mode::Still.takes(key)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut settings: BTreeMap<String, serde_json::Value> = self
+            .settings
+            .iter()
+            .filter(|(key, _)| Mode::Still.takes(key))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let noise = self.input.trim() == "noise";
         let given = |key: &str| settings.get(key).and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
         let (asked_width, asked_height) = (given("width"), given("height"));
@@ -133,7 +137,12 @@ impl Look {
         let table = self.table(folder)?;
         job_of(&table, folder)?;
         let words = command_line.words(&table)?;
-        Ok(Exports { manifest: manifest_text(&table)?, preset: preset_text(&table, folder)?, command: shell_line(&words), words })
+        Ok(Exports {
+            manifest: manifest_text(&table)?,
+            preset: preset_text(&table, folder)?,
+            command: shell_line(&words),
+            words,
+        })
     }
 }
 
@@ -196,10 +205,7 @@ fn preset_text(table: &toml::Table, folder: &Folder) -> Result<String> {
     for (key, value) in table.iter().filter(|(key, _)| !JOB_KEYS.contains(&key.as_str())) {
         merged.insert(key.clone(), value.clone());
     }
-    let mut text = format!(
-        "description = {}\n",
-        toml::Value::String("made in the studio".into())
-    );
+    let mut text = format!("description = {}\n", toml::Value::String("made in the studio".into()));
     text += &toml::to_string(&merged).map_err(|e| Error::internal(format!("a preset as TOML: {e}")))?;
     // What a preset file holds must read back as one.
     presets::parse(&text, &folder.root().join("studio-preset.toml"))?;
@@ -255,8 +261,7 @@ pub fn shell_line(words: &[String]) -> String {
     let quoted: Vec<String> = words
         .iter()
         .map(|word| {
-            let plain = !word.is_empty()
-                && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:,=%+@".contains(c));
+            let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:,=%+@".contains(c));
             match plain {
                 true => word.clone(),
                 false => format!("'{}'", word.replace('\'', r"'\''")),

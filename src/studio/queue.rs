@@ -91,13 +91,15 @@ impl Queue {
 
     /// The progress the render's child last reported (JSON), if any.
     pub fn progress(&self, id: u64) -> Option<serde_json::Value> {
-        let path = self.folder.root().join(crate::studio::guard::WORK_FOLDER).join(render_folder(id)).join("progress.json");
+        let path =
+            self.folder.root().join(crate::studio::guard::WORK_FOLDER).join(render_folder(id)).join("progress.json");
         serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
     /// The latest frame the render's child dreamed, as PNG.
     pub fn preview(&self, id: u64) -> Option<Vec<u8>> {
-        let path = self.folder.root().join(crate::studio::guard::WORK_FOLDER).join(render_folder(id)).join("preview.png");
+        let path =
+            self.folder.root().join(crate::studio::guard::WORK_FOLDER).join(render_folder(id)).join("preview.png");
         std::fs::read(path).ok()
     }
 
@@ -121,7 +123,10 @@ impl Queue {
         let mut renders = lock(&self.shared.renders);
         let render = find(&mut renders, id)?;
         if !matches!(render.state, State::Stopped | State::Failed) {
-            return Err(Error::setting("render", format!("render {id} is {:?}: only a stopped render resumes", render.state)));
+            return Err(Error::setting(
+                "render",
+                format!("render {id} is {:?}: only a stopped render resumes", render.state),
+            ));
         }
         render.state = State::Queued;
         render.resume = true;
@@ -161,7 +166,9 @@ fn interrupt(pid: u32) -> Result<()> {
     let sent = unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
     match sent {
         0 => Ok(()),
-        _ => Err(Error::internal(format!("cannot interrupt render process {pid}: {}", std::io::Error::last_os_error()))),
+        _ => {
+            Err(Error::internal(format!("cannot interrupt render process {pid}: {}", std::io::Error::last_os_error())))
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! async runtime: the work is a preview thread and child processes, not many connections).
 //! Every request passes [`Access::check`] first; the API answers JSON, its errors one line.
 use crate::error::{Error, Result};
-use crate::studio::guard::{Access, Folder, Refusal, TOKEN_COOKIE, TOKEN_NAME};
+use crate::studio::guard::{Access, Folder, Refusal, TOKEN_COOKIE, TOKEN_NAME, WORK_FOLDER};
 use crate::studio::look::{CommandLine, Look, output_of};
 use crate::studio::preview::Previewer;
 use crate::studio::queue::Queue;
@@ -58,7 +58,8 @@ impl Studio {
         let folder = Folder::open(&options.folder)?;
         let server = tiny_http::Server::http(options.listen)
             .map_err(|e| Error::setting("listen", format!("cannot listen on {}: {e}", options.listen)))?;
-        let address = server.server_addr().to_ip().ok_or_else(|| Error::internal("the studio listens on no IP address"))?;
+        let address =
+            server.server_addr().to_ip().ok_or_else(|| Error::internal("the studio listens on no IP address"))?;
         let token = options.token.unwrap_or_else(Access::random_token);
         let access = Access::new(token, address.ip(), address.port());
         let queue = Queue::start(folder.clone(), options.program, Arc::clone(&command_line));
@@ -157,12 +158,14 @@ fn answer(mut request: Request, state: &Served) {
         Reply::Json(status, value) => bytes_response(status, "application/json", value.to_string().into_bytes()),
         Reply::Bytes(kind, bytes) => bytes_response(200, kind, bytes),
         Reply::Page(set_cookie) => {
-            let mut response = bytes_response(200, "text/html; charset=utf-8", PAGE.as_bytes().to_vec());
-            if set_cookie {
-                let cookie = format!("{TOKEN_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", state.access.token());
-                response.add_header(header_of("Set-Cookie", &cookie));
+            let response = bytes_response(200, "text/html; charset=utf-8", PAGE.as_bytes().to_vec());
+            match set_cookie {
+                true => {
+                    let cookie = format!("{TOKEN_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", state.access.token());
+                    with_header(response, "Set-Cookie", &cookie)
+                }
+                false => response,
             }
-            response
         }
         Reply::File(path) => match file_response(&path, range.as_deref()) {
             Ok(response) => response,
@@ -177,17 +180,19 @@ fn answer(mut request: Request, state: &Served) {
     let _ = request.respond(response);
 }
 
-fn header_of(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .unwrap_or_else(|_| Header::from_bytes(&b"X-Dropped"[..], &b"1"[..]).unwrap_or_else(|_| unreachable!()))
+/// Adds a header; one that is not ASCII (never ours) is left out rather than failing the answer.
+fn with_header<R: Read>(mut response: Response<R>, name: &str, value: &str) -> Response<R> {
+    if let Ok(header) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+        response.add_header(header);
+    }
+    response
 }
 
 fn bytes_response(status: u16, kind: &str, bytes: Vec<u8>) -> Response<std::io::Cursor<Vec<u8>>> {
-    Response::from_data(bytes)
-        .with_status_code(status)
-        .with_header(header_of("Content-Type", kind))
-        .with_header(header_of("Cache-Control", "no-store"))
-        .with_header(header_of("X-Content-Type-Options", "nosniff"))
+    let response = Response::from_data(bytes).with_status_code(status);
+    let response = with_header(response, "Content-Type", kind);
+    let response = with_header(response, "Cache-Control", "no-store");
+    with_header(response, "X-Content-Type-Options", "nosniff")
 }
 
 /// A file, whole or the one byte range `range` asks (`bytes=START-[END]`).
@@ -211,12 +216,11 @@ fn file_response(path: &Path, range: Option<&str>) -> Result<Response<std::io::C
     let mut bytes = Vec::with_capacity(length as usize);
     file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
     file.take(length).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-    let mut response = bytes_response(status, kind, bytes).with_header(header_of("Accept-Ranges", "bytes"));
-    if status == 206 {
-        let value = format!("bytes {start}-{}/{size}", start + length - 1);
-        response.add_header(header_of("Content-Range", &value));
-    }
-    Ok(response)
+    let response = with_header(bytes_response(status, kind, bytes), "Accept-Ranges", "bytes");
+    Ok(match status {
+        206 => with_header(response, "Content-Range", &format!("bytes {start}-{}/{size}", start + length - 1)),
+        _ => response,
+    })
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -324,7 +328,9 @@ fn route(request: &mut Request, state: &Served, path: &str, query: &str) -> Rout
             let id = state.previewer.request(job).map_err(bad)?;
             Ok(Reply::Json(200, serde_json::json!({ "id": id })))
         }
-        ("/api/preview", true, _) => Ok(Reply::Json(200, serde_json::to_value(state.previewer.state()).unwrap_or_default())),
+        ("/api/preview", true, _) => {
+            Ok(Reply::Json(200, serde_json::to_value(state.previewer.state()).unwrap_or_default()))
+        }
         ("/api/preview/picture", true, _) => {
             let id = param(query, "id").and_then(|v| v.parse().ok()).unwrap_or(0);
             let index = param(query, "n").and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -339,6 +345,7 @@ fn route(request: &mut Request, state: &Served, path: &str, query: &str) -> Rout
             None => Err((404, Error::setting("plan", "no plan drawn yet"))),
         },
         ("/api/deforum", _, true) => deforum(request, state),
+        ("/api/motion", _, true) => motion(request, state),
         ("/api/upload", _, true) => upload(request, state, query),
         ("/api/renders", true, _) => {
             let renders: Vec<serde_json::Value> = state
@@ -349,6 +356,9 @@ fn route(request: &mut Request, state: &Served, path: &str, query: &str) -> Rout
                     let progress = state.queue.progress(render.id);
                     let mut value = serde_json::to_value(&render).unwrap_or_default();
                     value["progress"] = progress.unwrap_or(serde_json::Value::Null);
+                    if render.state == crate::studio::queue::State::Done {
+                        value["frames"] = sequence_frames(&state.folder, &render.output).into();
+                    }
                     value
                 })
                 .collect();
@@ -392,6 +402,54 @@ fn route(request: &mut Request, state: &Served, path: &str, query: &str) -> Rout
         }
         _ => Err((404, Error::setting("path", format!("nothing at {path}")))),
     }
+}
+
+/// A few frames of the look's motion, small: a zoom or video render of at most six frames at
+/// the preview's width into the studio's folder, queued as any render (the same command).
+fn motion(request: &mut Request, state: &Served) -> Routed {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        look: Look,
+        width: Option<u32>,
+    }
+    let Asked { mut look, width } = json_body(request)?;
+    if look.mode == "still" {
+        return Err((400, Error::setting("mode", "a still has no motion: pick zoom or video")));
+    }
+    let width = width.unwrap_or(256).clamp(32, 1024);
+    let asked_width = look.settings.get("width").and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
+    look.settings.insert("width".into(), asked_width.map_or(width as u64, |w| w.min(width as u64)).into());
+    look.settings.remove("height");
+    look.frames = Some(look.frames.unwrap_or(MOTION_FRAMES).min(MOTION_FRAMES));
+    let number = state.queue.list().len() + 1;
+    look.output = format!("{WORK_FOLDER}/motion/{number}/%03d.png");
+    let table = look.table(&state.folder).map_err(bad)?;
+    crate::studio::look::job_of(&table, &state.folder).map_err(bad)?;
+    let words = state.command_line.words(&table).map_err(bad)?;
+    let id = state.queue.push(words, output_of(&table).to_string_lossy().into_owned());
+    Ok(Reply::Json(200, serde_json::json!({ "id": id })))
+}
+
+/// The frames a motion preview dreams.
+const MOTION_FRAMES: u64 = 6;
+
+/// The frames of an image-sequence output (`folder/%03d.png`), relative to the folder.
+fn sequence_frames(folder: &Folder, output: &str) -> Vec<String> {
+    let Some((parent, name)) = output.rsplit_once('/') else { return Vec::new() };
+    if !name.contains('%') {
+        return Vec::new();
+    }
+    let Ok(path) = folder.existing(parent) else { return Vec::new() };
+    let mut frames: Vec<String> = std::fs::read_dir(&path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png") && !n.starts_with('.'))
+        .map(|n| format!("{parent}/{n}"))
+        .collect();
+    frames.sort();
+    frames
 }
 
 /// The folder's media, the presets and the models, for the page's choices.
@@ -476,13 +534,15 @@ fn deforum(request: &mut Request, state: &Served) -> Routed {
         serde_json::Value::Object(map) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
         _ => serde_json::Map::new(),
     };
-    Ok(Reply::Json(200, serde_json::json!({ "settings": given, "frames": settings.frames, "ignored": settings.ignored })))
+    Ok(Reply::Json(
+        200,
+        serde_json::json!({ "settings": given, "frames": settings.frames, "ignored": settings.ignored }),
+    ))
 }
 
 /// An upload into `uploads/` under the folder: at most the studio's cap (413 past it).
 fn upload(request: &mut Request, state: &Served, query: &str) -> Routed {
     let name = param(query, "name").unwrap_or_default();
-    let name = Path::new(&name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let allowed = name.chars().all(|c| c.is_ascii_alphanumeric() || "._- ".contains(c));
     if name.is_empty() || name.starts_with('.') || !allowed {
         return Err((400, Error::setting("name", "an upload's name: letters, digits, '.', '_', '-' and spaces")));
@@ -520,7 +580,6 @@ fn upload(request: &mut Request, state: &Served, query: &str) -> Routed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::studio::guard::WORK_FOLDER;
 
     #[test]
     fn a_query_value_is_decoded() {

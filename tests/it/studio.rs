@@ -20,7 +20,8 @@ struct StudioProcess {
 
 impl StudioProcess {
     fn start(folder: &Path, extra: &[&str], env: &[(&str, &str)]) -> StudioProcess {
-        let stderr = folder.parent().unwrap().join(format!("studio-{}.log", folder.file_name().unwrap().to_string_lossy()));
+        let stderr =
+            folder.parent().unwrap().join(format!("studio-{}.log", folder.file_name().unwrap().to_string_lossy()));
         let mut child = dreamreel_process()
             .arg("studio")
             .arg(folder)
@@ -33,7 +34,11 @@ impl StudioProcess {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.trim().to_string();
-        assert!(url.starts_with("http://"), "the studio printed no address: '{url}' {}", std::fs::read_to_string(&stderr).unwrap());
+        assert!(
+            url.starts_with("http://"),
+            "the studio printed no address: '{url}' {}",
+            std::fs::read_to_string(&stderr).unwrap()
+        );
         let rest = url.trim_start_matches("http://");
         let (host, after) = rest.split_once('/').unwrap();
         let port = host.rsplit_once(':').unwrap().1.parse().unwrap();
@@ -126,7 +131,11 @@ fn the_studio_refuses_what_it_must() {
         .and_then(|s| s.connect("10.255.255.255:9").map(|_| s))
         .and_then(|s| s.local_addr())
         .map(|a| a.ip());
-    if let Ok(ip) = outward.as_ref().map_err(|_| ()).and_then(|ip| if ip.is_loopback() || ip.is_unspecified() { Err(()) } else { Ok(*ip) }) {
+    if let Ok(ip) = outward
+        .as_ref()
+        .map_err(|_| ())
+        .and_then(|ip| if ip.is_loopback() || ip.is_unspecified() { Err(()) } else { Ok(*ip) })
+    {
         assert!(TcpStream::connect((ip, studio.port)).is_err(), "the studio answers on {ip}");
     }
 
@@ -140,7 +149,8 @@ fn the_studio_refuses_what_it_must() {
     assert_eq!(http(studio.port, "GET", "/api/state", &[("Host", &host), ("Cookie", &cookie)], b"").0, 200);
 
     // Another Host (DNS rebinding) or another page's Origin: 403, even with the token.
-    let rebound = http(studio.port, "GET", "/api/state", &[("Host", "evil.example:80"), ("X-Studio-Token", token)], b"");
+    let rebound =
+        http(studio.port, "GET", "/api/state", &[("Host", "evil.example:80"), ("X-Studio-Token", token)], b"");
     assert_eq!(rebound.0, 403);
     let cross = [("Host", host.as_str()), ("Origin", "http://evil.example"), ("X-Studio-Token", token)];
     assert_eq!(http(studio.port, "POST", "/api/renders", &cross, b"{}").0, 403);
@@ -352,8 +362,11 @@ impl Browser {
     fn wait_until(&self, what: &str, expression: &str) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while self.script(&format!("return !!({expression});")) != serde_json::Value::Bool(true) {
-            let error = self.script("return document.getElementById('error').textContent;");
-            assert!(Instant::now() < deadline, "the page never showed {what}; its error line: {error}");
+            let page = self.script(
+                "return document.getElementById('error').textContent + ' | renders: ' + \
+                 document.querySelector('#renders tbody').innerText.replace(/\\s+/g, ' ');",
+            );
+            assert!(Instant::now() < deadline, "the page never showed {what}; its error line and renders: {page}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -398,16 +411,19 @@ fn a_browser_tunes_a_look_queues_a_zoom_stops_resumes_and_plays_it() {
     let root = tempfile::tempdir().unwrap();
     let folder = media_folder(root.path(), "browser");
     // Each frame's encoding slowed, so the test sees the render running before it ends.
-    let studio = StudioProcess::start(&folder, &["--port", "0"], &[("DREAMREEL_SLOW_ENCODE_MS", "400")]);
+    let studio = StudioProcess::start(&folder, &["--port", "0"], &[("DREAMREEL_SLOW_ENCODE_MS", "1500")]);
     let browser = Browser::start();
     browser.session("POST", "/url", serde_json::json!({"url": studio.url}));
-    browser.wait_until("the folder's files", "[...document.querySelectorAll('#input option')].some(o => o.value === 'cat.png')");
+    browser.wait_until(
+        "the folder's files",
+        "[...document.querySelectorAll('#input option')].some(o => o.value === 'cat.png')",
+    );
 
     // Tune a look on the tiny still: its octaves appear as they finish.
     browser.script(
         "const set = (id, v) => { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); };
          set('input', 'cat.png'); set('octaves', '2'); set('iterations', '2'); set('layers', 'blocks.4');
-         set('seed', '7'); set('device', 'cpu'); set('preview-width', '64');",
+         set('seed', '7'); set('device', 'cpu'); set('preview-width', '96');",
     );
     browser.click("#preview-button");
     browser.wait_until(
@@ -424,7 +440,10 @@ fn a_browser_tunes_a_look_queues_a_zoom_stops_resumes_and_plays_it() {
          set('output', 'renders/zoom.mp4');",
     );
     browser.click("#queue-button");
-    browser.wait_until("the command line", "document.getElementById('export-command').textContent.startsWith('dreamreel zoom cat.png')");
+    browser.wait_until(
+        "the command line",
+        "document.getElementById('export-command').textContent.startsWith('dreamreel zoom cat.png')",
+    );
     browser.wait_until(
         "progress and the live frame",
         "(() => { const row = document.querySelector('#renders tr[data-id=\"1\"]'); if (!row) return false;
@@ -433,12 +452,16 @@ fn a_browser_tunes_a_look_queues_a_zoom_stops_resumes_and_plays_it() {
                          && live.complete && live.naturalWidth > 0; })()",
     );
     browser.click("#renders tr[data-id=\"1\"] button.stop");
-    browser.wait_until("the render stopped", "document.querySelector('#renders tr[data-id=\"1\"]').dataset.state === 'stopped'");
+    browser.wait_until(
+        "the render stopped",
+        "document.querySelector('#renders tr[data-id=\"1\"]').dataset.state === 'stopped'",
+    );
     let output = folder.join("renders/zoom.mp4");
     let kept = crate::common::checkpoint_frames(&output).expect("the stopped render kept its checkpoint");
     assert!((1..6).contains(&kept), "checkpoint at {kept} frames");
     browser.click("#renders tr[data-id=\"1\"] button.resume");
-    browser.wait_until("the render done", "document.querySelector('#renders tr[data-id=\"1\"]').dataset.state === 'done'");
+    browser
+        .wait_until("the render done", "document.querySelector('#renders tr[data-id=\"1\"]').dataset.state === 'done'");
     let log = std::fs::read_to_string(folder.join(".dreamreel-studio/renders/1/log.txt")).unwrap();
     assert!(log.contains(&format!("resumed from a checkpoint: {kept} frames were done before")), "{log}");
 
@@ -448,7 +471,19 @@ fn a_browser_tunes_a_look_queues_a_zoom_stops_resumes_and_plays_it() {
         "(() => { const v = document.querySelector('#renders tr[data-id=\"1\"] video');
                   return v && v.readyState >= 2 && v.duration > 0.2 && !v.error; })()",
     );
-    browser.wait_until("the live frame of the end", "document.querySelector('#renders tr[data-id=\"1\"] .progress').textContent.startsWith('6/6')");
+    browser.wait_until(
+        "the live frame of the end",
+        "document.querySelector('#renders tr[data-id=\"1\"] .progress').textContent.startsWith('6/6')",
+    );
+    // The plan's plot, and a few frames of the motion (a short render through the same queue).
+    browser.click("#plan-button");
+    browser.wait_until("the plan's plot", "document.getElementById('plan-img').naturalWidth > 0");
+    browser.click("#motion-button");
+    browser.wait_until(
+        "the motion's frames",
+        "document.querySelectorAll('#motion-frames img').length === 6 && \
+        [...document.querySelectorAll('#motion-frames img')].every(i => i.complete && i.naturalWidth > 0)",
+    );
     browser.click("#export-button");
     browser.wait_until("the preset", "document.getElementById('export-preset').textContent.includes('octaves = 1')");
     let shot = root.path().join("studio.png");

@@ -122,15 +122,26 @@ async function importDeforum() {
   const path = $("deforum").value;
   if (!path) { showError("pick a Deforum settings file or Parseq frames in the folder"); return; }
   try {
-    const frames = parseInt($("frames").value, 10);
     const imported = await api("/api/deforum", { method: "POST", body: JSON.stringify({ path, frames: null }) });
     for (const [key, value] of Object.entries(imported.settings)) {
       const field = document.querySelector('[data-key="' + key + '"]');
       if (field) field.value = typeof value === "object" ? JSON.stringify(value) : String(value);
     }
-    if (imported.frames && !Number.isFinite(frames)) $("frames").value = imported.frames;
-    else if (imported.frames) $("frames").value = imported.frames;
+    if (imported.frames) $("frames").value = imported.frames;
     $("plan-status").textContent = imported.ignored.length ? "ignored: " + imported.ignored.join(", ") : "imported";
+  } catch (error) { showError(error); }
+}
+
+// A few small frames of the motion: a short render queued like any other, shown when done.
+let motionId = null;
+async function previewMotion() {
+  showError("");
+  const width = parseInt($("preview-width").value, 10) || 256;
+  try {
+    const queued = await api("/api/motion", { method: "POST", body: JSON.stringify({ look: look(), width }) });
+    motionId = queued.id;
+    $("motion-frames").textContent = "motion preview queued (render " + queued.id + ")";
+    refreshRenders();
   } catch (error) { showError(error); }
 }
 
@@ -207,6 +218,18 @@ async function refreshRenders() {
         actions.appendChild(button);
       }
     }
+    if (render.id === motionId && render.state === "done" && !shownOutputs[render.id]) {
+      shownOutputs[render.id] = true;
+      $("motion-frames").innerHTML = "";
+      for (const frame of render.frames || []) {
+        const img = document.createElement("img");
+        img.className = "motion-frame";
+        img.src = fileUrl(frame);
+        $("motion-frames").appendChild(img);
+      }
+    } else if (render.id === motionId && render.state === "failed") {
+      $("motion-frames").textContent = "motion preview failed: " + (render.message || "");
+    }
     if (render.state === "done" && !shownOutputs[render.id]) {
       shownOutputs[render.id] = true;
       const cell = row.querySelector(".output");
@@ -214,7 +237,7 @@ async function refreshRenders() {
       const media = document.createElement(isVideo ? "video" : "img");
       media.className = "out";
       if (isVideo) { media.controls = true; media.loop = true; media.muted = true; media.preload = "auto"; }
-      media.src = fileUrl(render.output);
+      media.src = render.frames && render.frames.length ? fileUrl(render.frames[render.frames.length - 1]) : fileUrl(render.output);
       cell.appendChild(media);
     }
   }
@@ -222,6 +245,7 @@ async function refreshRenders() {
 
 $("preview-button").onclick = preview;
 $("plan-button").onclick = plot;
+$("motion-button").onclick = previewMotion;
 $("deforum-button").onclick = importDeforum;
 $("queue-button").onclick = queueRender;
 $("export-button").onclick = () => exportLook().catch(showError);
