@@ -78,10 +78,10 @@ impl<P: Progress> Reported<P> {
             false => image,
         };
         let mut png = Vec::new();
-        if image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).is_ok() {
-            if replace_whole(path, &png).is_ok() {
-                self.previewed = Some(index);
-            }
+        if image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).is_ok()
+            && replace_whole(path, &png).is_ok()
+        {
+            self.previewed = Some(index);
         }
     }
 }

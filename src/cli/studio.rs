@@ -15,7 +15,7 @@ pub const DEFAULT_PORT: u16 = 8787;
 
 pub fn studio(args: StudioArgs) -> Result<(), Error> {
     let listen: SocketAddr = match &args.listen {
-        Some(address) => address.clone(),
+        Some(address) => *address,
         None => SocketAddr::from(([127, 0, 0, 1], args.port.unwrap_or(DEFAULT_PORT))),
     };
     if !listen.ip().is_loopback() {

@@ -21,6 +21,10 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 use tch::{Kind, Tensor};
 
+/// What [`Dreamer::dream_watched`] calls: the octave (from 0), how many there are, and that
+/// octave's picture when it is finished (none between steps).
+pub type OctaveWatch<'a> = dyn FnMut(usize, usize, Option<&Tensor>) -> Result<()> + 'a;
+
 /// The settings of one dream, already checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DreamParams {
@@ -192,12 +196,7 @@ impl<'a> Dreamer<'a> {
     /// small octaves while the big ones dream. Between steps it is called with no picture, and
     /// an error it returns stops the dream there. The Fourier prior, which has no octaves, hands
     /// over its one picture at the end.
-    pub fn dream_watched(
-        &mut self,
-        image: &Tensor,
-        iterations: u32,
-        watch: &mut dyn FnMut(usize, usize, Option<&Tensor>) -> Result<()>,
-    ) -> Result<Tensor> {
+    pub fn dream_watched(&mut self, image: &Tensor, iterations: u32, watch: &mut OctaveWatch<'_>) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;

@@ -254,7 +254,7 @@ fn bad(error: Error) -> (u16, Error) {
     (status, error)
 }
 
-fn param<'a>(query: &'a str, name: &str) -> Option<String> {
+fn param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=')?;
         (key == name).then(|| percent_decoded(value))
