@@ -231,7 +231,7 @@ fn listening_beyond_loopback_warns() {
 }
 
 /// The tiny seeded look the render tests dream: a 3-frame zoom of the cat at 64 px, 1 octave.
-fn tiny_zoom(output: &str, frames: u64) -> serde_json::Value {
+fn tiny_studio_zoom(output: &str, frames: u64) -> serde_json::Value {
     serde_json::json!({
         "mode": "zoom", "input": "cat.png", "output": output, "frames": frames,
         "settings": {"width": "64", "octaves": "1", "iterations": "2", "step": "0.05", "zoom": "1.05",
@@ -248,7 +248,7 @@ fn the_studio_batch_and_the_command_line_dream_the_same_frames() {
     let root = tempfile::tempdir().unwrap();
     let folder = media_folder(root.path(), "same");
     let studio = StudioProcess::start(&folder, &["--port", "0"], &[]);
-    let look = tiny_zoom("studio/%03d.png", 3);
+    let look = tiny_studio_zoom("studio/%03d.png", 3);
     let (status, exports) = studio.api("POST", "/api/look", &look.to_string());
     assert_eq!(status, 200, "{exports}");
     let (status, queued) = studio.api("POST", "/api/renders", &look.to_string());
