@@ -98,8 +98,25 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u
     stream.write_all(head.as_bytes()).unwrap();
     // A refused upload may be answered before its body is read: the rest may not go through.
     let _ = stream.write_all(body);
+    // Read to the end of the body its Content-Length gives: chromedriver keeps the connection open.
     let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
+    let mut chunk = [0u8; 65536];
+    loop {
+        let head_end = response.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4);
+        let length = head_end.and_then(|end| {
+            let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+            head.lines().find_map(|line| line.strip_prefix("content-length:")?.trim().parse::<usize>().ok())
+        });
+        if let (Some(end), Some(length)) = (head_end, length)
+            && response.len() >= end + length
+        {
+            break;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => response.extend_from_slice(&chunk[..read]),
+        }
+    }
     let text = String::from_utf8_lossy(&response);
     let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let start = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |at| at + 4);
