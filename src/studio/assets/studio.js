@@ -21,7 +21,7 @@ function fileUrl(path) { return "/api/file?path=" + encodeURIComponent(path) + "
 // The look as the API takes it: every field with a data-key is a setting by that key.
 function look(mode) {
   const settings = {};
-  for (const field of document.querySelectorAll("[data-key]")) {
+  for (const field of document.querySelectorAll("input[data-key], select[data-key]")) {
     if (field.value.trim() !== "") settings[field.dataset.key] = field.value.trim();
   }
   if ($("input").value !== "noise") delete settings.height;
@@ -202,7 +202,7 @@ async function refreshRenders() {
     if (p && p.preview_frame != null) {
       const live = row.querySelector("img.live");
       const key = render.id + ":" + p.preview_frame;
-      if (live.dataset.key !== key) { live.dataset.key = key; live.src = "/api/renders/" + render.id + "/preview.png?f=" + p.preview_frame; }
+      if (live.dataset.shown !== key) { live.dataset.shown = key; live.src = "/api/renders/" + render.id + "/preview.png?f=" + p.preview_frame; }
     }
     const actions = row.querySelector(".actions");
     const wanted = render.state === "running" || render.state === "queued" ? "stop"
