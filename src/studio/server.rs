@@ -422,6 +422,8 @@ fn motion(request: &mut Request, state: &Served) -> Routed {
     look.settings.remove("height");
     look.frames = Some(look.frames.unwrap_or(MOTION_FRAMES).min(MOTION_FRAMES));
     let number = state.queue.list().len() + 1;
+    // The frames' folder made here, as for any render's output folder.
+    state.folder.work(&format!("motion/{number}")).map_err(bad)?;
     look.output = format!("{WORK_FOLDER}/motion/{number}/%03d.png");
     let table = look.table(&state.folder).map_err(bad)?;
     crate::studio::look::job_of(&table, &state.folder).map_err(bad)?;
