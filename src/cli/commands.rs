@@ -64,6 +64,7 @@ pub fn run() -> ExitCode {
             Ok(())
         }
         Command::Manpages(args) => manpages(&args.folder),
+        Command::Studio(args) => crate::cli::studio::studio(args),
         Command::Batch(args) => match batch(args) {
             Ok(code) => return code,
             Err(e) => Err(e),
@@ -163,7 +164,7 @@ fn zoom(args: ZoomArgs) -> Result<(), Error> {
     if args.plan.wanted() {
         return print_plan(&job, &args.plan);
     }
-    run_video(job, args.render.quiet)
+    run_video(job, args.render.quiet, &args.report)
 }
 
 #[cfg(feature = "video")]
@@ -196,7 +197,7 @@ fn video(args: VideoArgs) -> Result<(), Error> {
     // `--part I/N --join` on a part that has finished already goes straight to the join.
     let finished_part = job.part().is_some_and(|part| dreamreel::run::parts::finished(job.output().path(), part));
     if !(args.film.join && finished_part) {
-        run_video(job.clone(), args.render.quiet)?;
+        run_video(job.clone(), args.render.quiet, &args.report)?;
     }
     if args.film.join {
         return crate::cli::film::join_when_done(&job, args.render.quiet);
@@ -227,8 +228,9 @@ fn print_plan(job: &RenderJob, args: &crate::cli::options::PlanArgs) -> Result<(
 }
 
 #[cfg(feature = "video")]
-fn run_video(job: RenderJob, quiet: bool) -> Result<(), Error> {
-    let mut progress = Bar::new(quiet);
+fn run_video(job: RenderJob, quiet: bool, report: &crate::cli::options::ReportFiles) -> Result<(), Error> {
+    let files = (report.progress_file.clone(), report.preview_file.clone());
+    let mut progress = crate::cli::report_files::Reported::new(Bar::new(quiet), files.0, files.1);
     let report = render(&job, &mut progress, cancel_on_ctrl_c())
         .and_then(|report| report.video().ok_or_else(|| Error::internal("a video job rendered no video")));
     let name = match job.part() {

@@ -8,6 +8,9 @@ pub mod film;
 pub mod messages;
 pub mod options;
 pub mod progress;
+#[cfg(feature = "video")]
+pub mod report_files;
 pub mod signals;
+pub mod studio;
 pub mod usage;
 pub mod versions;

@@ -51,6 +51,9 @@ pub enum Command {
     Presets(PresetsArgs),
     /// Run the jobs of a manifest ([[job]] tables), skipping those whose output exists
     Batch(BatchArgs),
+    /// Serve a page in the browser for the media in a folder: tune a look on a small still, see a
+    /// zoom's plan, queue renders and watch them, hand looks on as presets, manifests, commands
+    Studio(StudioArgs),
     #[cfg(feature = "video")]
     /// Print a zoom's or video's per-frame values of its scheduled settings (table, --json or --plot FILE.png) without rendering
     Plan(PlanCommand),
@@ -580,6 +583,38 @@ impl ShowArgs {
     }
 }
 
+/// `dreamreel studio`: where it serves and what from.
+#[derive(clap::Args)]
+pub struct StudioArgs {
+    /// The folder of media it serves; it reads and writes nothing outside it [default: .]
+    #[arg(default_value = ".")]
+    pub folder: PathBuf,
+    /// Port on 127.0.0.1 (0: any free port) [default: 8787]
+    #[arg(long, conflicts_with = "listen")]
+    pub port: Option<u16>,
+    /// Listen on this address instead of 127.0.0.1, e.g. 0.0.0.0:8787: reachable from other
+    /// machines (prints a warning); on a shared network prefer an SSH tunnel
+    #[arg(long, value_name = "IP:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// The largest upload, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_upload_mb: u64,
+}
+
+/// A render's progress and latest frame as files, for a program that watches it (the studio).
+#[cfg(feature = "video")]
+#[derive(clap::Args)]
+pub struct ReportFiles {
+    /// Keep this JSON file up to date with the frames done, the total, frames per second and the
+    /// ETA (replaced whole at each frame)
+    #[arg(long, value_name = "FILE.json", help_heading = "Reporting")]
+    pub progress_file: Option<PathBuf>,
+    /// Keep this PNG up to date with the latest dreamed frame, at most 512 pixels wide (replaced
+    /// whole, about once a second)
+    #[arg(long, value_name = "FILE.png", help_heading = "Reporting")]
+    pub preview_file: Option<PathBuf>,
+}
+
 /// Checkpoints of a video render.
 #[cfg(feature = "video")]
 #[derive(clap::Args)]
@@ -636,6 +671,8 @@ pub struct ZoomArgs {
     pub verbose: bool,
     #[command(flatten)]
     pub resume: ResumeArgs,
+    #[command(flatten)]
+    pub report: ReportFiles,
     #[command(flatten)]
     pub render: RenderArgs,
     #[command(flatten)]
@@ -707,6 +744,8 @@ pub struct VideoArgs {
     pub no_audio: bool,
     #[command(flatten)]
     pub resume: ResumeArgs,
+    #[command(flatten)]
+    pub report: ReportFiles,
     #[command(flatten)]
     pub render: RenderArgs,
     #[command(flatten)]

@@ -21,6 +21,10 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 use tch::{Kind, Tensor};
 
+/// What [`Dreamer::dream_watched`] calls: the octave (from 0), how many there are, and that
+/// octave's picture when it is finished (none between steps).
+pub type OctaveWatch<'a> = dyn FnMut(usize, usize, Option<&Tensor>) -> Result<()> + 'a;
+
 /// The settings of one dream, already checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DreamParams {
@@ -279,12 +283,28 @@ impl<'a> Dreamer<'a> {
 
     /// Dreams `image` with `schedule`'s octaves, iterations and step.
     pub fn dream_scheduled(&mut self, image: &Tensor, schedule: &OctaveSchedule) -> Result<Tensor> {
+        self.dream_watched(image, schedule, &mut |_, _, _| Ok(()))
+    }
+
+    /// [`Dreamer::dream_scheduled`] that hands each octave's picture to `watch` (its number from
+    /// 0, how many run, the picture at that octave's size) as it finishes: a preview shows the
+    /// small octaves while the big ones dream. Between steps it is called with no picture, and
+    /// an error it returns stops the dream there. The Fourier prior, which has no octaves, hands
+    /// over its one picture at the end.
+    pub fn dream_watched(
+        &mut self,
+        image: &Tensor,
+        schedule: &OctaveSchedule,
+        watch: &mut OctaveWatch<'_>,
+    ) -> Result<Tensor> {
         let size = image.size();
         let (height, width) = (size[2], size[3]);
         check_size(image)?;
         self.steps = 0;
         if self.params.prior == Prior::Fourier {
-            return self.visualize(image, Start::Image);
+            let dreamed = self.visualize(image, Start::Image)?;
+            watch(0, 1, Some(&dreamed))?;
+            return Ok(dreamed);
         }
         // Octaves smaller than the network can see are left out rather than failing; then those
         // the schedule leaves out.
@@ -294,7 +314,8 @@ impl<'a> Dreamer<'a> {
         let mut detail: Option<Tensor> = None;
         let mut x = image.shallow_clone();
         self.forward_shapes.clear();
-        for &(h, w) in &sizes[skip..] {
+        let octaves = sizes.len() - skip;
+        for (octave, &(h, w)) in sizes[skip..].iter().enumerate() {
             self.forward_shapes.push(BTreeSet::new());
             let base = resize(image, h, w)?;
             let mask = self.params.mask.as_ref().map(|m| m.at(h, w, image.device())).transpose()?;
@@ -305,10 +326,12 @@ impl<'a> Dreamer<'a> {
                 (None, _) => base.shallow_clone(),
             };
             for _ in 0..schedule.iterations {
+                watch(octave, octaves, None)?;
                 x = self.ascent_step(&x, mask.as_ref(), schedule.step)?;
             }
             self.steps += schedule.iterations;
             detail = Some(x.f_sub(&base)?);
+            watch(octave, octaves, Some(&x))?;
         }
         Ok(x)
     }

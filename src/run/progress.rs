@@ -9,6 +9,9 @@ pub trait Progress {
     /// what was asked for); the binary prints it unless quiet.
     fn note(&mut self, _message: &str) {}
     fn finish(&mut self) {}
+    /// Frame `index` as dreamed (`rgb`: `width` x `height`, 3 bytes a pixel), before it is
+    /// written: a studio shows the latest one.
+    fn dreamed(&mut self, _index: u64, _width: u32, _height: u32, _rgb: &[u8]) {}
 }
 
 /// Reports nothing.

@@ -32,5 +32,6 @@ mod reliability;
 mod resume;
 mod schedules;
 mod slurm;
+mod studio;
 mod video;
 mod writers;

@@ -124,6 +124,7 @@ impl DreamStage<'_> {
             };
             let (width, height, rgb) = tensor_to_rgb8(&dreamed)?;
             done.dream_time += started.elapsed();
+            progress.dreamed(incoming.index, width, height, &rgb);
             let out = Frame { index: incoming.index, pts: incoming.pts, width, height, rgb };
             let out = match self.looping {
                 _ if self.part.is_some_and(|p| out.index < p.start) => None,
