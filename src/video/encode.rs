@@ -926,10 +926,13 @@ mod tests {
         }
         let numbers: Vec<u64> = existing_frames(&pattern).into_iter().map(|(n, _)| n).collect();
         assert_eq!(numbers, [7, 8, 12]);
-        // 8 continues the run after 7; 12, past a gap, is not the earlier render's.
+        // An earlier render wrote 7 and 8 (its record says so); 12 is the user's own file.
+        frame_record::note(&pattern, 7).unwrap();
+        frame_record::note(&pattern, 8).unwrap();
         remove_frames_after(&pattern, 7).unwrap();
         let left: Vec<u64> = existing_frames(&pattern).into_iter().map(|(n, _)| n).collect();
         assert_eq!(left, [7, 12]);
+        assert_eq!(frame_record::written(&pattern).into_iter().collect::<Vec<_>>(), [7]);
         std::fs::remove_dir_all(dir.path().join("frames")).unwrap();
         let frames: Vec<Frame> = (0..4).map(|i| synthetic(i, 33, 17)).collect();
         let mut writer = VideoWriter::sequence(&pattern, &generated(33, 17)).unwrap();
@@ -942,7 +945,8 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["00001.png", "00002.png", "00003.png", "00004.png"]);
+        // The record of the frames written stays beside them, for a later `-y` or resume.
+        assert_eq!(names, [".%05d.png.written-by-dreamreel", "00001.png", "00002.png", "00003.png", "00004.png"]);
         let (info, back) = read_frames(&dir.path().join("frames/00002.png"), &ReadOptions::default());
         assert_eq!((info.width, info.height), (33, 17));
         assert_eq!(back[0].rgb, frames[1].rgb);
