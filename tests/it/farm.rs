@@ -452,6 +452,8 @@ fn a_batch_checks_every_job_before_the_first_starts() {
     let dir = tempfile::tempdir().unwrap();
     tiny_clip(&dir.path().join("clip.mp4"), 3);
     std::fs::write(dir.path().join("notes.mp4"), "not a video\n").unwrap();
+    // A batch makes a missing output folder, but not through a file in its way.
+    std::fs::write(dir.path().join("gone"), "a file, not a folder\n").unwrap();
     let chelsea = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/chelsea.png");
     let job = |mode: &str, input: &str, output: &str| {
         let frames = if mode == "still" { "" } else { "frames = 1\n" };
@@ -481,7 +483,7 @@ fn a_batch_checks_every_job_before_the_first_starts() {
         "job 4: ",
         "notes.mp4: not a media file",
         "job 5: ",
-        "gone/c.mp4: folder",
+        "gone' cannot be made",
         "job 6: ",
         "notes.mp4: not an image",
         "job 7: ",

@@ -144,13 +144,19 @@ fn overwriting_png_frames_removes_only_the_earlier_renders_run() {
         std::fs::copy("samples/coffee.png", dir.path().join(name)).unwrap();
     }
     let pattern = dir.path().join("%03d.png");
-    let zoom = ["zoom", "samples/coffee.png", "-o", text(&pattern), "--width", "48", "--frames", "2", "-y", "--quiet"];
-    dreamreel().args(zoom).args(QUICK).assert().success();
+    let zoom = ["zoom", "samples/coffee.png", "-o", text(&pattern), "--width", "48", "--quiet"];
+    // An earlier render of 3 frames over the user's 001-004: its record lists 001-003.
+    dreamreel().args(zoom).args(["--frames", "3", "-y"]).args(QUICK).assert().success();
+    dreamreel().args(zoom).args(["--frames", "2", "-y"]).args(QUICK).assert().success();
     let left: Vec<bool> = ["001.png", "002.png", "003.png", "004.png", "1000.png"]
         .iter()
         .map(|name| dir.path().join(name).exists())
         .collect();
-    assert_eq!(left, [true, true, false, false, true], "the earlier run's 003 and 004 go, 1000.png past the gap stays");
+    assert_eq!(
+        left,
+        [true, true, false, true, true],
+        "the earlier render's 003 goes; the user's 004 and 1000.png, which no render wrote, stay"
+    );
 }
 
 #[test]
