@@ -164,20 +164,20 @@ pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<
     patch.border = match text("border").as_deref() {
         None | Some("replicate") => None,
         Some("wrap") => Some(crate::frame::transform::Border::Wrap),
-        Some(other) => return Err(format!("'border' must be replicate or wrap, not '{other}'")),
+        Some(other) => return Err(format!("'border' must be replicate or wrap, not {other:?}")),
     };
     use crate::frame::camera::{Padding, Sampling};
     patch.camera_sampling = match text("sampling_mode").as_deref() {
         None | Some("bicubic") => None,
         Some("bilinear") => Some(Sampling::Bilinear),
         Some("nearest") => Some(Sampling::Nearest),
-        Some(other) => return Err(format!("'sampling_mode' must be bicubic, bilinear or nearest, not '{other}'")),
+        Some(other) => return Err(format!("'sampling_mode' must be bicubic, bilinear or nearest, not {other:?}")),
     };
     patch.camera_padding = match text("padding_mode").as_deref() {
         None | Some("border") => None,
         Some("reflection") => Some(Padding::Reflection),
         Some("zeros") => Some(Padding::Zeros),
-        Some(other) => return Err(format!("'padding_mode' must be border, reflection or zeros, not '{other}'")),
+        Some(other) => return Err(format!("'padding_mode' must be border, reflection or zeros, not {other:?}")),
     };
     // Deforum's default is on: a 3D file without the key warps by depth too.
     let flat_instead_of_depth = three_d && flag("use_depth_warping").unwrap_or(true);
@@ -187,7 +187,7 @@ pub fn from_json(text: &str, render_frames: Option<u64>) -> std::result::Result<
         // The keyframes are placed for the render's length (`"max_f-1"`), at Deforum's fps (15 by default).
         let length = render_frames.or(frames).unwrap_or(120);
         let pan = join_pan(&x, &y, fps.unwrap_or(15.0), length)
-            .map_err(|e| format!("translation_x '{x}' and translation_y '{y}': {e}"))?;
+            .map_err(|e| format!("translation_x {x:?} and translation_y {y:?}: {e}"))?;
         patch.pan = Some(pan);
     }
     let mut ignored: Vec<String> = keys
