@@ -17,7 +17,7 @@
 //! What each point starts from (a finished output, a film's parts) is rendered once and copied.
 #![cfg(feature = "video")]
 
-use crate::common::{dreamreel_process, ffmpeg, one_at_a_time, work_folder};
+use crate::common::{clip_with_sound, dreamreel_process, one_at_a_time, work_folder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -129,28 +129,9 @@ fn make_inputs() -> Inputs {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
     let film = dir.path().join("film.mp4");
-    for (path, frames) in [(&clip, "8"), (&film, "12")] {
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=48x32:rate=12",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-frames:v",
-            frames,
-            "-shortest",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            path.to_str().unwrap(),
-        ]);
-    }
+    // 8 and 12 frames at 12 fps, with sound.
+    clip_with_sound(&clip, "48x32", 12, 8.0 / 12.0, "aac");
+    clip_with_sound(&film, "48x32", 12, 1.0, "aac");
     let mut inputs = Inputs { dir, clip, film, references: BTreeMap::new() };
     // The uninterrupted renders the resumed ones must equal, each in a folder of its own, and what
     // the points start from: a film's parts 1 and 2 (for a join), part 2 alone (for part 1's join).
